@@ -1,0 +1,184 @@
+# refit — plain GNU make. `make help` lists the targets.
+#
+# Build trees: build/ (normal), build/san/ (SANITIZER=…, used by the unit tests),
+# build/fuzz/ (clang + libFuzzer). Objects carry -MMD dependency files.
+
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+MANDIR     ?= $(PREFIX)/share/man
+UNITDIR    ?= /lib/systemd/system
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+TMPFILESDIR ?= /usr/lib/tmpfiles.d
+DESTDIR    ?=
+
+CC        ?= cc
+PKG_CONFIG ?= pkg-config
+SANITIZER ?=
+BUILD     ?= build
+FUZZ_CC   ?= clang
+FUZZ_SECONDS ?= 60
+
+LIBS_PC   := libuv libcurl jansson yaml-0.1 sqlite3 libarchive libmicrohttpd libsystemd
+VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wformat=2 -Wpointer-arith -Wwrite-strings -Wvla -Wundef -Wcast-qual \
+	-Wimplicit-fallthrough -Wno-unused-parameter
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -pipe -fno-strict-aliasing $(WARN) \
+	-DREFIT_VERSION='"$(VERSION)"' -Idaemon
+ifneq ($(SANITIZER),)
+BASE_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all -O1
+SAN_LDFLAGS := -fsanitize=$(SANITIZER)
+endif
+PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
+CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
+# The user's CFLAGS/LDFLAGS come after ours so they win.
+ALL_CFLAGS  = $(BASE_CFLAGS) $(PC_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
+CORE_SRC  := $(filter-out daemon/main.c daemon/refitctl.c,$(wildcard daemon/*.c))
+CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC  := $(wildcard tests/unit/test_*.c)
+UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
+FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+BENCH_SRC := $(wildcard tests/bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
+
+.PHONY: all run check test unit integration fuzz fuzz-replay bench lint format deps \
+	install uninstall clean help valgrind deps-test fuzz-build
+.DEFAULT_GOAL := all
+
+all: $(BUILD)/refitd $(BUILD)/refitctl
+
+$(BUILD)/%.o: %.c
+	$(call msg,CC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/libcore.a: $(CORE_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/refitd: $(BUILD)/daemon/main.o $(BUILD)/libcore.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) -lm
+
+$(BUILD)/refitctl: $(BUILD)/daemon/refitctl.o $(BUILD)/libcore.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) -lm
+
+$(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcore.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CMOCKA_LIBS) -lm
+
+$(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcore.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) -lm
+
+# ---- deps: install missing Debian packages (as root), or say exactly how ----
+DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev libuv1-dev \
+	libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev libarchive-dev \
+	libmicrohttpd-dev libsystemd-dev libcmocka-dev
+DEB_TEST  := docker.io docker-registry busybox-static apache2-utils python3 valgrind \
+	curl dpkg-dev
+deps:
+	@tests/testbed/deps.sh $(DEB_BUILD)
+
+deps-test:
+	@tests/testbed/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+# ---- run ----
+run: deps all
+	$(BUILD)/refitd -c config/refit.yaml
+
+# ---- tests ----
+# check: unit tests under ASan+UBSan, fuzz corpora replayed, integration tests
+# against real servers (dockerd, docker-registry, an HTTP server) on loopback.
+check: deps-test
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZER=address,undefined unit
+	@$(MAKE) --no-print-directory fuzz-replay
+	@$(MAKE) --no-print-directory integration
+	@echo "check: all tests passed"
+test: check
+
+unit: $(UNIT_BIN)
+	@tests/run-unit.sh $(UNIT_BIN)
+
+integration: all
+	@BUILD=$(BUILD) tests/integration/run.sh
+
+valgrind: all
+	@BUILD=$(BUILD) REFIT_VALGRIND=1 tests/integration/run.sh
+
+# ---- fuzzing (libFuzzer, clang) ----
+FUZZ_BUILD := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Idaemon $(PC_CFLAGS) \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard daemon/*.h)
+	$(call msg,FUZZ,$@)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(PC_LIBS) -lm
+
+fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+
+# Replays every corpus file once through its target (no new inputs generated).
+fuzz-replay: fuzz-build
+	@tests/fuzz/replay.sh $(FUZZ_BUILD) $(FUZZ_NAMES)
+
+# make fuzz [FUZZ_SECONDS=600] [FUZZ_TARGETS="ref version"]: real fuzzing runs.
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_BUILD)/corpus-$$t; \
+		echo "fuzz $$t for $(FUZZ_SECONDS)s"; \
+		$(FUZZ_BUILD)/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			$(FUZZ_BUILD)/corpus-$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+# ---- benchmarks ----
+bench: deps-test all $(BENCH_BIN)
+	@BUILD=$(BUILD) tests/bench/run.sh
+
+# ---- lint ----
+LINT_FILES := $(wildcard daemon/*.c daemon/*.h tests/unit/*.c tests/fuzz/*.c tests/bench/*.c)
+lint:
+	$(Q)clang-format --dry-run --Werror $(LINT_FILES)
+	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
+		--enable=warning,portability,performance --suppress=missingIncludeSystem \
+		-Idaemon daemon
+
+format:
+	$(Q)clang-format -i $(LINT_FILES)
+
+# ---- install ----
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/refit
+	install -m 0755 $(BUILD)/refitd $(DESTDIR)$(SBINDIR)/refitd
+	install -m 0755 $(BUILD)/refitctl $(DESTDIR)$(BINDIR)/refitctl
+	[ -e $(DESTDIR)$(SYSCONFDIR)/refit/refit.yaml ] || \
+		install -m 0640 config/refit.yaml $(DESTDIR)$(SYSCONFDIR)/refit/refit.yaml
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/refitd $(DESTDIR)$(BINDIR)/refitctl
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo "targets: all run check unit integration fuzz fuzz-replay bench lint format"
+	@echo "         install uninstall clean valgrind   (V=1 verbose, CC=clang, SANITIZER=…)"
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

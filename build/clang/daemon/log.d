@@ -1,0 +1,3 @@
+build/clang/daemon/log.o: daemon/log.c daemon/log.h
+
+daemon/log.h:

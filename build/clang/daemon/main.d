@@ -1,0 +1,1 @@
+build/clang/daemon/main.o: daemon/main.c

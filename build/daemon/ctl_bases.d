@@ -1,0 +1,2 @@
+build/daemon/ctl_bases.o: daemon/ctl_bases.c daemon/ctl.h
+daemon/ctl.h:

@@ -1,0 +1,2 @@
+build/daemon/ctl_ref.o: daemon/ctl_ref.c daemon/ctl.h
+daemon/ctl.h:

@@ -1,0 +1,1 @@
+build/daemon/main.o: daemon/main.c

@@ -1,0 +1,2 @@
+build/daemon/refitctl.o: daemon/refitctl.c daemon/ctl.h
+daemon/ctl.h:

@@ -1,0 +1,19 @@
+/*
+ * ctl — the sub-commands of refitctl, one function per command.
+ *
+ * Each takes argc/argv starting at the command name (argv[0] == "ref") and
+ * returns the process exit code: 0 ok, 1 findings or failure, 2 usage.
+ * Offline commands use the pure modules only; the others talk HTTP to refitd.
+ */
+#ifndef REFIT_CTL_H
+#define REFIT_CTL_H
+
+enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
+
+int ctl_ref(int argc, char **argv);
+int ctl_bases(int argc, char **argv);
+int ctl_vercmp(int argc, char **argv);
+int ctl_ignore(int argc, char **argv);
+int ctl_lint(int argc, char **argv);
+
+#endif
