@@ -1,3 +1,0 @@
-build/clang/daemon/ctl_lint.o: daemon/ctl_lint.c daemon/ctl.h
-
-daemon/ctl.h:

@@ -1,1 +1,0 @@
-build/clang/daemon/main.o: daemon/main.c

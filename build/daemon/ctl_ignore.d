@@ -1,2 +1,0 @@
-build/daemon/ctl_ignore.o: daemon/ctl_ignore.c daemon/ctl.h
-daemon/ctl.h:

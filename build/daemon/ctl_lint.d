@@ -1,2 +1,0 @@
-build/daemon/ctl_lint.o: daemon/ctl_lint.c daemon/ctl.h
-daemon/ctl.h:

@@ -1,2 +1,0 @@
-build/daemon/ctl_ref.o: daemon/ctl_ref.c daemon/ctl.h
-daemon/ctl.h:

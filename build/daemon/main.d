@@ -1,1 +1,0 @@
-build/daemon/main.o: daemon/main.c

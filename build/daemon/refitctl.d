@@ -1,2 +1,0 @@
-build/daemon/refitctl.o: daemon/refitctl.c daemon/ctl.h
-daemon/ctl.h:
