@@ -1,6 +1,320 @@
+/*
+ * refitd — start-up, the loop, signals and shutdown.
+ *
+ * main wires the modules together: configuration, store, HTTP client and
+ * engines. Everything runs on one libuv loop; SIGTERM/SIGINT stop it
+ * gracefully, SIGHUP reloads the configuration when the new one validates.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
-int main(void)
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <systemd/sd-daemon.h>
+#include <uv.h>
+
+#include "config.h"
+#include "engine.h"
+#include "http_client.h"
+#include "log.h"
+#include "store.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR_REFIT "/refit.yaml"
+#ifndef SYSCONFDIR_REFIT
+#define SYSCONFDIR_REFIT "/etc/refit"
+#endif
+
+struct daemon {
+	uv_loop_t loop;
+	const char *config_path;
+	struct config *cfg;
+	struct store *store;
+	struct http_client *http;
+	struct engine **engines;
+	size_t n_engines;
+	uv_signal_t sig_term, sig_int, sig_hup;
+	bool verbose, foreground;
+	int exit_code;
+};
+
+static uint64_t now_ms(void)
 {
-	puts("refitd " REFIT_VERSION);
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void print_errors(const struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		fprintf(stderr, "%s\n", errs->lines[i]);
+}
+
+static void apply_logging(struct daemon *d)
+{
+	static const enum log_level levels[] = {LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO,
+	                                        LOG_LVL_DEBUG};
+	bool journal = !d->foreground && getenv("JOURNAL_STREAM") != NULL;
+	enum log_level lvl = levels[d->cfg->log_level >= 0 ? d->cfg->log_level : 2];
+
+	log_setup(d->verbose ? LOG_LVL_DEBUG : lvl,
+	          d->cfg->log_format == 1 ? LOG_FMT_JSON : LOG_FMT_TEXT, journal);
+}
+
+static void on_engine_state(struct engine *e, const struct engine_info *info, void *arg)
+{
+	struct daemon *d = arg;
+	struct store_engine rec = {
+		.host = info->host,
+		.api_version = info->api_version,
+		.engine_version = info->engine_version,
+		.os = info->os,
+		.arch = info->arch,
+		.podman = info->podman,
+		.reachable = info->reachable,
+		.error = info->error,
+		.checked_at = now_ms(),
+	};
+
+	(void)e;
+	if (info->reachable)
+		log_info("engine %s: %s %s (%s/%s), speaking API %s", info->host,
+		         info->podman ? "podman" : "docker", info->engine_version, info->os,
+		         info->arch, info->api_version);
+	else
+		log_warn("engine %s: %s; retrying in the background", info->host, info->error);
+	if (store_engine_update(d->store, &rec) < 0)
+		log_err("engine %s: could not record its state", info->host);
+}
+
+static int engines_start(struct daemon *d)
+{
+	d->engines = calloc(d->cfg->n_engines, sizeof(*d->engines));
+	if (!d->engines)
+		return -ENOMEM;
+	for (size_t i = 0; i < d->cfg->n_engines; i++) {
+		int r = engine_new(&d->loop, d->http, &d->cfg->engines[i], on_engine_state, d,
+		                   &d->engines[i]);
+		if (r < 0)
+			return r;
+		d->n_engines++;
+		engine_start(d->engines[i]);
+	}
 	return 0;
+}
+
+static void engines_stop(struct daemon *d)
+{
+	for (size_t i = 0; i < d->n_engines; i++)
+		engine_free(d->engines[i]);
+	free(d->engines);
+	d->engines = NULL;
+	d->n_engines = 0;
+}
+
+static void reload(struct daemon *d)
+{
+	struct config_errors errs = {0};
+	struct config *next = NULL;
+
+	sd_notify(0, "RELOADING=1");
+	log_info("reloading %s", d->config_path);
+	if (config_load(d->config_path, &next, &errs) < 0) {
+		for (size_t i = 0; i < errs.n; i++)
+			log_err("%s", errs.lines[i]);
+		log_err("reload failed: keeping the running configuration");
+		store_event_add(d->store, now_ms(), "reload-failed", NULL, errs.n ? errs.lines[0] : "");
+		config_errors_done(&errs);
+		sd_notify(0, "READY=1");
+		return;
+	}
+	engines_stop(d);
+	config_free(d->cfg);
+	d->cfg = next;
+	apply_logging(d);
+	if (engines_start(d) < 0)
+		log_err("reload: could not start the engines");
+	store_event_add(d->store, now_ms(), "reload", NULL, "configuration reloaded");
+	log_info("configuration reloaded");
+	sd_notify(0, "READY=1");
+}
+
+static void stop(struct daemon *d)
+{
+	sd_notify(0, "STOPPING=1");
+	log_info("stopping");
+	uv_signal_stop(&d->sig_term);
+	uv_signal_stop(&d->sig_int);
+	uv_signal_stop(&d->sig_hup);
+	uv_close((uv_handle_t *)&d->sig_term, NULL);
+	uv_close((uv_handle_t *)&d->sig_int, NULL);
+	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	engines_stop(d);
+	http_client_close(d->http);
+	d->http = NULL;
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	struct daemon *d = h->data;
+
+	if (signum == SIGHUP)
+		reload(d);
+	else
+		stop(d);
+}
+
+static int make_state_dir(const char *dir)
+{
+	char logs[4096];
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(logs, sizeof(logs), "%s/logs", dir);
+	if (mkdir(logs, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int open_store(struct daemon *d)
+{
+	char path[4096], err[512];
+	int r = make_state_dir(d->cfg->state_dir);
+
+	if (r < 0) {
+		log_err("state_dir %s: %s", d->cfg->state_dir, strerror(-r));
+		return r;
+	}
+	snprintf(path, sizeof(path), "%s/state.db", d->cfg->state_dir);
+	r = store_open(path, &d->store, err, sizeof(err));
+	if (r < 0)
+		log_err("store: %s", err);
+	return r;
+}
+
+static void signals_start(struct daemon *d)
+{
+	uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
+	int nums[] = {SIGTERM, SIGINT, SIGHUP};
+
+	for (int i = 0; i < 3; i++) {
+		uv_signal_init(&d->loop, sigs[i]);
+		sigs[i]->data = d;
+		uv_signal_start(sigs[i], signal_cb, nums[i]);
+	}
+}
+
+static int run(struct daemon *d)
+{
+	int r;
+
+	if (open_store(d) < 0)
+		return 1;
+	store_event_add(d->store, now_ms(), "start", NULL, "refitd " REFIT_VERSION " started");
+	r = http_client_new(&d->loop, &d->http);
+	if (r < 0 || engines_start(d) < 0) {
+		log_err("start-up failed: out of memory");
+		return 1;
+	}
+	signals_start(d);
+	log_info("refitd %s started (config %s, state %s)", REFIT_VERSION, d->config_path,
+	         d->cfg->state_dir);
+	sd_notify(0, "READY=1");
+	uv_run(&d->loop, UV_RUN_DEFAULT);
+	r = uv_loop_close(&d->loop);
+	if (r != 0) {
+		log_err("loop did not close cleanly: %s", uv_strerror(r));
+		uv_print_all_handles(&d->loop, stderr);
+		return 1;
+	}
+	log_info("stopped");
+	return d->exit_code;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: refitd [-d] [-v] [-c FILE]\n"
+	           "       refitd --check-config FILE\n"
+	           "       refitd --help-config | --version\n"
+	           "  -c FILE   configuration (default %s)\n"
+	           "  -d        debug: plain stderr logs, no journald prefixes\n"
+	           "  -v        verbose: log at debug level\n",
+	           DEFAULT_CONFIG);
+}
+
+static int check_config(const char *path)
+{
+	struct config_errors errs = {0};
+	struct config *c = NULL;
+	int r = config_load(path, &c, &errs);
+
+	print_errors(&errs);
+	config_errors_done(&errs);
+	config_free(c);
+	if (r == 0)
+		printf("%s: configuration OK\n", path);
+	return r == 0 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"check-config", required_argument, NULL, 'n'},
+		{"help-config", no_argument, NULL, 'H'},
+		{"version", no_argument, NULL, 'V'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct daemon d = {.config_path = DEFAULT_CONFIG};
+	struct config_errors errs = {0};
+	int c, r;
+
+	while ((c = getopt_long(argc, argv, "c:dvh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			d.config_path = optarg;
+			break;
+		case 'd':
+			d.foreground = true;
+			break;
+		case 'v':
+			d.verbose = true;
+			break;
+		case 'n':
+			return check_config(optarg);
+		case 'H':
+			config_print_schema();
+			return 0;
+		case 'V':
+			printf("refitd %s\n", REFIT_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (config_load(d.config_path, &d.cfg, &errs) < 0) {
+		print_errors(&errs);
+		config_errors_done(&errs);
+		return 1;
+	}
+	apply_logging(&d);
+	http_global_init();
+	uv_loop_init(&d.loop);
+	r = run(&d);
+	store_close(d.store);
+	config_free(d.cfg);
+	http_global_cleanup();
+	return r;
 }

@@ -1,0 +1,1007 @@
+/*
+ * config — table-driven YAML configuration.
+ *
+ * The YAML document is loaded with libyaml's document API, then walked with
+ * one schema per mapping. Values are parsed by type into the fields the
+ * schema names by offset, so adding a key is one table row. Semantic checks
+ * that span several keys (requires, unique names) run after the walk.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#define CONFIG_MAX_BYTES  (4u << 20)
+#define CONFIG_MAX_VISITS 200000 /* bounds alias fan-out ("billion laughs") */
+#define CONFIG_MAX_ERRORS 100
+
+enum opt_type {
+	T_STR,      /* any string */
+	T_PATH,     /* an absolute or relative file system path */
+	T_DURATION, /* uint64_t ms */
+	T_PERCENT,  /* unsigned 0..100 */
+	T_INT,      /* int within [min,max] */
+	T_BOOL,
+	T_ENUM,    /* int: index into choices */
+	T_STRLIST, /* char ** NULL-terminated */
+	T_STRMAP,  /* struct config_kv * + count */
+	T_LIST,    /* array of sub structs + count */
+	T_MAP,     /* mapping name -> sub struct, array + count, key into name_off */
+	T_STRUCT,  /* nested mapping into an embedded struct */
+};
+
+struct ctx {
+	const char *file;
+	yaml_document_t *doc;
+	struct config_errors *errs;
+	unsigned visits;
+};
+
+struct schema;
+
+struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t off;
+	const char *def; /* default, parsed like input */
+	long long min, max;
+	const char *const *choices;
+	const struct schema *sub;
+	size_t count_off;
+	bool required;
+	const char *help;
+};
+
+struct schema {
+	const char *what;
+	size_t size;
+	const struct opt *opts;
+	size_t n_opts;
+	size_t name_off; /* T_MAP: where the key goes */
+	/* Semantic checks of one parsed element; n is its mapping node. */
+	void (*check)(struct ctx *x, const yaml_node_t *n, void *elem);
+};
+
+static const char *const policy_choices[] = {"off", "warn", "fail", NULL};
+static const char *const level_choices[] = {"error", "warning", "info", "debug", NULL};
+static const char *const format_choices[] = {"text", "json", NULL};
+static const char *const feed_types[] = {"osv", "alpine-secdb", "debian-tracker", NULL};
+
+static void check_engine(struct ctx *x, const yaml_node_t *n, void *elem);
+static void check_registry(struct ctx *x, const yaml_node_t *n, void *elem);
+static void check_feed(struct ctx *x, const yaml_node_t *n, void *elem);
+static void check_env(struct ctx *x, const yaml_node_t *n, void *elem);
+static void check_project(struct ctx *x, const yaml_node_t *n, void *elem);
+static void check_top(struct ctx *x, const yaml_node_t *n, void *elem);
+
+#define O(type, field) offsetof(type, field)
+#define N(a)           (sizeof(a) / sizeof((a)[0]))
+
+static const struct opt engine_opts[] = {
+	{"host", T_STR, O(struct config_engine, host), NULL, 0, 0, NULL, NULL, 0, true,
+	 "unix:///path/docker.sock, or tcp://host:port (TLS with tls_*)"},
+	{"max_builds", T_INT, O(struct config_engine, max_builds), "2", 1, 64, NULL, NULL, 0, false,
+	 "concurrent builds on this engine"},
+	{"tls_ca", T_PATH, O(struct config_engine, tls_ca), NULL, 0, 0, NULL, NULL, 0, false,
+	 "CA bundle for tcp:// engines"},
+	{"tls_cert", T_PATH, O(struct config_engine, tls_cert), NULL, 0, 0, NULL, NULL, 0, false,
+	 "client certificate for tcp:// engines"},
+	{"tls_key", T_PATH, O(struct config_engine, tls_key), NULL, 0, 0, NULL, NULL, 0, false,
+	 "client key for tcp:// engines"},
+};
+static const struct schema engine_schema = {"engine", sizeof(struct config_engine), engine_opts,
+                                            N(engine_opts), 0, check_engine};
+
+static const struct opt registry_opts[] = {
+	{"host", T_STR, O(struct config_registry, host), NULL, 0, 0, NULL, NULL, 0, true,
+	 "registry host[:port]"},
+	{"username_file", T_PATH, O(struct config_registry, username_file), NULL, 0, 0, NULL, NULL,
+	 0, false, "file holding the user name"},
+	{"password_file", T_PATH, O(struct config_registry, password_file), NULL, 0, 0, NULL, NULL,
+	 0, false, "file holding the password or token (never logged)"},
+	{"insecure", T_BOOL, O(struct config_registry, insecure), "false", 0, 0, NULL, NULL, 0,
+	 false, "allow plain HTTP to this registry"},
+};
+static const struct schema registry_schema = {"registry", sizeof(struct config_registry),
+                                              registry_opts, N(registry_opts), 0, check_registry};
+
+static const struct opt feed_opts[] = {
+	{"name", T_STR, O(struct config_feed, name), NULL, 0, 0, NULL, NULL, 0, true,
+	 "feed name"},
+	{"type", T_ENUM, O(struct config_feed, type), NULL, 0, 0, feed_types, NULL, 0, true,
+	 "osv, alpine-secdb or debian-tracker"},
+	{"url", T_STR, O(struct config_feed, url), NULL, 0, 0, NULL, NULL, 0, true,
+	 "base URL (https://, http:// or file://)"},
+};
+static const struct schema feed_schema = {"feed", sizeof(struct config_feed), feed_opts,
+                                          N(feed_opts), 0, check_feed};
+
+static const struct opt env_opts[] = {
+	{"target", T_STR, O(struct config_env, target), NULL, 0, 0, NULL, NULL, 0, false,
+	 "Dockerfile stage to build (default: the last)"},
+	{"check", T_STRLIST, O(struct config_env, check), NULL, 0, 0, NULL, NULL, 0, false,
+	 "command run in a container from the new image; must exit 0"},
+	{"requires", T_STR, O(struct config_env, requires), NULL, 0, 0, NULL, NULL, 0, false,
+	 "environment that must pass first in the same rebuild"},
+	{"build_args", T_STRMAP, O(struct config_env, build_args), NULL, 0, 0, NULL, NULL,
+	 O(struct config_env, n_build_args), false, "build arguments"},
+	{"user_policy", T_ENUM, O(struct config_env, user_policy), NULL, 0, 0, policy_choices,
+	 NULL, 0, false, "final USER is root: off, warn or fail (default fail for prod)"},
+	{"check_timeout", T_DURATION, O(struct config_env, check_timeout_ms), "10m", 1000,
+	 86400000, NULL, NULL, 0, false, "time limit of the check command"},
+};
+static const struct schema env_schema = {"environment", sizeof(struct config_env), env_opts,
+                                         N(env_opts), O(struct config_env, name), check_env};
+
+static const struct opt project_opts[] = {
+	{"name", T_STR, O(struct config_project, name), NULL, 0, 0, NULL, NULL, 0, true,
+	 "project name"},
+	{"context", T_PATH, O(struct config_project, context), NULL, 0, 0, NULL, NULL, 0, true,
+	 "build context directory"},
+	{"dockerfile", T_PATH, O(struct config_project, dockerfile), "Dockerfile", 0, 0, NULL,
+	 NULL, 0, false, "Dockerfile path relative to the context"},
+	{"image", T_STR, O(struct config_project, image), NULL, 0, 0, NULL, NULL, 0, true,
+	 "image repository the builds are tagged and pushed as"},
+	{"max_age", T_DURATION, O(struct config_project, max_age_ms), "7d", 60000, 31622400000LL,
+	 NULL, NULL, 0, false, "rebuild at least this often"},
+	{"environments", T_MAP, O(struct config_project, envs), NULL, 0, 0, NULL, &env_schema,
+	 O(struct config_project, n_envs), true, "environments in build order"},
+};
+static const struct schema project_schema = {"project", sizeof(struct config_project),
+                                             project_opts, N(project_opts), 0, check_project};
+
+static const struct opt notify_opts[] = {
+	{"webhook", T_STR, O(struct config_notify, webhook), NULL, 0, 0, NULL, NULL, 0, true,
+	 "URL receiving a JSON POST per event"},
+	{"events", T_STRLIST, O(struct config_notify, events), NULL, 0, 0, NULL, NULL, 0, false,
+	 "events to send (built, failed, promoted, pushed); all when absent"},
+};
+static const struct schema notify_schema = {"notify", sizeof(struct config_notify), notify_opts,
+                                            N(notify_opts), 0, NULL};
+
+static const struct opt poll_opts[] = {
+	{"bases", T_DURATION, O(struct config, poll.bases_ms), "15m", 10000, 86400000, NULL, NULL,
+	 0, false, "base digest poll interval"},
+	{"feeds", T_DURATION, O(struct config, poll.feeds_ms), "1h", 60000, 604800000, NULL, NULL,
+	 0, false, "security feed poll interval"},
+	{"jitter", T_PERCENT, O(struct config, poll.jitter_pct), "10%", 0, 50, NULL, NULL, 0,
+	 false, "random spread of each poll"},
+	{"settle", T_DURATION, O(struct config, poll.settle_ms), "10m", 0, 86400000, NULL, NULL, 0,
+	 false, "how long a new digest must hold before it triggers"},
+};
+/* poll is embedded: its offsets are relative to struct config itself. */
+static const struct schema poll_schema = {"poll", 0, poll_opts, N(poll_opts), 0, NULL};
+
+static const struct opt top_opts[] = {
+	{"state_dir", T_PATH, O(struct config, state_dir), "/var/lib/refit", 0, 0, NULL, NULL, 0,
+	 false, "state.db and logs/"},
+	{"listen", T_STR, O(struct config, listen), "127.0.0.1:8787", 0, 0, NULL, NULL, 0, false,
+	 "REST endpoint: host:port, [v6]:port, unix:/path or systemd"},
+	{"api_token_file", T_PATH, O(struct config, api_token_file), NULL, 0, 0, NULL, NULL, 0,
+	 false, "bearer token for POSTs; none = POSTs refused"},
+	{"log_level", T_ENUM, O(struct config, log_level), "info", 0, 0, level_choices, NULL, 0,
+	 false, "error, warning, info or debug"},
+	{"log_format", T_ENUM, O(struct config, log_format), "text", 0, 0, format_choices, NULL, 0,
+	 false, "text or json"},
+	{"engines", T_LIST, O(struct config, engines), NULL, 0, 0, NULL, &engine_schema,
+	 O(struct config, n_engines), false, "Docker-API engines (a build pool)"},
+	{"registries", T_LIST, O(struct config, registries), NULL, 0, 0, NULL, &registry_schema,
+	 O(struct config, n_registries), false, "registry credentials and options"},
+	{"poll", T_STRUCT, 0, NULL, 0, 0, NULL, &poll_schema, 0, false, "poll intervals"},
+	{"feeds", T_LIST, O(struct config, feeds), NULL, 0, 0, NULL, &feed_schema,
+	 O(struct config, n_feeds), false, "security feeds"},
+	{"projects", T_LIST, O(struct config, projects), NULL, 0, 0, NULL, &project_schema,
+	 O(struct config, n_projects), false, "registered projects"},
+	{"notify", T_LIST, O(struct config, notify), NULL, 0, 0, NULL, &notify_schema,
+	 O(struct config, n_notify), false, "webhooks"},
+};
+static const struct schema top_schema = {"configuration", sizeof(struct config), top_opts,
+                                         N(top_opts), 0, check_top};
+
+__attribute__((format(printf, 3, 4))) static void add_err(struct ctx *x, const yaml_node_t *n,
+                                                          const char *fmt, ...)
+{
+	char msg[512], *line, **grown;
+	va_list ap;
+
+	if (x->errs->n >= CONFIG_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (asprintf(&line, "%s:%zu:%zu: %s", x->file, n ? n->start_mark.line + 1 : 1,
+	             n ? n->start_mark.column + 1 : 1, msg) < 0)
+		return;
+	grown = realloc(x->errs->lines, (x->errs->n + 1) * sizeof(*grown));
+	if (!grown) {
+		free(line);
+		return;
+	}
+	x->errs->lines = grown;
+	x->errs->lines[x->errs->n++] = line;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+
+	if (la >= 63 || lb >= 63)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
+		}
+		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
+	}
+	return prev[lb];
+}
+
+static void unknown_key(struct ctx *x, const yaml_node_t *k, const struct schema *s)
+{
+	const char *key = scalar(k), *best = NULL;
+	size_t best_d = 3;
+
+	for (size_t i = 0; i < s->n_opts; i++) {
+		size_t d = edit_distance(key, s->opts[i].name);
+		if (d < best_d || (!best && strstr(s->opts[i].name, key) && strlen(key) > 3)) {
+			best_d = d;
+			best = s->opts[i].name;
+		}
+	}
+	if (best)
+		add_err(x, k, "unknown key '%s' in %s (did you mean '%s'?)", key, s->what, best);
+	else
+		add_err(x, k, "unknown key '%s' in %s", key, s->what);
+}
+
+/* Parses a duration: a sequence of NUMBER UNIT with units ms s m h d w. */
+int config_parse_duration(const char *s, uint64_t *ret_ms)
+{
+	static const struct {
+		const char *u;
+		uint64_t ms;
+	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
+	             {"w", 604800000}};
+	uint64_t total = 0;
+
+	if (!s || !*s)
+		return -EINVAL;
+	while (*s) {
+		char *end;
+		size_t i;
+		unsigned long long v;
+
+		if (!isdigit((unsigned char)*s))
+			return -EINVAL;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (errno || v > 1000000000ULL)
+			return -ERANGE;
+		for (i = 0; i < N(units); i++) {
+			size_t ul = strlen(units[i].u);
+			if (!strncmp(end, units[i].u, ul) && !isalpha((unsigned char)end[ul]))
+				break;
+		}
+		if (i == N(units))
+			return -EINVAL;
+		total += v * units[i].ms;
+		s = end + strlen(units[i].u);
+	}
+	*ret_ms = total;
+	return 0;
+}
+
+/* Parses a byte size with an optional unit: B, KB/KiB, MB/MiB, GB/GiB. */
+int config_parse_size(const char *s, uint64_t *ret_bytes)
+{
+	static const struct {
+		const char *u;
+		uint64_t mult;
+	} units[] = {{"", 1},           {"B", 1},          {"K", 1024},        {"KB", 1000},
+	             {"KiB", 1024},     {"M", 1 << 20},    {"MB", 1000000},    {"MiB", 1 << 20},
+	             {"G", 1ULL << 30}, {"GB", 1000000000}, {"GiB", 1ULL << 30}};
+	char *end;
+	unsigned long long v;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || v > (1ULL << 40))
+		return -ERANGE;
+	for (size_t i = 0; i < N(units); i++)
+		if (!strcmp(end, units[i].u)) {
+			*ret_bytes = v * units[i].mult;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+static char *dup_or_oom(struct ctx *x, const yaml_node_t *n, const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		add_err(x, n, "out of memory");
+	return d;
+}
+
+static int parse_bool(const char *s, bool *ret)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))
+		*ret = true;
+	else if (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))
+		*ret = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static void set_duration(struct ctx *x, const struct opt *o, const yaml_node_t *n, const char *s,
+                         void *field)
+{
+	uint64_t ms;
+
+	if (config_parse_duration(s, &ms) < 0)
+		add_err(x, n, "%s: invalid duration '%s' (use e.g. 90s, 15m, 1h30m, 7d)", o->name,
+		        s);
+	else if ((long long)ms < o->min || (long long)ms > o->max)
+		add_err(x, n, "%s: %s is out of range (%lld ms .. %lld ms)", o->name, s, o->min,
+		        o->max);
+	else
+		*(uint64_t *)field = ms;
+}
+
+static void set_number(struct ctx *x, const struct opt *o, const yaml_node_t *n, const char *s,
+                       void *field)
+{
+	char *end;
+	long long v;
+	size_t len = strlen(s);
+	bool pct = o->type == T_PERCENT;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (pct && len > 0 && s[len - 1] == '%' && end == s + len - 1)
+		end++;
+	if (errno || end == s || *end) {
+		add_err(x, n, "%s: '%s' is not %s", o->name, s,
+		        pct ? "a percentage like 10%" : "an integer");
+		return;
+	}
+	if (v < o->min || v > o->max) {
+		add_err(x, n, "%s: %lld is out of range (%lld..%lld)", o->name, v, o->min, o->max);
+		return;
+	}
+	if (pct)
+		*(unsigned *)field = (unsigned)v;
+	else
+		*(int *)field = (int)v;
+}
+
+static void set_enum(struct ctx *x, const struct opt *o, const yaml_node_t *n, const char *s,
+                     void *field)
+{
+	char list[256] = "";
+
+	for (int i = 0; o->choices[i]; i++) {
+		if (!strcmp(s, o->choices[i])) {
+			*(int *)field = i;
+			return;
+		}
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+		         o->choices[i]);
+	}
+	add_err(x, n, "%s: '%s' is not one of %s", o->name, s, list);
+}
+
+/* Stores the scalar s into field according to o->type. */
+static void set_scalar(struct ctx *x, const struct opt *o, const yaml_node_t *n, const char *s,
+                       void *field)
+{
+	bool b;
+
+	switch (o->type) {
+	case T_STR:
+	case T_PATH:
+		if (!*s) {
+			add_err(x, n, "%s: must not be empty", o->name);
+			return;
+		}
+		free(*(char **)field);
+		*(char **)field = dup_or_oom(x, n, s);
+		return;
+	case T_DURATION:
+		set_duration(x, o, n, s, field);
+		return;
+	case T_PERCENT:
+	case T_INT:
+		set_number(x, o, n, s, field);
+		return;
+	case T_BOOL:
+		if (parse_bool(s, &b) < 0)
+			add_err(x, n, "%s: '%s' is not a boolean (true or false)", o->name, s);
+		else
+			*(bool *)field = b;
+		return;
+	case T_ENUM:
+		set_enum(x, o, n, s, field);
+		return;
+	default:
+		add_err(x, n, "%s: expected a %s, not a scalar",
+		        o->name, o->type == T_STRLIST ? "list" : "mapping");
+	}
+}
+
+static yaml_node_t *node(struct ctx *x, int idx)
+{
+	x->visits++;
+	return yaml_document_get_node(x->doc, idx);
+}
+
+static void parse_mapping(struct ctx *x, const yaml_node_t *n, const struct schema *s,
+                          void *base);
+
+static void parse_strlist(struct ctx *x, const struct opt *o, const yaml_node_t *n, void *field)
+{
+	char ***out = field;
+	size_t cnt, i = 0;
+
+	if (n->type == YAML_SCALAR_NODE) { /* a single string runs through the shell */
+		const char *argv[] = {"/bin/sh", "-c", scalar(n), NULL};
+		cnt = 3;
+		*out = calloc(cnt + 1, sizeof(char *));
+		for (i = 0; *out && i < cnt; i++)
+			(*out)[i] = dup_or_oom(x, n, argv[i]);
+		return;
+	}
+	if (n->type != YAML_SEQUENCE_NODE) {
+		add_err(x, n, "%s: expected a list of strings", o->name);
+		return;
+	}
+	cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	*out = calloc(cnt + 1, sizeof(char *));
+	if (!*out) {
+		add_err(x, n, "out of memory");
+		return;
+	}
+	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+	     it++) {
+		yaml_node_t *e = node(x, *it);
+		if (!scalar(e))
+			add_err(x, e, "%s: list items must be strings", o->name);
+		else
+			(*out)[i++] = dup_or_oom(x, e, scalar(e));
+	}
+}
+
+static void parse_strmap(struct ctx *x, const struct opt *o, const yaml_node_t *n, void *base)
+{
+	struct config_kv **out = (void *)((char *)base + o->off);
+	size_t *count = (void *)((char *)base + o->count_off);
+	size_t cap;
+
+	if (n->type != YAML_MAPPING_NODE) {
+		add_err(x, n, "%s: expected a mapping of names to strings", o->name);
+		return;
+	}
+	cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
+	*out = calloc(cap ? cap : 1, sizeof(**out));
+	if (!*out) {
+		add_err(x, n, "out of memory");
+		return;
+	}
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
+		if (!scalar(k) || !scalar(v)) {
+			add_err(x, scalar(k) ? v : k, "%s: keys and values must be strings",
+			        o->name);
+			continue;
+		}
+		(*out)[*count].key = dup_or_oom(x, k, scalar(k));
+		(*out)[*count].value = dup_or_oom(x, v, scalar(v));
+		(*count)++;
+	}
+}
+
+/* T_LIST (a sequence of mappings) and T_MAP (a mapping of name -> mapping). */
+static void parse_array(struct ctx *x, const struct opt *o, const yaml_node_t *n, void *base)
+{
+	const struct schema *s = o->sub;
+	bool is_map = o->type == T_MAP;
+	void **arr = (void *)((char *)base + o->off);
+	size_t *count = (void *)((char *)base + o->count_off), cap;
+
+	if (n->type != (is_map ? YAML_MAPPING_NODE : YAML_SEQUENCE_NODE)) {
+		add_err(x, n, "%s: expected a %s", o->name,
+		        is_map ? "mapping of names to settings" : "list");
+		return;
+	}
+	cap = is_map ? (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start)
+	             : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
+	*arr = calloc(cap ? cap : 1, s->size);
+	if (!*arr) {
+		add_err(x, n, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < cap; i++) {
+		char *elem = (char *)*arr + i * s->size;
+		yaml_node_t *v;
+		if (is_map) {
+			yaml_node_pair_t *p = n->data.mapping.pairs.start + i;
+			yaml_node_t *k = node(x, p->key);
+			v = node(x, p->value);
+			if (!scalar(k)) {
+				add_err(x, k, "%s: names must be strings", o->name);
+				continue;
+			}
+			*(char **)(elem + s->name_off) = dup_or_oom(x, k, scalar(k));
+		} else {
+			v = node(x, n->data.sequence.items.start[i]);
+		}
+		(*count)++;
+		parse_mapping(x, v, s, elem);
+	}
+}
+
+static void apply_defaults(struct ctx *x, const struct schema *s, void *base)
+{
+	for (size_t i = 0; i < s->n_opts; i++) {
+		const struct opt *o = &s->opts[i];
+		if (o->def)
+			set_scalar(x, o, NULL, o->def, (char *)base + o->off);
+		else if (o->type == T_STRUCT)
+			apply_defaults(x, o->sub, base);
+		else if (o->type == T_ENUM)
+			*(int *)((char *)base + o->off) = -1;
+	}
+}
+
+static const struct opt *find_opt(const struct schema *s, const char *key)
+{
+	for (size_t i = 0; i < s->n_opts; i++)
+		if (!strcmp(s->opts[i].name, key))
+			return &s->opts[i];
+	return NULL;
+}
+
+static void parse_value(struct ctx *x, const struct opt *o, const yaml_node_t *v, void *base)
+{
+	void *field = (char *)base + o->off;
+
+	switch (o->type) {
+	case T_STRLIST:
+		parse_strlist(x, o, v, field);
+		break;
+	case T_STRMAP:
+		parse_strmap(x, o, v, base);
+		break;
+	case T_LIST:
+	case T_MAP:
+		parse_array(x, o, v, base);
+		break;
+	case T_STRUCT:
+		parse_mapping(x, v, o->sub, base);
+		break;
+	default:
+		if (!scalar(v))
+			add_err(x, v, "%s: expected a single value, not a %s", o->name,
+			        v->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
+		else
+			set_scalar(x, o, v, scalar(v), field);
+	}
+}
+
+static void parse_mapping(struct ctx *x, const yaml_node_t *n, const struct schema *s, void *base)
+{
+	unsigned seen = 0; /* bit per option: duplicates and required keys */
+
+	if (x->visits > CONFIG_MAX_VISITS)
+		return;
+	if (n->type != YAML_MAPPING_NODE) {
+		add_err(x, n, "%s: expected a mapping of settings", s->what);
+		return;
+	}
+	apply_defaults(x, s, base);
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
+		const struct opt *o = scalar(k) ? find_opt(s, scalar(k)) : NULL;
+		if (!scalar(k)) {
+			add_err(x, k, "keys must be plain strings");
+			continue;
+		}
+		if (!o) {
+			unknown_key(x, k, s);
+			continue;
+		}
+		if (seen & (1u << (o - s->opts))) {
+			add_err(x, k, "duplicate key '%s'", o->name);
+			continue;
+		}
+		seen |= 1u << (o - s->opts);
+		parse_value(x, o, v, base);
+	}
+	for (size_t i = 0; i < s->n_opts; i++)
+		if (s->opts[i].required && !(seen & (1u << i)))
+			add_err(x, n, "%s: missing required key '%s'", s->what, s->opts[i].name);
+	if (s->check)
+		s->check(x, n, base);
+}
+
+/* The value node of key in mapping n, or n itself when absent (for positions). */
+static const yaml_node_t *child(struct ctx *x, const yaml_node_t *n, const char *key)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return n;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		const char *k = scalar(yaml_document_get_node(x->doc, p->key));
+		if (k && !strcmp(k, key))
+			return yaml_document_get_node(x->doc, p->value);
+	}
+	return n;
+}
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return s && !strncmp(s, p, strlen(p));
+}
+
+static void check_engine(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_engine *e = elem;
+
+	if (!e->host)
+		return;
+	if (has_prefix(e->host, "unix://")) {
+		if (e->host[7] != '/')
+			add_err(x, child(x, n, "host"), "host: unix:// needs an absolute path");
+	} else if (has_prefix(e->host, "tcp://")) {
+		if (!e->host[6])
+			add_err(x, child(x, n, "host"), "host: tcp:// needs host:port");
+		if ((e->tls_cert != NULL) != (e->tls_key != NULL))
+			add_err(x, n, "engine: tls_cert and tls_key go together");
+	} else {
+		add_err(x, child(x, n, "host"),
+		        "host: '%s' must start with unix:// or tcp://", e->host);
+	}
+}
+
+static void check_registry(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_registry *r = elem;
+
+	if (r->host && (strchr(r->host, '/') || strchr(r->host, ' ')))
+		add_err(x, child(x, n, "host"),
+		        "host: '%s' must be a registry host[:port], without scheme or path",
+		        r->host);
+	if ((r->username_file != NULL) != (r->password_file != NULL))
+		add_err(x, n, "registry: username_file and password_file go together");
+}
+
+static void check_feed(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_feed *f = elem;
+
+	if (f->url && !has_prefix(f->url, "https://") && !has_prefix(f->url, "http://") &&
+	    !has_prefix(f->url, "file://"))
+		add_err(x, child(x, n, "url"), "url: '%s' must be https://, http:// or file://",
+		        f->url);
+}
+
+/* Environment names become tag components: keep them tag-safe and short. */
+static void check_env(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_env *e = elem;
+	size_t len = e->name ? strlen(e->name) : 0;
+
+	if (e->name && (len == 0 || len > 32 || strspn(e->name, "abcdefghijklmnopqrstuvwxyz"
+	                                                        "0123456789_-") != len))
+		add_err(x, n, "environment '%s': names are 1-32 characters of a-z 0-9 _ -",
+		        e->name);
+	if (e->check && !e->check[0])
+		add_err(x, child(x, n, "check"), "check: the command must not be empty");
+}
+
+static ssize_t env_index(const struct config_project *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_envs; i++)
+		if (p->envs[i].name && !strcmp(p->envs[i].name, name))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* requires must name an environment declared earlier: builds run in order. */
+static void check_project(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_project *p = elem;
+	const yaml_node_t *envs = child(x, n, "environments");
+	size_t len = p->name ? strlen(p->name) : 0;
+
+	if (p->name && (len > 64 || strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") !=
+	                                    len))
+		add_err(x, child(x, n, "name"),
+		        "name: '%s' must be 1-64 characters of a-z 0-9 . _ -", p->name);
+	if (envs != n && envs->type == YAML_MAPPING_NODE && p->n_envs == 0)
+		add_err(x, envs, "environments: at least one environment is needed");
+	for (size_t i = 0; i < p->n_envs; i++) {
+		const struct config_env *e = &p->envs[i];
+		ssize_t r;
+		if (!e->requires || !e->name)
+			continue;
+		r = env_index(p, e->requires);
+		if (r < 0 || (size_t)r >= i)
+			add_err(x, envs, "environment '%s' requires '%s', which is not %s", e->name,
+			        e->requires, r < 0 ? "defined" : "declared before it");
+		if (env_index(p, e->name) != (ssize_t)i)
+			add_err(x, envs, "environment '%s' is defined twice", e->name);
+	}
+}
+
+static void check_listen(struct ctx *x, const yaml_node_t *n, const char *l)
+{
+	const char *colon = strrchr(l, ':');
+
+	if (has_prefix(l, "unix:")) {
+		if (l[5] != '/')
+			add_err(x, n, "listen: unix: needs an absolute path");
+		return;
+	}
+	if (!strcmp(l, "systemd"))
+		return;
+	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    atoi(colon + 1) > 65535)
+		add_err(x, n, "listen: '%s' must be host:port, [ipv6]:port, unix:/path or systemd",
+		        l);
+}
+
+static void check_top(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config *c = elem;
+	const yaml_node_t *projects = child(x, n, "projects");
+
+	check_listen(x, child(x, n, "listen"), c->listen);
+	for (size_t i = 0; i < c->n_projects; i++)
+		for (size_t j = 0; j < i; j++)
+			if (c->projects[i].name && c->projects[j].name &&
+			    !strcmp(c->projects[i].name, c->projects[j].name))
+				add_err(x, projects, "project '%s' is defined twice",
+				        c->projects[i].name);
+	for (size_t i = 0; i < c->n_registries; i++)
+		for (size_t j = 0; j < i; j++)
+			if (c->registries[i].host && c->registries[j].host &&
+			    !strcmp(c->registries[i].host, c->registries[j].host))
+				add_err(x, child(x, n, "registries"),
+				        "registry '%s' is listed twice", c->registries[i].host);
+}
+
+/* With no engines configured, the local Docker socket is the one engine. */
+static int default_engine(struct config *c)
+{
+	if (c->n_engines)
+		return 0;
+	c->engines = calloc(1, sizeof(*c->engines));
+	if (!c->engines || !(c->engines->host = strdup("unix:///var/run/docker.sock")))
+		return -ENOMEM;
+	c->engines->max_builds = 2;
+	c->n_engines = 1;
+	return 0;
+}
+
+static void load_error(struct ctx *x, const yaml_parser_t *p)
+{
+	yaml_node_t fake = {0};
+
+	fake.start_mark = p->problem_mark;
+	if (p->context)
+		add_err(x, &fake, "YAML syntax error: %s %s", p->problem, p->context);
+	else
+		add_err(x, &fake, "YAML syntax error: %s", p->problem ? p->problem : "unknown");
+}
+
+static int load_doc(struct ctx *x, const char *text, size_t len, struct config *c)
+{
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+	int r = 0;
+
+	if (!yaml_parser_initialize(&parser))
+		return -ENOMEM;
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		load_error(x, &parser);
+		yaml_parser_delete(&parser);
+		return -EINVAL;
+	}
+	x->doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (!root) /* an empty file: every default */
+		apply_defaults(x, &top_schema, c);
+	else
+		parse_mapping(x, root, &top_schema, c);
+	if (x->visits > CONFIG_MAX_VISITS) {
+		add_err(x, root, "document too complex (aliases expand beyond %d nodes)",
+		        CONFIG_MAX_VISITS);
+		r = -EINVAL;
+	}
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	return r;
+}
+
+int config_parse(const char *name, const char *text, size_t len, struct config **ret,
+                 struct config_errors *errs)
+{
+	struct ctx x = {name, NULL, errs, 0};
+	struct config *c;
+	size_t before = errs->n;
+	int r;
+
+	if (len > CONFIG_MAX_BYTES) {
+		add_err(&x, NULL, "file too large (over %u bytes)", CONFIG_MAX_BYTES);
+		return -EINVAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	r = load_doc(&x, text, len, c);
+	if (r == 0 && errs->n == before)
+		r = default_engine(c);
+	if (r < 0 || errs->n > before || !(c->path = strdup(name))) {
+		config_free(c);
+		return r < 0 ? r : -EINVAL;
+	}
+	*ret = c;
+	return 0;
+}
+
+int config_load(const char *path, struct config **ret, struct config_errors *errs)
+{
+	struct ctx x = {path, NULL, errs, 0};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = fopen(path, "re");
+	int r;
+
+	if (!f) {
+		add_err(&x, NULL, "cannot open: %s", strerror(errno));
+		return -errno;
+	}
+	buf = malloc(CONFIG_MAX_BYTES + 1);
+	if (!buf) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	len = fread(buf, 1, CONFIG_MAX_BYTES + 1, f);
+	r = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (r < 0)
+		add_err(&x, NULL, "read error");
+	else
+		r = config_parse(path, buf, len, ret, errs);
+	free(buf);
+	return r;
+}
+
+static void free_strv(char **v)
+{
+	for (size_t i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void free_project(struct config_project *p)
+{
+	free(p->name);
+	free(p->context);
+	free(p->dockerfile);
+	free(p->image);
+	for (size_t j = 0; j < p->n_envs; j++) {
+		struct config_env *e = &p->envs[j];
+		free(e->name);
+		free(e->target);
+		free(e->requires);
+		free_strv(e->check);
+		for (size_t k = 0; k < e->n_build_args; k++) {
+			free(e->build_args[k].key);
+			free(e->build_args[k].value);
+		}
+		free(e->build_args);
+	}
+	free(p->envs);
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	free(c->path);
+	free(c->state_dir);
+	free(c->listen);
+	free(c->api_token_file);
+	for (size_t i = 0; i < c->n_engines; i++) {
+		free(c->engines[i].host);
+		free(c->engines[i].tls_ca);
+		free(c->engines[i].tls_cert);
+		free(c->engines[i].tls_key);
+	}
+	free(c->engines);
+	for (size_t i = 0; i < c->n_registries; i++) {
+		free(c->registries[i].host);
+		free(c->registries[i].username_file);
+		free(c->registries[i].password_file);
+	}
+	free(c->registries);
+	for (size_t i = 0; i < c->n_feeds; i++) {
+		free(c->feeds[i].name);
+		free(c->feeds[i].url);
+	}
+	free(c->feeds);
+	for (size_t i = 0; i < c->n_projects; i++)
+		free_project(&c->projects[i]);
+	free(c->projects);
+	for (size_t i = 0; i < c->n_notify; i++) {
+		free(c->notify[i].webhook);
+		free_strv(c->notify[i].events);
+	}
+	free(c->notify);
+	free(c);
+}
+
+void config_errors_done(struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n; i++)
+		free(errs->lines[i]);
+	free(errs->lines);
+	errs->lines = NULL;
+	errs->n = 0;
+}
+
+const struct config_project *config_project_find(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_projects; i++)
+		if (!strcmp(c->projects[i].name, name))
+			return &c->projects[i];
+	return NULL;
+}
+
+static void print_schema(const struct schema *s, const char *prefix)
+{
+	static const char *const tn[] = {"string", "path", "duration", "percent", "integer",
+	                                 "bool",   "enum", "list",     "map",     "list",
+	                                 "map",    "section"};
+	char sub[128];
+
+	for (size_t i = 0; i < s->n_opts; i++) {
+		const struct opt *o = &s->opts[i];
+		printf("%s%-16s %-9s %-16s %s\n", prefix, o->name, tn[o->type],
+		       o->def ? o->def : (o->required ? "(required)" : "-"), o->help);
+		if (o->sub) {
+			snprintf(sub, sizeof(sub), "%s  ", prefix);
+			print_schema(o->sub, sub);
+		}
+	}
+}
+
+void config_print_schema(void)
+{
+	print_schema(&top_schema, "");
+}

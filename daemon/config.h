@@ -1,0 +1,123 @@
+/*
+ * config — refit.yaml parsed into struct config.
+ *
+ * One schema table per YAML mapping (name, type, bounds, default, help) drives
+ * parsing, defaults and validation; every error is collected as
+ * "file:line:col: message" before the load fails. Secrets are never read
+ * here: the configuration holds only the *paths* of files that contain them.
+ */
+#ifndef REFIT_CONFIG_H
+#define REFIT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct config_kv {
+	char *key;
+	char *value;
+};
+
+struct config_engine {
+	char *host; /* unix:///path or tcp://host:port */
+	int max_builds;
+	char *tls_ca, *tls_cert, *tls_key;
+};
+
+struct config_registry {
+	char *host;
+	char *username_file;
+	char *password_file;
+	bool insecure;
+};
+
+enum config_feed_type { FEED_OSV, FEED_ALPINE_SECDB, FEED_DEBIAN_TRACKER };
+
+struct config_feed {
+	char *name;
+	int type; /* enum config_feed_type */
+	char *url;
+};
+
+enum config_policy { POLICY_OFF, POLICY_WARN, POLICY_FAIL };
+
+struct config_env {
+	char *name; /* test, prod, rnd… */
+	char *target;
+	char **check; /* argv, NULL-terminated; NULL when no check */
+	char *requires;
+	struct config_kv *build_args;
+	size_t n_build_args;
+	int user_policy; /* enum config_policy; -1 = default (fail for prod, warn else) */
+	uint64_t check_timeout_ms;
+};
+
+struct config_project {
+	char *name;
+	char *context;
+	char *dockerfile;
+	char *image;
+	uint64_t max_age_ms;
+	struct config_env *envs;
+	size_t n_envs;
+};
+
+struct config_notify {
+	char *webhook;
+	char **events; /* NULL-terminated */
+};
+
+struct config {
+	char *path;
+	char *state_dir;
+	char *listen;
+	char *api_token_file;
+	int log_level;  /* 0 error, 1 warning, 2 info, 3 debug */
+	int log_format; /* 0 text, 1 json */
+	struct config_engine *engines;
+	size_t n_engines;
+	struct config_registry *registries;
+	size_t n_registries;
+	struct {
+		uint64_t bases_ms, feeds_ms, settle_ms;
+		unsigned jitter_pct;
+	} poll;
+	struct config_feed *feeds;
+	size_t n_feeds;
+	struct config_project *projects;
+	size_t n_projects;
+	struct config_notify *notify;
+	size_t n_notify;
+};
+
+/* Accumulated "file:line:col: message" lines of a failed load. */
+struct config_errors {
+	char **lines;
+	size_t n;
+};
+
+/*
+ * Loads and validates the YAML text (len bytes; name is used in messages).
+ * Returns 0 and a new config, or -EINVAL with every problem in *errs.
+ */
+int config_parse(const char *name, const char *text, size_t len, struct config **ret,
+                 struct config_errors *errs);
+
+/* Reads path and parses it; I/O errors are reported through errs as well. */
+int config_load(const char *path, struct config **ret, struct config_errors *errs);
+
+void config_free(struct config *c);
+void config_errors_done(struct config_errors *errs);
+
+/* Parses "90s", "15m", "1h30m", "7d", "250ms" into milliseconds. */
+int config_parse_duration(const char *s, uint64_t *ret_ms);
+/* Parses "512", "64KiB", "50MB", "2GiB" into bytes. */
+int config_parse_size(const char *s, uint64_t *ret_bytes);
+
+/* Looks up a project by name; NULL when absent. */
+const struct config_project *config_project_find(const struct config *c, const char *name);
+
+/* Prints the option table (name, type, default, help) for `refitd --help-config`. */
+void config_print_schema(void);
+
+#endif

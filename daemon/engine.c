@@ -1,0 +1,265 @@
+#include "engine.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "http_client.h"
+#include "log.h"
+
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 60000
+
+struct engine {
+	uv_loop_t *loop;
+	struct http_client *http;
+	char *host;       /* as configured, for messages */
+	char *socket;     /* unix socket path, or NULL */
+	char *base_url;   /* http://localhost or https://host:port */
+	char *tls_ca, *tls_cert, *tls_key;
+	uv_timer_t retry;
+	uint64_t backoff_ms;
+	struct http_request *req;
+	bool podman_hint; /* from the last /_ping */
+	engine_state_cb cb;
+	void *arg;
+	struct engine_info info;
+	char api[16], version[64], os[32], arch[32], error[256];
+	bool reported;
+};
+
+int engine_api_cmp(const char *a, const char *b)
+{
+	char *ea, *eb;
+	unsigned long amaj = strtoul(a, &ea, 10), bmaj = strtoul(b, &eb, 10);
+	unsigned long amin = *ea == '.' ? strtoul(ea + 1, NULL, 10) : 0;
+	unsigned long bmin = *eb == '.' ? strtoul(eb + 1, NULL, 10) : 0;
+
+	if (amaj != bmaj)
+		return amaj < bmaj ? -1 : 1;
+	return amin < bmin ? -1 : amin > bmin;
+}
+
+static int split_host(struct engine *e, const struct config_engine *cfg)
+{
+	if (!strncmp(cfg->host, "unix://", 7)) {
+		e->socket = strdup(cfg->host + 7);
+		e->base_url = strdup("http://localhost");
+		return e->socket && e->base_url ? 0 : -ENOMEM;
+	}
+	if (asprintf(&e->base_url, "%s://%s", cfg->tls_ca || cfg->tls_cert ? "https" : "http",
+	             cfg->host + strlen("tcp://")) < 0) {
+		e->base_url = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int engine_new(uv_loop_t *loop, struct http_client *http, const struct config_engine *cfg,
+               engine_state_cb cb, void *arg, struct engine **ret)
+{
+	struct engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return -ENOMEM;
+	e->loop = loop;
+	e->http = http;
+	e->cb = cb;
+	e->arg = arg;
+	e->host = strdup(cfg->host);
+	if (!e->host || split_host(e, cfg) < 0 ||
+	    (cfg->tls_ca && !(e->tls_ca = strdup(cfg->tls_ca))) ||
+	    (cfg->tls_cert && !(e->tls_cert = strdup(cfg->tls_cert))) ||
+	    (cfg->tls_key && !(e->tls_key = strdup(cfg->tls_key)))) {
+		free(e->host);
+		free(e->socket);
+		free(e->base_url);
+		free(e->tls_ca);
+		free(e->tls_cert);
+		free(e);
+		return -ENOMEM;
+	}
+	uv_timer_init(loop, &e->retry);
+	e->retry.data = e;
+	e->info.host = e->host;
+	*ret = e;
+	return 0;
+}
+
+static void report(struct engine *e, bool reachable, const char *error)
+{
+	bool changed = !e->reported || e->info.reachable != reachable ||
+	               (error && (!e->info.error || strcmp(error, e->error)));
+
+	e->info.reachable = reachable;
+	if (error && error != e->error)
+		snprintf(e->error, sizeof(e->error), "%s", error);
+	e->info.error = error ? e->error : NULL;
+	e->info.api_version = reachable ? e->api : NULL;
+	e->reported = true;
+	if (changed && e->cb)
+		e->cb(e, &e->info, e->arg);
+}
+
+static void probe(struct engine *e);
+
+static void retry_cb(uv_timer_t *t)
+{
+	probe(t->data);
+}
+
+static void schedule_retry(struct engine *e)
+{
+	e->backoff_ms = e->backoff_ms ? e->backoff_ms * 2 : BACKOFF_MIN_MS;
+	if (e->backoff_ms > BACKOFF_MAX_MS)
+		e->backoff_ms = BACKOFF_MAX_MS;
+	uv_timer_start(&e->retry, retry_cb, e->backoff_ms, 0);
+}
+
+static void fail(struct engine *e, const char *what, const char *detail)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), "%s%s", what, detail);
+	report(e, false, msg);
+	schedule_retry(e);
+}
+
+/* Picks the version to speak, or explains why this engine cannot be used. */
+static int negotiate(struct engine *e, const char *max, const char *min, char *why, size_t len)
+{
+	const char *speak = engine_api_cmp(max, ENGINE_API_NEWEST) < 0 ? max : ENGINE_API_NEWEST;
+
+	if (engine_api_cmp(speak, ENGINE_API_OLDEST) < 0) {
+		snprintf(why, len, "engine speaks API %s at most; refit needs %s or newer", max,
+		         ENGINE_API_OLDEST);
+		return -EPROTONOSUPPORT;
+	}
+	if (min && engine_api_cmp(speak, min) < 0) {
+		snprintf(why, len, "engine requires API %s or newer; refit speaks up to %s", min,
+		         ENGINE_API_NEWEST);
+		return -EPROTONOSUPPORT;
+	}
+	snprintf(e->api, sizeof(e->api), "%s", speak);
+	return 0;
+}
+
+static void copy_str(json_t *o, const char *key, char *buf, size_t len)
+{
+	const char *v = json_string_value(json_object_get(o, key));
+	snprintf(buf, len, "%s", v ? v : "");
+}
+
+static void version_done(const struct http_response *resp, void *arg)
+{
+	struct engine *e = arg;
+	json_t *root = NULL;
+	const char *max, *min;
+	char why[200];
+
+	e->req = NULL;
+	if (resp->error || resp->status != 200) {
+		fail(e, "GET /version failed: ", resp->error ? resp->error_msg : "bad status");
+		return;
+	}
+	root = json_loadb(resp->body, resp->body_len, 0, NULL);
+	max = json_string_value(json_object_get(root, "ApiVersion"));
+	min = json_string_value(json_object_get(root, "MinAPIVersion"));
+	if (!max) {
+		fail(e, "GET /version: no ApiVersion in the answer", "");
+	} else if (negotiate(e, max, min, why, sizeof(why)) < 0) {
+		fail(e, why, "");
+	} else {
+		copy_str(root, "Version", e->version, sizeof(e->version));
+		copy_str(root, "Os", e->os, sizeof(e->os));
+		copy_str(root, "Arch", e->arch, sizeof(e->arch));
+		e->info.engine_version = e->version;
+		e->info.os = e->os;
+		e->info.arch = e->arch;
+		e->info.podman = e->podman_hint;
+		e->backoff_ms = 0;
+		report(e, true, NULL);
+	}
+	json_decref(root);
+}
+
+static int request(struct engine *e, const char *method, const char *path, http_done_cb cb)
+{
+	char url[512];
+	struct http_request_opts o = {0};
+
+	snprintf(url, sizeof(url), "%s%s", e->base_url, path);
+	o.method = method;
+	o.url = url;
+	o.unix_socket = e->socket;
+	o.timeout_ms = 10000;
+	o.max_body = 64 << 10;
+	o.tls_ca = e->tls_ca;
+	o.tls_cert = e->tls_cert;
+	o.tls_key = e->tls_key;
+	return http_request_start(e->http, &o, cb, e, &e->req);
+}
+
+static void ping_done(const struct http_response *resp, void *arg)
+{
+	struct engine *e = arg;
+	char v[64];
+	int r;
+
+	e->req = NULL;
+	if (resp->error) {
+		char msg[200];
+		snprintf(msg, sizeof(msg), "%s (%s)", resp->error_msg, strerror(-resp->error));
+		fail(e, "unreachable: ", msg);
+		return;
+	}
+	e->podman_hint = http_response_header(resp, "Libpod-API-Version", v, sizeof(v)) != NULL;
+	r = request(e, "GET", "/version", version_done);
+	if (r < 0)
+		fail(e, "cannot start a request: ", strerror(-r));
+}
+
+static void probe(struct engine *e)
+{
+	int r = request(e, "GET", "/_ping", ping_done);
+
+	if (r < 0)
+		fail(e, "cannot start a request: ", strerror(-r));
+}
+
+void engine_start(struct engine *e)
+{
+	probe(e);
+}
+
+const struct engine_info *engine_info(const struct engine *e)
+{
+	return &e->info;
+}
+
+static void engine_closed(uv_handle_t *h)
+{
+	struct engine *e = h->data;
+
+	free(e->host);
+	free(e->socket);
+	free(e->base_url);
+	free(e->tls_ca);
+	free(e->tls_cert);
+	free(e->tls_key);
+	free(e);
+}
+
+void engine_free(struct engine *e)
+{
+	if (!e)
+		return;
+	if (e->req)
+		http_request_cancel(e->req);
+	uv_timer_stop(&e->retry);
+	uv_close((uv_handle_t *)&e->retry, engine_closed);
+}

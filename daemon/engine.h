@@ -1,0 +1,54 @@
+/*
+ * engine — a Docker Engine API endpoint (dockerd, or Podman's compatible
+ * service) reached over its unix socket or TCP+TLS through http_client.
+ *
+ * The API version is negotiated from the unversioned GET /version: refit
+ * speaks min(engine maximum, ENGINE_API_NEWEST) and refuses engines that
+ * cannot speak ENGINE_API_OLDEST. Podman is recognised by the
+ * Libpod-API-Version header on /_ping. Until it answers, an engine is
+ * retried with exponential backoff (1 s doubling to 60 s).
+ */
+#ifndef REFIT_ENGINE_H
+#define REFIT_ENGINE_H
+
+#include <stdbool.h>
+
+#include <uv.h>
+
+#define ENGINE_API_OLDEST "1.40"
+#define ENGINE_API_NEWEST "1.47"
+
+struct engine;
+struct http_client;
+struct config_engine;
+
+/* What a probe learnt; strings live as long as the engine or the next probe. */
+struct engine_info {
+	const char *host;
+	bool reachable;
+	const char *api_version; /* negotiated, NULL when unreachable */
+	const char *engine_version;
+	const char *os, *arch;
+	bool podman;
+	const char *error; /* why it is unusable, NULL when fine */
+};
+
+/* Called after every probe whose outcome differs from the previous one. */
+typedef void (*engine_state_cb)(struct engine *e, const struct engine_info *info, void *arg);
+
+int engine_new(uv_loop_t *loop, struct http_client *http, const struct config_engine *cfg,
+               engine_state_cb cb, void *arg, struct engine **ret);
+
+/* Starts probing (now, then on backoff while unreachable). */
+void engine_start(struct engine *e);
+
+/* Stops timers and requests; frees the engine once its handles are closed. */
+void engine_free(struct engine *e);
+
+/* Compares dotted API versions ("1.41" < "1.100"): <0, 0, >0. */
+int engine_api_cmp(const char *a, const char *b);
+
+/* The current state (valid until the next probe). */
+const struct engine_info *engine_info(const struct engine *e);
+
+#endif

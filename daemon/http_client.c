@@ -1,0 +1,533 @@
+#include "http_client.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+
+#define HEADERS_MAX     (64u << 10)
+#define DEFAULT_BODYMAX (4u << 20)
+
+struct http_client {
+	uv_loop_t *loop;
+	CURLM *multi;
+	uv_timer_t timer;
+	uv_timer_t watchdog; /* idle limits; curl's own low-speed check is too coarse */
+	size_t active;
+	bool closing;
+	unsigned open_handles; /* timer + polls still to be closed */
+	struct http_request *requests; /* in flight, for close */
+	struct sock_ctx *socks;        /* watched sockets, for close */
+};
+
+struct sock_ctx {
+	uv_poll_t poll;
+	struct http_client *c;
+	curl_socket_t fd;
+	struct sock_ctx *prev, *next;
+};
+
+struct http_request {
+	struct http_client *c;
+	struct http_request *prev, *next;
+	CURL *easy;
+	struct curl_slist *hdrs;
+	http_done_cb cb;
+	void *arg;
+	http_read_cb read_cb;
+	http_data_cb data_cb;
+	void *stream_arg;
+	char *body;
+	size_t body_len, body_cap, max_body;
+	char *headers;
+	size_t headers_len;
+	int abort_error; /* set when we stopped the transfer ourselves */
+	uint64_t started;
+	uint64_t idle_ms, last_progress;
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+static void close_poll_cb(uv_handle_t *h);
+
+static void request_free(struct http_request *r)
+{
+	if (!r)
+		return;
+	if (r->easy) {
+		curl_multi_remove_handle(r->c->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+		r->c->active--;
+		if (r->prev)
+			r->prev->next = r->next;
+		else
+			r->c->requests = r->next;
+		if (r->next)
+			r->next->prev = r->prev;
+	}
+	curl_slist_free_all(r->hdrs);
+	free(r->body);
+	free(r->headers);
+	free(r);
+}
+
+static int map_error(struct http_request *r, CURLcode rc)
+{
+	long os_errno = 0;
+
+	if (r->abort_error)
+		return r->abort_error;
+	switch (rc) {
+	case CURLE_OK:
+		return 0;
+	case CURLE_OPERATION_TIMEDOUT:
+		return -ETIMEDOUT;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return -EHOSTUNREACH;
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &os_errno);
+		return os_errno ? -(int)os_errno : -ECONNREFUSED;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return -EPROTO;
+	case CURLE_FILE_COULDNT_READ_FILE:
+		return -ENOENT;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	default:
+		return -EIO;
+	}
+}
+
+static void finish(struct http_request *r, CURLcode rc)
+{
+	struct http_response resp = {0};
+
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
+	resp.error = map_error(r, rc);
+	resp.error_msg = r->errbuf[0] ? r->errbuf : (rc ? curl_easy_strerror(rc) : "");
+	if (r->abort_error == -EMSGSIZE)
+		resp.error_msg = "response body over the size limit";
+	else if (r->abort_error == -ETIMEDOUT)
+		resp.error_msg = "no data moved within the idle time limit";
+	resp.body = r->body ? r->body : "";
+	resp.body_len = r->body_len;
+	resp.headers = r->headers ? r->headers : "";
+	resp.elapsed_ms = uv_now(r->c->loop) - r->started;
+	r->cb(&resp, r->arg);
+	request_free(r);
+}
+
+static void check_done(struct http_client *c)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(c->multi, &left))) {
+		struct http_request *r;
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		finish(r, m->data.result);
+	}
+}
+
+static void poll_cb(uv_poll_t *p, int status, int events)
+{
+	struct sock_ctx *s = (struct sock_ctx *)p;
+	int flags = 0, running;
+
+	if (status < 0)
+		flags = CURL_CSELECT_ERR;
+	if (events & UV_READABLE)
+		flags |= CURL_CSELECT_IN;
+	if (events & UV_WRITABLE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(s->c->multi, s->fd, flags, &running);
+	check_done(s->c);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+	struct http_client *c = t->data;
+	int running;
+
+	curl_multi_socket_action(c->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(c);
+}
+
+/* Every 250 ms: fails requests that moved no byte for their idle limit. */
+static void watchdog_cb(uv_timer_t *t)
+{
+	struct http_client *c = t->data;
+	uint64_t now = uv_now(c->loop);
+	struct http_request *r = c->requests, *next;
+
+	if (!r) {
+		uv_timer_stop(t);
+		return;
+	}
+	for (; r; r = next) {
+		next = r->next;
+		if (now - r->last_progress > r->idle_ms) {
+			r->abort_error = -ETIMEDOUT;
+			finish(r, CURLE_OPERATION_TIMEDOUT);
+		}
+	}
+}
+
+static int start_timeout(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct http_client *c = userp;
+
+	(void)multi;
+	if (timeout_ms < 0)
+		uv_timer_stop(&c->timer);
+	else
+		uv_timer_start(&c->timer, timer_cb, (uint64_t)timeout_ms, 0);
+	return 0;
+}
+
+static void close_poll_cb(uv_handle_t *h)
+{
+	struct sock_ctx *s = (struct sock_ctx *)h;
+	struct http_client *c = s->c;
+
+	free(s);
+	if (--c->open_handles == 0 && c->closing)
+		free(c);
+}
+
+static void sock_close(struct sock_ctx *s)
+{
+	struct http_client *c = s->c;
+
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		c->socks = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	uv_poll_stop(&s->poll);
+	uv_close((uv_handle_t *)&s->poll, close_poll_cb);
+}
+
+static int handle_socket(CURL *easy, curl_socket_t fd, int action, void *userp, void *socketp)
+{
+	struct http_client *c = userp;
+	struct sock_ctx *s = socketp;
+	int events = 0;
+
+	(void)easy;
+	if (action == CURL_POLL_REMOVE) {
+		if (s) {
+			curl_multi_assign(c->multi, fd, NULL);
+			sock_close(s);
+		}
+		return 0;
+	}
+	if (!s) {
+		s = calloc(1, sizeof(*s));
+		if (!s || uv_poll_init_socket(c->loop, &s->poll, fd) < 0) {
+			free(s);
+			return -1;
+		}
+		s->c = c;
+		s->fd = fd;
+		s->next = c->socks;
+		if (c->socks)
+			c->socks->prev = s;
+		c->socks = s;
+		c->open_handles++;
+		curl_multi_assign(c->multi, fd, s);
+	}
+	if (action != CURL_POLL_OUT)
+		events |= UV_READABLE;
+	if (action != CURL_POLL_IN)
+		events |= UV_WRITABLE;
+	uv_poll_start(&s->poll, events, poll_cb);
+	return 0;
+}
+
+int http_global_init(void)
+{
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -ENOMEM;
+}
+
+void http_global_cleanup(void)
+{
+	curl_global_cleanup();
+}
+
+int http_client_new(uv_loop_t *loop, struct http_client **ret)
+{
+	struct http_client *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->loop = loop;
+	c->multi = curl_multi_init();
+	if (!c->multi) {
+		free(c);
+		return -ENOMEM;
+	}
+	uv_timer_init(loop, &c->timer);
+	uv_timer_init(loop, &c->watchdog);
+	c->timer.data = c;
+	c->watchdog.data = c;
+	c->open_handles = 2;
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETFUNCTION, handle_socket);
+	curl_multi_setopt(c->multi, CURLMOPT_SOCKETDATA, c);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERFUNCTION, start_timeout);
+	curl_multi_setopt(c->multi, CURLMOPT_TIMERDATA, c);
+	*ret = c;
+	return 0;
+}
+
+static void close_timer_cb(uv_handle_t *h)
+{
+	struct http_client *c = h->data;
+
+	if (--c->open_handles == 0)
+		free(c);
+}
+
+void http_client_close(struct http_client *c)
+{
+	if (!c)
+		return;
+	c->closing = true;
+	while (c->requests)
+		request_free(c->requests);
+	curl_multi_cleanup(c->multi);
+	c->multi = NULL;
+	/* Sockets curl did not report as removed (its connection cache). */
+	while (c->socks)
+		sock_close(c->socks);
+	uv_timer_stop(&c->timer);
+	uv_timer_stop(&c->watchdog);
+	uv_close((uv_handle_t *)&c->timer, close_timer_cb);
+	uv_close((uv_handle_t *)&c->watchdog, close_timer_cb);
+}
+
+static size_t header_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_request *r = arg;
+	size_t len = size * n;
+	char *grown;
+
+	r->last_progress = uv_now(r->c->loop);
+	if (len >= 5 && !strncmp(data, "HTTP/", 5))
+		r->headers_len = 0; /* a new response (redirect, 100 Continue) */
+	if (r->headers_len + len + 1 > HEADERS_MAX)
+		return 0;
+	grown = realloc(r->headers, r->headers_len + len + 1);
+	if (!grown)
+		return 0;
+	r->headers = grown;
+	memcpy(r->headers + r->headers_len, data, len);
+	r->headers_len += len;
+	r->headers[r->headers_len] = '\0';
+	return len;
+}
+
+static size_t write_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct http_request *r = arg;
+	size_t len = size * n, cap;
+	char *grown;
+
+	r->last_progress = uv_now(r->c->loop);
+	if (r->data_cb)
+		return r->data_cb(data, len, r->stream_arg) ? 0 : len;
+	if (r->body_len + len > r->max_body) {
+		r->abort_error = -EMSGSIZE;
+		return 0;
+	}
+	if (r->body_len + len + 1 > r->body_cap) {
+		cap = r->body_cap ? r->body_cap : 4096;
+		while (cap < r->body_len + len + 1)
+			cap *= 2;
+		grown = realloc(r->body, cap);
+		if (!grown) {
+			r->abort_error = -ENOMEM;
+			return 0;
+		}
+		r->body = grown;
+		r->body_cap = cap;
+	}
+	memcpy(r->body + r->body_len, data, len);
+	r->body_len += len;
+	r->body[r->body_len] = '\0';
+	return len;
+}
+
+static size_t read_cb(char *buf, size_t size, size_t n, void *arg)
+{
+	struct http_request *r = arg;
+	size_t got = r->read_cb(buf, size * n, r->stream_arg);
+
+	if (got != HTTP_READ_PAUSE)
+		r->last_progress = uv_now(r->c->loop);
+	if (got == HTTP_READ_PAUSE)
+		return CURL_READFUNC_PAUSE;
+	if (got == HTTP_READ_ABORT) {
+		r->abort_error = -ECANCELED;
+		return CURL_READFUNC_ABORT;
+	}
+	return got;
+}
+
+static int set_body(struct http_request *r, const struct http_request_opts *o)
+{
+	CURL *e = r->easy;
+
+	if (o->read_cb) {
+		r->read_cb = o->read_cb;
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
+		curl_easy_setopt(e, CURLOPT_READDATA, r);
+		r->hdrs = curl_slist_append(r->hdrs, "Transfer-Encoding: chunked");
+		return r->hdrs ? 0 : -ENOMEM;
+	}
+	if (o->body || (o->method && !strcmp(o->method, "POST"))) {
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->body ? o->body : "");
+	}
+	return 0;
+}
+
+static int set_headers(struct http_request *r, const struct http_request_opts *o)
+{
+	/* curl adds "Expect: 100-continue" to big bodies; engines don't need it. */
+	r->hdrs = curl_slist_append(r->hdrs, "Expect:");
+	for (size_t i = 0; r->hdrs && o->headers && o->headers[i]; i++)
+		r->hdrs = curl_slist_append(r->hdrs, o->headers[i]);
+	return r->hdrs ? 0 : -ENOMEM;
+}
+
+static void set_limits(struct http_request *r, const struct http_request_opts *o)
+{
+	CURL *e = r->easy;
+	uint64_t timeout = o->timeout_ms ? o->timeout_ms : (o->data_cb ? 0 : 60000);
+	uint64_t idle = o->idle_timeout_ms ? o->idle_timeout_ms : 30000;
+
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+	r->idle_ms = idle;
+	r->last_progress = uv_now(r->c->loop);
+	r->max_body = o->max_body ? o->max_body : DEFAULT_BODYMAX;
+}
+
+static int configure(struct http_request *r, const struct http_request_opts *o)
+{
+	CURL *e = r->easy;
+	const char *m = o->method ? o->method : "GET";
+
+	curl_easy_setopt(e, CURLOPT_URL, o->url);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, r);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, r->errbuf);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, o->follow_redirects ? 1L : 0L);
+	curl_easy_setopt(e, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(e, CURLOPT_UNRESTRICTED_AUTH, 0L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "refit/" REFIT_VERSION);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, header_cb);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, write_cb);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);
+	if (o->unix_socket)
+		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, o->unix_socket);
+	if (o->tls_ca)
+		curl_easy_setopt(e, CURLOPT_CAINFO, o->tls_ca);
+	if (o->tls_cert)
+		curl_easy_setopt(e, CURLOPT_SSLCERT, o->tls_cert);
+	if (o->tls_key)
+		curl_easy_setopt(e, CURLOPT_SSLKEY, o->tls_key);
+	if (!strcmp(m, "HEAD"))
+		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
+	else if (strcmp(m, "GET") && strcmp(m, "POST"))
+		curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, m);
+	set_limits(r, o);
+	if (set_headers(r, o) < 0 || set_body(r, o) < 0)
+		return -ENOMEM;
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->hdrs);
+	return 0;
+}
+
+int http_request_start(struct http_client *c, const struct http_request_opts *o, http_done_cb cb,
+                       void *arg, struct http_request **ret)
+{
+	struct http_request *r;
+
+	if (c->closing || !o->url)
+		return -EINVAL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->c = c;
+	r->cb = cb;
+	r->arg = arg;
+	r->data_cb = o->data_cb;
+	r->stream_arg = o->stream_arg;
+	r->started = uv_now(c->loop);
+	r->easy = curl_easy_init();
+	if (!r->easy || configure(r, o) < 0 || curl_multi_add_handle(c->multi, r->easy)) {
+		if (r->easy)
+			curl_easy_cleanup(r->easy);
+		r->easy = NULL;
+		request_free(r);
+		return -ENOMEM;
+	}
+	if (!c->requests)
+		uv_timer_start(&c->watchdog, watchdog_cb, 250, 250);
+	c->active++;
+	r->next = c->requests;
+	if (c->requests)
+		c->requests->prev = r;
+	c->requests = r;
+	if (ret)
+		*ret = r;
+	return 0;
+}
+
+void http_request_cancel(struct http_request *r)
+{
+	request_free(r);
+}
+
+void http_request_resume(struct http_request *r)
+{
+	curl_easy_pause(r->easy, CURLPAUSE_CONT);
+}
+
+const char *http_response_header(const struct http_response *resp, const char *name, char *buf,
+                                 size_t len)
+{
+	size_t nl = strlen(name);
+	const char *p = resp->headers, *found = NULL;
+
+	for (; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		if (!strncasecmp(p, name, nl) && p[nl] == ':')
+			found = p + nl + 1; /* the last one wins */
+	if (!found || !len)
+		return NULL;
+	found += strspn(found, " \t");
+	size_t vl = strcspn(found, "\r\n");
+	while (vl > 0 && (found[vl - 1] == ' ' || found[vl - 1] == '\t'))
+		vl--;
+	if (vl >= len)
+		vl = len - 1;
+	memcpy(buf, found, vl);
+	buf[vl] = '\0';
+	return buf;
+}
+
+size_t http_client_active(const struct http_client *c)
+{
+	return c->active;
+}

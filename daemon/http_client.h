@@ -1,0 +1,87 @@
+/*
+ * http_client — every outgoing HTTP request of refitd, on the one libuv loop.
+ *
+ * One curl multi handle is driven by libuv (a uv_poll_t per socket, one
+ * uv_timer_t for curl's timeouts), as in curl's docs/examples/multi-uv.c.
+ * Connections are kept alive and reused across requests to the same host or
+ * unix socket. Every request has a total time limit, an idle limit and a
+ * bounded response body. This is the only module that includes curl.h.
+ */
+#ifndef REFIT_HTTP_CLIENT_H
+#define REFIT_HTTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+struct http_client;
+struct http_request;
+
+struct http_response {
+	long status;           /* HTTP status; 0 when no response arrived */
+	int error;             /* 0, or -ECONNREFUSED, -ENOENT, -ETIMEDOUT, -EMSGSIZE, -EIO... */
+	const char *error_msg; /* the transport's own message, for logs ("" when none) */
+	const char *body;      /* NUL-terminated; empty when streamed through data_cb */
+	size_t body_len;
+	const char *headers; /* raw header block of the final response */
+	uint64_t elapsed_ms;
+};
+
+/* A streamed request body: fill buf, return bytes (0 = end), or HTTP_READ_PAUSE. */
+#define HTTP_READ_PAUSE ((size_t)-1)
+#define HTTP_READ_ABORT ((size_t)-2)
+typedef size_t (*http_read_cb)(char *buf, size_t len, void *arg);
+/* A streamed response body; return non-zero to abort the request. */
+typedef int (*http_data_cb)(const char *chunk, size_t len, void *arg);
+/* Runs exactly once per started request (unless cancelled). */
+typedef void (*http_done_cb)(const struct http_response *resp, void *arg);
+
+struct http_request_opts {
+	const char *method; /* default GET; HEAD sends no body request */
+	const char *url;
+	const char *unix_socket; /* connect here instead of the URL's host */
+	const char *const *headers; /* "Name: value", NULL-terminated */
+	const void *body;           /* request body (copied by curl? no: must outlive) */
+	size_t body_len;
+	http_read_cb read_cb; /* streamed body, sent chunked */
+	http_data_cb data_cb; /* streamed response instead of buffering */
+	void *stream_arg;
+	uint64_t timeout_ms;      /* whole request; default 60 s, 0 = none when streaming */
+	uint64_t idle_timeout_ms; /* abort after this long without progress; default 30 s */
+	size_t max_body;          /* default 4 MiB */
+	bool follow_redirects;    /* never forwards Authorization to another host */
+	const char *tls_ca, *tls_cert, *tls_key;
+};
+
+/* Process-wide set-up and tear-down of the HTTP library (once, in main). */
+int http_global_init(void);
+void http_global_cleanup(void);
+
+int http_client_new(uv_loop_t *loop, struct http_client **ret);
+
+/*
+ * Stops every request (their callbacks do not run) and closes the handles;
+ * the client is freed from the last close callback, so run the loop after.
+ */
+void http_client_close(struct http_client *c);
+
+/* Starts a request; on failure returns a negative errno and cb never runs. */
+int http_request_start(struct http_client *c, const struct http_request_opts *o, http_done_cb cb,
+                       void *arg, struct http_request **ret);
+
+/* Cancels a running request: its callback will not run. */
+void http_request_cancel(struct http_request *r);
+
+/* Resumes a request whose read_cb returned HTTP_READ_PAUSE. */
+void http_request_resume(struct http_request *r);
+
+/* The value of header name (case-insensitive) in resp, copied into buf; NULL when absent. */
+const char *http_response_header(const struct http_response *resp, const char *name, char *buf,
+                                 size_t len);
+
+/* Number of requests in flight. */
+size_t http_client_active(const struct http_client *c);
+
+#endif

@@ -1,0 +1,323 @@
+#include "store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+
+struct store {
+	sqlite3 *db;
+	int version;
+};
+
+/*
+ * Forward migrations: migrations[i] takes the schema from version i to i+1.
+ * Never edit a released step; append a new one.
+ */
+static const char *const migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE engines("
+	"  host TEXT PRIMARY KEY, api_version TEXT, engine_version TEXT, os TEXT,"
+	"  arch TEXT, podman INTEGER NOT NULL DEFAULT 0, reachable INTEGER NOT NULL,"
+	"  error TEXT, checked_at INTEGER NOT NULL);"
+	"CREATE TABLE projects("
+	"  name TEXT PRIMARY KEY, image TEXT, state TEXT NOT NULL DEFAULT 'new',"
+	"  created_at INTEGER NOT NULL);"
+	"CREATE TABLE bases("
+	"  ref TEXT NOT NULL, platform TEXT NOT NULL, digest TEXT, index_digest TEXT,"
+	"  media_type TEXT, first_seen INTEGER, checked_at INTEGER, changed_at INTEGER,"
+	"  candidate TEXT, candidate_since INTEGER, error TEXT,"
+	"  PRIMARY KEY(ref, platform));"
+	"CREATE TABLE builds("
+	"  id INTEGER PRIMARY KEY, project TEXT NOT NULL, env TEXT NOT NULL,"
+	"  trigger TEXT NOT NULL, reasons TEXT, status TEXT NOT NULL,"
+	"  queued_at INTEGER, started_at INTEGER, finished_at INTEGER, engine TEXT,"
+	"  image_id TEXT, digest TEXT, base_name TEXT, base_digest TEXT, tags TEXT,"
+	"  log_path TEXT, error TEXT);"
+	"CREATE INDEX builds_project ON builds(project, env, id);"
+	"CREATE TABLE triggers("
+	"  id INTEGER PRIMARY KEY, project TEXT NOT NULL, kind TEXT NOT NULL,"
+	"  reasons TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'pending', build_id INTEGER);"
+	"CREATE UNIQUE INDEX triggers_one_pending ON triggers(project) WHERE state = 'pending';"
+	"CREATE TABLE events("
+	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, project TEXT,"
+	"  message TEXT);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+static int sql_err(struct store *s, int rc, const char *what)
+{
+	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
+	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_FULL ? -ENOSPC : -EIO;
+}
+
+static int exec(struct store *s, const char *sql)
+{
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+	return rc == SQLITE_OK ? 0 : sql_err(s, rc, sql);
+}
+
+static int read_version(struct store *s)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Applies every pending step, each in its own transaction with its version bump. */
+static int migrate(struct store *s, char *err, size_t errlen)
+{
+	int v = read_version(s);
+
+	if (v < 0) {
+		snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(s->db));
+		return -EIO;
+	}
+	if (v > N_MIGRATIONS) {
+		snprintf(err, errlen, "schema version %d is newer than this refitd (%d)", v,
+		         N_MIGRATIONS);
+		return -EPROTO;
+	}
+	for (; v < N_MIGRATIONS; v++) {
+		char bump[64];
+		int r;
+
+		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
+		r = exec(s, "BEGIN IMMEDIATE");
+		if (r == 0)
+			r = exec(s, migrations[v]);
+		if (r == 0)
+			r = exec(s, bump);
+		if (r == 0)
+			r = exec(s, "COMMIT");
+		if (r < 0) {
+			snprintf(err, errlen, "migration to version %d failed: %s", v + 1,
+			         sqlite3_errmsg(s->db));
+			exec(s, "ROLLBACK");
+			return r;
+		}
+		if (v > 0)
+			log_info("store: migrated schema to version %d", v + 1);
+	}
+	s->version = v;
+	return 0;
+}
+
+int store_open(const char *path, struct store **ret, char *err, size_t errlen)
+{
+	struct store *s = calloc(1, sizeof(*s));
+	int r = -EIO;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		         s->db ? sqlite3_errmsg(s->db) : "out of memory");
+		goto out;
+	}
+	sqlite3_busy_timeout(s->db, 2000);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	            "PRAGMA foreign_keys = ON") < 0) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		goto out;
+	}
+	r = migrate(s, err, errlen);
+	if (r < 0)
+		goto out;
+	*ret = s;
+	s = NULL;
+out:
+	store_close(s);
+	return r;
+}
+
+void store_close(struct store *s)
+{
+	if (!s)
+		return;
+	sqlite3_close(s->db);
+	free(s);
+}
+
+int store_schema_version(struct store *s)
+{
+	return s->version;
+}
+
+int store_transaction(struct store *s, int (*fn)(struct store *s, void *arg), void *arg)
+{
+	int r = exec(s, "BEGIN IMMEDIATE");
+
+	if (r < 0)
+		return r;
+	r = fn(s, arg);
+	if (r == 0)
+		r = exec(s, "COMMIT");
+	if (r < 0)
+		exec(s, "ROLLBACK");
+	return r;
+}
+
+/* Prepares sql and binds the NULL-terminated-by-count text/int arguments. */
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
+{
+	int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
+	return rc == SQLITE_OK ? 0 : sql_err(s, rc, "prepare");
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v)
+		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Steps a statement that returns no rows, then finalizes it. */
+static int run(struct store *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_DONE ? 0 : sql_err(s, rc, sqlite3_sql(st));
+
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_engine_update(struct store *s, const struct store_engine *e)
+{
+	sqlite3_stmt *st;
+	int r = prepare(s,
+	                "INSERT INTO engines(host, api_version, engine_version, os, arch, podman,"
+	                " reachable, error, checked_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+	                " ON CONFLICT(host) DO UPDATE SET"
+	                " api_version = coalesce(?2, api_version),"
+	                " engine_version = coalesce(?3, engine_version), os = coalesce(?4, os),"
+	                " arch = coalesce(?5, arch), podman = ?6, reachable = ?7, error = ?8,"
+	                " checked_at = ?9",
+	                &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, e->host);
+	bind_text(st, 2, e->api_version);
+	bind_text(st, 3, e->engine_version);
+	bind_text(st, 4, e->os);
+	bind_text(st, 5, e->arch);
+	sqlite3_bind_int(st, 6, e->podman);
+	sqlite3_bind_int(st, 7, e->reachable);
+	bind_text(st, 8, e->error);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)e->checked_at);
+	return run(s, st);
+}
+
+int store_event_add(struct store *s, uint64_t at, const char *kind, const char *project,
+                    const char *message)
+{
+	sqlite3_stmt *st;
+	int r = prepare(s, "INSERT INTO events(at, kind, project, message) VALUES(?1,?2,?3,?4)",
+	                &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+	bind_text(st, 2, kind);
+	bind_text(st, 3, project);
+	bind_text(st, 4, message);
+	return run(s, st);
+}
+
+struct trigger_args {
+	const char *project, *kind, *reason;
+	uint64_t at;
+	int64_t id;
+};
+
+/* Merges into the pending trigger when there is one, else inserts a new one. */
+static int trigger_add_tx(struct store *s, void *arg)
+{
+	struct trigger_args *a = arg;
+	sqlite3_stmt *st;
+	int r = prepare(s,
+	                "UPDATE triggers SET updated_at = ?3,"
+	                " reasons = CASE WHEN instr(char(10) || reasons || char(10),"
+	                "   char(10) || ?2 || char(10)) THEN reasons"
+	                "   ELSE reasons || char(10) || ?2 END"
+	                " WHERE project = ?1 AND state = 'pending' RETURNING id",
+	                &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, a->project, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, a->reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)a->at);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		a->id = sqlite3_column_int64(st, 0);
+		sqlite3_finalize(st);
+		return 0;
+	}
+	sqlite3_finalize(st);
+	r = prepare(s,
+	            "INSERT INTO triggers(project, kind, reasons, created_at, updated_at)"
+	            " VALUES(?1, ?2, ?3, ?4, ?4)",
+	            &st);
+	if (r < 0)
+		return r;
+	sqlite3_bind_text(st, 1, a->project, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 2, a->kind, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 3, a->reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)a->at);
+	r = run(s, st);
+	if (r == 0)
+		a->id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+int store_trigger_add(struct store *s, const char *project, const char *kind,
+                      const char *reason, uint64_t at, int64_t *ret_id)
+{
+	struct trigger_args a = {project, kind, reason, at, 0};
+	int r = store_transaction(s, trigger_add_tx, &a);
+
+	if (r == 0 && ret_id)
+		*ret_id = a.id;
+	return r;
+}
+
+int store_trigger_pending_count(struct store *s)
+{
+	int64_t n = 0;
+	int r = store_query_int(s, "SELECT count(*) FROM triggers WHERE state = 'pending'", &n);
+	return r < 0 ? r : (int)n;
+}
+
+int store_query_int(struct store *s, const char *sql, int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int rc, r = prepare(s, sql, &st);
+
+	if (r < 0)
+		return r;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*ret = sqlite3_column_int64(st, 0);
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : sql_err(s, rc, sql);
+	sqlite3_finalize(st);
+	return r;
+}

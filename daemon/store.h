@@ -1,0 +1,66 @@
+/*
+ * store — the SQLite state store (state_dir/state.db).
+ *
+ * WAL mode with synchronous=FULL: a kill -9 at any instant loses nothing that
+ * a store_* call reported as written, and a transaction cut short by process
+ * death leaves the last committed state. The schema is versioned through
+ * PRAGMA user_version and migrated forward on open. Only this module
+ * includes sqlite3.h; others see these functions and plain structs.
+ */
+#ifndef REFIT_STORE_H
+#define REFIT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct store;
+
+/* The schema version this build migrates to. */
+#define STORE_SCHEMA_VERSION 1
+
+/*
+ * Opens (creating when absent) the database at path and migrates it. On
+ * failure returns a negative errno and a reason in err.
+ */
+int store_open(const char *path, struct store **ret, char *err, size_t errlen);
+void store_close(struct store *s);
+
+/* The schema version found in the file (after migration). */
+int store_schema_version(struct store *s);
+
+/* Runs fn inside one transaction: committed when fn returns 0, rolled back otherwise. */
+int store_transaction(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
+
+/* What refitd learnt about an engine on its last contact. */
+struct store_engine {
+	const char *host;
+	const char *api_version; /* negotiated; NULL when unreachable */
+	const char *engine_version;
+	const char *os, *arch;
+	bool podman;
+	bool reachable;
+	const char *error; /* last failure, NULL when fine */
+	uint64_t checked_at;
+};
+
+int store_engine_update(struct store *s, const struct store_engine *e);
+
+/* Appends an event (start, reload, errors worth keeping) to the journal table. */
+int store_event_add(struct store *s, uint64_t at, const char *kind, const char *project,
+                    const char *message);
+
+/*
+ * Records a trigger for project (kind: base, security, age, initial, manual);
+ * an already pending trigger of the project absorbs it (reasons merged) so a
+ * project has one pending rebuild. Returns the pending trigger's id in ret_id.
+ */
+int store_trigger_add(struct store *s, const char *project, const char *kind,
+                      const char *reason, uint64_t at, int64_t *ret_id);
+/* Number of pending triggers (for status and tests). */
+int store_trigger_pending_count(struct store *s);
+
+/* Reads one integer/text column of the first row of a read-only query (tests, status). */
+int store_query_int(struct store *s, const char *sql, int64_t *ret);
+
+#endif

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Loopback HTTP server for refit's tests: static files (feed mirrors) plus a
+few test endpoints. Binds 127.0.0.1 on a free port and writes the port to
+--port-file once listening, so parallel runs never collide.
+
+Test endpoints (everything else is served from --root):
+  /_t/echo            JSON {method, path, headers, body}
+  /_t/status/CODE     empty answer with that status (Retry-After: 1 on 429)
+  /_t/bytes/N         N bytes of 'x'
+  /_t/slow/MS         answers after MS milliseconds
+  /_t/stall           sends headers and 10 bytes, then nothing for 60 s
+  /_t/redirect?to=URL 302 to URL
+  /_t/chunks          a chunked body of JSON objects split mid-object
+"""
+import argparse, json, os, sys, time
+from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
+from urllib.parse import urlparse, parse_qs
+
+
+class Handler(SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        if os.environ.get("HTTPD_VERBOSE"):
+            super().log_message(fmt, *args)
+
+    def send_plain(self, code, body=b"", ctype="text/plain", extra=()):
+        self.send_response(code)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        for k, v in extra:
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = b""
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    return data
+                data += self.rfile.read(size)
+                self.rfile.readline()
+        return self.rfile.read(n) if n else b""
+
+    def test_endpoint(self):
+        u = urlparse(self.path)
+        parts = u.path.split("/")[2:]
+        q = parse_qs(u.query)
+        if parts[0] == "echo":
+            out = {"method": self.command, "path": self.path,
+                   "headers": {k.lower(): v for k, v in self.headers.items()},
+                   "body": self.body().decode("utf-8", "replace")}
+            return self.send_plain(200, json.dumps(out).encode(), "application/json",
+                                   [("X-Multi", "one"), ("X-Multi", "two")])
+        if parts[0] == "status":
+            code = int(parts[1])
+            extra = [("Retry-After", "1")] if code == 429 else []
+            return self.send_plain(code, b"", extra=extra)
+        if parts[0] == "bytes":
+            return self.send_plain(200, b"x" * int(parts[1]))
+        if parts[0] == "slow":
+            time.sleep(int(parts[1]) / 1000.0)
+            return self.send_plain(200, b"slow")
+        if parts[0] == "stall":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"x" * 10)
+            self.wfile.flush()
+            time.sleep(60)
+            return
+        if parts[0] == "redirect":
+            return self.send_plain(302, b"", extra=[("Location", q["to"][0])])
+        if parts[0] == "chunks":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for piece in [b'{"stream":"Step 1/2"}\r\n{"str', b'eam":"ok"}\r\n', b'{"aux":{"ID":"sha256:ab"}}\r\n']:
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.flush()
+                time.sleep(0.05)
+            self.wfile.write(b"0\r\n\r\n")
+            return
+        self.send_plain(404, b"unknown test endpoint")
+
+    def do_GET(self):
+        if self.path.startswith("/_t/"):
+            return self.test_endpoint()
+        return super().do_GET()
+
+    def do_HEAD(self):
+        if self.path.startswith("/_t/"):
+            return self.test_endpoint()
+        return super().do_HEAD()
+
+    do_POST = do_PUT = do_DELETE = test_endpoint
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--root", default=".")
+    ap.add_argument("--port-file", required=True)
+    a = ap.parse_args()
+    os.chdir(a.root)
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    tmp = a.port_file + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(str(srv.server_address[1]))
+    os.rename(tmp, a.port_file)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,299 @@
+/* config: the DESIGN.md example, defaults, and every kind of bad input with its position. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+static const char design_example[] =
+	"state_dir: /var/lib/refit\n"
+	"listen: 127.0.0.1:8787\n"
+	"api_token_file: /etc/refit/api-token\n"
+	"engines:\n"
+	"  - host: unix:///var/run/docker.sock\n"
+	"    max_builds: 2\n"
+	"registries:\n"
+	"  - host: registry.example.com\n"
+	"    username_file: /etc/refit/reg-user\n"
+	"    password_file: /etc/refit/reg-pass\n"
+	"poll: { bases: 15m, feeds: 1h, jitter: 10%, settle: 10m }\n"
+	"feeds:\n"
+	"  - { name: osv, type: osv, url: https://osv-vulnerabilities.storage.googleapis.com }\n"
+	"projects:\n"
+	"  - name: churn-model\n"
+	"    context: /srv/projects/churn-model\n"
+	"    dockerfile: Dockerfile\n"
+	"    image: registry.example.com/ds/churn-model\n"
+	"    max_age: 7d\n"
+	"    environments:\n"
+	"      test: { target: test, check: [\"python\", \"-m\", \"pytest\", \"-q\"] }\n"
+	"      prod: { target: runtime, requires: test }\n"
+	"      rnd:  { target: dev, build_args: { EXTRAS: notebook } }\n"
+	"notify:\n"
+	"  - { webhook: https://hooks.example.com/refit, events: [built, failed, promoted] }\n";
+
+static struct config *parse_ok(const char *text)
+{
+	struct config_errors errs = {0};
+	struct config *c = NULL;
+	int r = config_parse("t.yaml", text, strlen(text), &c, &errs);
+
+	for (size_t i = 0; i < errs.n; i++)
+		print_message("unexpected: %s\n", errs.lines[i]);
+	assert_int_equal(r, 0);
+	assert_int_equal(errs.n, 0);
+	config_errors_done(&errs);
+	return c;
+}
+
+/* Parses text expecting failure and checks that one error line equals want. */
+static void parse_bad(const char *text, const char *want)
+{
+	struct config_errors errs = {0};
+	struct config *c = NULL;
+	int r = config_parse("t.yaml", text, strlen(text), &c, &errs);
+	bool found = false;
+
+	assert_int_equal(r, -EINVAL);
+	assert_null(c);
+	for (size_t i = 0; i < errs.n; i++)
+		if (!strcmp(errs.lines[i], want))
+			found = true;
+	if (!found)
+		for (size_t i = 0; i < errs.n; i++)
+			print_message("got: %s\n", errs.lines[i]);
+	assert_true(found);
+	config_errors_done(&errs);
+}
+
+static void test_design_example(void **state)
+{
+	struct config *c = parse_ok(design_example);
+	const struct config_project *p;
+
+	(void)state;
+	assert_string_equal(c->state_dir, "/var/lib/refit");
+	assert_int_equal(c->n_engines, 1);
+	assert_int_equal(c->engines[0].max_builds, 2);
+	assert_string_equal(c->registries[0].password_file, "/etc/refit/reg-pass");
+	assert_int_equal(c->poll.bases_ms, 15 * 60000);
+	assert_int_equal(c->poll.feeds_ms, 3600000);
+	assert_int_equal(c->poll.jitter_pct, 10);
+	assert_int_equal(c->poll.settle_ms, 600000);
+	assert_int_equal(c->feeds[0].type, FEED_OSV);
+	p = config_project_find(c, "churn-model");
+	assert_non_null(p);
+	assert_int_equal(p->max_age_ms, 7ULL * 86400000);
+	assert_int_equal(p->n_envs, 3);
+	assert_string_equal(p->envs[0].name, "test");
+	assert_string_equal(p->envs[0].check[2], "pytest");
+	assert_null(p->envs[0].check[4]);
+	assert_string_equal(p->envs[1].requires, "test");
+	assert_string_equal(p->envs[2].build_args[0].key, "EXTRAS");
+	assert_string_equal(p->envs[2].build_args[0].value, "notebook");
+	assert_int_equal(p->envs[1].user_policy, -1);
+	assert_string_equal(c->notify[0].events[1], "failed");
+	config_free(c);
+}
+
+static void test_defaults(void **state)
+{
+	struct config *c = parse_ok("");
+
+	(void)state;
+	assert_string_equal(c->state_dir, "/var/lib/refit");
+	assert_string_equal(c->listen, "127.0.0.1:8787");
+	assert_null(c->api_token_file);
+	assert_int_equal(c->n_engines, 1);
+	assert_string_equal(c->engines[0].host, "unix:///var/run/docker.sock");
+	assert_int_equal(c->poll.settle_ms, 600000);
+	assert_int_equal(c->log_level, 2);
+	config_free(c);
+	c = parse_ok("poll: { settle: 0s }\nprojects:\n - name: a\n   context: /x\n   image: r/a\n"
+	             "   environments: { prod: {} }\n");
+	assert_int_equal(c->poll.settle_ms, 0);
+	assert_string_equal(c->projects[0].dockerfile, "Dockerfile");
+	assert_int_equal(c->projects[0].max_age_ms, 7ULL * 86400000);
+	assert_int_equal(c->projects[0].envs[0].check_timeout_ms, 600000);
+	config_free(c);
+}
+
+static void test_check_as_string(void **state)
+{
+	struct config *c = parse_ok("projects:\n - name: a\n   context: /x\n   image: r/a\n"
+	                            "   environments: { test: { check: 'pytest -q' } }\n");
+
+	(void)state;
+	assert_string_equal(c->projects[0].envs[0].check[0], "/bin/sh");
+	assert_string_equal(c->projects[0].envs[0].check[2], "pytest -q");
+	config_free(c);
+}
+
+static void test_unknown_keys(void **state)
+{
+	(void)state;
+	parse_bad("state_dri: /x\n", "t.yaml:1:1: unknown key 'state_dri' in configuration "
+	                             "(did you mean 'state_dir'?)");
+	parse_bad("poll:\n  base: 1m\n",
+	          "t.yaml:2:3: unknown key 'base' in poll (did you mean 'bases'?)");
+	parse_bad("registries:\n  - host: r\n    password: hunter2\n",
+	          "t.yaml:3:5: unknown key 'password' in registry (did you mean "
+	          "'password_file'?)");
+	parse_bad("frobnicate: 1\n", "t.yaml:1:1: unknown key 'frobnicate' in configuration");
+}
+
+static void test_bad_values(void **state)
+{
+	(void)state;
+	parse_bad("poll: { bases: 15 }\n", "t.yaml:1:16: bases: invalid duration '15' (use e.g. "
+	                                   "90s, 15m, 1h30m, 7d)");
+	parse_bad("poll: { bases: 1s }\n",
+	          "t.yaml:1:16: bases: 1s is out of range (10000 ms .. 86400000 ms)");
+	parse_bad("poll: { jitter: 80% }\n", "t.yaml:1:17: jitter: 80 is out of range (0..50)");
+	parse_bad("poll: { jitter: lots }\n",
+	          "t.yaml:1:17: jitter: 'lots' is not a percentage like 10%");
+	parse_bad("engines:\n  - host: unix:///s\n    max_builds: two\n",
+	          "t.yaml:3:17: max_builds: 'two' is not an integer");
+	parse_bad("engines:\n  - host: unix:///s\n    max_builds: 0\n",
+	          "t.yaml:3:17: max_builds: 0 is out of range (1..64)");
+	parse_bad("engines:\n  - host: docker.sock\n",
+	          "t.yaml:2:11: host: 'docker.sock' must start with unix:// or tcp://");
+	parse_bad("log_level: loud\n",
+	          "t.yaml:1:12: log_level: 'loud' is not one of error, warning, info, debug");
+	parse_bad("registries:\n  - host: r\n    insecure: maybe\n",
+	          "t.yaml:3:15: insecure: 'maybe' is not a boolean (true or false)");
+	parse_bad("listen: localhost\n", "t.yaml:1:9: listen: 'localhost' must be host:port, "
+	                                 "[ipv6]:port, unix:/path or systemd");
+	parse_bad("feeds:\n  - { name: x, type: rss, url: https://x }\n",
+	          "t.yaml:2:22: type: 'rss' is not one of osv, alpine-secdb, debian-tracker");
+	parse_bad("feeds:\n  - { name: x, type: osv, url: ftp://x }\n",
+	          "t.yaml:2:32: url: 'ftp://x' must be https://, http:// or file://");
+	parse_bad("state_dir: ''\n", "t.yaml:1:12: state_dir: must not be empty");
+}
+
+static void test_wrong_types(void **state)
+{
+	(void)state;
+	parse_bad("engines: unix:///x\n", "t.yaml:1:10: engines: expected a list");
+	parse_bad("state_dir: [a, b]\n",
+	          "t.yaml:1:12: state_dir: expected a single value, not a list");
+	parse_bad("poll: 5m\n", "t.yaml:1:7: poll: expected a mapping of settings");
+	parse_bad("- a\n- b\n", "t.yaml:1:1: configuration: expected a mapping of settings");
+}
+
+static void test_projects(void **state)
+{
+	(void)state;
+	parse_bad("projects:\n  - name: a\n    image: r/a\n    environments: { p: {} }\n",
+	          "t.yaml:2:5: project: missing required key 'context'");
+	parse_bad("projects:\n  - name: a\n    context: /x\n    image: r/a\n"
+	          "    environments:\n      prod: { requires: test }\n      test: {}\n",
+	          "t.yaml:6:7: environment 'prod' requires 'test', which is not declared "
+	          "before it");
+	parse_bad("projects:\n  - name: a\n    context: /x\n    image: r/a\n"
+	          "    environments:\n      prod: { requires: tset }\n",
+	          "t.yaml:6:7: environment 'prod' requires 'tset', which is not defined");
+	parse_bad("projects:\n  - name: Big Name\n    context: /x\n    image: r/a\n"
+	          "    environments: { prod: {} }\n",
+	          "t.yaml:2:11: name: 'Big Name' must be 1-64 characters of a-z 0-9 . _ -");
+	parse_bad("projects:\n  - {name: a, context: /x, image: r, environments: {p: {}}}\n"
+	          "  - {name: a, context: /y, image: r, environments: {p: {}}}\n",
+	          "t.yaml:2:3: project 'a' is defined twice");
+	parse_bad("projects:\n  - {name: a, context: /x, image: r, environments: {Prod: {}}}\n",
+	          "t.yaml:2:59: environment 'Prod': names are 1-32 characters of a-z 0-9 _ -");
+	parse_bad("engines:\n  - host: unix:///s\n    host: unix:///t\n",
+	          "t.yaml:3:5: duplicate key 'host'");
+}
+
+static void test_yaml_syntax(void **state)
+{
+	(void)state;
+	parse_bad("poll: { bases: 15m\n", "t.yaml:2:1: YAML syntax error: did not find expected "
+	                                  "',' or '}' while parsing a flow mapping");
+	parse_bad("a: b\n c: d\n",
+	          "t.yaml:2:3: YAML syntax error: mapping values are not allowed in this context");
+}
+
+/* Nested aliases must not expand exponentially. */
+static void test_alias_bomb(void **state)
+{
+	const char *bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	                   "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+	                   "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+	                   "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+	                   "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+	                   "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]\n";
+	struct config_errors errs = {0};
+	struct config *c = NULL;
+
+	(void)state;
+	assert_int_equal(config_parse("t.yaml", bomb, strlen(bomb), &c, &errs), -EINVAL);
+	config_errors_done(&errs);
+	bomb = "notify:\n  - &n { webhook: https://h/x, events: [built] }\n  - *n\n";
+	c = parse_ok(bomb);
+	assert_int_equal(c->n_notify, 2);
+	config_free(c);
+}
+
+static void test_durations_sizes(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(config_parse_duration("90s", &v), 0);
+	assert_int_equal(v, 90000);
+	assert_int_equal(config_parse_duration("1h30m", &v), 0);
+	assert_int_equal(v, 5400000);
+	assert_int_equal(config_parse_duration("250ms", &v), 0);
+	assert_int_equal(v, 250);
+	assert_int_equal(config_parse_duration("2w", &v), 0);
+	assert_int_equal(v, 14ULL * 86400000);
+	assert_int_equal(config_parse_duration("15", &v), -EINVAL);
+	assert_int_equal(config_parse_duration("m", &v), -EINVAL);
+	assert_int_equal(config_parse_duration("5 m", &v), -EINVAL);
+	assert_int_equal(config_parse_duration("5min", &v), -EINVAL);
+	assert_int_equal(config_parse_duration("", &v), -EINVAL);
+	assert_int_equal(config_parse_duration("99999999999s", &v), -ERANGE);
+	assert_int_equal(config_parse_size("50MB", &v), 0);
+	assert_int_equal(v, 50000000);
+	assert_int_equal(config_parse_size("2GiB", &v), 0);
+	assert_int_equal(v, 2ULL << 30);
+	assert_int_equal(config_parse_size("12", &v), 0);
+	assert_int_equal(v, 12);
+	assert_int_equal(config_parse_size("12 parsecs", &v), -EINVAL);
+}
+
+static void test_load_file(void **state)
+{
+	struct config_errors errs = {0};
+	struct config *c = NULL;
+
+	(void)state;
+	assert_int_equal(config_load("config/refit.yaml", &c, &errs), 0);
+	assert_int_equal(errs.n, 0);
+	config_free(c);
+	assert_true(config_load("/nonexistent/refit.yaml", &c, &errs) < 0);
+	assert_int_equal(errs.n, 1);
+	assert_string_equal(errs.lines[0],
+	                    "/nonexistent/refit.yaml:1:1: cannot open: No such file or directory");
+	config_errors_done(&errs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_design_example), cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_check_as_string), cmocka_unit_test(test_unknown_keys),
+		cmocka_unit_test(test_bad_values),     cmocka_unit_test(test_wrong_types),
+		cmocka_unit_test(test_projects),       cmocka_unit_test(test_yaml_syntax),
+		cmocka_unit_test(test_alias_bomb),     cmocka_unit_test(test_durations_sizes),
+		cmocka_unit_test(test_load_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,201 @@
+/* store: migrations, reopen, process death mid-transaction, trigger coalescing. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store.h"
+
+static char dir[64];
+static char path[128];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/refit-store-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	snprintf(path, sizeof(path), "%s/state.db", dir);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static struct store *open_ok(void)
+{
+	struct store *s = NULL;
+	char err[256] = "";
+
+	if (store_open(path, &s, err, sizeof(err)) < 0)
+		print_message("store_open: %s\n", err);
+	assert_non_null(s);
+	return s;
+}
+
+static void test_migrate_and_reopen(void **state)
+{
+	struct store *s = open_ok();
+	struct store_engine e = {.host = "unix:///x", .api_version = "1.41", .reachable = true,
+	                         .checked_at = 1};
+	int64_t n = 0;
+
+	(void)state;
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_engine_update(s, &e), 0);
+	e.api_version = NULL; /* unreachable later: keeps the last known version */
+	e.reachable = false;
+	e.error = "gone";
+	assert_int_equal(store_engine_update(s, &e), 0);
+	store_close(s);
+	s = open_ok();
+	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
+	assert_int_equal(store_query_int(s, "SELECT count(*) FROM engines WHERE api_version = "
+	                                    "'1.41' AND reachable = 0 AND error = 'gone'",
+	                                 &n),
+	                 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(store_query_int(s, "SELECT count(*) FROM pragma_journal_mode "
+	                                    "WHERE journal_mode = 'wal'",
+	                                 &n),
+	                 0);
+	assert_int_equal(n, 1);
+	store_close(s);
+}
+
+static int insert_then_die(struct store *s, void *arg)
+{
+	(void)arg;
+	assert_int_equal(store_event_add(s, 2, "uncommitted", NULL, "lost"), 0);
+	raise(SIGKILL); /* process death in the middle of the transaction */
+	return 0;
+}
+
+static void test_death_mid_transaction(void **state)
+{
+	struct store *s = open_ok();
+	int64_t n = -1;
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(store_event_add(s, 1, "committed", NULL, "kept"), 0);
+	store_close(s);
+	pid = fork();
+	if (pid == 0) {
+		s = open_ok();
+		store_transaction(s, insert_then_die, NULL);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	s = open_ok();
+	assert_int_equal(store_query_int(s, "SELECT count(*) FROM events WHERE kind = 'committed'",
+	                                 &n),
+	                 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(
+		store_query_int(s, "SELECT count(*) FROM events WHERE kind = 'uncommitted'", &n),
+		0);
+	assert_int_equal(n, 0);
+	store_close(s);
+}
+
+static int fail_tx(struct store *s, void *arg)
+{
+	(void)arg;
+	store_event_add(s, 3, "rolled-back", NULL, NULL);
+	return -EIO;
+}
+
+static void test_rollback(void **state)
+{
+	struct store *s = open_ok();
+	int64_t n = -1;
+
+	(void)state;
+	assert_int_equal(store_transaction(s, fail_tx, NULL), -EIO);
+	assert_int_equal(
+		store_query_int(s, "SELECT count(*) FROM events WHERE kind = 'rolled-back'", &n), 0);
+	assert_int_equal(n, 0);
+	store_close(s);
+}
+
+static void test_trigger_coalescing(void **state)
+{
+	struct store *s = open_ok();
+	int64_t a, b, c, n;
+
+	(void)state;
+	assert_int_equal(store_trigger_add(s, "p1", "base", "base moved: x", 10, &a), 0);
+	assert_int_equal(store_trigger_add(s, "p1", "manual", "by hand", 11, &b), 0);
+	assert_int_equal(store_trigger_add(s, "p1", "manual", "by hand", 12, &b), 0);
+	assert_int_equal(store_trigger_add(s, "p2", "age", "older than 7d", 13, &c), 0);
+	assert_int_equal(a, b);
+	assert_true(c != a);
+	assert_int_equal(store_trigger_pending_count(s), 2);
+	assert_int_equal(store_query_int(s, "SELECT length(reasons) FROM triggers WHERE project "
+	                                    "= 'p1'",
+	                                 &n),
+	                 0);
+	assert_int_equal(n, strlen("base moved: x\nby hand"));
+	store_close(s);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+	struct store *s = open_ok();
+	char err[256] = "";
+	int64_t n;
+
+	(void)state;
+	store_query_int(s, "PRAGMA user_version = 99", &n);
+	store_close(s);
+	assert_int_equal(store_open(path, &s, err, sizeof(err)), -EPROTO);
+	assert_non_null(strstr(err, "schema version 99 is newer"));
+}
+
+static void test_not_a_database(void **state)
+{
+	char bad[160], err[256] = "";
+	struct store *s = NULL;
+	FILE *f;
+
+	(void)state;
+	snprintf(bad, sizeof(bad), "%s/garbage.db", dir);
+	f = fopen(bad, "w");
+	assert_non_null(f);
+	for (int i = 0; i < 200; i++)
+		fputs("this is not an SQLite database at all ", f);
+	fclose(f);
+	assert_true(store_open(bad, &s, err, sizeof(err)) < 0);
+	assert_null(s);
+	assert_non_null(strstr(err, "not a database"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_migrate_and_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_death_mid_transaction, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_trigger_coalescing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
