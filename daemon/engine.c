@@ -212,8 +212,12 @@ static void ping_done(const struct http_response *resp, void *arg)
 
 	e->req = NULL;
 	if (resp->error) {
+		/* curl's text names "localhost port 80" even for unix sockets and
+		 * carries timings: say what failed in stable words instead. */
 		char msg[200];
-		snprintf(msg, sizeof(msg), "%s (%s)", resp->error_msg, strerror(-resp->error));
+		snprintf(msg, sizeof(msg), "%s %s: %s",
+		         resp->error == -ETIMEDOUT ? "no answer from" : "cannot connect to",
+		         e->socket ? e->socket : e->base_url, strerror(-resp->error));
 		fail(e, "unreachable: ", msg);
 		return;
 	}

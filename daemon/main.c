@@ -116,6 +116,26 @@ static void engines_stop(struct daemon *d)
 	d->n_engines = 0;
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* True when the engine lists are identical: a reload then keeps the live engines. */
+static bool same_engines(const struct config *a, const struct config *b)
+{
+	if (a->n_engines != b->n_engines)
+		return false;
+	for (size_t i = 0; i < a->n_engines; i++) {
+		const struct config_engine *x = &a->engines[i], *y = &b->engines[i];
+		if (!same_str(x->host, y->host) || x->max_builds != y->max_builds ||
+		    !same_str(x->tls_ca, y->tls_ca) || !same_str(x->tls_cert, y->tls_cert) ||
+		    !same_str(x->tls_key, y->tls_key))
+			return false;
+	}
+	return true;
+}
+
 static void reload(struct daemon *d)
 {
 	struct config_errors errs = {0};
@@ -132,11 +152,14 @@ static void reload(struct daemon *d)
 		sd_notify(0, "READY=1");
 		return;
 	}
-	engines_stop(d);
+	bool restart = !same_engines(d->cfg, next);
+
+	if (restart)
+		engines_stop(d);
 	config_free(d->cfg);
 	d->cfg = next;
 	apply_logging(d);
-	if (engines_start(d) < 0)
+	if (restart && engines_start(d) < 0)
 		log_err("reload: could not start the engines");
 	store_event_add(d->store, now_ms(), "reload", NULL, "configuration reloaded");
 	log_info("configuration reloaded");

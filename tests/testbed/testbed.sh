@@ -1,0 +1,204 @@
+#!/bin/bash
+# refit test bed: real servers on loopback, each in its own temp dir, each
+# stopped by its own pid (never by name). Sourced by integration tests and
+# benchmarks; also usable by hand:
+#
+#   tests/testbed/testbed.sh up      # starts everything, prints the addresses,
+#                                    # waits until Ctrl-C, then stops it all
+#
+# Functions (after `. tests/testbed/testbed.sh; tb_init`):
+#   tb_dockerd            private dockerd: $TB_DOCKER_SOCK, $TB_DOCKER_HOST
+#   tb_registry [auth]    docker-registry on a free port: $TB_REGISTRY (host:port);
+#                         with "auth": htpasswd basic auth, user $TB_REG_USER / $TB_REG_PASS
+#   tb_httpd ROOT         static HTTP server for feed mirrors: $TB_HTTP (http://127.0.0.1:port)
+#   tb_base_image REPO:TAG   FROM scratch + static busybox, pushed to $TB_REGISTRY
+#   tb_base_move REPO:TAG    a new layer on that base, pushed: its digest moves
+#   tb_digest REPO:TAG       the manifest digest the registry serves for it
+#   tb_cleanup            stops everything (installed as an EXIT trap by tb_init)
+#
+# Safe to run several at once: random ports, private dirs, private sockets.
+
+TB_PIDS=()
+
+tb_log() { echo "testbed: $*" >&2; }
+
+tb_init() {
+	TB_DIR=$(mktemp -d /tmp/refit-tb.XXXXXX) || return 1
+	chmod 755 "$TB_DIR"
+	trap tb_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+tb_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Waits up to $2 seconds for the command $1 to succeed.
+tb_wait() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		eval "$1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	tb_log "timed out waiting for: $1"
+	return 1
+}
+
+tb_dockerd() {
+	local d=$TB_DIR/docker
+	mkdir -p "$d"
+	TB_DOCKER_SOCK=$d/docker.sock
+	TB_DOCKER_HOST=unix://$TB_DOCKER_SOCK
+	# exec-root must be short: containerd's socket path lives under it.
+	dockerd --host "$TB_DOCKER_HOST" --data-root "$d/data" --exec-root "$d/x" \
+		--pidfile "$d/dockerd.pid" --iptables=false --ip-masq=false --bridge=none \
+		--storage-driver=overlay2 >"$d/dockerd.log" 2>&1 &
+	TB_PIDS+=($!)
+	TB_DOCKERD_PID=$!
+	if ! tb_wait "curl -sf --unix-socket '$TB_DOCKER_SOCK' http://d/_ping" 60; then
+		tail -20 "$d/dockerd.log" >&2
+		return 1
+	fi
+	export DOCKER_HOST=$TB_DOCKER_HOST
+}
+
+tb_registry() {
+	local d=$TB_DIR/registry port auth=""
+	mkdir -p "$d"
+	port=$(tb_free_port)
+	TB_REGISTRY=127.0.0.1:$port
+	if [ "${1:-}" = auth ]; then
+		TB_REG_USER=refit
+		TB_REG_PASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+		htpasswd -Bbn "$TB_REG_USER" "$TB_REG_PASS" >"$d/htpasswd" 2>/dev/null
+		auth="auth:
+  htpasswd:
+    realm: refit-test
+    path: $d/htpasswd"
+	fi
+	cat >"$d/config.yml" <<-EOF
+		version: 0.1
+		log:
+		  level: warn
+		storage:
+		  filesystem:
+		    rootdirectory: $d/data
+		  delete:
+		    enabled: true
+		http:
+		  addr: $TB_REGISTRY
+		$auth
+	EOF
+	docker-registry serve "$d/config.yml" >"$d/registry.log" 2>&1 &
+	TB_PIDS+=($!)
+	TB_REGISTRY_PID=$!
+	tb_wait "curl -s -o /dev/null -w '%{http_code}' http://$TB_REGISTRY/v2/ | grep -qE '200|401'" 30 ||
+		{ tail -20 "$d/registry.log" >&2; return 1; }
+}
+
+tb_httpd() {
+	local pf=$TB_DIR/httpd.port
+	rm -f "$pf"
+	python3 "$(dirname "${BASH_SOURCE[0]}")/httpd.py" --root "$1" --port-file "$pf" \
+		>"$TB_DIR/httpd.log" 2>&1 &
+	TB_PIDS+=($!)
+	TB_HTTPD_PID=$!
+	tb_wait "test -s '$pf'" 20 || return 1
+	TB_HTTP=http://127.0.0.1:$(cat "$pf")
+}
+
+tb_docker() { DOCKER_BUILDKIT=0 docker -H "$TB_DOCKER_HOST" "$@"; }
+
+# Builds REPO:TAG from scratch + busybox-static and pushes it to $TB_REGISTRY.
+tb_base_image() {
+	local ctx=$TB_DIR/base-ctx
+	rm -rf "$ctx"
+	mkdir -p "$ctx"
+	cp /bin/busybox "$ctx/busybox"
+	cat >"$ctx/Dockerfile" <<-'EOF'
+		FROM scratch
+		COPY busybox /bin/busybox
+		RUN ["/bin/busybox", "--install", "-s", "/bin"]
+		RUN mkdir -p /etc /tmp && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd \
+		 && echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/sh' >> /etc/passwd
+		CMD ["/bin/sh"]
+	EOF
+	tb_docker build -q -t "$TB_REGISTRY/$1" "$ctx" >/dev/null &&
+		tb_docker push "$TB_REGISTRY/$1" >/dev/null
+}
+
+# Adds a layer with fresh content on top of REPO:TAG and pushes it: a new digest.
+tb_base_move() {
+	local ctx=$TB_DIR/move-ctx
+	rm -rf "$ctx"
+	mkdir -p "$ctx"
+	head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$ctx/patch-level"
+	printf 'FROM %s\nCOPY patch-level /etc/patch-level\n' "$TB_REGISTRY/$1" >"$ctx/Dockerfile"
+	tb_docker build -q -t "$TB_REGISTRY/$1" "$ctx" >/dev/null &&
+		tb_docker push "$TB_REGISTRY/$1" >/dev/null
+}
+
+tb_digest() {
+	local repo=${1%:*} tag=${1##*:}
+	curl -sI -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+		-H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+		-H 'Accept: application/vnd.docker.distribution.manifest.list.v2+json' \
+		-H 'Accept: application/vnd.oci.image.index.v1+json' \
+		"http://$TB_REGISTRY/v2/$repo/manifests/$tag" |
+		tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
+}
+
+tb_stop_pid() {
+	local pid=$1 i
+	kill -0 "$pid" 2>/dev/null || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 150; i++)); do
+		kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+}
+
+tb_cleanup() {
+	local pid cpid
+	[ -n "${TB_DIR:-}" ] || return 0
+	# The containerd that dockerd started: by its pid file, in case dockerd dies first.
+	cpid=$(cat "$TB_DIR/docker/x/containerd/containerd.pid" 2>/dev/null)
+	for ((i = ${#TB_PIDS[@]} - 1; i >= 0; i--)); do
+		tb_stop_pid "${TB_PIDS[$i]}"
+	done
+	[ -n "$cpid" ] && tb_stop_pid "$cpid"
+	# dockerd leaves overlay and netns mounts when killed hard.
+	grep -o " $TB_DIR[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do
+		umount -l "$m" 2>/dev/null
+	done
+	[ -n "${TB_KEEP:-}" ] && { tb_log "kept $TB_DIR"; return 0; }
+	rm -rf "$TB_DIR"
+	TB_DIR=
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+	set -eu
+	case "${1:-}" in
+	up)
+		tb_init
+		tb_dockerd
+		tb_registry
+		mkdir -p "$TB_DIR/feeds"
+		tb_httpd "$TB_DIR/feeds"
+		tb_base_image refit-test/base:1
+		cat <<-EOF
+			DOCKER_HOST=$TB_DOCKER_HOST
+			REGISTRY=$TB_REGISTRY   (base image: $TB_REGISTRY/refit-test/base:1 $(tb_digest refit-test/base:1))
+			FEEDS=$TB_HTTP  (serving $TB_DIR/feeds)
+			dir=$TB_DIR   -- Ctrl-C stops everything
+		EOF
+		while sleep 3600; do :; done
+		;;
+	*)
+		echo "usage: $0 up" >&2
+		exit 2
+		;;
+	esac
+fi
