@@ -20,7 +20,7 @@ BUILD     ?= build
 FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 60
 
-LIBS_PC   := libuv libcurl jansson yaml-0.1 sqlite3 libarchive libmicrohttpd libsystemd
+LIBS_PC   := libuv libcurl jansson yaml-0.1 sqlite3 libarchive libmicrohttpd libsystemd libcrypto
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -53,11 +53,13 @@ UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
 FUZZ_SRC  := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+INTEG_SRC := $(wildcard tests/integration/test_*.c)
+INTEG_BIN := $(INTEG_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
 .PHONY: all run check test unit integration fuzz fuzz-replay bench lint format deps \
-	install uninstall clean help valgrind deps-test fuzz-build
+	install uninstall clean help valgrind deps-test fuzz-build integ-bin
 .DEFAULT_GOAL := all
 
 all: $(BUILD)/refitd $(BUILD)/refitctl
@@ -83,6 +85,11 @@ $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CMOCKA_LIBS) -lm
 
+$(BUILD)/tests/integration/test_%: $(BUILD)/tests/integration/test_%.o \
+		$(BUILD)/tests/integration/bed.o $(BUILD)/libcore.a
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CMOCKA_LIBS) -lm
+
 $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) -lm
@@ -90,7 +97,7 @@ $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcore.a
 # ---- deps: install missing Debian packages (as root), or say exactly how ----
 DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev libuv1-dev \
 	libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev libarchive-dev \
-	libmicrohttpd-dev libsystemd-dev libcmocka-dev
+	libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev
 DEB_TEST  := docker.io docker-registry busybox-static apache2-utils python3 valgrind \
 	curl dpkg-dev
 deps:
@@ -108,17 +115,22 @@ run: deps all
 # against real servers (dockerd, docker-registry, an HTTP server) on loopback.
 check: deps-test
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZER=address,undefined unit
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZER=address,undefined unit integ-bin
 	@$(MAKE) --no-print-directory fuzz-replay
-	@$(MAKE) --no-print-directory integration
+	@$(MAKE) --no-print-directory integration INTEG_BIN_DIR=$(BUILD)/san/tests/integration
 	@echo "check: all tests passed"
 test: check
 
 unit: $(UNIT_BIN)
 	@tests/run-unit.sh $(UNIT_BIN)
 
+integ-bin: $(INTEG_BIN)
+
+# C integration tests come from the sanitizer build when `check` runs them.
+INTEG_BIN_DIR ?= $(BUILD)/tests/integration
 integration: all
-	@BUILD=$(BUILD) tests/integration/run.sh
+	@[ "$(INTEG_BIN_DIR)" != "$(BUILD)/tests/integration" ] || $(MAKE) --no-print-directory integ-bin
+	@BUILD=$(BUILD) INTEG_BIN_DIR=$(INTEG_BIN_DIR) tests/integration/run.sh
 
 valgrind: all
 	@BUILD=$(BUILD) REFIT_VALGRIND=1 tests/integration/run.sh

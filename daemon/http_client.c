@@ -527,6 +527,17 @@ const char *http_response_header(const struct http_response *resp, const char *n
 	return buf;
 }
 
+char *http_escape(const char *s)
+{
+	char *e = curl_easy_escape(NULL, s, 0), *copy;
+
+	if (!e)
+		return NULL;
+	copy = strdup(e);
+	curl_free(e);
+	return copy;
+}
+
 size_t http_client_active(const struct http_client *c)
 {
 	return c->active;

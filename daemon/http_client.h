@@ -81,6 +81,9 @@ void http_request_resume(struct http_request *r);
 const char *http_response_header(const struct http_response *resp, const char *name, char *buf,
                                  size_t len);
 
+/* Percent-encodes s for a URL query value; returns a malloc'd string or NULL. */
+char *http_escape(const char *s);
+
 /* Number of requests in flight. */
 size_t http_client_active(const struct http_client *c);
 

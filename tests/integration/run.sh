@@ -6,12 +6,18 @@ cd "$(dirname "$0")/../.."
 export BUILD=${BUILD:-build}
 export REFITD=$PWD/$BUILD/refitd REFITCTL=$PWD/$BUILD/refitctl
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(tests/integration/t_*.sh)
+if [ ${#tests[@]} -eq 0 ]; then
+	tests=(tests/integration/t_*.sh)
+	for b in "${INTEG_BIN_DIR:-$BUILD/tests/integration}"/test_*; do
+		[ -x "$b" ] && tests+=("$b")
+	done
+fi
 pass=0 fail=0 failed=""
 for t in "${tests[@]}"; do
 	start=$(date +%s)
 	log=$BUILD/integration-$(basename "$t" .sh).log
-	if bash "$t" >"$log" 2>&1; then
+	case $t in *.sh) run=(bash "$t") ;; *) run=("$t") ;; esac
+	if "${run[@]}" >"$log" 2>&1; then
 		pass=$((pass + 1)); res=ok
 	else
 		fail=$((fail + 1)); failed="$failed $(basename "$t")"; res=FAILED

@@ -11,6 +11,10 @@ Test endpoints (everything else is served from --root):
   /_t/stall           sends headers and 10 bytes, then nothing for 60 s
   /_t/redirect?to=URL 302 to URL
   /_t/chunks          a chunked body of JSON objects split mid-object
+  /v2/test-status/CODE/…  registry-shaped path answering CODE (429 with Retry-After: 1)
+  /v2/test-ratelimit/N/…  a manifest HEAD/GET with Docker Hub's RateLimit-* headers,
+                      N requests remaining of 100 (behaviour the registry
+                      server here cannot produce on demand)
 """
 import argparse, json, os, sys, time
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
@@ -88,14 +92,36 @@ class Handler(SimpleHTTPRequestHandler):
             return
         self.send_plain(404, b"unknown test endpoint")
 
+    def registry_endpoint(self):
+        parts = urlparse(self.path).path.split("/")
+        if len(parts) > 3 and parts[2] == "test-status":
+            code = int(parts[3])
+            body = json.dumps({"errors": [{"code": "TOOMANYREQUESTS" if code == 429 else "UNAVAILABLE",
+                                           "message": "test"}]}).encode()
+            extra = [("Retry-After", "1")] if code == 429 else []
+            return self.send_plain(code, body, "application/json", extra)
+        if len(parts) > 3 and parts[2] == "test-ratelimit":
+            body = b'{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json"}'
+            import hashlib
+            dig = "sha256:" + hashlib.sha256(body).hexdigest()
+            return self.send_plain(200, body, "application/vnd.docker.distribution.manifest.v2+json",
+                                   [("Docker-Content-Digest", dig),
+                                    ("RateLimit-Limit", "100;w=21600"),
+                                    ("RateLimit-Remaining", "%s;w=21600" % parts[3])])
+        return self.send_plain(404, b"{}", "application/json")
+
     def do_GET(self):
         if self.path.startswith("/_t/"):
             return self.test_endpoint()
+        if self.path.startswith("/v2/"):
+            return self.registry_endpoint()
         return super().do_GET()
 
     def do_HEAD(self):
         if self.path.startswith("/_t/"):
             return self.test_endpoint()
+        if self.path.startswith("/v2/"):
+            return self.registry_endpoint()
         return super().do_HEAD()
 
     do_POST = do_PUT = do_DELETE = test_endpoint

@@ -148,6 +148,36 @@ tb_digest() {
 		tr -d '\r' | sed -n 's/^[Dd]ocker-[Cc]ontent-[Dd]igest: //p'
 }
 
+# tb_index REPO:TAG REPO_A:TAG_A REPO_B:TAG_B: pushes an OCI index whose
+# linux/amd64 entry is A and linux/arm64/v8 entry is B (both must be in the
+# registry already; they are copied into REPO, since an index may only name
+# manifests of its own repository; the registry does not check platforms).
+tb_index() {
+	local repo=${1%:*} tag=${1##*:} a=$2 b=$3 body
+	tb_docker tag "$TB_REGISTRY/$a" "$TB_REGISTRY/$repo:part-a" &&
+		tb_docker tag "$TB_REGISTRY/$b" "$TB_REGISTRY/$repo:part-b" &&
+		tb_docker push "$TB_REGISTRY/$repo:part-a" >/dev/null &&
+		tb_docker push "$TB_REGISTRY/$repo:part-b" >/dev/null || return 1
+	body=$(python3 - "$TB_REGISTRY" "$repo:part-a" "$repo:part-b" <<-'PY'
+		import json, sys, urllib.request
+		reg, a, b = sys.argv[1:]
+		def desc(ref, arch, variant=None):
+		    repo, tag = ref.rsplit(":", 1)
+		    req = urllib.request.Request("http://%s/v2/%s/manifests/%s" % (reg, repo, tag), method="HEAD",
+		        headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+		    r = urllib.request.urlopen(req)
+		    p = {"architecture": arch, "os": "linux"}
+		    if variant: p["variant"] = variant
+		    return {"mediaType": r.headers["Content-Type"], "digest": r.headers["Docker-Content-Digest"],
+		            "size": int(r.headers["Content-Length"]), "platform": p}
+		print(json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+		    "manifests": [desc(a, "amd64"), desc(b, "arm64", "v8")]}))
+	PY
+	) || return 1
+	curl -sf -X PUT -H 'Content-Type: application/vnd.oci.image.index.v1+json' \
+		--data-binary "$body" "http://$TB_REGISTRY/v2/$repo/manifests/$tag" >/dev/null
+}
+
 tb_stop_pid() {
 	local pid=$1 i
 	kill -0 "$pid" 2>/dev/null || return 0
@@ -161,7 +191,8 @@ tb_stop_pid() {
 }
 
 tb_cleanup() {
-	local pid cpid
+	local pid cpid i
+	set +e
 	[ -n "${TB_DIR:-}" ] || return 0
 	# The containerd that dockerd started: by its pid file, in case dockerd dies first.
 	cpid=$(cat "$TB_DIR/docker/x/containerd/containerd.pid" 2>/dev/null)
@@ -196,8 +227,37 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		EOF
 		while sleep 3600; do :; done
 		;;
+	serve)
+		# serve ENVFILE COMPONENT...: for test programs. Starts the components
+		# (dockerd registry registry-auth httpd base), writes KEY=VALUE lines
+		# to ENVFILE, then waits; SIGTERM to this shell's pid stops everything.
+		envfile=$2
+		shift 2
+		tb_init
+		trap 'exit 0' TERM
+		out="TB_DIR=$TB_DIR"
+		for c in "$@"; do
+			case $c in
+			dockerd) tb_dockerd; out="$out
+TB_DOCKER_HOST=$TB_DOCKER_HOST" ;;
+			registry) tb_registry; out="$out
+TB_REGISTRY=$TB_REGISTRY" ;;
+			registry-auth) saved=${TB_REGISTRY:-}; tb_registry auth; out="$out
+TB_AUTH_REGISTRY=$TB_REGISTRY
+TB_REG_USER=$TB_REG_USER
+TB_REG_PASS=$TB_REG_PASS"; TB_REGISTRY=$saved ;;
+			httpd) mkdir -p "$TB_DIR/www"; tb_httpd "$TB_DIR/www"; out="$out
+TB_HTTP=$TB_HTTP" ;;
+			base) tb_base_image refit-test/base:1; out="$out
+TB_BASE=$TB_REGISTRY/refit-test/base:1" ;;
+			*) tb_log "unknown component $c"; exit 2 ;;
+			esac
+		done
+		printf '%s\n' "$out" >"$envfile.tmp" && mv "$envfile.tmp" "$envfile"
+		while :; do sleep 1; done
+		;;
 	*)
-		echo "usage: $0 up" >&2
+		echo "usage: $0 up | serve ENVFILE COMPONENT..." >&2
 		exit 2
 		;;
 	esac

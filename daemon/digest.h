@@ -1,0 +1,15 @@
+/*
+ * digest — content digests as the OCI specs write them ("sha256:<64 hex>"),
+ * computed with libcrypto; the only module that includes OpenSSL headers.
+ */
+#ifndef REFIT_DIGEST_H
+#define REFIT_DIGEST_H
+
+#include <stddef.h>
+
+#define DIGEST_STR_MAX 72 /* "sha256:" + 64 hex + NUL */
+
+/* Writes "sha256:<hex>" of data into out (DIGEST_STR_MAX bytes). */
+int digest_sha256(const void *data, size_t len, char out[DIGEST_STR_MAX]);
+
+#endif
