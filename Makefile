@@ -61,6 +61,7 @@ BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 .PHONY: all run check test unit integration fuzz fuzz-replay bench lint format deps \
 	install uninstall clean help valgrind deps-test fuzz-build integ-bin
 .DEFAULT_GOAL := all
+.SECONDARY:
 
 all: $(BUILD)/refitd $(BUILD)/refitctl
 
@@ -99,7 +100,7 @@ DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev libuv1-dev \
 	libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev libarchive-dev \
 	libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev
 DEB_TEST  := docker.io docker-registry busybox-static apache2-utils python3 valgrind \
-	curl dpkg-dev
+	curl dpkg-dev python3-cryptography
 deps:
 	@tests/testbed/deps.sh $(DEB_BUILD)
 

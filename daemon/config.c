@@ -166,7 +166,7 @@ static const struct schema notify_schema = {"notify", sizeof(struct config_notif
                                             N(notify_opts), 0, NULL};
 
 static const struct opt poll_opts[] = {
-	{"bases", T_DURATION, O(struct config, poll.bases_ms), "15m", 10000, 86400000, NULL, NULL,
+	{"bases", T_DURATION, O(struct config, poll.bases_ms), "15m", 1000, 86400000, NULL, NULL,
 	 0, false, "base digest poll interval"},
 	{"feeds", T_DURATION, O(struct config, poll.feeds_ms), "1h", 60000, 604800000, NULL, NULL,
 	 0, false, "security feed poll interval"},

@@ -47,6 +47,11 @@ static const char *const migrations[] = {
 	"CREATE TABLE events("
 	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, project TEXT,"
 	"  message TEXT);",
+	/* 1 -> 2: which project uses which base (for the API and triggers) */
+	"CREATE TABLE project_bases("
+	"  project TEXT NOT NULL, ref TEXT NOT NULL, platform TEXT NOT NULL,"
+	"  envs TEXT NOT NULL, PRIMARY KEY(project, ref, platform));"
+	"CREATE INDEX project_bases_ref ON project_bases(ref, platform);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -79,7 +84,7 @@ static int read_version(struct store *s)
 /* Applies every pending step, each in its own transaction with its version bump. */
 static int migrate(struct store *s, char *err, size_t errlen)
 {
-	int v = read_version(s);
+	int v = read_version(s), from = v;
 
 	if (v < 0) {
 		snprintf(err, errlen, "cannot read schema version: %s", sqlite3_errmsg(s->db));
@@ -108,9 +113,9 @@ static int migrate(struct store *s, char *err, size_t errlen)
 			exec(s, "ROLLBACK");
 			return r;
 		}
-		if (v > 0)
-			log_info("store: migrated schema to version %d", v + 1);
 	}
+	if (from > 0 && from < v)
+		log_info("store: migrated the schema from version %d to %d", from, v);
 	s->version = v;
 	return 0;
 }
@@ -304,6 +309,145 @@ int store_trigger_pending_count(struct store *s)
 	int64_t n = 0;
 	int r = store_query_int(s, "SELECT count(*) FROM triggers WHERE state = 'pending'", &n);
 	return r < 0 ? r : (int)n;
+}
+
+static void copy_col(sqlite3_stmt *st, int col, char *buf, size_t len)
+{
+	const unsigned char *v = sqlite3_column_text(st, col);
+	snprintf(buf, len, "%s", v ? (const char *)v : "");
+}
+
+int store_base_get(struct store *s, const char *ref, const char *platform,
+                   struct store_base *ret)
+{
+	sqlite3_stmt *st;
+	int rc, r = prepare(s,
+	                    "SELECT digest, index_digest, candidate, candidate_since, first_seen,"
+	                    " checked_at, changed_at FROM bases WHERE ref = ?1 AND platform = ?2",
+	                    &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, ref);
+	bind_text(st, 2, platform);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		memset(ret, 0, sizeof(*ret));
+		copy_col(st, 0, ret->digest, sizeof(ret->digest));
+		copy_col(st, 1, ret->index_digest, sizeof(ret->index_digest));
+		copy_col(st, 2, ret->candidate, sizeof(ret->candidate));
+		ret->candidate_since = (uint64_t)sqlite3_column_int64(st, 3);
+		ret->first_seen = (uint64_t)sqlite3_column_int64(st, 4);
+		ret->checked_at = (uint64_t)sqlite3_column_int64(st, 5);
+		ret->changed_at = (uint64_t)sqlite3_column_int64(st, 6);
+	} else {
+		r = rc == SQLITE_DONE ? -ENOENT : sql_err(s, rc, "base get");
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int base_put(struct store *s, const char *ref, const char *platform,
+                    const struct store_base *b, const char *error)
+{
+	sqlite3_stmt *st;
+	int r = prepare(s,
+	                "INSERT INTO bases(ref, platform, digest, index_digest, candidate,"
+	                " candidate_since, first_seen, checked_at, changed_at, error)"
+	                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+	                " ON CONFLICT(ref, platform) DO UPDATE SET digest = ?3, index_digest = ?4,"
+	                " candidate = ?5, candidate_since = ?6, first_seen = ?7, checked_at = ?8,"
+	                " changed_at = ?9, error = ?10",
+	                &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, ref);
+	bind_text(st, 2, platform);
+	bind_text(st, 3, b->digest[0] ? b->digest : NULL);
+	bind_text(st, 4, b->index_digest[0] ? b->index_digest : NULL);
+	bind_text(st, 5, b->candidate[0] ? b->candidate : NULL);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)b->candidate_since);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)b->first_seen);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)b->checked_at);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)b->changed_at);
+	bind_text(st, 10, error);
+	return run(s, st);
+}
+
+struct base_update {
+	const char *ref, *platform;
+	const struct store_base *b;
+	const char *error;
+	const char *const *projects;
+	const char *reason;
+	uint64_t at;
+	int64_t *trigger_ids;
+};
+
+static int base_update_tx(struct store *s, void *arg)
+{
+	struct base_update *u = arg;
+	int r = base_put(s, u->ref, u->platform, u->b, u->error);
+
+	for (size_t i = 0; r == 0 && u->projects && u->projects[i]; i++) {
+		struct trigger_args t = {u->projects[i], "base", u->reason, u->at, 0};
+		r = trigger_add_tx(s, &t);
+		if (r == 0 && u->trigger_ids)
+			u->trigger_ids[i] = t.id;
+	}
+	return r;
+}
+
+int store_base_update(struct store *s, const char *ref, const char *platform,
+                      const struct store_base *b, const char *error,
+                      const char *const *trigger_projects, const char *reason, uint64_t at,
+                      int64_t *ret_trigger_ids)
+{
+	struct base_update u = {ref,    platform, b, error, trigger_projects,
+	                        reason, at,       ret_trigger_ids};
+
+	return store_transaction(s, base_update_tx, &u);
+}
+
+struct usage {
+	const char *project;
+	const struct store_base_use *uses;
+	size_t n;
+};
+
+static int usage_tx(struct store *s, void *arg)
+{
+	struct usage *u = arg;
+	sqlite3_stmt *st;
+	int r = prepare(s, "DELETE FROM project_bases WHERE project = ?1", &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, u->project);
+	r = run(s, st);
+	for (size_t i = 0; r == 0 && i < u->n; i++) {
+		r = prepare(s,
+		            "INSERT INTO project_bases(project, ref, platform, envs)"
+		            " VALUES(?1, ?2, ?3, ?4)",
+		            &st);
+		if (r < 0)
+			break;
+		bind_text(st, 1, u->project);
+		bind_text(st, 2, u->uses[i].ref);
+		bind_text(st, 3, u->uses[i].platform);
+		bind_text(st, 4, u->uses[i].envs);
+		r = run(s, st);
+	}
+	return r;
+}
+
+int store_project_bases_set(struct store *s, const char *project,
+                            const struct store_base_use *uses, size_t n)
+{
+	struct usage u = {project, uses, n};
+
+	return store_transaction(s, usage_tx, &u);
 }
 
 int store_query_int(struct store *s, const char *sql, int64_t *ret)

@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On
@@ -59,6 +59,38 @@ int store_trigger_add(struct store *s, const char *project, const char *kind,
                       const char *reason, uint64_t at, int64_t *ret_id);
 /* Number of pending triggers (for status and tests). */
 int store_trigger_pending_count(struct store *s);
+
+/* The recorded state of one base image reference on one platform. */
+struct store_base {
+	char digest[80];       /* the digest that counts (platform manifest) */
+	char index_digest[80]; /* the index it came from, "" if single-platform */
+	char candidate[80];    /* a new digest waiting out the settle window, or "" */
+	uint64_t candidate_since, first_seen, checked_at, changed_at;
+};
+
+/* Reads a base's state; -ENOENT when it was never seen. */
+int store_base_get(struct store *s, const char *ref, const char *platform,
+                   struct store_base *ret);
+
+/*
+ * Writes a base's state (error: the last poll failure or NULL) and, in the
+ * same transaction, a "base" trigger with reason for every project in
+ * trigger_projects (NULL-terminated, may be NULL): a trigger is on disk
+ * before anything acts on it. Trigger ids go to ret_trigger_ids if given.
+ */
+int store_base_update(struct store *s, const char *ref, const char *platform,
+                      const struct store_base *b, const char *error,
+                      const char *const *trigger_projects, const char *reason, uint64_t at,
+                      int64_t *ret_trigger_ids);
+
+/* One base a project uses, and in which of its environments (comma-separated). */
+struct store_base_use {
+	const char *ref, *platform, *envs;
+};
+
+/* Replaces the list of bases project uses. */
+int store_project_bases_set(struct store *s, const char *project,
+                            const struct store_base_use *uses, size_t n);
 
 /* Reads one integer/text column of the first row of a read-only query (tests, status). */
 int store_query_int(struct store *s, const char *sql, int64_t *ret);

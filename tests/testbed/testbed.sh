@@ -8,8 +8,10 @@
 #
 # Functions (after `. tests/testbed/testbed.sh; tb_init`):
 #   tb_dockerd            private dockerd: $TB_DOCKER_SOCK, $TB_DOCKER_HOST
-#   tb_registry [auth]    docker-registry on a free port: $TB_REGISTRY (host:port);
-#                         with "auth": htpasswd basic auth, user $TB_REG_USER / $TB_REG_PASS
+#   tb_registry [auth|token]  docker-registry on a free port: $TB_REGISTRY (host:port);
+#                         "auth": htpasswd basic auth, user $TB_REG_USER / $TB_REG_PASS;
+#                         "token": Bearer tokens from tokenserver.py ($TB_TOKEN_URL),
+#                         same user; anonymous pulls allowed under public/
 #   tb_httpd ROOT         static HTTP server for feed mirrors: $TB_HTTP (http://127.0.0.1:port)
 #   tb_base_image REPO:TAG   FROM scratch + static busybox, pushed to $TB_REGISTRY
 #   tb_base_move REPO:TAG    a new layer on that base, pushed: its digest moves
@@ -62,20 +64,42 @@ tb_dockerd() {
 	export DOCKER_HOST=$TB_DOCKER_HOST
 }
 
+# Starts tokenserver.py in $1 (a registry dir); sets $TB_TOKEN_URL.
+tb_tokenserver() {
+	local d=$1
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/tokenserver.py" --port-file "$d/token.port" \
+		--cert "$d/token.pem" --user "$TB_REG_USER" --password "$TB_REG_PASS" \
+		>"$d/token.log" 2>&1 &
+	TB_PIDS+=($!)
+	tb_wait "test -s '$d/token.port'" 30 || { cat "$d/token.log" >&2; return 1; }
+	TB_TOKEN_URL=http://127.0.0.1:$(cat "$d/token.port")
+}
+
 tb_registry() {
-	local d=$TB_DIR/registry port auth=""
-	mkdir -p "$d"
+	local port auth="" d
+	d=$(mktemp -d "$TB_DIR/registry.XXXX")
 	port=$(tb_free_port)
 	TB_REGISTRY=127.0.0.1:$port
-	if [ "${1:-}" = auth ]; then
-		TB_REG_USER=refit
-		TB_REG_PASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+	TB_REG_USER=refit
+	TB_REG_PASS=$(head -c 12 /dev/urandom | base64 | tr -d '/+=')
+	case "${1:-}" in
+	auth)
 		htpasswd -Bbn "$TB_REG_USER" "$TB_REG_PASS" >"$d/htpasswd" 2>/dev/null
 		auth="auth:
   htpasswd:
     realm: refit-test
     path: $d/htpasswd"
-	fi
+		;;
+	token)
+		tb_tokenserver "$d" || return 1
+		auth="auth:
+  token:
+    realm: $TB_TOKEN_URL/token
+    service: refit-test-registry
+    issuer: refit-testbed
+    rootcertbundle: $d/token.pem"
+		;;
+	esac
 	cat >"$d/config.yml" <<-EOF
 		version: 0.1
 		log:
@@ -246,6 +270,11 @@ TB_REGISTRY=$TB_REGISTRY" ;;
 TB_AUTH_REGISTRY=$TB_REGISTRY
 TB_REG_USER=$TB_REG_USER
 TB_REG_PASS=$TB_REG_PASS"; TB_REGISTRY=$saved ;;
+			registry-token) saved=${TB_REGISTRY:-}; tb_registry token; out="$out
+TB_TOKEN_REGISTRY=$TB_REGISTRY
+TB_TOKEN_URL=$TB_TOKEN_URL
+TB_TOKEN_USER=$TB_REG_USER
+TB_TOKEN_PASS=$TB_REG_PASS"; TB_REGISTRY=$saved ;;
 			httpd) mkdir -p "$TB_DIR/www"; tb_httpd "$TB_DIR/www"; out="$out
 TB_HTTP=$TB_HTTP" ;;
 			base) tb_base_image refit-test/base:1; out="$out

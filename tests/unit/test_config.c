@@ -153,8 +153,8 @@ static void test_bad_values(void **state)
 	(void)state;
 	parse_bad("poll: { bases: 15 }\n", "t.yaml:1:16: bases: invalid duration '15' (use e.g. "
 	                                   "90s, 15m, 1h30m, 7d)");
-	parse_bad("poll: { bases: 1s }\n",
-	          "t.yaml:1:16: bases: 1s is out of range (10000 ms .. 86400000 ms)");
+	parse_bad("poll: { bases: 500ms }\n",
+	          "t.yaml:1:16: bases: 500ms is out of range (1000 ms .. 86400000 ms)");
 	parse_bad("poll: { jitter: 80% }\n", "t.yaml:1:17: jitter: 80 is out of range (0..50)");
 	parse_bad("poll: { jitter: lots }\n",
 	          "t.yaml:1:17: jitter: 'lots' is not a percentage like 10%");

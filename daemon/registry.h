@@ -1,0 +1,83 @@
+/*
+ * registry — the registry HTTP API v2 client (OCI distribution), on http_client.
+ *
+ * What it answers cheaply: the digest a tag points to now. A HEAD on the
+ * manifest with all four manifest media types in Accept (without them
+ * distribution converts to schema1 and returns another digest); when the tag
+ * is an index / manifest list, the index is fetched once and the digest of
+ * the manifest for the wanted platform is taken, because the index digest
+ * churns whenever any architecture is added. Given the index digest seen
+ * last time, an unchanged index costs that one HEAD.
+ *
+ * Authentication: WWW-Authenticate challenges (Basic, Bearer with realm,
+ * service, scope), tokens cached per (registry, scope) until they expire,
+ * one retry on 401. Limits: RateLimit-* headers slow a registry down before
+ * its quota runs out, 429 Retry-After is obeyed, 5xx and transport errors
+ * back off exponentially with jitter — per registry, so one that is down
+ * fails fast (-EAGAIN) and never stalls requests to others. Plain HTTP only
+ * for loopback registries or those configured `insecure: true`.
+ */
+#ifndef REFIT_REGISTRY_H
+#define REFIT_REGISTRY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+struct registry_pool;
+struct http_client;
+struct creds;
+struct image_ref;
+
+struct registry_opts {
+	const char *const *insecure_hosts; /* NULL-terminated; plain HTTP allowed */
+	unsigned max_active;               /* concurrent requests over all registries; default 8 */
+	uint64_t timeout_ms;               /* per request; default 30 s */
+};
+
+int registry_pool_new(uv_loop_t *loop, struct http_client *http, struct creds *creds,
+                      const struct registry_opts *o, struct registry_pool **ret);
+/* Frees the pool; pending callbacks never run. */
+void registry_pool_free(struct registry_pool *p);
+
+struct registry_result {
+	const char *digest;       /* the platform manifest's digest (or the tag's own) */
+	const char *index_digest; /* the index digest when the tag is multi-platform, else NULL */
+	const char *media_type;   /* media type of what the tag points to */
+	const char *error;        /* human-readable, never holding secrets; NULL on success */
+	bool index_unchanged;     /* answered from known_index without fetching the index */
+};
+
+/* Runs once per started lookup; status 0, -ENOENT (unknown), -EACCES, -EAGAIN (backing off), ... */
+typedef void (*registry_cb)(int status, const struct registry_result *r, void *arg);
+
+struct registry_lookup {
+	const struct image_ref *ref; /* domain/path/tag or digest */
+	const char *platform;        /* "linux/amd64[/variant]"; NULL: the tag's own digest */
+	const char *known_index;     /* index digest seen last time, or NULL */
+	const char *known_digest;    /* the platform digest that index gave */
+};
+
+/* Looks up the current digest of ref; cb runs exactly once unless this fails. */
+int registry_digest(struct registry_pool *p, const struct registry_lookup *l, registry_cb cb,
+                    void *arg);
+
+/* Checks that host speaks the v2 API (GET /v2/, authenticating when challenged). */
+int registry_ping(struct registry_pool *p, const char *host, registry_cb cb, void *arg);
+
+/* The host name the API lives at for a reference domain (docker.io -> registry-1.docker.io). */
+const char *registry_api_host(const char *domain);
+
+/* True when requests to host may use plain HTTP (loopback, or configured insecure). */
+bool registry_plain_http(const struct registry_pool *p, const char *host);
+
+/* Picks the digest of the manifest for platform from an index / manifest list body. */
+int registry_index_pick(const char *body, size_t len, const char *platform, char *ret_digest,
+                        size_t digest_len);
+
+/* Parses "20;w=21600" (RateLimit-Remaining/-Limit) into count and window seconds. */
+int registry_parse_ratelimit(const char *v, long *ret_count, long *ret_window);
+
+#endif
