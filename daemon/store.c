@@ -160,6 +160,11 @@ void store_close(struct store *s)
 	free(s);
 }
 
+uint64_t store_generation(struct store *s)
+{
+	return (uint64_t)sqlite3_total_changes64(s->db);
+}
+
 int store_schema_version(struct store *s)
 {
 	return s->version;

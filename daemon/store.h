@@ -29,6 +29,12 @@ void store_close(struct store *s);
 /* The schema version found in the file (after migration). */
 int store_schema_version(struct store *s);
 
+/*
+ * A number that grows with every row this process writes: readers (the REST
+ * API) re-render what they serve only when it moved.
+ */
+uint64_t store_generation(struct store *s);
+
 /* Runs fn inside one transaction: committed when fn returns 0, rolled back otherwise. */
 int store_transaction(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
 
