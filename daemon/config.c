@@ -862,6 +862,7 @@ int config_parse(const char *name, const char *text, size_t len, struct config *
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->refs = 1;
 	r = load_doc(&x, text, len, c);
 	if (r == 0 && errs->n == before)
 		r = default_engine(c);
@@ -929,9 +930,15 @@ static void free_project(struct config_project *p)
 	free(p->envs);
 }
 
+struct config *config_ref(struct config *c)
+{
+	c->refs++;
+	return c;
+}
+
 void config_free(struct config *c)
 {
-	if (!c)
+	if (!c || --c->refs > 0)
 		return;
 	free(c->path);
 	free(c->state_dir);

@@ -68,6 +68,7 @@ struct config_notify {
 };
 
 struct config {
+	int refs; /* config_ref / config_free: a running rebuild keeps its config */
 	char *path;
 	char *state_dir;
 	char *listen;
@@ -106,6 +107,8 @@ int config_parse(const char *name, const char *text, size_t len, struct config *
 /* Reads path and parses it; I/O errors are reported through errs as well. */
 int config_load(const char *path, struct config **ret, struct config_errors *errs);
 
+/* Takes a reference; config_free drops one and frees with the last. */
+struct config *config_ref(struct config *c);
 void config_free(struct config *c);
 void config_errors_done(struct config_errors *errs);
 

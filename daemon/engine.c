@@ -28,7 +28,7 @@ struct engine {
 	engine_state_cb cb;
 	void *arg;
 	struct engine_info info;
-	char api[16], version[64], os[32], arch[32], error[256];
+	char api[16], version[64], os[32], arch[32], error[256], platform[72];
 	bool reported;
 };
 
@@ -177,6 +177,7 @@ static void version_done(const struct http_response *resp, void *arg)
 		copy_str(root, "Version", e->version, sizeof(e->version));
 		copy_str(root, "Os", e->os, sizeof(e->os));
 		copy_str(root, "Arch", e->arch, sizeof(e->arch));
+		snprintf(e->platform, sizeof(e->platform), "%s/%s", e->os, e->arch);
 		e->info.engine_version = e->version;
 		e->info.os = e->os;
 		e->info.arch = e->arch;
@@ -238,6 +239,42 @@ static void probe(struct engine *e)
 void engine_start(struct engine *e)
 {
 	probe(e);
+}
+
+int engine_call(struct engine *e, const struct engine_call *c,
+                void (*cb)(const struct http_response *resp, void *arg), void *arg,
+                struct http_request **ret)
+{
+	char url[8192];
+	struct http_request_opts o = {0};
+
+	if (!e->info.reachable)
+		return -EAGAIN;
+	if (snprintf(url, sizeof(url), "%s/v%s%s", e->base_url, e->api, c->path) >=
+	    (int)sizeof(url))
+		return -ENAMETOOLONG;
+	log_debug("engine %s: %s %s", e->host, c->method ? c->method : "GET", url);
+	o.method = c->method;
+	o.url = url;
+	o.unix_socket = e->socket;
+	o.headers = c->headers;
+	o.body = c->body;
+	o.body_len = c->body_len;
+	o.read_cb = c->read_cb;
+	o.data_cb = c->data_cb;
+	o.stream_arg = c->stream_arg;
+	o.timeout_ms = c->timeout_ms;
+	o.idle_timeout_ms = c->idle_timeout_ms;
+	o.max_body = c->max_body;
+	o.tls_ca = e->tls_ca;
+	o.tls_cert = e->tls_cert;
+	o.tls_key = e->tls_key;
+	return http_request_start(e->http, &o, cb, arg, ret);
+}
+
+const char *engine_platform(const struct engine *e)
+{
+	return e->platform[0] ? e->platform : NULL;
 }
 
 const struct engine_info *engine_info(const struct engine *e)

@@ -45,6 +45,34 @@ void engine_start(struct engine *e);
 /* Stops timers and requests; frees the engine once its handles are closed. */
 void engine_free(struct engine *e);
 
+struct http_response;
+struct http_request;
+
+/* One Engine API request; the path goes after the negotiated version prefix. */
+struct engine_call {
+	const char *method;
+	const char *path; /* "/build?t=...", already URL-encoded */
+	const char *const *headers;
+	const void *body;
+	size_t body_len;
+	size_t (*read_cb)(char *buf, size_t len, void *arg); /* streamed body (build context) */
+	int (*data_cb)(const char *chunk, size_t len, void *arg); /* streamed response */
+	void *stream_arg;
+	uint64_t timeout_ms, idle_timeout_ms;
+	size_t max_body;
+};
+
+/*
+ * Sends c to the engine (which must be reachable: -EAGAIN otherwise); cb runs
+ * once with the response unless this fails or the request is cancelled.
+ */
+int engine_call(struct engine *e, const struct engine_call *c,
+                void (*cb)(const struct http_response *resp, void *arg), void *arg,
+                struct http_request **ret);
+
+/* The engine's platform ("linux/amd64"), or NULL before the first answer. */
+const char *engine_platform(const struct engine *e);
+
 /* Compares dotted API versions ("1.41" < "1.100"): <0, 0, >0. */
 int engine_api_cmp(const char *a, const char *b);
 

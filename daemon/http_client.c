@@ -385,8 +385,11 @@ static int set_body(struct http_request *r, const struct http_request_opts *o)
 	CURL *e = r->easy;
 
 	if (o->read_cb) {
+		/* POST with a read callback and an unknown size goes out chunked
+		 * (CURLOPT_UPLOAD would turn the request into a PUT). */
 		r->read_cb = o->read_cb;
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)-1);
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, read_cb);
 		curl_easy_setopt(e, CURLOPT_READDATA, r);
 		r->hdrs = curl_slist_append(r->hdrs, "Transfer-Encoding: chunked");

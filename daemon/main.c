@@ -12,15 +12,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
 #include "config.h"
+#include "creds.h"
 #include "engine.h"
 #include "http_client.h"
 #include "log.h"
+#include "registry.h"
+#include "scheduler.h"
 #include "store.h"
+#include "watcher.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR_REFIT "/refit.yaml"
 #ifndef SYSCONFDIR_REFIT
@@ -35,6 +40,11 @@ struct daemon {
 	struct http_client *http;
 	struct engine **engines;
 	size_t n_engines;
+	struct creds *creds;
+	struct registry_pool *registries;
+	struct watcher *watcher;
+	struct scheduler *scheduler;
+	char platform[64];
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool verbose, foreground;
 	int exit_code;
@@ -81,6 +91,15 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 	};
 
 	(void)e;
+	if (info->reachable && info->os[0] && info->arch[0]) {
+		char plat[64];
+		snprintf(plat, sizeof(plat), "%s/%s", info->os, info->arch);
+		if (strcmp(plat, d->platform) && d->watcher) { /* bases are resolved for the engines' platform */
+			snprintf(d->platform, sizeof(d->platform), "%s", plat);
+			watcher_set_platform(d->watcher, plat);
+			watcher_configure(d->watcher, d->cfg);
+		}
+	}
 	if (info->reachable)
 		log_info("engine %s: %s %s (%s/%s), speaking API %s", info->host,
 		         info->podman ? "podman" : "docker", info->engine_version, info->os,
@@ -89,6 +108,8 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 		log_warn("engine %s: %s; retrying in the background", info->host, info->error);
 	if (store_engine_update(d->store, &rec) < 0)
 		log_err("engine %s: could not record its state", info->host);
+	if (info->reachable && d->scheduler)
+		scheduler_kick(d->scheduler); /* builds may have waited for it */
 }
 
 static int engines_start(struct daemon *d)
@@ -107,8 +128,22 @@ static int engines_start(struct daemon *d)
 	return 0;
 }
 
+/* Gives the scheduler the engines and their build slots. */
+static void engines_to_scheduler(struct daemon *d)
+{
+	int slots[64];
+
+	for (size_t i = 0; i < d->n_engines && i < 64; i++)
+		slots[i] = d->cfg->engines[i].max_builds;
+	scheduler_set_engines(d->scheduler, d->engines, slots, d->n_engines < 64 ? d->n_engines : 64);
+}
+
 static void engines_stop(struct daemon *d)
 {
+	if (d->scheduler) { /* running builds use these engines */
+		scheduler_interrupt(d->scheduler);
+		scheduler_set_engines(d->scheduler, NULL, NULL, 0);
+	}
 	for (size_t i = 0; i < d->n_engines; i++)
 		engine_free(d->engines[i]);
 	free(d->engines);
@@ -136,6 +171,69 @@ static bool same_engines(const struct config *a, const struct config *b)
 	return true;
 }
 
+static void on_base_trigger(const char *project, int64_t trigger_id, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)project;
+	(void)trigger_id;
+	scheduler_kick(d->scheduler);
+}
+
+/* Credentials, registries and the watcher depend on the configuration. */
+static int clients_start(struct daemon *d)
+{
+	struct creds_opts co = {.registries = d->cfg->registries,
+	                        .n_registries = d->cfg->n_registries};
+	const char **insecure = calloc(d->cfg->n_registries + 1, sizeof(char *));
+	struct registry_opts ro = {.insecure_hosts = insecure};
+	struct watcher_opts wo = {.platform = d->platform, .cb = on_base_trigger, .arg = d};
+	int r;
+
+	if (!insecure)
+		return -ENOMEM;
+	for (size_t i = 0, n = 0; i < d->cfg->n_registries; i++)
+		if (d->cfg->registries[i].insecure)
+			insecure[n++] = d->cfg->registries[i].host;
+	r = creds_new(&d->loop, &co, &d->creds);
+	if (r == 0)
+		r = registry_pool_new(&d->loop, d->http, d->creds, &ro, &d->registries);
+	free(insecure);
+	if (r == 0)
+		r = watcher_new(&d->loop, d->store, d->registries, &wo, &d->watcher);
+	if (r == 0)
+		r = watcher_configure(d->watcher, d->cfg);
+	if (r == 0 && d->scheduler)
+		scheduler_set_clients(d->scheduler, d->creds, d->registries);
+	return r;
+}
+
+static bool same_registries(const struct config *a, const struct config *b)
+{
+	if (a->n_registries != b->n_registries)
+		return false;
+	for (size_t i = 0; i < a->n_registries; i++) {
+		const struct config_registry *x = &a->registries[i], *y = &b->registries[i];
+		if (!same_str(x->host, y->host) || !same_str(x->username_file, y->username_file) ||
+		    !same_str(x->password_file, y->password_file) || x->insecure != y->insecure)
+			return false;
+	}
+	return true;
+}
+
+/* The pool goes first: its pending callbacks then never reach the watcher. */
+static void clients_stop(struct daemon *d)
+{
+	if (d->scheduler) /* rebuilds in flight use these clients */
+		scheduler_interrupt(d->scheduler);
+	registry_pool_free(d->registries);
+	d->registries = NULL;
+	watcher_free(d->watcher);
+	d->watcher = NULL;
+	creds_free(d->creds);
+	d->creds = NULL;
+}
+
 static void reload(struct daemon *d)
 {
 	struct config_errors errs = {0};
@@ -153,14 +251,23 @@ static void reload(struct daemon *d)
 		return;
 	}
 	bool restart = !same_engines(d->cfg, next);
+	bool reclient = !same_registries(d->cfg, next);
 
 	if (restart)
 		engines_stop(d);
+	if (reclient)
+		clients_stop(d);
 	config_free(d->cfg);
 	d->cfg = next;
 	apply_logging(d);
 	if (restart && engines_start(d) < 0)
 		log_err("reload: could not start the engines");
+	if (reclient && clients_start(d) < 0)
+		log_err("reload: could not start the registry clients");
+	else if (!reclient)
+		watcher_configure(d->watcher, d->cfg);
+	engines_to_scheduler(d);
+	scheduler_configure(d->scheduler, d->cfg);
 	store_event_add(d->store, now_ms(), "reload", NULL, "configuration reloaded");
 	log_info("configuration reloaded");
 	sd_notify(0, "READY=1");
@@ -176,7 +283,10 @@ static void stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	scheduler_free(d->scheduler);
+	d->scheduler = NULL;
 	engines_stop(d);
+	clients_stop(d);
 	http_client_close(d->http);
 	d->http = NULL;
 }
@@ -219,6 +329,24 @@ static int open_store(struct daemon *d)
 	return r;
 }
 
+static int scheduler_start(struct daemon *d)
+{
+	struct scheduler_deps sd = {&d->loop, d->store, d->creds, d->registries,
+	                            d->cfg->state_dir};
+	char tmp[4096];
+	int r;
+
+	snprintf(tmp, sizeof(tmp), "%s/tmp", d->cfg->state_dir);
+	if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	r = scheduler_new(&sd, &d->scheduler);
+	if (r < 0)
+		return r;
+	engines_to_scheduler(d);
+	scheduler_configure(d->scheduler, d->cfg);
+	return 0;
+}
+
 static void signals_start(struct daemon *d)
 {
 	uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
@@ -239,7 +367,7 @@ static int run(struct daemon *d)
 		return 1;
 	store_event_add(d->store, now_ms(), "start", NULL, "refitd " REFIT_VERSION " started");
 	r = http_client_new(&d->loop, &d->http);
-	if (r < 0 || engines_start(d) < 0) {
+	if (r < 0 || clients_start(d) < 0 || engines_start(d) < 0 || scheduler_start(d) < 0) {
 		log_err("start-up failed: out of memory");
 		return 1;
 	}
@@ -292,7 +420,7 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct daemon d = {.config_path = DEFAULT_CONFIG};
+	struct daemon d = {.config_path = DEFAULT_CONFIG, .platform = "linux/amd64"};
 	struct config_errors errs = {0};
 	int c, r;
 
@@ -334,6 +462,7 @@ int main(int argc, char **argv)
 	}
 	apply_logging(&d);
 	http_global_init();
+	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	uv_loop_init(&d.loop);
 	r = run(&d);
 	store_close(d.store);

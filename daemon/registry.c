@@ -184,6 +184,32 @@ void registry_pool_free(struct registry_pool *p)
 }
 
 
+void registry_cancel(struct registry_pool *p, registry_cb cb, void *arg)
+{
+	struct reg_op **pp = &p->queue, *op, *next;
+
+	while ((op = *pp)) {
+		if (op->cb == cb && op->arg == arg) {
+			*pp = op->next;
+			if (p->queue_tail == op)
+				p->queue_tail = NULL;
+			op_free(op);
+		} else {
+			pp = &op->next;
+		}
+	}
+	for (p->queue_tail = p->queue; p->queue_tail && p->queue_tail->next;)
+		p->queue_tail = p->queue_tail->next;
+	for (op = p->running; op; op = next) {
+		next = op->next;
+		if (op->cb == cb && op->arg == arg) {
+			reg_op_abort(op);
+			unlink_running(op);
+			op_free(op);
+		}
+	}
+}
+
 void reg_pump(struct registry_pool *p)
 {
 	while (p->queue && p->active < p->max_active) {

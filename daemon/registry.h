@@ -64,6 +64,9 @@ struct registry_lookup {
 int registry_digest(struct registry_pool *p, const struct registry_lookup *l, registry_cb cb,
                     void *arg);
 
+/* Cancels the lookups started with cb and arg: their callbacks do not run. */
+void registry_cancel(struct registry_pool *p, registry_cb cb, void *arg);
+
 /* Checks that host speaks the v2 API (GET /v2/, authenticating when challenged). */
 int registry_ping(struct registry_pool *p, const char *host, registry_cb cb, void *arg);
 

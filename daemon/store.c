@@ -455,6 +455,182 @@ int store_project_bases_set(struct store *s, const char *project,
 	return store_transaction(s, usage_tx, &u);
 }
 
+static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+{
+	if (v)
+		sqlite3_bind_int64(st, i, (sqlite3_int64)v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int store_build_insert(struct store *s, const struct store_build *b, int64_t *ret_id)
+{
+	sqlite3_stmt *st;
+	int r = prepare(s,
+	                "INSERT INTO builds(project, env, trigger, reasons, status, queued_at,"
+	                " started_at, engine, log_path) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	                &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, b->project);
+	bind_text(st, 2, b->env);
+	bind_text(st, 3, b->trigger);
+	bind_text(st, 4, b->reasons);
+	bind_text(st, 5, b->status);
+	bind_u64(st, 6, b->queued_at);
+	bind_u64(st, 7, b->started_at);
+	bind_text(st, 8, b->engine);
+	bind_text(st, 9, b->log_path);
+	r = run(s, st);
+	if (r == 0)
+		*ret_id = sqlite3_last_insert_rowid(s->db);
+	return r;
+}
+
+int store_build_update(struct store *s, int64_t id, const struct store_build *b)
+{
+	sqlite3_stmt *st;
+	int r = prepare(s,
+	                "UPDATE builds SET status = coalesce(?2, status),"
+	                " started_at = coalesce(?3, started_at),"
+	                " finished_at = coalesce(?4, finished_at), image_id = coalesce(?5, image_id),"
+	                " digest = coalesce(?6, digest), base_name = coalesce(?7, base_name),"
+	                " base_digest = coalesce(?8, base_digest), tags = coalesce(?9, tags),"
+	                " error = coalesce(?10, error), log_path = coalesce(?11, log_path)"
+	                " WHERE id = ?1",
+	                &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, b->status);
+	bind_u64(st, 3, b->started_at);
+	bind_u64(st, 4, b->finished_at);
+	bind_text(st, 5, b->image_id);
+	bind_text(st, 6, b->digest);
+	bind_text(st, 7, b->base_name);
+	bind_text(st, 8, b->base_digest);
+	bind_text(st, 9, b->tags);
+	bind_text(st, 10, b->error);
+	bind_text(st, 11, b->log_path);
+	return run(s, st);
+}
+
+int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
+{
+	sqlite3_stmt *st;
+	int rc, n = 0, r = prepare(s,
+	                           "SELECT id, project, kind, reasons, created_at FROM triggers"
+	                           " WHERE state = 'pending' ORDER BY id",
+	                           &st);
+
+	if (r < 0)
+		return r;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct store_trigger t = {
+			.id = sqlite3_column_int64(st, 0),
+			.project = (const char *)sqlite3_column_text(st, 1),
+			.kind = (const char *)sqlite3_column_text(st, 2),
+			.reasons = (const char *)sqlite3_column_text(st, 3),
+			.created_at = (uint64_t)sqlite3_column_int64(st, 4),
+		};
+		n++;
+		if (cb(&t, arg))
+			break;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : sql_err(s, rc, "pending triggers");
+}
+
+int store_trigger_set_state(struct store *s, int64_t id, const char *state, int64_t build_id,
+                            uint64_t at)
+{
+	sqlite3_stmt *st;
+	int r = prepare(s,
+	                "UPDATE triggers SET state = ?2, updated_at = ?3,"
+	                " build_id = coalesce(?4, build_id) WHERE id = ?1",
+	                &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, id);
+	bind_text(st, 2, state);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)at);
+	if (build_id)
+		sqlite3_bind_int64(st, 4, build_id);
+	else
+		sqlite3_bind_null(st, 4);
+	return run(s, st);
+}
+
+static int recover_tx(struct store *s, void *arg)
+{
+	sqlite3_stmt *st;
+	uint64_t at = *(uint64_t *)arg;
+	int r = prepare(s,
+	                "UPDATE builds SET status = 'interrupted', finished_at = ?1,"
+	                " error = 'refitd stopped during the build'"
+	                " WHERE status IN ('queued', 'running')",
+	                &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
+	r = run(s, st);
+	/* A running trigger goes back to pending unless one is pending already
+	 * (then the two merge: the pending one gets its reasons). */
+	if (r == 0)
+		r = exec(s, "UPDATE triggers SET reasons = reasons || char(10) || (SELECT group_concat("
+		            "r.reasons, char(10)) FROM triggers r WHERE r.project = triggers.project"
+		            " AND r.state = 'running') WHERE state = 'pending' AND project IN (SELECT"
+		            " project FROM triggers WHERE state = 'running');"
+		            "UPDATE triggers SET state = 'merged' WHERE state = 'running' AND project IN"
+		            " (SELECT project FROM triggers WHERE state = 'pending');"
+		            "UPDATE triggers SET state = 'pending' WHERE state = 'running'");
+	return r;
+}
+
+int store_recover(struct store *s, uint64_t at)
+{
+	return store_transaction(s, recover_tx, &at);
+}
+
+int store_last_success(struct store *s, const char *project, uint64_t *ret_at)
+{
+	sqlite3_stmt *st;
+	int rc, r = prepare(s,
+	                    "SELECT max(finished_at) FROM builds WHERE project = ?1"
+	                    " AND status = 'succeeded'",
+	                    &st);
+
+	if (r < 0)
+		return r;
+	bind_text(st, 1, project);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*ret_at = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		r = rc == SQLITE_ROW ? -ENOENT : sql_err(s, rc, "last success");
+	sqlite3_finalize(st);
+	return r;
+}
+
+bool store_project_attempted(struct store *s, const char *project)
+{
+	sqlite3_stmt *st;
+	bool any = false;
+
+	if (prepare(s, "SELECT 1 FROM builds WHERE project = ?1 UNION ALL"
+	               " SELECT 1 FROM triggers WHERE project = ?1 LIMIT 1",
+	            &st) < 0)
+		return true; /* on doubt, no initial trigger */
+	bind_text(st, 1, project);
+	any = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return any;
+}
+
 int store_query_int(struct store *s, const char *sql, int64_t *ret)
 {
 	sqlite3_stmt *st;

@@ -98,6 +98,46 @@ struct store_base_use {
 int store_project_bases_set(struct store *s, const char *project,
                             const struct store_base_use *uses, size_t n);
 
+/* A build row: one environment of one rebuild. NULL / 0 fields are left alone by updates. */
+struct store_build {
+	const char *project, *env, *trigger, *reasons;
+	const char *status; /* queued, running, succeeded, failed, skipped, interrupted */
+	uint64_t queued_at, started_at, finished_at;
+	const char *engine, *image_id, *digest, *base_name, *base_digest, *tags, *log_path;
+	const char *error;
+};
+
+int store_build_insert(struct store *s, const struct store_build *b, int64_t *ret_id);
+int store_build_update(struct store *s, int64_t id, const struct store_build *b);
+
+struct store_trigger {
+	int64_t id;
+	const char *project, *kind, *reasons;
+	uint64_t created_at;
+};
+
+/* Called per pending trigger, oldest first; non-zero stops the iteration. */
+typedef int (*store_trigger_cb)(const struct store_trigger *t, void *arg);
+
+/* Iterates the pending triggers; returns how many were seen or a negative errno. */
+int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg);
+
+/* Moves a trigger to state (running, done, failed, pending) and links its build. */
+int store_trigger_set_state(struct store *s, int64_t id, const char *state, int64_t build_id,
+                            uint64_t at);
+
+/*
+ * After a restart: builds that were running become interrupted, and their
+ * triggers pending again (merged into a pending one of the same project).
+ */
+int store_recover(struct store *s, uint64_t at);
+
+/* When project last built successfully; -ENOENT when never. */
+int store_last_success(struct store *s, const char *project, uint64_t *ret_at);
+
+/* True when project has any build or trigger recorded (no "initial" trigger then). */
+bool store_project_attempted(struct store *s, const char *project);
+
 /* Reads one integer/text column of the first row of a read-only query (tests, status). */
 int store_query_int(struct store *s, const char *sql, int64_t *ret);
 

@@ -168,6 +168,7 @@ static void test_streamed_upload(void **state)
 	assert_int_equal(r.resp.status, 200);
 	assert_non_null(strstr(r.body, "\"body\": \"abc-abc-abc-\""));
 	assert_non_null(strstr(r.body, "chunked"));
+	assert_non_null(strstr(r.body, "\"method\": \"POST\""));
 }
 
 static void test_body_limit(void **state)

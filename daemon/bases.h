@@ -1,0 +1,46 @@
+/*
+ * bases — the base images a project builds on, per environment.
+ *
+ * Reads the project's Dockerfile (bounded), resolves it once per environment
+ * with that environment's target and build args for the engine's platform
+ * (a FROM --platform wins), and collects the external images: FROM bases
+ * and COPY --from / RUN --mount images, normalised to full references with a
+ * tag ("docker.io/library/python:3.12-slim"). The same reference used by
+ * several environments appears once, with the environments listed.
+ */
+#ifndef REFIT_BASES_H
+#define REFIT_BASES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ref.h"
+
+struct config_project;
+
+struct base_use {
+	char ref[REF_STRING_MAX]; /* normalised, with tag or digest */
+	struct image_ref parsed;
+	char platform[64];
+	char envs[256]; /* comma-separated environment names */
+	bool copy_only; /* only named by COPY --from / RUN --mount */
+};
+
+/*
+ * Fills *ret (malloc'd, *ret_n entries) for project p. Unusable references
+ * (a variable without a value, a malformed name) are skipped with a warning
+ * in the log; a missing or unparsable Dockerfile is an error in err.
+ */
+int bases_of_project(const struct config_project *p, const char *platform,
+                     struct base_use **ret, size_t *ret_n, char *err, size_t errlen);
+
+struct config_env;
+
+/*
+ * The image environment e's final stage builds on (following stage-to-stage
+ * FROMs), normalised; -ENOENT when that is scratch or not resolvable.
+ */
+int bases_final(const struct config_project *p, const struct config_env *e, const char *platform,
+                char *ret_ref, size_t len, char *err, size_t errlen);
+
+#endif

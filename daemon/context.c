@@ -1,0 +1,232 @@
+#include "context.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "ignore.h"
+#include "lint.h"
+
+struct tar_state {
+	struct archive *a;
+	const char *dir;
+	uint64_t bytes, entries;
+	char err[512];
+	struct lint_context *lc;
+	struct context_policy *policy;
+};
+
+struct context_job {
+	uv_work_t work;
+	char *dir, *dockerfile, *out;
+	context_cb cb;
+	void *arg;
+	int status;
+	uint64_t bytes, entries;
+	char err[512];
+	struct context_policy policy;
+};
+
+/* Secret-looking files fail the policy; data files are reported as warnings. */
+static void on_finding(const struct lint_finding *f, void *arg)
+{
+	struct context_policy *p = arg;
+	char *line;
+
+	if (f->severity == LINT_ERROR)
+		p->secrets++;
+	else if (f->severity == LINT_WARNING)
+		p->data++;
+	else
+		return;
+	if (p->text_len + 256 >= sizeof(p->text))
+		return;
+	line = p->text + p->text_len;
+	p->text_len += (size_t)snprintf(line, sizeof(p->text) - p->text_len, "%s %s %s: %s\n",
+	                                f->rule, lint_severity_name(f->severity),
+	                                f->path ? f->path : "", f->message);
+}
+
+static int copy_data(struct tar_state *t, const char *rel, int fd)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		if (archive_write_data(t->a, buf, (size_t)n) < 0) {
+			snprintf(t->err, sizeof(t->err), "%s: %s", rel, archive_error_string(t->a));
+			return -EIO;
+		}
+	if (n < 0) {
+		snprintf(t->err, sizeof(t->err), "%s: %s", rel, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int set_link(struct tar_state *t, struct archive_entry *e, const char *rel)
+{
+	char path[8192], target[4096];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0) {
+		snprintf(t->err, sizeof(t->err), "%s: %s", rel, strerror(errno));
+		return -errno;
+	}
+	target[n] = '\0';
+	archive_entry_set_symlink(e, target);
+	return 0;
+}
+
+/* Adds one entry; file contents are read through a descriptor opened with O_NOFOLLOW. */
+static int add_entry(const char *rel, const struct stat *st, void *arg)
+{
+	struct tar_state *t = arg;
+	struct archive_entry *e = archive_entry_new();
+	char path[8192];
+	int fd = -1, r = 0;
+
+	if (!e)
+		return -ENOMEM;
+	if (++t->entries > CONTEXT_MAX_ENTRIES || (t->bytes += (uint64_t)st->st_size) >
+	                                                  CONTEXT_MAX_BYTES) {
+		snprintf(t->err, sizeof(t->err), "the build context is too large");
+		archive_entry_free(e);
+		return -EFBIG;
+	}
+	if (t->lc && !S_ISDIR(st->st_mode))
+		lint_context_file(t->lc, rel, (uint64_t)st->st_size);
+	archive_entry_copy_stat(e, st);
+	archive_entry_set_pathname(e, rel);
+	archive_entry_set_uid(e, 0); /* as the Docker CLI: the daemon chowns to root anyway */
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_uname(e, "");
+	archive_entry_set_gname(e, "");
+	if (S_ISLNK(st->st_mode))
+		r = set_link(t, e, rel);
+	if (!S_ISREG(st->st_mode))
+		archive_entry_set_size(e, 0);
+	if (r == 0 && S_ISREG(st->st_mode)) {
+		snprintf(path, sizeof(path), "%s/%s", t->dir, rel);
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0) {
+			snprintf(t->err, sizeof(t->err), "%s: %s", rel, strerror(errno));
+			r = -errno;
+		}
+	}
+	if (r == 0 && archive_write_header(t->a, e) != ARCHIVE_OK) {
+		snprintf(t->err, sizeof(t->err), "%s: %s", rel, archive_error_string(t->a));
+		r = -EIO;
+	}
+	if (r == 0 && fd >= 0)
+		r = copy_data(t, rel, fd);
+	if (fd >= 0)
+		close(fd);
+	archive_entry_free(e);
+	return r;
+}
+
+int context_tar_write(const char *dir, const char *dockerfile, const char *out_path,
+                      struct context_policy *policy, uint64_t *ret_bytes, uint64_t *ret_entries,
+                      char *err, size_t errlen)
+{
+	struct tar_state t = {.dir = dir, .policy = policy};
+	int r;
+
+	if (policy && !(t.lc = lint_context_new(on_finding, policy)))
+		return -ENOMEM;
+	t.a = archive_write_new();
+	if (!t.a) {
+		if (t.lc)
+			lint_context_done(t.lc);
+		return -ENOMEM;
+	}
+	archive_write_set_format_pax_restricted(t.a);
+	if (archive_write_open_filename(t.a, out_path) != ARCHIVE_OK) {
+		snprintf(err, errlen, "%s: %s", out_path, archive_error_string(t.a));
+		archive_write_free(t.a);
+		return -EIO;
+	}
+	r = ignore_walk_entries(dir, dockerfile, add_entry, &t, err, errlen);
+	if (r != 0 && t.err[0])
+		snprintf(err, errlen, "%s", t.err);
+	if (archive_write_close(t.a) != ARCHIVE_OK && r == 0) {
+		snprintf(err, errlen, "%s: %s", out_path, archive_error_string(t.a));
+		r = -EIO;
+	}
+	archive_write_free(t.a);
+	if (t.lc)
+		lint_context_done(t.lc);
+	if (r == 0) {
+		*ret_bytes = t.bytes;
+		*ret_entries = t.entries;
+	}
+	return r < 0 ? r : r > 0 ? -EIO : 0;
+}
+
+static void work_cb(uv_work_t *w)
+{
+	struct context_job *j = w->data;
+
+	j->status = context_tar_write(j->dir, j->dockerfile, j->out, &j->policy, &j->bytes,
+	                              &j->entries, j->err, sizeof(j->err));
+}
+
+static void job_free(struct context_job *j)
+{
+	free(j->dir);
+	free(j->dockerfile);
+	free(j->out);
+	free(j);
+}
+
+static void after_cb(uv_work_t *w, int status)
+{
+	struct context_job *j = w->data;
+	struct context_result r = {.status = status < 0 ? -ECANCELED : j->status,
+	                           .error = j->err,
+	                           .path = j->out,
+	                           .bytes = j->bytes,
+	                           .entries = j->entries,
+	                           .policy = &j->policy};
+
+	j->cb(&r, j->arg);
+	job_free(j);
+}
+
+int context_tar_start(uv_loop_t *loop, const char *dir, const char *dockerfile,
+                      const char *out_path, context_cb cb, void *arg, struct context_job **ret)
+{
+	struct context_job *j = calloc(1, sizeof(*j));
+	int r;
+
+	if (!j)
+		return -ENOMEM;
+	j->dir = strdup(dir);
+	j->dockerfile = dockerfile ? strdup(dockerfile) : NULL;
+	j->out = strdup(out_path);
+	j->cb = cb;
+	j->arg = arg;
+	j->work.data = j;
+	if (!j->dir || !j->out || (dockerfile && !j->dockerfile)) {
+		job_free(j);
+		return -ENOMEM;
+	}
+	r = uv_queue_work(loop, &j->work, work_cb, after_cb);
+	if (r < 0) {
+		job_free(j);
+		return -EIO;
+	}
+	if (ret)
+		*ret = j;
+	return 0;
+}

@@ -1,0 +1,573 @@
+#include "pipeline.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "bases.h"
+#include "config.h"
+#include "context.h"
+#include "creds.h"
+#include "engine.h"
+#include "engine_ops.h"
+#include "labels.h"
+#include "log.h"
+#include "ref.h"
+#include "registry.h"
+#include "store.h"
+
+enum step {
+	S_CREDS,
+	S_CONTEXT,
+	S_ENV,      /* start the next environment */
+	S_BUILD,
+	S_INSPECT,
+	S_CHECK,
+	S_PREV_TAG, /* keep the old IMAGE:ENV as IMAGE:ENV-previous */
+	S_TAG,
+	S_PUSH_PREV,
+	S_PUSH_STAMP,
+	S_PUSH,
+	S_VERIFY,
+	S_ENV_DONE,
+	S_DONE,
+};
+
+struct pipeline {
+	struct pipeline_deps d;
+	struct config *cfg;
+	const struct config_project *p;
+	char trigger[16], *reasons;
+	int64_t trigger_id;
+	pipeline_cb cb;
+	void *arg;
+	enum step step;
+	struct engine_op *op;
+	struct context_job *ctx_job;
+	bool cancelled;
+	struct image_ref image; /* the project's repository */
+	char repo[REF_STRING_MAX], registry_host[REF_DOMAIN_MAX + 1];
+	char *auth;    /* X-Registry-Auth (secret) */
+	char *reg_cfg; /* X-Registry-Config (secret) */
+	char tar[4096];
+	time_t started;
+	/* the environment in progress */
+	size_t env;
+	bool *passed; /* per environment, this round */
+	int64_t build_id;
+	FILE *log;
+	char stamp_tag[160], image_id[80], digest[80], base_name[REF_STRING_MAX];
+	char base_digest[80], user[128];
+	bool have_prev, env_failed;
+	int failures;
+	char error[1024];
+};
+
+static void advance(struct pipeline *pl);
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const struct config_env *cur(const struct pipeline *pl)
+{
+	return &pl->p->envs[pl->env];
+}
+
+static void pl_free(struct pipeline *pl)
+{
+	if (pl->log)
+		fclose(pl->log);
+	if (pl->tar[0])
+		unlink(pl->tar);
+	creds_secret_free(pl->auth);
+	creds_secret_free(pl->reg_cfg);
+	free(pl->reasons);
+	free(pl->passed);
+	config_free(pl->cfg);
+	free(pl);
+}
+
+__attribute__((format(printf, 2, 3))) static void logf_build(struct pipeline *pl,
+                                                             const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!pl->log)
+		return;
+	va_start(ap, fmt);
+	fputs("refit: ", pl->log);
+	vfprintf(pl->log, fmt, ap);
+	fputc('\n', pl->log);
+	va_end(ap);
+	fflush(pl->log);
+}
+
+/* Ends the current environment's build row with status and (for failures) error. */
+static void env_finish(struct pipeline *pl, const char *status, const char *error)
+{
+	struct store_build b = {.status = status, .finished_at = wall_ms(), .error = error};
+	char tags[512];
+
+	if (!strcmp(status, "succeeded")) {
+		snprintf(tags, sizeof(tags), "%s,%s", cur(pl)->name, pl->stamp_tag);
+		b.tags = tags;
+		b.digest = pl->digest;
+		pl->passed[pl->env] = true;
+	} else if (strcmp(status, "skipped")) {
+		pl->failures++;
+	}
+	if (error)
+		logf_build(pl, "%s: %s", status, error);
+	else
+		logf_build(pl, "%s", status);
+	b.image_id = pl->image_id[0] ? pl->image_id : NULL;
+	if (pl->build_id && store_build_update(pl->d.store, pl->build_id, &b) < 0)
+		log_err("project %s: could not record build %lld", pl->p->name,
+		        (long long)pl->build_id);
+	log_info("project %s (%s): build %lld %s%s%s", pl->p->name, cur(pl)->name,
+	         (long long)pl->build_id, status, error ? ": " : "", error ? error : "");
+	if (pl->log)
+		fclose(pl->log);
+	pl->log = NULL;
+	pl->env++;
+	pl->step = S_ENV;
+}
+
+static void env_fail(struct pipeline *pl, const char *error)
+{
+	env_finish(pl, "failed", error);
+	advance(pl);
+}
+
+/* Opens the build row and log of environment pl->env. */
+static int env_begin(struct pipeline *pl)
+{
+	char path[4096];
+	struct store_build b = {.project = pl->p->name, .env = cur(pl)->name,
+	                        .trigger = pl->trigger, .reasons = pl->reasons,
+	                        .status = "running", .queued_at = wall_ms(),
+	                        .started_at = wall_ms()};
+	int r;
+
+	pl->image_id[0] = pl->digest[0] = pl->user[0] = pl->base_digest[0] = '\0';
+	pl->have_prev = false;
+	r = store_build_insert(pl->d.store, &b, &pl->build_id);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s/logs/%lld.log", pl->d.state_dir, (long long)pl->build_id);
+	pl->log = fopen(path, "we");
+	b = (struct store_build){.log_path = path};
+	store_build_update(pl->d.store, pl->build_id, &b);
+	if (pl->build_id && pl->trigger_id)
+		store_trigger_set_state(pl->d.store, pl->trigger_id, "running", pl->build_id,
+		                        wall_ms());
+	logf_build(pl, "rebuild of %s, environment %s (trigger %s)", pl->p->name, cur(pl)->name,
+	           pl->trigger);
+	return 0;
+}
+
+static bool requirement_met(const struct pipeline *pl)
+{
+	const struct config_env *e = cur(pl);
+
+	if (!e->requires)
+		return true;
+	for (size_t i = 0; i < pl->env; i++)
+		if (!strcmp(pl->p->envs[i].name, e->requires))
+			return pl->passed[i];
+	return false;
+}
+
+static void op_done(const struct engine_outcome *o, void *arg);
+
+/* The final stage's base and the digest refit recorded for it. */
+static void find_base(struct pipeline *pl)
+{
+	char err[256];
+	struct store_base b;
+
+	pl->base_name[0] = '\0';
+	if (bases_final(pl->p, cur(pl), pl->d.platform, pl->base_name, sizeof(pl->base_name), err,
+	                sizeof(err)) < 0)
+		return;
+	if (store_base_get(pl->d.store, pl->base_name, pl->d.platform, &b) == 0)
+		snprintf(pl->base_digest, sizeof(pl->base_digest), "%s", b.digest);
+}
+
+static int start_build(struct pipeline *pl)
+{
+	const struct config_env *e = cur(pl);
+	struct label_set labels;
+	struct label_input li = {.created = time(NULL), .environment = e->name,
+	                         .trigger = pl->trigger, .reasons = pl->reasons};
+	char tag[REF_STRING_MAX + 200], rev[80], src[1024];
+	struct engine_build_opts o = {0};
+
+	find_base(pl);
+	li.revision = labels_git_revision(pl->p->context, rev, sizeof(rev)) == 0 ? rev : NULL;
+	li.source = labels_git_source(pl->p->context, src, sizeof(src)) == 0 ? src : NULL;
+	li.base_name = pl->base_name[0] ? pl->base_name : NULL;
+	li.base_digest = pl->base_digest[0] ? pl->base_digest : NULL;
+	labels_build(&labels, &li);
+	labels_timestamp_tag(e->name, pl->started, pl->stamp_tag, sizeof(pl->stamp_tag));
+	snprintf(tag, sizeof(tag), "%s:%s", pl->repo, pl->stamp_tag);
+	o.context_tar = pl->tar;
+	o.dockerfile = pl->p->dockerfile[0] == '/' ? NULL : pl->p->dockerfile;
+	o.tag = tag;
+	o.target = e->target;
+	o.build_args = e->build_args;
+	o.n_build_args = e->n_build_args;
+	o.labels = labels.kv;
+	o.n_labels = labels.n;
+	o.pull = true; /* the moved base must be used */
+	o.nocache = !strcmp(pl->trigger, "security"); /* package layers must refresh */
+	o.registry_config = pl->reg_cfg;
+	o.log = pl->log;
+	logf_build(pl, "building %s (target %s, base %s %s)", tag, e->target ? e->target : "last",
+	           pl->base_name[0] ? pl->base_name : "-", pl->base_digest);
+	{
+		struct store_build b = {.base_name = li.base_name, .base_digest = li.base_digest};
+		store_build_update(pl->d.store, pl->build_id, &b);
+	}
+	return engine_build(pl->d.engine, &o, op_done, pl, &pl->op);
+}
+
+/* root, 0, root:x, 0:x or nothing at all: the image runs as root. */
+static bool runs_as_root(const char *user)
+{
+	size_t n = strcspn(user, ":");
+
+	return !*user || (n == 4 && !strncmp(user, "root", 4)) || (n == 1 && user[0] == '0');
+}
+
+/* The final USER policy: fail for prod by default, warn elsewhere. */
+static int user_policy(struct pipeline *pl, const struct engine_outcome *o)
+{
+	json_t *doc = json_loadb(o->body, o->body_len, 0, NULL);
+	const char *u = json_string_value(json_object_get(json_object_get(doc, "Config"), "User"));
+	int policy = cur(pl)->user_policy;
+	int r = 0;
+
+	snprintf(pl->user, sizeof(pl->user), "%s", u ? u : "");
+	json_decref(doc);
+	if (policy < 0)
+		policy = strcmp(cur(pl)->name, "prod") ? POLICY_WARN : POLICY_FAIL;
+	if (!runs_as_root(pl->user) || policy == POLICY_OFF)
+		return 0;
+	snprintf(pl->error, sizeof(pl->error),
+	         "policy: the image runs as root (USER %s); add a USER instruction to the final "
+	         "stage",
+	         pl->user[0] ? pl->user : "not set");
+	logf_build(pl, "%s%s", policy == POLICY_FAIL ? "" : "warning: ", pl->error);
+	if (policy == POLICY_FAIL)
+		r = -EPERM;
+	return r;
+}
+
+static int start_check(struct pipeline *pl)
+{
+	const struct config_env *e = cur(pl);
+	char image[REF_STRING_MAX + 200];
+	struct engine_check_opts o = {.image = image, .argv = (const char *const *)e->check,
+	                              .timeout_ms = e->check_timeout_ms, .log = pl->log};
+
+	snprintf(image, sizeof(image), "%s:%s", pl->repo, pl->stamp_tag);
+	/* never root: the image's own user when it has one, else nobody */
+	o.user = runs_as_root(pl->user) ? "65534:65534" : pl->user;
+	logf_build(pl, "check: running the check command as %s", o.user);
+	return engine_check(pl->d.engine, &o, op_done, pl, &pl->op);
+}
+
+static int start_push(struct pipeline *pl, const char *tag)
+{
+	logf_build(pl, "pushing %s:%s", pl->repo, tag);
+	return engine_push(pl->d.engine, pl->repo, tag, pl->auth, pl->log, op_done, pl, &pl->op);
+}
+
+static void verify_done(int status, const struct registry_result *r, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	if (pl->cancelled) {
+		pl_free(pl);
+		return;
+	}
+	if (status < 0) {
+		env_fail(pl, r->error);
+		return;
+	}
+	if (strcmp(r->digest, pl->digest)) {
+		snprintf(pl->error, sizeof(pl->error),
+		         "the registry serves %s for :%s but the engine pushed %s", r->digest,
+		         cur(pl)->name, pl->digest);
+		env_fail(pl, pl->error);
+		return;
+	}
+	logf_build(pl, "verified: the registry serves %s for :%s", r->digest, cur(pl)->name);
+	pl->step = S_ENV_DONE;
+	advance(pl);
+}
+
+static int start_verify(struct pipeline *pl)
+{
+	struct image_ref r = pl->image;
+	struct registry_lookup l = {&r, NULL, NULL, NULL};
+
+	if (ref_with_tag(&r, cur(pl)->name) < 0)
+		return -EINVAL;
+	return registry_digest(pl->d.registries, &l, verify_done, pl);
+}
+
+/* Starts the operation of the current step; returns 1 when the step has nothing to do. */
+static int run_step(struct pipeline *pl)
+{
+	char image[REF_STRING_MAX + 200], prev[200];
+
+	snprintf(image, sizeof(image), "%s:%s", pl->repo, cur(pl)->name);
+	snprintf(prev, sizeof(prev), "%s-previous", cur(pl)->name);
+	switch (pl->step) {
+	case S_BUILD:
+		return start_build(pl);
+	case S_INSPECT:
+		return engine_inspect(pl->d.engine, pl->image_id, op_done, pl, &pl->op);
+	case S_CHECK:
+		return cur(pl)->check ? start_check(pl) : 1;
+	case S_PREV_TAG:
+		return engine_tag(pl->d.engine, image, pl->repo, prev, op_done, pl, &pl->op);
+	case S_TAG:
+		return engine_tag(pl->d.engine, pl->image_id, pl->repo, cur(pl)->name, op_done, pl,
+		                  &pl->op);
+	case S_PUSH_PREV:
+		return pl->have_prev ? start_push(pl, prev) : 1;
+	case S_PUSH_STAMP:
+		return start_push(pl, pl->stamp_tag);
+	case S_PUSH:
+		return start_push(pl, cur(pl)->name);
+	case S_VERIFY:
+		return start_verify(pl);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* The outcome of the current step's engine operation. */
+static void op_done(const struct engine_outcome *o, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pl->op = NULL;
+	if (o->status < 0 && pl->step == S_PREV_TAG && o->status == -ENOENT) {
+		pl->step++; /* nothing pushed before: no -previous to keep */
+		advance(pl);
+		return;
+	}
+	if (o->status < 0) {
+		env_fail(pl, o->error);
+		return;
+	}
+	if (pl->step == S_BUILD)
+		snprintf(pl->image_id, sizeof(pl->image_id), "%s", o->image_id);
+	else if (pl->step == S_INSPECT && user_policy(pl, o) < 0) {
+		env_fail(pl, pl->error);
+		return;
+	} else if (pl->step == S_CHECK && o->exit_code != 0) {
+		snprintf(pl->error, sizeof(pl->error), "check: %s exited with %d", cur(pl)->check[0],
+		         o->exit_code);
+		env_fail(pl, pl->error);
+		return;
+	} else if (pl->step == S_PREV_TAG) {
+		pl->have_prev = true;
+	} else if (pl->step == S_PUSH) {
+		snprintf(pl->digest, sizeof(pl->digest), "%s", o->digest);
+	}
+	pl->step++;
+	advance(pl);
+}
+
+static void finish(struct pipeline *pl)
+{
+	char summary[256];
+	int status = pl->failures ? -EIO : 0;
+
+	snprintf(summary, sizeof(summary), "%zu environment(s), %d failed", pl->p->n_envs,
+	         pl->failures);
+	if (pl->trigger_id)
+		store_trigger_set_state(pl->d.store, pl->trigger_id, pl->failures ? "failed" : "done",
+		                        0, wall_ms());
+	pl->cb(status, summary, pl->arg);
+	pl_free(pl);
+}
+
+/* Runs steps until one is in flight (or the rebuild is over). */
+static void advance(struct pipeline *pl)
+{
+	for (;;) {
+		int r;
+
+		if (pl->step == S_ENV) {
+			if (pl->env >= pl->p->n_envs) {
+				finish(pl);
+				return;
+			}
+			if (env_begin(pl) < 0) {
+				env_fail(pl, "could not record the build");
+				return;
+			}
+			if (!requirement_met(pl)) {
+				snprintf(pl->error, sizeof(pl->error),
+				         "not promoted: %s did not pass in this rebuild", cur(pl)->requires);
+				env_finish(pl, "skipped", pl->error);
+				continue;
+			}
+			pl->step = S_BUILD;
+		}
+		if (pl->step == S_ENV_DONE) {
+			env_finish(pl, "succeeded", NULL);
+			continue;
+		}
+		r = run_step(pl);
+		if (r == 1) {
+			pl->step++;
+			continue;
+		}
+		if (r < 0) {
+			snprintf(pl->error, sizeof(pl->error), "cannot talk to the engine: %s",
+			         strerror(-r));
+			env_fail(pl, pl->error);
+		}
+		return;
+	}
+}
+
+/* Every environment fails with the same reason (context or credentials problems). */
+static void fail_all(struct pipeline *pl, const char *why)
+{
+	while (pl->env < pl->p->n_envs) {
+		if (env_begin(pl) == 0)
+			logf_build(pl, "%s", why);
+		env_finish(pl, "failed", why);
+	}
+	finish(pl);
+}
+
+static void context_done(const struct context_result *r, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pl->ctx_job = NULL;
+	if (pl->cancelled) {
+		pl_free(pl);
+		return;
+	}
+	if (r->status < 0) {
+		snprintf(pl->error, sizeof(pl->error), "build context: %s", r->error);
+		fail_all(pl, pl->error);
+		return;
+	}
+	if (r->policy->secrets) {
+		snprintf(pl->error, sizeof(pl->error),
+		         "policy: the build context holds secret-looking files that .dockerignore "
+		         "does not exclude:\n%.900s",
+		         r->policy->text);
+		fail_all(pl, pl->error);
+		return;
+	}
+	if (r->policy->data)
+		log_warn("project %s: the build context holds data-looking files: %s", pl->p->name,
+		         r->policy->text);
+	pl->step = S_ENV;
+	advance(pl);
+}
+
+static void creds_done(int status, const struct creds_entry *e, void *arg)
+{
+	struct pipeline *pl = arg;
+	struct creds_host_entry he = {pl->registry_host, e};
+	int r;
+
+	if (status < 0)
+		log_warn("project %s: credentials for %s: %s; pushing anonymously", pl->p->name,
+		         pl->registry_host, e->error);
+	if (creds_x_registry_auth(status < 0 ? NULL : e, pl->registry_host, &pl->auth) < 0 ||
+	    creds_x_registry_config(&he, status < 0 ? 0 : 1, &pl->reg_cfg) < 0) {
+		fail_all(pl, "out of memory");
+		return;
+	}
+	snprintf(pl->tar, sizeof(pl->tar), "%s/tmp/%s-%lld.tar", pl->d.state_dir, pl->p->name,
+	         (long long)pl->started);
+	r = context_tar_start(pl->d.loop, pl->p->context,
+	                      pl->p->dockerfile[0] == '/' ? NULL : pl->p->dockerfile, pl->tar,
+	                      context_done, pl, &pl->ctx_job);
+	if (r < 0) {
+		pl->tar[0] = '\0';
+		fail_all(pl, "cannot start archiving the build context");
+	}
+}
+
+int pipeline_start(const struct pipeline_deps *d, const struct pipeline_request *req,
+                   pipeline_cb cb, void *arg, struct pipeline **ret)
+{
+	struct pipeline *pl = calloc(1, sizeof(*pl));
+	const char *why = NULL;
+	int r;
+
+	if (!pl)
+		return -ENOMEM;
+	pl->d = *d;
+	pl->cfg = config_ref(req->cfg);
+	pl->p = req->project;
+	snprintf(pl->trigger, sizeof(pl->trigger), "%s", req->trigger);
+	pl->reasons = strdup(req->reasons ? req->reasons : "");
+	pl->passed = calloc(pl->p->n_envs + 1, sizeof(bool));
+	pl->trigger_id = req->trigger_id;
+	pl->cb = cb;
+	pl->arg = arg;
+	pl->started = time(NULL);
+	if (!pl->reasons || !pl->passed || ref_parse(pl->p->image, &pl->image, &why) < 0) {
+		pl_free(pl);
+		return why ? -EINVAL : -ENOMEM;
+	}
+	ref_name(&pl->image, pl->repo, sizeof(pl->repo));
+	snprintf(pl->registry_host, sizeof(pl->registry_host), "%s", pl->image.domain);
+	r = creds_lookup(d->creds, pl->registry_host, creds_done, pl);
+	if (r < 0) {
+		pl_free(pl);
+		return r;
+	}
+	*ret = pl;
+	return 0;
+}
+
+void pipeline_cancel(struct pipeline *pl)
+{
+	struct store_build b = {.status = "interrupted", .finished_at = wall_ms(),
+	                        .error = "refitd stopped during the build"};
+
+	if (!pl)
+		return;
+	if (pl->build_id && pl->log)
+		store_build_update(pl->d.store, pl->build_id, &b);
+	if (pl->trigger_id)
+		store_trigger_set_state(pl->d.store, pl->trigger_id, "pending", 0, wall_ms());
+	creds_lookup_cancel(pl->d.creds, creds_done, pl);
+	engine_op_cancel(pl->op);
+	pl->op = NULL;
+	if (pl->step == S_VERIFY)
+		registry_cancel(pl->d.registries, verify_done, pl);
+	if (pl->ctx_job) {
+		pl->cancelled = true; /* freed when the archiving thread is done */
+		return;
+	}
+	pl_free(pl);
+}

@@ -1,0 +1,73 @@
+/*
+ * scheduler — from stored triggers to running rebuilds.
+ *
+ * Triggers (a base moved, max_age reached, initial, manual, later security)
+ * are rows in the store before the scheduler sees them; it takes the pending
+ * ones oldest first, one rebuild per project at a time, at most max_builds
+ * per engine, and runs the pipeline. A project whose image another project
+ * builds FROM goes first (a DAG from the Dockerfiles; cycles are reported at
+ * configuration time and those projects are not scheduled); a successful
+ * rebuild triggers its dependants. A failed rebuild is retried with
+ * exponential backoff (1 min doubling to 6 h) without holding anyone else
+ * up. After a restart, interrupted rebuilds are pending again.
+ */
+#ifndef REFIT_SCHEDULER_H
+#define REFIT_SCHEDULER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+struct scheduler;
+struct store;
+struct creds;
+struct registry_pool;
+struct engine;
+struct config;
+
+struct scheduler_deps {
+	uv_loop_t *loop;
+	struct store *store;
+	struct creds *creds;
+	struct registry_pool *registries;
+	const char *state_dir;
+};
+
+int scheduler_new(const struct scheduler_deps *d, struct scheduler **ret);
+
+/* Takes the projects of cfg (a reference is kept) and rebuilds the dependency graph. */
+void scheduler_configure(struct scheduler *s, struct config *cfg);
+
+/* The engines builds may run on (the array is copied; engines must outlive their use). */
+void scheduler_set_engines(struct scheduler *s, struct engine *const *engines,
+                           const int *max_builds, size_t n);
+
+/* Updates the clients (after a reload recreated them). */
+void scheduler_set_clients(struct scheduler *s, struct creds *creds, struct registry_pool *reg);
+
+/* New triggers are in the store (or an engine came back): look for work. */
+void scheduler_kick(struct scheduler *s);
+
+/* Cancels running rebuilds (interrupted, pending again); e.g. before engines go away. */
+void scheduler_interrupt(struct scheduler *s);
+
+/* Number of rebuilds running. */
+size_t scheduler_running(const struct scheduler *s);
+
+/* Cancels running rebuilds (recorded as interrupted, their triggers pending) and frees. */
+void scheduler_free(struct scheduler *s);
+
+/* Retry delay after n consecutive failures (n >= 1): 1 min doubling, capped at 6 h. */
+uint64_t scheduler_backoff_ms(unsigned failures);
+
+/*
+ * Orders n projects so that every project comes after those it depends on:
+ * dep[i*n + j] is true when i builds on j's image. Writes the order to
+ * ret_order and returns 0, or -ELOOP with the projects on a cycle marked in
+ * ret_cyclic.
+ */
+int scheduler_order(const bool *dep, size_t n, size_t *ret_order, bool *ret_cyclic);
+
+#endif

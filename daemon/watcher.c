@@ -1,0 +1,408 @@
+#include "watcher.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "bases.h"
+#include "config.h"
+#include "log.h"
+#include "ref.h"
+#include "registry.h"
+#include "store.h"
+
+#define MAX_USERS           256
+
+struct watch_entry {
+	struct watcher *w;
+	char ref[REF_STRING_MAX];
+	char platform[64];
+	struct image_ref parsed;
+	char *users[MAX_USERS]; /* projects using it, NULL-terminated */
+	size_t n_users;
+	uint64_t due; /* loop time */
+	bool inflight, dead, seen_this_round;
+	struct watch_entry *next;
+};
+
+struct watcher {
+	uv_loop_t *loop;
+	struct store *store;
+	struct registry_pool *reg;
+	char platform[64];
+	watcher_trigger_cb cb;
+	void *arg;
+	uint64_t interval_ms, settle_ms;
+	unsigned jitter_pct;
+	struct watch_entry *entries;
+	size_t count;
+	uv_timer_t tick;
+};
+
+static uint64_t wall_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void copy_digest(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src ? src : "");
+}
+
+enum base_event base_observe(struct store_base *s, const char *digest, const char *index_digest,
+                             uint64_t now, uint64_t settle_ms)
+{
+	s->checked_at = now;
+	if (!s->digest[0]) {
+		copy_digest(s->digest, sizeof(s->digest), digest);
+		copy_digest(s->index_digest, sizeof(s->index_digest), index_digest);
+		s->first_seen = s->changed_at = now;
+		return BASE_FIRST;
+	}
+	if (!strcmp(s->digest, digest)) {
+		copy_digest(s->index_digest, sizeof(s->index_digest), index_digest);
+		if (!s->candidate[0])
+			return BASE_SAME;
+		s->candidate[0] = '\0';
+		s->candidate_since = 0;
+		return BASE_FLIPPED_BACK;
+	}
+	if (strcmp(s->candidate, digest)) { /* a new candidate (or another one) */
+		copy_digest(s->candidate, sizeof(s->candidate), digest);
+		s->candidate_since = now;
+		if (settle_ms > 0)
+			return BASE_CANDIDATE;
+	} else if (now - s->candidate_since < settle_ms) {
+		return BASE_SETTLING;
+	}
+	copy_digest(s->digest, sizeof(s->digest), digest);
+	copy_digest(s->index_digest, sizeof(s->index_digest), index_digest);
+	s->candidate[0] = '\0';
+	s->candidate_since = 0;
+	s->changed_at = now;
+	return BASE_MOVED;
+}
+
+static void entry_free(struct watch_entry *e)
+{
+	for (size_t i = 0; i < e->n_users; i++)
+		free(e->users[i]);
+	free(e);
+}
+
+/* The next due time: the interval, shortened or stretched by up to jitter_pct. */
+static uint64_t next_due(const struct watcher *w, uint64_t now)
+{
+	uint64_t span = w->interval_ms * w->jitter_pct / 100;
+	uint64_t base = w->interval_ms - span;
+
+	return now + base + (span ? (uint64_t)rand() % (2 * span + 1) : 0);
+}
+
+static void arm(struct watcher *w);
+
+static void schedule_settle(struct watch_entry *e, const struct store_base *b, uint64_t wall)
+{
+	struct watcher *w = e->w;
+	uint64_t left = b->candidate_since + w->settle_ms > wall
+	                        ? b->candidate_since + w->settle_ms - wall
+	                        : 0;
+	uint64_t at = uv_now(w->loop) + left + 200;
+
+	if (at < e->due)
+		e->due = at; /* look again as soon as the window closes */
+}
+
+static void fire_triggers(struct watch_entry *e, const int64_t *ids)
+{
+	for (size_t i = 0; i < e->n_users; i++)
+		if (e->w->cb)
+			e->w->cb(e->users[i], ids[i], e->w->arg);
+}
+
+static void record(struct watch_entry *e, const struct registry_result *r)
+{
+	struct watcher *w = e->w;
+	struct store_base b = {0};
+	uint64_t now = wall_ms();
+	char old[80], reason[REF_STRING_MAX + 200];
+	int64_t ids[MAX_USERS] = {0};
+	enum base_event ev;
+	bool trig;
+
+	if (store_base_get(w->store, e->ref, e->platform, &b) < 0)
+		memset(&b, 0, sizeof(b));
+	snprintf(old, sizeof(old), "%s", b.digest);
+	ev = base_observe(&b, r->digest, r->index_digest, now, w->settle_ms);
+	trig = ev == BASE_MOVED;
+	snprintf(reason, sizeof(reason), "base %s moved: %.19s -> %.19s", e->ref, old, r->digest);
+	if (store_base_update(w->store, e->ref, e->platform, &b, NULL,
+	                      trig ? (const char *const *)e->users : NULL, reason, now, ids) < 0) {
+		log_err("watcher: could not record %s", e->ref);
+		return;
+	}
+	if (ev == BASE_FIRST)
+		log_info("base %s (%s): %s", e->ref, e->platform, r->digest);
+	else if (ev == BASE_CANDIDATE)
+		log_info("base %s: new digest %s, settling for %llu s", e->ref, r->digest,
+		         (unsigned long long)(w->settle_ms / 1000));
+	else if (ev == BASE_FLIPPED_BACK)
+		log_info("base %s: back to %s within the settle window; no rebuild", e->ref,
+		         b.digest);
+	else if (trig)
+		log_info("%s; rebuild of %zu project(s) triggered", reason, e->n_users);
+	if (b.candidate[0])
+		schedule_settle(e, &b, now);
+	if (trig)
+		fire_triggers(e, ids);
+}
+
+static void record_error(struct watch_entry *e, int status, const char *error)
+{
+	struct watcher *w = e->w;
+	struct store_base b = {0};
+
+	if (store_base_get(w->store, e->ref, e->platform, &b) < 0)
+		memset(&b, 0, sizeof(b));
+	b.checked_at = wall_ms();
+	store_base_update(w->store, e->ref, e->platform, &b, error, NULL, NULL, 0, NULL);
+	if (status == -EAGAIN)
+		log_debug("base %s: %s", e->ref, error);
+	else
+		log_warn("base %s: %s", e->ref, error);
+}
+
+static void lookup_done(int status, const struct registry_result *r, void *arg)
+{
+	struct watch_entry *e = arg;
+
+	e->inflight = false;
+	if (e->dead) {
+		entry_free(e);
+		return;
+	}
+	if (status == 0)
+		record(e, r);
+	else
+		record_error(e, status, r->error);
+	arm(e->w);
+}
+
+static void poll_entry(struct watch_entry *e)
+{
+	struct watcher *w = e->w;
+	struct store_base b = {0};
+	struct registry_lookup l = {&e->parsed, e->platform, NULL, NULL};
+	int r;
+
+	if (store_base_get(w->store, e->ref, e->platform, &b) == 0 && b.index_digest[0]) {
+		l.known_index = b.index_digest;
+		l.known_digest = b.digest; /* an unchanged index costs one HEAD */
+	}
+	e->due = next_due(w, uv_now(w->loop));
+	r = registry_digest(w->reg, &l, lookup_done, e);
+	if (r < 0)
+		log_err("base %s: cannot start a lookup: %s", e->ref, strerror(-r));
+	else
+		e->inflight = true;
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct watcher *w = t->data;
+	uint64_t now = uv_now(w->loop);
+
+	for (struct watch_entry *e = w->entries; e; e = e->next)
+		if (!e->inflight && e->due <= now)
+			poll_entry(e);
+	arm(w);
+}
+
+/* Sleeps until the earliest due entry. */
+static void arm(struct watcher *w)
+{
+	uint64_t now = uv_now(w->loop), first = UINT64_MAX;
+
+	for (struct watch_entry *e = w->entries; e; e = e->next)
+		if (!e->inflight && e->due < first)
+			first = e->due;
+	if (first == UINT64_MAX)
+		uv_timer_stop(&w->tick);
+	else
+		uv_timer_start(&w->tick, tick_cb, first > now ? first - now : 0, 0);
+}
+
+int watcher_new(uv_loop_t *loop, struct store *store, struct registry_pool *reg,
+                const struct watcher_opts *o, struct watcher **ret)
+{
+	struct watcher *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->loop = loop;
+	w->store = store;
+	w->reg = reg;
+	snprintf(w->platform, sizeof(w->platform), "%s",
+	         o && o->platform ? o->platform : "linux/amd64");
+	w->cb = o ? o->cb : NULL;
+	w->arg = o ? o->arg : NULL;
+	uv_timer_init(loop, &w->tick);
+	w->tick.data = w;
+	*ret = w;
+	return 0;
+}
+
+static struct watch_entry *find(struct watcher *w, const char *ref, const char *platform)
+{
+	for (struct watch_entry *e = w->entries; e; e = e->next)
+		if (!strcmp(e->ref, ref) && !strcmp(e->platform, platform))
+			return e;
+	return NULL;
+}
+
+/* Adds project as a user of the base b, creating the entry when new. */
+static int watch(struct watcher *w, struct watch_entry **list, const struct base_use *b,
+                 const char *project)
+{
+	struct watch_entry *e;
+	struct store_base st;
+
+	for (e = *list; e; e = e->next)
+		if (!strcmp(e->ref, b->ref) && !strcmp(e->platform, b->platform))
+			break;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		e->w = w;
+		snprintf(e->ref, sizeof(e->ref), "%s", b->ref);
+		snprintf(e->platform, sizeof(e->platform), "%s", b->platform);
+		e->parsed = b->parsed;
+		/* never seen: look soon; known: anywhere in the first interval */
+		e->due = uv_now(w->loop) +
+		         (uint64_t)rand() % (store_base_get(w->store, b->ref, b->platform, &st) == 0
+		                                     ? w->interval_ms
+		                                     : (w->interval_ms < 5000 ? w->interval_ms : 5000));
+		e->next = *list;
+		*list = e;
+	}
+	if (e->n_users + 1 >= MAX_USERS)
+		return 0;
+	for (size_t i = 0; i < e->n_users; i++)
+		if (!strcmp(e->users[i], project))
+			return 0;
+	e->users[e->n_users] = strdup(project);
+	if (!e->users[e->n_users])
+		return -ENOMEM;
+	e->n_users++;
+	return 0;
+}
+
+static void record_usage(struct watcher *w, const char *project, const struct base_use *uses,
+                         size_t n)
+{
+	struct store_base_use *su = calloc(n ? n : 1, sizeof(*su));
+
+	if (!su)
+		return;
+	for (size_t i = 0; i < n; i++)
+		su[i] = (struct store_base_use){uses[i].ref, uses[i].platform, uses[i].envs};
+	if (store_project_bases_set(w->store, project, su, n) < 0)
+		log_err("project %s: could not record its bases", project);
+	free(su);
+}
+
+/* Keeps the schedule of entries that stay; drops the rest (in flight: later). */
+static void replace_entries(struct watcher *w, struct watch_entry *fresh)
+{
+	struct watch_entry *e, *next;
+	size_t n = 0;
+
+	for (e = fresh; e; e = e->next, n++) {
+		struct watch_entry *old = find(w, e->ref, e->platform);
+		if (old && !old->inflight)
+			e->due = old->due;
+	}
+	for (e = w->entries; e; e = next) {
+		next = e->next;
+		if (e->inflight)
+			e->dead = true; /* freed by its lookup callback */
+		else
+			entry_free(e);
+	}
+	w->entries = fresh;
+	w->count = n;
+}
+
+int watcher_configure(struct watcher *w, const struct config *cfg)
+{
+	struct watch_entry *fresh = NULL;
+	int r = 0;
+
+	w->interval_ms = cfg->poll.bases_ms;
+	w->settle_ms = cfg->poll.settle_ms;
+	w->jitter_pct = cfg->poll.jitter_pct;
+	for (size_t i = 0; r == 0 && i < cfg->n_projects; i++) {
+		const struct config_project *p = &cfg->projects[i];
+		struct base_use *uses = NULL;
+		size_t n = 0;
+		char err[512];
+
+		if (bases_of_project(p, w->platform, &uses, &n, err, sizeof(err)) < 0) {
+			log_err("project %s: %s; its bases are not watched", p->name, err);
+			continue;
+		}
+		for (size_t j = 0; r == 0 && j < n; j++)
+			r = watch(w, &fresh, &uses[j], p->name);
+		record_usage(w, p->name, uses, n);
+		free(uses);
+	}
+	replace_entries(w, fresh);
+	log_info("watching %zu base image reference(s), every %llu s", w->count,
+	         (unsigned long long)(w->interval_ms / 1000));
+	arm(w);
+	return r;
+}
+
+void watcher_check_now(struct watcher *w, const char *name)
+{
+	char full[REF_STRING_MAX];
+
+	for (struct watch_entry *e = w->entries; e; e = e->next)
+		if (ref_name(&e->parsed, full, sizeof(full)) >= 0 && !strcmp(full, name))
+			e->due = 0;
+	arm(w);
+}
+
+void watcher_set_platform(struct watcher *w, const char *platform)
+{
+	snprintf(w->platform, sizeof(w->platform), "%s", platform);
+}
+
+size_t watcher_count(const struct watcher *w)
+{
+	return w->count;
+}
+
+static void watcher_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void watcher_free(struct watcher *w)
+{
+	struct watch_entry *e, *next;
+
+	if (!w)
+		return;
+	for (e = w->entries; e; e = next) {
+		next = e->next;
+		entry_free(e); /* the registry pool is freed first: no callback can come */
+	}
+	uv_close((uv_handle_t *)&w->tick, watcher_closed);
+}

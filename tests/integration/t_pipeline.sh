@@ -1,0 +1,103 @@
+#!/bin/bash
+# End to end against a private dockerd and the real registry:
+#   A (FROM the test base; test has a check; prod requires test),
+#   B (FROM A's prod image), C (FROM the base; its test check fails),
+#   D (a .env file in its context: the policy check fails).
+# First builds run on start (trigger "initial"); then the base moves: A is
+# rebuilt and promoted, :prod-previous keeps the old prod digest, B follows
+# A, C's prod is never promoted, labels name the base and its digest.
+set -u
+. "$(dirname "$0")/lib.sh"
+tb_init
+tb_dockerd || fail "dockerd did not start"
+tb_registry || fail "registry did not start"
+tb_base_image refit-test/base:1 || fail "base image"
+R=$TB_REGISTRY
+
+mk() { mkdir -p "$TB_DIR/$1"; printf "$2" >"$TB_DIR/$1/Dockerfile"; }
+mk a "FROM $R/refit-test/base:1\nRUN echo a > /a\nUSER 65534\n"
+mk b "FROM $R/team/a:prod\nLABEL b=1\nRUN test -f /a\n"
+mk c "FROM $R/refit-test/base:1\nUSER 65534\n"
+mk d "FROM $R/refit-test/base:1\nCOPY . /app\nUSER 65534\n"
+echo "API_KEY=not-for-images" >"$TB_DIR/d/.env"
+
+cfg=$TB_DIR/refit.yaml
+cat >"$cfg" <<YAML
+state_dir: $TB_DIR/state
+engines: [ { host: $TB_DOCKER_HOST, max_builds: 2 } ]
+poll: { bases: 2s, jitter: 0%, settle: 0s }
+
+projects:
+  - name: a
+    context: $TB_DIR/a
+    image: $R/team/a
+    environments:
+      test: { check: ["/bin/sh", "-c", "test -f /a && ! touch /forbidden"] }
+      prod: { requires: test }
+  - name: b
+    context: $TB_DIR/b
+    image: $R/team/b
+    environments: { prod: {} }
+  - name: c
+    context: $TB_DIR/c
+    image: $R/team/c
+    environments:
+      test: { check: ["/bin/false"] }
+      prod: { requires: test }
+  - name: d
+    context: $TB_DIR/d
+    image: $R/team/d
+    environments: { prod: {} }
+YAML
+refitd_start "$cfg"
+DB=$TB_DIR/state/state.db
+
+wait_log "project a: rebuild done" 120
+wait_log "project b: rebuild done" 120
+wait_log "project c: rebuild failed" 120
+wait_log "project d: rebuild failed" 120
+ok "initial rebuilds ran"
+
+tags() { curl -s "http://$R/v2/team/$1/tags/list" | python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin).get("tags") or [])))'; }
+case "$(tags a)" in "prod prod-2"*" test test-2"*) ;; *) fail "a tags: $(tags a)" ;; esac
+case "$(tags b)" in "prod prod-2"*) ;; *) fail "b tags: $(tags b)" ;; esac
+[ -z "$(tags c)" ] || fail "c pushed tags although its test check failed: $(tags c)"
+st=$(sql "$DB" "SELECT group_concat(env || '=' || status, ' ') FROM (SELECT env, status FROM builds WHERE project = 'c' ORDER BY id)")
+[ "$st" = "test=failed prod=skipped" ] || fail "c builds: $st"
+err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'd'")
+case $err in *"policy: the build context holds secret-looking files"*".env"*) ;; *) fail "d error: $err" ;; esac
+ok "tags pushed per environment; failing check blocks promotion; policy stops secrets"
+
+# Labels of a:prod name the base and its digest, the environment and the trigger.
+d1=$(tb_digest refit-test/base:1)
+labels=$(tb_docker inspect -f '{{json .Config.Labels}}' "$R/team/a:prod")
+for want in "\"io.refit.environment\":\"prod\"" "\"io.refit.trigger\":\"initial\"" \
+	"\"org.opencontainers.image.base.name\":\"$R/refit-test/base:1\"" \
+	"\"org.opencontainers.image.base.digest\":\"$d1\"" "org.opencontainers.image.created"; do
+	case $labels in *"$want"*) ;; *) fail "a:prod labels lack $want: $labels" ;; esac
+done
+user=$(tb_docker inspect -f '{{.Config.User}}' "$R/team/a:prod")
+[ "$user" = 65534 ] || fail "a:prod user $user"
+ok "labels"
+
+# The base moves: a is rebuilt, promoted, :prod-previous keeps the old prod; b follows.
+old_prod=$(tb_digest team/a:prod)
+tb_base_move refit-test/base:1
+wait_log "base $R/refit-test/base:1 moved" 30
+tb_wait "[ \$(grep -c 'project a: rebuild done' '$RD_LOG') -ge 2 ]" 120 || fail "a not rebuilt"
+tb_wait "[ \$(grep -c 'project b: rebuild done' '$RD_LOG') -ge 2 ]" 120 || fail "b not rebuilt after a"
+prev=$(tb_digest team/a:prod-previous)
+[ "$prev" = "$old_prod" ] || fail "a:prod-previous is $prev, the old prod was $old_prod"
+new_prod=$(tb_digest team/a:prod)
+[ "$new_prod" != "$old_prod" ] || fail "a:prod did not move"
+trig=$(sql "$DB" "SELECT trigger FROM builds WHERE project = 'b' ORDER BY id DESC LIMIT 1")
+[ "$trig" = base ] || fail "b's second build trigger: $trig"
+d2=$(tb_digest refit-test/base:1)
+bd=$(sql "$DB" "SELECT base_digest FROM builds WHERE project = 'a' AND env = 'prod' ORDER BY id DESC LIMIT 1")
+[ "$bd" = "$d2" ] || fail "a's new build records base digest $bd, the base is $d2"
+ok "moved base: a rebuilt and promoted, prod-previous kept, b rebuilt on a"
+
+n=$(ls "$TB_DIR/state/logs" | wc -l)
+[ "$n" -ge 8 ] || fail "expected a log per build, found $n"
+grep -q "Successfully built" "$TB_DIR/state/logs/1.log" || fail "build log lacks the engine output"
+refitd_stop
