@@ -1,0 +1,134 @@
+/* scheduler: the pure parts — DAG order and cycles, retry backoff; labels and tags. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "labels.h"
+#include "scheduler.h"
+
+static size_t pos(const size_t *order, size_t n, size_t x)
+{
+	for (size_t i = 0; i < n; i++)
+		if (order[i] == x)
+			return i;
+	return n;
+}
+
+static void test_order_dag(void **state)
+{
+	/* 0 builds on 1, 1 on 2, 3 on 2; 4 alone */
+	bool dep[25] = {0};
+	size_t order[5];
+	bool cyc[5];
+
+	(void)state;
+	dep[0 * 5 + 1] = dep[1 * 5 + 2] = dep[3 * 5 + 2] = true;
+	assert_int_equal(scheduler_order(dep, 5, order, cyc), 0);
+	assert_true(pos(order, 5, 2) < pos(order, 5, 1));
+	assert_true(pos(order, 5, 1) < pos(order, 5, 0));
+	assert_true(pos(order, 5, 2) < pos(order, 5, 3));
+	assert_true(pos(order, 5, 4) < 5);
+	for (int i = 0; i < 5; i++)
+		assert_false(cyc[i]);
+}
+
+static void test_order_cycle(void **state)
+{
+	/* 0 -> 1 -> 2 -> 0 is a cycle; 3 builds on 0 (not on the cycle itself) */
+	bool dep[16] = {0};
+	size_t order[4];
+	bool cyc[4];
+
+	(void)state;
+	dep[0 * 4 + 1] = dep[1 * 4 + 2] = dep[2 * 4 + 0] = dep[3 * 4 + 0] = true;
+	assert_int_equal(scheduler_order(dep, 4, order, cyc), -ELOOP);
+	assert_true(cyc[0] && cyc[1] && cyc[2]);
+}
+
+static void test_backoff(void **state)
+{
+	(void)state;
+	assert_int_equal(scheduler_backoff_ms(1), 60000);
+	assert_int_equal(scheduler_backoff_ms(2), 120000);
+	assert_int_equal(scheduler_backoff_ms(5), 960000);
+	assert_int_equal(scheduler_backoff_ms(30), 6ULL * 3600 * 1000);
+	assert_int_equal(scheduler_backoff_ms(1000), 6ULL * 3600 * 1000);
+}
+
+static void test_labels(void **state)
+{
+	struct label_set s;
+	struct label_input in = {.created = 1795738800, /* 2026-11-27T00:20:00Z */
+	                         .revision = "0123abcd",
+	                         .base_name = "docker.io/library/python:3.12-slim",
+	                         .base_digest = "sha256:aa",
+	                         .environment = "prod",
+	                         .trigger = "base",
+	                         .reasons = "base moved\nby hand"};
+	char tag[64];
+
+	(void)state;
+	assert_int_equal(labels_build(&s, &in), 0);
+	assert_int_equal(s.n, 7); /* no source */
+	assert_string_equal(s.kv[0].key, "org.opencontainers.image.created");
+	assert_string_equal(s.kv[0].value, "2026-11-27T00:20:00Z");
+	assert_string_equal(s.kv[6].key, "io.refit.reasons");
+	assert_string_equal(s.kv[6].value, "base moved;by hand");
+	assert_int_equal(labels_timestamp_tag("prod", 1795738800, tag, sizeof(tag)), 0);
+	assert_string_equal(tag, "prod-20261127T002000Z");
+	assert_int_equal(labels_timestamp_tag("prod", 1795738800, tag, 8), -ENOSPC);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_git(void **state)
+{
+	char dir[] = "/tmp/refit-git-XXXXXX", p[256], buf[128];
+	const char *sha = "89a1f2b3c4d5e6f708192a3b4c5d6e7f80912345";
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(labels_git_revision(dir, buf, sizeof(buf)), -ENOENT);
+	snprintf(p, sizeof(p), "%s/.git", dir);
+	mkdir(p, 0700);
+	snprintf(p, sizeof(p), "%s/.git/HEAD", dir);
+	write_file(p, "ref: refs/heads/main\n");
+	snprintf(p, sizeof(p), "%s/.git/packed-refs", dir);
+	write_file(p, "# pack-refs with: peeled\n89a1f2b3c4d5e6f708192a3b4c5d6e7f80912345 "
+	              "refs/heads/main\n");
+	assert_int_equal(labels_git_revision(dir, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, sha);
+	snprintf(p, sizeof(p), "%s/.git/config", dir);
+	write_file(p, "[core]\n\tbare = false\n[remote \"origin\"]\n\turl = "
+	              "https://user:hunter2@git.example.com/ds/churn.git\n");
+	assert_int_equal(labels_git_source(dir, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "https://git.example.com/ds/churn.git"); /* no secret */
+	snprintf(p, sizeof(p), "rm -rf %s", dir);
+	assert_int_equal(system(p), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_order_dag), cmocka_unit_test(test_order_cycle),
+		cmocka_unit_test(test_backoff),   cmocka_unit_test(test_labels),
+		cmocka_unit_test(test_git),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
