@@ -138,7 +138,7 @@ valgrind: all
 
 # ---- fuzzing (libFuzzer, clang) ----
 FUZZ_BUILD := $(BUILD)/fuzz
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Idaemon $(PC_CFLAGS) \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Idaemon $(PC_CFLAGS) -DREFIT_VERSION='"$(VERSION)"' \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard daemon/*.h)
 	$(call msg,FUZZ,$@)

@@ -179,6 +179,24 @@ int bases_final(const struct config_project *p, const struct config_env *e, cons
 	return r;
 }
 
+int bases_needs_buildkit(const struct config_project *p, char *why, size_t len)
+{
+	char path[4096], err[256];
+	struct dockerfile *df = NULL;
+	const char *reason;
+	int line = 0, r = load(p, &df, path, sizeof(path), err, sizeof(err));
+
+	if (r < 0) {
+		snprintf(why, len, "%s", err);
+		return r;
+	}
+	reason = dockerfile_needs_buildkit(df, &line);
+	if (reason)
+		snprintf(why, len, "%s:%d: %s", path, line, reason);
+	dockerfile_free(df);
+	return reason ? 1 : 0;
+}
+
 int bases_of_project(const struct config_project *p, const char *platform,
                      struct base_use **ret, size_t *ret_n, char *err, size_t errlen)
 {

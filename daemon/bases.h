@@ -43,4 +43,11 @@ struct config_env;
 int bases_final(const struct config_project *p, const struct config_env *e, const char *platform,
                 char *ret_ref, size_t len, char *err, size_t errlen);
 
+/*
+ * 1 when p's Dockerfile needs BuildKit (RUN --mount, heredocs...), with the
+ * place and reason in why; 0 when the classic builder can build it; a
+ * negative errno (reason in why) when it cannot be read or parsed.
+ */
+int bases_needs_buildkit(const struct config_project *p, char *why, size_t len);
+
 #endif

@@ -494,7 +494,19 @@ static void creds_done(int status, const struct creds_entry *e, void *arg)
 {
 	struct pipeline *pl = arg;
 	struct creds_host_entry he = {pl->registry_host, e};
+	char why[512];
 	int r;
+
+	/* Recognised before anything is sent: the classic builder would fail late. */
+	r = bases_needs_buildkit(pl->p, why, sizeof(why));
+	if (r != 0) {
+		snprintf(pl->error, sizeof(pl->error),
+		         r > 0 ? "this Dockerfile needs BuildKit, which refit does not drive yet: %s"
+		               : "the Dockerfile cannot be used: %s",
+		         why);
+		fail_all(pl, pl->error);
+		return;
+	}
 
 	if (status < 0)
 		log_warn("project %s: credentials for %s: %s; pushing anonymously", pl->p->name,

@@ -24,6 +24,7 @@ struct watch_entry {
 	size_t n_users;
 	uint64_t due; /* loop time */
 	bool inflight, dead, seen_this_round;
+	char last_error[256]; /* logged once until it changes */
 	struct watch_entry *next;
 };
 
@@ -171,10 +172,11 @@ static void record_error(struct watch_entry *e, int status, const char *error)
 		memset(&b, 0, sizeof(b));
 	b.checked_at = wall_ms();
 	store_base_update(w->store, e->ref, e->platform, &b, error, NULL, NULL, 0, NULL);
-	if (status == -EAGAIN)
+	if (status == -EAGAIN || !strcmp(e->last_error, error))
 		log_debug("base %s: %s", e->ref, error);
 	else
 		log_warn("base %s: %s", e->ref, error);
+	snprintf(e->last_error, sizeof(e->last_error), "%s", error);
 }
 
 static void lookup_done(int status, const struct registry_result *r, void *arg)
@@ -186,9 +188,12 @@ static void lookup_done(int status, const struct registry_result *r, void *arg)
 		entry_free(e);
 		return;
 	}
-	if (status == 0)
+	if (status == 0) {
+		if (e->last_error[0])
+			log_info("base %s: answering again", e->ref);
+		e->last_error[0] = '\0';
 		record(e, r);
-	else
+	} else
 		record_error(e, status, r->error);
 	arm(e->w);
 }

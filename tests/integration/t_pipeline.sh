@@ -20,6 +20,8 @@ mk b "FROM $R/team/a:prod\nLABEL b=1\nRUN test -f /a\n"
 mk c "FROM $R/refit-test/base:1\nUSER 65534\n"
 mk d "FROM $R/refit-test/base:1\nCOPY . /app\nUSER 65534\n"
 echo "API_KEY=not-for-images" >"$TB_DIR/d/.env"
+mk e "FROM $R/refit-test/base:1\nRUN --mount=type=cache,target=/c true\nUSER 65534\n"
+mk f "FROM $R/refit-test/base:1\nRUN exit 3\nUSER 65534\n"
 
 cfg=$TB_DIR/refit.yaml
 cat >"$cfg" <<YAML
@@ -48,6 +50,8 @@ projects:
     context: $TB_DIR/d
     image: $R/team/d
     environments: { prod: {} }
+  - { name: e, context: $TB_DIR/e, image: $R/team/e, environments: { prod: {} } }
+  - { name: f, context: $TB_DIR/f, image: $R/team/f, environments: { prod: {} } }
 YAML
 refitd_start "$cfg"
 DB=$TB_DIR/state/state.db
@@ -67,6 +71,14 @@ st=$(sql "$DB" "SELECT group_concat(env || '=' || status, ' ') FROM (SELECT env,
 err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'd'")
 case $err in *"policy: the build context holds secret-looking files"*".env"*) ;; *) fail "d error: $err" ;; esac
 ok "tags pushed per environment; failing check blocks promotion; policy stops secrets"
+wait_log "project e: rebuild failed" 60
+wait_log "project f: rebuild failed" 60
+err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'e'")
+case $err in *"needs BuildKit"*"Dockerfile:2"*) ;; *) fail "e error: $err" ;; esac
+err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'f'")
+case $err in *"returned a non-zero code: 3"*) ;; *) fail "f error: $err" ;; esac
+grep -q "project f: rebuild failed .*retry in 60 s" "$RD_LOG" || fail "f: no retry with backoff"
+ok "BuildKit-only Dockerfile refused up front; a failing build records the engine's message and retries"
 
 # Labels of a:prod name the base and its digest, the environment and the trigger.
 d1=$(tb_digest refit-test/base:1)
