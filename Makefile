@@ -139,11 +139,23 @@ valgrind: all
 # ---- fuzzing (libFuzzer, clang) ----
 FUZZ_BUILD := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Idaemon $(PC_CFLAGS) -DREFIT_VERSION='"$(VERSION)"' \
-	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(CORE_SRC) $(wildcard daemon/*.h)
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ := $(CORE_SRC:daemon/%.c=$(FUZZ_BUILD)/obj/%.o)
+# The modules are compiled once with coverage instrumentation, then each
+# target links against them.
+$(FUZZ_BUILD)/obj/%.o: daemon/%.c
+	$(call msg,FUZZCC,$<)
+	@mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+$(FUZZ_BUILD)/libfuzzcore.a: $(FUZZ_OBJ)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libfuzzcore.a
 	$(call msg,FUZZ,$@)
 	@mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(CORE_SRC) $(PC_LIBS) -lm
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libfuzzcore.a \
+		$(PC_LIBS) -lm
 
 fuzz-build: $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
