@@ -122,6 +122,8 @@ static int on_object(json_t *obj, void *arg)
 		log_out(op, op->error, strlen(op->error));
 		log_out(op, "\n", 1);
 	}
+	if (op->log)
+		fflush(op->log); /* the log is read while the build runs */
 	return 0;
 }
 

@@ -9,9 +9,10 @@ ok() { echo "ok: $*"; }
 # refitd_start CONFIG: starts refitd -d -c CONFIG in the background; $RD_PID, $RD_LOG.
 refitd_start() {
 	RD_LOG=$TB_DIR/refitd.log
-	RD_VG=$TB_DIR/valgrind.log
 	local vg=()
+	RD_VG=
 	if [ "${REFIT_VALGRIND:-auto}" != 0 ] && command -v valgrind >/dev/null; then
+		RD_VG=$TB_DIR/valgrind.log
 		vg=(valgrind --quiet --error-exitcode=99 --leak-check=full
 			--show-leak-kinds=definite,indirect,possible
 			--errors-for-leak-kinds=definite,indirect,possible
