@@ -58,6 +58,7 @@ struct config_project {
 	char *dockerfile;
 	char *image;
 	uint64_t max_age_ms;
+	int keep_images;
 	struct config_env *envs;
 	size_t n_envs;
 };

@@ -337,6 +337,34 @@ int engine_push(struct engine *e, const char *repo, const char *tag, const char 
 	return r;
 }
 
+int engine_pull(struct engine *e, const char *repo, const char *tag, const char *auth, FILE *log,
+                engine_op_cb cb, void *arg, struct engine_op **ret)
+{
+	char path[2048], q[1536] = "", hdr[8192];
+	const char *headers[2] = {hdr, NULL};
+	struct engine_call c = {.method = "POST", .path = path, .headers = headers, .body = ""};
+	struct engine_op *op = op_new(e, cb, arg, true);
+	int r;
+
+	if (!op)
+		return -ENOMEM;
+	if (query_add(q, sizeof(q), "fromImage", repo) < 0 || query_add(q, sizeof(q), "tag", tag) < 0 ||
+	    snprintf(path, sizeof(path), "/images/create%s", q) >= (int)sizeof(path) ||
+	    snprintf(hdr, sizeof(hdr), "X-Registry-Auth: %s", auth ? auth : "e30=") >=
+	            (int)sizeof(hdr)) {
+		op_free(op);
+		return -ENAMETOOLONG;
+	}
+	op->log = log;
+	c.data_cb = on_stream_data;
+	c.stream_arg = op;
+	c.timeout_ms = 3600000;
+	c.idle_timeout_ms = 120000;
+	r = start(op, &c, stream_done, ret);
+	explicit_bzero(hdr, sizeof(hdr));
+	return r;
+}
+
 /* The message of an Engine API JSON error body ({"message": ...}). */
 static void body_error(struct engine_op *op, const struct http_response *resp)
 {
@@ -401,6 +429,19 @@ int engine_inspect(struct engine *e, const char *image, engine_op_cb cb, void *a
 
 	if (snprintf(path, sizeof(path), "/images/%s/json", image) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
+	return simple(e, "GET", path, 200, cb, arg, ret);
+}
+
+int engine_list_images(struct engine *e, const char *reference, engine_op_cb cb, void *arg,
+                       struct engine_op **ret)
+{
+	char path[2048], q[1536] = "", filt[1024];
+
+	if (snprintf(filt, sizeof(filt), "{\"reference\":[\"%s\"]}", reference) >=
+	            (int)sizeof(filt) ||
+	    strpbrk(reference, "\"\\") || query_add(q, sizeof(q), "filters", filt) < 0 ||
+	    snprintf(path, sizeof(path), "/images/json%s", q) >= (int)sizeof(path))
+		return -EINVAL;
 	return simple(e, "GET", path, 200, cb, arg, ret);
 }
 

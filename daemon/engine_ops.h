@@ -61,6 +61,10 @@ int engine_tag(struct engine *e, const char *image, const char *repo, const char
 int engine_push(struct engine *e, const char *repo, const char *tag, const char *auth, FILE *log,
                 engine_op_cb cb, void *arg, struct engine_op **ret);
 
+/* Pulls repo:tag (POST /images/create) with X-Registry-Auth auth. */
+int engine_pull(struct engine *e, const char *repo, const char *tag, const char *auth, FILE *log,
+                engine_op_cb cb, void *arg, struct engine_op **ret);
+
 /* GET /images/{name}/json; the outcome's body holds the document (-ENOENT if absent). */
 int engine_inspect(struct engine *e, const char *image, engine_op_cb cb, void *arg,
                    struct engine_op **ret);
@@ -81,6 +85,10 @@ struct engine_check_opts {
  */
 int engine_check(struct engine *e, const struct engine_check_opts *o, engine_op_cb cb, void *arg,
                  struct engine_op **ret);
+
+/* GET /images/json filtered by reference (e.g. "host/ns/app"); the body lists them. */
+int engine_list_images(struct engine *e, const char *reference, engine_op_cb cb, void *arg,
+                       struct engine_op **ret);
 
 /* DELETE /images/{name} (not forced: an image in use stays). */
 int engine_remove_image(struct engine *e, const char *image, engine_op_cb cb, void *arg,

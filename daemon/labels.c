@@ -1,5 +1,9 @@
 #include "labels.h"
 
+#include <stdlib.h>
+
+#include <jansson.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <errno.h>
@@ -177,4 +181,68 @@ int labels_git_source(const char *dir, char *buf, size_t len)
 	}
 	fclose(f);
 	return r;
+}
+
+/* True when tag is ENV-YYYYMMDDTHHMMSSZ for env. */
+static bool is_stamp_of(const char *tag, const char *env)
+{
+	size_t n = strlen(env);
+	const char *t = tag + n + 1;
+
+	return !strncmp(tag, env, n) && tag[n] == '-' && strlen(t) == 16 && t[8] == 'T' &&
+	       t[15] == 'Z' && strspn(t, "0123456789") == 8 && strspn(t + 9, "0123456789") == 6;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+	return -strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collects repo:<env-stamp> tags of env from the /images/json answer. */
+static size_t stamps_of(json_t *images, const char *repo, const char *env, char **out,
+                        size_t max)
+{
+	size_t i, j, n = 0, rl = strlen(repo);
+	json_t *img, *tag;
+
+	json_array_foreach(images, i, img)
+	{
+		json_array_foreach(json_object_get(img, "RepoTags"), j, tag)
+		{
+			const char *t = json_string_value(tag);
+			if (n < max && t && !strncmp(t, repo, rl) && t[rl] == ':' &&
+			    is_stamp_of(t + rl + 1, env))
+				out[n++] = strdup(t);
+		}
+	}
+	return n;
+}
+
+int labels_prune(const char *images_json, size_t len, const char *repo,
+                 const char *const *envs, int keep, char ***ret)
+{
+	json_t *images = json_loadb(images_json, len, 0, NULL);
+	char **all = calloc(1024, sizeof(char *)), **out = calloc(1024, sizeof(char *));
+	size_t n_out = 0;
+
+	if (!json_is_array(images) || !all || !out) {
+		json_decref(images);
+		free(all);
+		free(out);
+		return -EINVAL;
+	}
+	for (size_t e = 0; envs[e]; e++) {
+		size_t n = stamps_of(images, repo, envs[e], all, 1023);
+		qsort(all, n, sizeof(char *), cmp_desc); /* newest first */
+		for (size_t i = 0; i < n; i++) {
+			if ((int)i >= keep && n_out < 1023)
+				out[n_out++] = all[i];
+			else
+				free(all[i]);
+		}
+	}
+	json_decref(images);
+	free(all);
+	*ret = out;
+	return (int)n_out;
 }

@@ -42,4 +42,12 @@ int labels_git_revision(const char *dir, char *buf, size_t len);
 /* The URL of remote "origin" in dir/.git/config, credentials stripped; -ENOENT if none. */
 int labels_git_source(const char *dir, char *buf, size_t len);
 
+/*
+ * Retention: from a GET /images/json answer, the repo:ENV-stamp tags of each
+ * of envs (NULL-terminated) beyond the newest keep, as a malloc'd
+ * NULL-terminated list (free each and the list). Returns how many.
+ */
+int labels_prune(const char *images_json, size_t len, const char *repo,
+                 const char *const *envs, int keep, char ***ret);
+
 #endif

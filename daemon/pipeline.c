@@ -67,6 +67,8 @@ struct pipeline {
 	bool have_prev, env_failed;
 	int failures;
 	char error[1024];
+	char **prune; /* stamp tags to remove locally, NULL-terminated */
+	size_t prune_at;
 };
 
 static void advance(struct pipeline *pl);
@@ -86,6 +88,9 @@ static const struct config_env *cur(const struct pipeline *pl)
 
 static void pl_free(struct pipeline *pl)
 {
+	for (size_t i = 0; pl->prune && pl->prune[i]; i++)
+		free(pl->prune[i]);
+	free(pl->prune);
 	if (pl->log)
 		fclose(pl->log);
 	if (pl->tar[0])
@@ -395,6 +400,51 @@ static void op_done(const struct engine_outcome *o, void *arg)
 	advance(pl);
 }
 
+static void finish(struct pipeline *pl);
+
+/* Removes the next superseded local image; then the rebuild is over. */
+static void prune_next(const struct engine_outcome *o, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pl->op = NULL;
+	if (o && o->status < 0 && o->status != -ENOENT)
+		log_debug("project %s: keeping %s: %s", pl->p->name, pl->prune[pl->prune_at - 1],
+		          o->error);
+	while (pl->prune && pl->prune[pl->prune_at]) {
+		const char *tag = pl->prune[pl->prune_at++];
+		if (engine_remove_image(pl->d.engine, tag, prune_next, pl, &pl->op) == 0)
+			return;
+	}
+	finish(pl);
+}
+
+/* Lists the project's local images and picks the stamp tags beyond keep_images. */
+static void prune_listed(const struct engine_outcome *o, void *arg)
+{
+	struct pipeline *pl = arg;
+	const char *envs[65] = {NULL};
+	int n;
+
+	pl->op = NULL;
+	for (size_t i = 0; i < pl->p->n_envs && i < 64; i++)
+		envs[i] = pl->p->envs[i].name;
+	n = o->status < 0 ? -1
+	                  : labels_prune(o->body, o->body_len, pl->repo, envs, pl->p->keep_images,
+	                                 &pl->prune);
+	if (n > 0)
+		log_info("project %s: removing %d superseded local image tag(s)", pl->p->name, n);
+	prune_next(NULL, pl);
+}
+
+/* After a rebuild with something new: retention of local images, then finish. */
+static void prune_start(struct pipeline *pl)
+{
+	if (pl->failures == (int)pl->p->n_envs ||
+	    engine_list_images(pl->d.engine, pl->repo, prune_listed, pl, &pl->op) < 0)
+		finish(pl);
+}
+
 static void finish(struct pipeline *pl)
 {
 	char summary[256];
@@ -417,7 +467,8 @@ static void advance(struct pipeline *pl)
 
 		if (pl->step == S_ENV) {
 			if (pl->env >= pl->p->n_envs) {
-				finish(pl);
+				pl->step = S_DONE;
+				prune_start(pl);
 				return;
 			}
 			if (env_begin(pl) < 0) {

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "log.h"
 #include "pipeline.h"
+#include "rollback.h"
 #include "ref.h"
 #include "store.h"
 
@@ -29,6 +30,8 @@ struct proj_state {
 	struct scheduler *s;
 };
 
+struct rb_ctx;
+
 struct scheduler {
 	struct scheduler_deps d;
 	struct config *cfg;
@@ -41,6 +44,7 @@ struct scheduler {
 	uv_timer_t timer; /* retries and max_age */
 	uv_idle_t kick;   /* a kick runs from the loop, never inside the caller */
 	int closing;
+	struct rb_ctx *rollbacks; /* in flight */
 };
 
 static uint64_t wall_ms(void)
@@ -447,8 +451,82 @@ static void arm_timer(struct scheduler *s)
 	uv_timer_start(&s->timer, timer_cb, next - now, 0);
 }
 
+struct rb_ctx {
+	struct scheduler *s;
+	size_t engine;
+	struct rollback *rb;
+	struct rb_ctx *next;
+};
+
+static void rb_unlink(struct scheduler *s, struct rb_ctx *c)
+{
+	for (struct rb_ctx **pp = &s->rollbacks; *pp; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	s->running_on[c->engine]--;
+	free(c);
+}
+
+static void rollback_done(int status, const char *message, void *arg)
+{
+	struct rb_ctx *c = arg;
+	struct scheduler *s = c->s;
+
+	(void)status;
+	(void)message;
+	rb_unlink(s, c);
+	scheduler_kick(s);
+}
+
+int scheduler_rollback(struct scheduler *s, const char *project, const char *env, char *err,
+                       size_t errlen)
+{
+	ssize_t k = project_index(s, project), e = pick_engine(s);
+	struct pipeline_deps d = {s->d.loop, s->d.store, NULL, s->d.creds, s->d.registries,
+	                          s->cfg ? s->cfg->state_dir : NULL, NULL};
+	struct rb_ctx *c;
+	int r;
+
+	if (k < 0) {
+		snprintf(err, errlen, "no project named %s", project);
+		return -ENOENT;
+	}
+	if (s->ps[k].running) {
+		snprintf(err, errlen, "project %s is being rebuilt; roll back when it is done", project);
+		return -EBUSY;
+	}
+	if (e < 0) {
+		snprintf(err, errlen, "no engine is reachable with a free build slot");
+		return -EAGAIN;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->s = s;
+	c->engine = (size_t)e;
+	d.engine = s->engines[e];
+	r = rollback_start(&d, s->cfg, &s->cfg->projects[k], env, rollback_done, c, &c->rb);
+	if (r < 0) {
+		snprintf(err, errlen, r == -ENOENT ? "project %s has no environment %s"
+		                                   : "cannot start the rollback of %s %s",
+		         project, env ? env : "prod");
+		free(c);
+		return r;
+	}
+	s->running_on[e]++;
+	c->next = s->rollbacks;
+	s->rollbacks = c;
+	return 0;
+}
+
 void scheduler_interrupt(struct scheduler *s)
 {
+	while (s->rollbacks) {
+		rollback_cancel(s->rollbacks->rb);
+		rb_unlink(s, s->rollbacks);
+	}
 	for (size_t i = 0; i < s->n; i++)
 		if (s->ps[i].pl) {
 			pipeline_cancel(s->ps[i].pl);

@@ -53,6 +53,14 @@ void scheduler_kick(struct scheduler *s);
 /* Cancels running rebuilds (interrupted, pending again); e.g. before engines go away. */
 void scheduler_interrupt(struct scheduler *s);
 
+/*
+ * Starts putting project's env (NULL: prod) back to ENV-previous on a free
+ * engine; 0 when started (the outcome lands in the builds table), else a
+ * negative errno with the reason in err (-ENOENT, -EBUSY, -EAGAIN).
+ */
+int scheduler_rollback(struct scheduler *s, const char *project, const char *env, char *err,
+                       size_t errlen);
+
 /* Number of rebuilds running. */
 size_t scheduler_running(const struct scheduler *s);
 

@@ -33,6 +33,7 @@ projects:
   - name: a
     context: $TB_DIR/a
     image: $R/team/a
+    keep_images: 1
     environments:
       test: { check: ["/bin/sh", "-c", "test -f /a && ! touch /forbidden"] }
       prod: { requires: test }
@@ -108,6 +109,11 @@ d2=$(tb_digest refit-test/base:1)
 bd=$(sql "$DB" "SELECT base_digest FROM builds WHERE project = 'a' AND env = 'prod' ORDER BY id DESC LIMIT 1")
 [ "$bd" = "$d2" ] || fail "a's new build records base digest $bd, the base is $d2"
 ok "moved base: a rebuilt and promoted, prod-previous kept, b rebuilt on a"
+n=$(tb_docker images --format '{{.Tag}}' "$R/team/a" | grep -c '^prod-2')
+[ "$n" = 1 ] || fail "keep_images: 1 left $n local prod stamp tags"
+n=$(curl -s "http://$R/v2/team/a/tags/list" | python3 -c 'import json,sys; print(len([t for t in json.load(sys.stdin)["tags"] if t.startswith("prod-2")]))')
+[ "$n" = 2 ] || fail "the registry should keep both pushed prod stamps, has $n"
+ok "retention: superseded local images removed, registry history kept"
 
 n=$(ls "$TB_DIR/state/logs" | wc -l)
 [ "$n" -ge 8 ] || fail "expected a log per build, found $n"
