@@ -123,12 +123,39 @@ static void test_git(void **state)
 	assert_int_equal(system(p), 0);
 }
 
+static void test_prune(void **state)
+{
+	const char *images =
+		"[{\"RepoTags\":[\"r/a:prod-20261101T000000Z\",\"r/a:prod\"]},"
+		"{\"RepoTags\":[\"r/a:prod-20261103T000000Z\"]},"
+		"{\"RepoTags\":[\"r/a:prod-20261102T000000Z\",\"r/a:test-20261102T000000Z\"]},"
+		"{\"RepoTags\":[\"r/a:test-20261101T000000Z\",\"r/ab:prod-20261101T000000Z\"]},"
+		"{\"RepoTags\":[\"r/a:prod-previous\",\"r/a:prod-2026\"]},{\"RepoTags\":null}]";
+	const char *envs[] = {"prod", "test", NULL};
+	char **out = NULL;
+
+	(void)state;
+	assert_int_equal(labels_prune(images, strlen(images), "r/a", envs, 2, &out), 1);
+	assert_string_equal(out[0], "r/a:prod-20261101T000000Z");
+	assert_null(out[1]);
+	free(out[0]);
+	free(out);
+	assert_int_equal(labels_prune(images, strlen(images), "r/a", envs, 1, &out), 3);
+	assert_string_equal(out[0], "r/a:prod-20261102T000000Z");
+	assert_string_equal(out[1], "r/a:prod-20261101T000000Z");
+	assert_string_equal(out[2], "r/a:test-20261101T000000Z");
+	for (int i = 0; out[i]; i++)
+		free(out[i]);
+	free(out);
+	assert_int_equal(labels_prune("{}", 2, "r/a", envs, 1, &out), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_order_dag), cmocka_unit_test(test_order_cycle),
 		cmocka_unit_test(test_backoff),   cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_git),
+		cmocka_unit_test(test_git),       cmocka_unit_test(test_prune),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
