@@ -174,7 +174,9 @@ fuzz: fuzz-build
 	done
 
 # ---- benchmarks ----
-bench: deps-test all $(BENCH_BIN)
+DEB_BENCH := wrk nginx-light
+bench: all $(BENCH_BIN)
+	@tests/testbed/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 # ---- lint ----

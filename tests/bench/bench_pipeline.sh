@@ -1,0 +1,94 @@
+#!/bin/bash
+# Benchmark: 20 small projects share one base; the base moves; how long does
+# refit take to rebuild and push them all, against a plain shell loop doing
+# the same docker work (build --pull, tag, push of the stamp, ENV and
+# ENV-previous tags) with the same concurrency, on the same dockerd and
+# registry in the same run. Also: the time from the base's digest change to
+# the first rebuild starting. Prints a table and the ratio refit/shell.
+#
+#   tests/bench/bench_pipeline.sh [N_PROJECTS]      (BUILD=build by default)
+set -u
+cd "$(dirname "$0")/../.."
+BUILD=${BUILD:-build}
+REFITD=$PWD/$BUILD/refitd
+N=${1:-20}
+. tests/integration/lib.sh
+tb_init
+tb_dockerd || fail "dockerd"
+tb_registry || fail "registry"
+tb_base_image bench/base:1 || fail "base"
+R=$TB_REGISTRY
+for i in $(seq -w 1 "$N"); do
+	mkdir -p "$TB_DIR/p$i"
+	printf 'FROM %s/bench/base:1\nRUN echo %s > /n\nUSER 65534\n' "$R" "$i" >"$TB_DIR/p$i/Dockerfile"
+done
+
+now() { date +%s.%N; }
+
+# refit with max_builds $1: initial builds first (not timed), then the base moves.
+run_refit() {
+	local mb=$1 cfg=$TB_DIR/refit-$1.yaml t0 t1 first done_before
+	{
+		echo "state_dir: $TB_DIR/state-$mb"
+		echo "log_format: json"
+		echo "engines: [ { host: $TB_DOCKER_HOST, max_builds: $mb } ]"
+		echo "poll: { bases: 1s, jitter: 0%, settle: 0s }"
+		echo "projects:"
+		for i in $(seq -w 1 "$N"); do
+			echo "  - { name: p$i, context: $TB_DIR/p$i, image: $R/r$mb/p$i, environments: { prod: {} } }"
+		done
+	} >"$cfg"
+	REFIT_VALGRIND=0 refitd_start "$cfg"
+	tb_wait "[ \$(grep -c 'rebuild done' '$RD_LOG') -ge $N ]" 600 || fail "initial builds"
+	t0=$(now)
+	tb_base_move bench/base:1
+	tb_wait "[ \$(grep -c 'rebuild done' '$RD_LOG') -ge $((2 * N)) ]" 900 || fail "rebuilds"
+	t1=$(now)
+	python3 - "$RD_LOG" "$t0" "$t1" "$mb" "$N" <<'PY' >>"$TB_DIR/results"
+import json, sys, datetime
+log, t0, t1, mb, n = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], int(sys.argv[5])
+def ts(o): return datetime.datetime.strptime(o["ts"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp()
+ev = [json.loads(l) for l in open(log) if l.startswith("{")]
+moved = [ts(e) for e in ev if " moved: " in e["msg"] and ts(e) >= t0]
+starts = [ts(e) for e in ev if "rebuild started" in e["msg"] and ts(e) >= t0]
+dones = [ts(e) for e in ev if "rebuild done" in e["msg"] and ts(e) >= t0]
+print("refit max_builds=%s: %d rebuilds in %.2f s (first start to last done %.2f s); digest change seen %.2f s after the push, first rebuild started %.3f s after that" % (
+    mb, len(dones), t1 - t0, max(dones) - min(starts), moved[0] - t0, min(starts) - moved[0]))
+print("REFIT %s %.3f" % (mb, max(dones) - min(starts)))
+PY
+	refitd_stop >/dev/null
+}
+
+# The shell loop: the same docker work per project, P at a time.
+run_shell() {
+	local p=$1 t0 t1
+	export R TB_DOCKER_HOST
+	t0=$(now)
+	seq -w 1 "$N" | xargs -P "$p" -I{} bash -c '
+		d="docker -H $TB_DOCKER_HOST"; img=$R/s'"$p"'/p{}; stamp=prod-$(date -u +%Y%m%dT%H%M%SZ)
+		DOCKER_BUILDKIT=0 $d build -q --pull -t $img:$stamp '"$TB_DIR"'/p{} >/dev/null 2>&1 || exit 1
+		$d tag $img:prod $img:prod-previous 2>/dev/null && $d push -q $img:prod-previous >/dev/null
+		$d tag $img:$stamp $img:prod && $d push -q $img:$stamp >/dev/null && $d push -q $img:prod >/dev/null' ||
+		fail "shell loop"
+	t1=$(now)
+	python3 -c "print('SHELL $p %.3f' % ($t1 - $t0))" >>"$TB_DIR/results"
+	echo "shell loop -P $p: $N builds+pushes in $(python3 -c "print('%.2f' % ($t1 - $t0))") s" >>"$TB_DIR/results"
+}
+
+for mb in 1 2; do
+	run_shell "$mb" # warm: the same base layers, as refit's initial round
+	run_refit "$mb"
+	run_shell "$mb"
+done
+grep -v '^REFIT\|^SHELL' "$TB_DIR/results"
+python3 - "$TB_DIR/results" <<'PY'
+import sys
+r = {}
+for l in open(sys.argv[1]):
+    f = l.split()
+    if f[0] in ("REFIT", "SHELL"):
+        r[(f[0], f[1])] = float(f[2])  # the last shell run (warm) wins
+for mb in ("1", "2"):
+    a, b = r[("REFIT", mb)], r[("SHELL", mb)]
+    print("concurrency %s: refit %.2f s, shell loop %.2f s, ratio refit/shell %.2f" % (mb, a, b, a / b))
+PY
