@@ -74,7 +74,24 @@ $(BUILD)/libcore.a: $(CORE_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(BUILD)/refitd: $(BUILD)/daemon/main.o $(BUILD)/libcore.a
+# The OpenAPI document, embedded into refitd (served at /v1/openapi.json).
+$(BUILD)/gen/openapi_json.c: daemon/openapi.json
+	$(call msg,GEN,$@)
+	@mkdir -p $(@D)
+	$(Q){ echo '#include <stddef.h>'; \
+	  echo 'extern const char refit_openapi_json[];'; \
+	  echo 'extern const size_t refit_openapi_json_len;'; \
+	  echo 'const char refit_openapi_json[] = {'; \
+	  od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0};'; \
+	  echo 'const size_t refit_openapi_json_len = sizeof(refit_openapi_json) - 1;'; \
+	} >$@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/openapi_json.o: $(BUILD)/gen/openapi_json.c
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/refitd: $(BUILD)/daemon/main.o $(BUILD)/gen/openapi_json.o $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) -lm
 
@@ -100,7 +117,7 @@ DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev libuv1-dev \
 	libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev libarchive-dev \
 	libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev
 DEB_TEST  := docker.io docker-registry busybox-static apache2-utils python3 valgrind \
-	curl dpkg-dev python3-cryptography
+	curl dpkg-dev python3-cryptography wrk nginx-light prometheus chromium
 deps:
 	@tests/testbed/deps.sh $(DEB_BUILD)
 

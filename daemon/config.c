@@ -180,6 +180,23 @@ static const struct opt poll_opts[] = {
 /* poll is embedded: its offsets are relative to struct config itself. */
 static const struct schema poll_schema = {"poll", 0, poll_opts, N(poll_opts), 0, NULL};
 
+static const struct opt api_opts[] = {
+	{"cors_origins", T_STRLIST, O(struct config, api.cors_origins), NULL, 0, 0, NULL, NULL, 0,
+	 false, "origins browsers may call the API from (\"*\" = any); none by default"},
+	{"max_connections", T_INT, O(struct config, api.max_connections), "256", 1, 10000, NULL,
+	 NULL, 0, false, "concurrent connections"},
+	{"per_ip_connections", T_INT, O(struct config, api.per_ip_connections), "64", 1, 10000,
+	 NULL, NULL, 0, false, "concurrent connections from one address"},
+	{"timeout", T_DURATION, O(struct config, api.timeout_ms), "30s", 1000, 3600000, NULL, NULL,
+	 0, false, "an idle or stalled connection is closed after this"},
+	{"max_body", T_INT, O(struct config, api.max_body), "1048576", 1024, 67108864, NULL, NULL,
+	 0, false, "largest request body in bytes"},
+	{"engine_grace", T_DURATION, O(struct config, api.engine_grace_ms), "5m", 1000, 86400000,
+	 NULL, NULL, 0, false, "an engine down this long makes /healthz say degraded"},
+};
+/* api is embedded: its offsets are relative to struct config itself. */
+static const struct schema api_schema = {"api", 0, api_opts, N(api_opts), 0, NULL};
+
 static const struct opt top_opts[] = {
 	{"state_dir", T_PATH, O(struct config, state_dir), "/var/lib/refit", 0, 0, NULL, NULL, 0,
 	 false, "state.db and logs/"},
@@ -187,6 +204,7 @@ static const struct opt top_opts[] = {
 	 "REST endpoint: host:port, [v6]:port, unix:/path or systemd"},
 	{"api_token_file", T_PATH, O(struct config, api_token_file), NULL, 0, 0, NULL, NULL, 0,
 	 false, "bearer token for POSTs; none = POSTs refused"},
+	{"api", T_STRUCT, 0, NULL, 0, 0, NULL, &api_schema, 0, false, "REST API limits and CORS"},
 	{"log_level", T_ENUM, O(struct config, log_level), "info", 0, 0, level_choices, NULL, 0,
 	 false, "error, warning, info or debug"},
 	{"log_format", T_ENUM, O(struct config, log_format), "text", 0, 0, format_choices, NULL, 0,
@@ -972,6 +990,7 @@ void config_free(struct config *c)
 		free_strv(c->notify[i].events);
 	}
 	free(c->notify);
+	free_strv(c->api.cors_origins);
 	free(c);
 }
 

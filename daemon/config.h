@@ -90,6 +90,11 @@ struct config {
 	size_t n_projects;
 	struct config_notify *notify;
 	size_t n_notify;
+	struct {
+		char **cors_origins; /* NULL-terminated; NULL = no CORS */
+		int max_connections, per_ip_connections, max_body;
+		uint64_t timeout_ms, engine_grace_ms;
+	} api;
 };
 
 /* Accumulated "file:line:col: message" lines of a failed load. */

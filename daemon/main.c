@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 #include <uv.h>
 
+#include "api.h"
 #include "config.h"
 #include "creds.h"
 #include "engine.h"
@@ -44,6 +45,7 @@ struct daemon {
 	struct registry_pool *registries;
 	struct watcher *watcher;
 	struct scheduler *scheduler;
+	struct api *api;
 	char platform[64];
 	uv_signal_t sig_term, sig_int, sig_hup;
 	bool verbose, foreground;
@@ -234,6 +236,62 @@ static void clients_stop(struct daemon *d)
 	d->creds = NULL;
 }
 
+/* The api stored a manual trigger: the scheduler looks for work. */
+static int api_rebuild_cb(const char *project, const char *reason, int64_t *trigger_id,
+                          void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)project;
+	(void)reason;
+	(void)trigger_id;
+	if (d->scheduler)
+		scheduler_kick(d->scheduler);
+	return 0;
+}
+
+/* Rollback runs on an engine through the scheduler; its outcome is a build row. */
+static int api_rollback_cb(const char *project, const char *env, char *err, size_t errlen,
+                           void *arg)
+{
+	struct daemon *d = arg;
+
+	return scheduler_rollback(d->scheduler, project, env, err, errlen);
+}
+
+/* A registry notification: poll the bases of that repository now. */
+static void api_push_cb(const char *repository_name, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->watcher)
+		watcher_check_now(d->watcher, repository_name);
+}
+
+static void api_opts_from(const struct config *c, struct api_opts *o)
+{
+	*o = (struct api_opts){
+		.listen = c->listen,
+		.cors_origins = (const char *const *)c->api.cors_origins,
+		.max_connections = (unsigned)c->api.max_connections,
+		.per_ip_connections = (unsigned)c->api.per_ip_connections,
+		.timeout_s = (unsigned)(c->api.timeout_ms / 1000),
+		.max_body = (size_t)c->api.max_body,
+		.engine_grace_ms = c->api.engine_grace_ms,
+		.openapi = refit_openapi_json,
+		.openapi_len = refit_openapi_json_len,
+	};
+}
+
+static int api_start(struct daemon *d)
+{
+	struct api_ops ops = {api_rebuild_cb, api_rollback_cb, api_push_cb, d};
+	struct api_opts o;
+
+	api_opts_from(d->cfg, &o);
+	return api_new(&d->loop, d->store, d->cfg, &o, &ops, &d->api);
+}
+
 static void reload(struct daemon *d)
 {
 	struct config_errors errs = {0};
@@ -251,6 +309,7 @@ static void reload(struct daemon *d)
 		return;
 	}
 	bool restart = !same_engines(d->cfg, next);
+	struct api_opts ao;
 	bool reclient = !same_registries(d->cfg, next);
 
 	if (restart)
@@ -260,6 +319,8 @@ static void reload(struct daemon *d)
 	config_free(d->cfg);
 	d->cfg = next;
 	apply_logging(d);
+	api_opts_from(d->cfg, &ao);
+	api_set_config(d->api, d->cfg, &ao);
 	if (restart && engines_start(d) < 0)
 		log_err("reload: could not start the engines");
 	if (reclient && clients_start(d) < 0)
@@ -283,6 +344,8 @@ static void stop(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	api_free(d->api); /* no new requests while the rest goes down */
+	d->api = NULL;
 	scheduler_free(d->scheduler);
 	d->scheduler = NULL;
 	engines_stop(d);
@@ -369,6 +432,10 @@ static int run(struct daemon *d)
 	r = http_client_new(&d->loop, &d->http);
 	if (r < 0 || clients_start(d) < 0 || engines_start(d) < 0 || scheduler_start(d) < 0) {
 		log_err("start-up failed: out of memory");
+		return 1;
+	}
+	if (api_start(d) < 0) { /* the reason is logged */
+		log_err("start-up failed: the REST API could not start");
 		return 1;
 	}
 	signals_start(d);

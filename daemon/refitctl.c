@@ -20,19 +20,55 @@ static const struct command commands[] = {
 	{"vercmp", ctl_vercmp, "vercmp ECOSYSTEM [A B]     compare versions (debian ubuntu alpine pypi)"},
 	{"ignore", ctl_ignore, "ignore CONTEXT_DIR [--dockerfile PATH]  files sent as build context"},
 	{"lint", ctl_lint, "lint DOCKERFILE [--context DIR]  findings with line numbers and rule ids"},
+	{"status", ctl_status, "status                     what refitd is doing (engines, queue, polls)"},
+	{"projects", ctl_projects, "projects [NAME]            projects and their environments"},
+	{"builds", ctl_builds,
+	 "builds [--project P] [--env E] [--status S] [--limit N] [--before ID]"},
+	{"rebuild", ctl_rebuild, "rebuild NAME               request a rebuild (needs the API token)"},
+	{"rollback", ctl_rollback, "rollback NAME              prod back to :prod-previous"},
+	{"logs", ctl_logs, "logs BUILD_ID              the log of a build"},
 };
+
+/*
+ * Client options may come before the command (refitctl --url U status):
+ * returns the command's index; with a value, --url/--token-file/--config
+ * take the next argument.
+ */
+static int command_index(int argc, char **argv)
+{
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-h") && strcmp(argv[i], "--help") &&
+	       strcmp(argv[i], "--version")) {
+		if (!strcmp(argv[i], "--url") || !strcmp(argv[i], "--token-file") ||
+		    !strcmp(argv[i], "--config"))
+			i++;
+		i++;
+	}
+	return i;
+}
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: refitctl COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
+	fprintf(f, "\nclient options (status, projects, builds, rebuild, rollback, logs):\n"
+	           "  --url URL (or $REFIT_URL; unix:/path), --token-file FILE (or $REFIT_TOKEN_FILE),\n"
+	           "  --config FILE (listen and api_token_file from refit.yaml), --json\n");
 	fprintf(f, "\nexit codes: 0 ok, 1 findings or failure, 2 usage\n");
 }
 
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
+	int ci = command_index(argc, argv);
+
+	if (ci > 1 && ci < argc) { /* the command first, its client options after it */
+		char *cmd = argv[ci];
+		memmove(&argv[2], &argv[1], (size_t)(ci - 1) * sizeof(char *));
+		argv[1] = cmd;
+	}
+	if (argc < 2 || ci >= argc) {
 		usage(stderr);
 		return CTL_USAGE;
 	}

@@ -8,11 +8,8 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "store_impl.h"
 
-struct store {
-	sqlite3 *db;
-	int version;
-};
 
 /*
  * Forward migrations: migrations[i] takes the schema from version i to i+1.

@@ -5,6 +5,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 export BUILD=${BUILD:-build}
+export REFITD=$PWD/$BUILD/refitd REFITCTL=$PWD/$BUILD/refitctl
 benches=("$@")
 [ ${#benches[@]} -gt 0 ] || benches=(tests/bench/bench_*.sh)
 rc=0

@@ -1,0 +1,616 @@
+/*
+ * api_render — the JSON bodies of the REST API, built from the configuration
+ * and the store. They run only when the store or the configuration changed
+ * (api.c caches the result), so clarity beats speed here.
+ */
+#include "api_impl.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "store_query.h"
+
+/* A render in progress: the first allocation failure is remembered, not checked per call. */
+struct rctx {
+	const struct api_view *v;
+	bool oom;
+};
+
+static void put(struct rctx *x, json_t *o, const char *key, json_t *val)
+{
+	if (!val || !o || json_object_set_new(o, key, val) < 0)
+		x->oom = true;
+}
+
+static void append(struct rctx *x, json_t *a, json_t *val)
+{
+	if (!val || !a || json_array_append_new(a, val) < 0)
+		x->oom = true;
+}
+
+/* A JSON string of s; bytes that are not UTF-8 become '?'; null for NULL. */
+static json_t *jstr(const char *s)
+{
+	json_t *j;
+	char *copy;
+
+	if (!s)
+		return json_null();
+	j = json_string(s);
+	if (j || !(copy = strdup(s)))
+		return j;
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	j = json_string(copy);
+	free(copy);
+	return j;
+}
+
+void api_time_format(uint64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03uZ", tm.tm_year + 1900, tm.tm_mon + 1,
+	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
+}
+
+static json_t *jtime(uint64_t ms)
+{
+	char buf[40];
+
+	if (ms == 0)
+		return json_null();
+	api_time_format(ms, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* The non-empty items of s split at sep, as a JSON array of strings. */
+static json_t *jlist(struct rctx *x, const char *s, char sep)
+{
+	json_t *a = json_array();
+
+	while (a && s && *s) {
+		const char *end = strchr(s, sep);
+		size_t n = end ? (size_t)(end - s) : strlen(s);
+		char *item = n ? strndup(s, n) : NULL;
+		if (n)
+			append(x, a, item ? jstr(item) : NULL);
+		free(item);
+		s += n + (end != NULL);
+	}
+	if (!a)
+		x->oom = true;
+	return a;
+}
+
+static json_t *build_json(struct rctx *x, int64_t id, const struct store_build *b)
+{
+	json_t *o = json_object(), *base = json_object();
+	char log[64];
+
+	snprintf(log, sizeof(log), "/v1/builds/%lld/log", (long long)id);
+	put(x, o, "id", json_integer(id));
+	put(x, o, "project", jstr(b->project));
+	put(x, o, "env", jstr(b->env));
+	put(x, o, "status", jstr(b->status));
+	put(x, o, "trigger", jstr(b->trigger));
+	put(x, o, "reasons", jlist(x, b->reasons, '\n'));
+	put(x, o, "queued_at", jtime(b->queued_at));
+	put(x, o, "started_at", jtime(b->started_at));
+	put(x, o, "finished_at", jtime(b->finished_at));
+	put(x, o, "duration_seconds",
+	    b->started_at && b->finished_at >= b->started_at
+	            ? json_real((double)(b->finished_at - b->started_at) / 1000.0)
+	            : json_null());
+	put(x, o, "engine", jstr(b->engine));
+	put(x, o, "image_id", jstr(b->image_id));
+	put(x, o, "digest", jstr(b->digest));
+	put(x, base, "name", jstr(b->base_name));
+	put(x, base, "digest", jstr(b->base_digest));
+	put(x, o, "base", base);
+	put(x, o, "tags", jlist(x, b->tags, ','));
+	put(x, o, "error", jstr(b->error));
+	put(x, o, "log_url", b->log_path ? json_string(log) : json_null());
+	return o;
+}
+
+/* The tag that names this build for good: IMAGE:ENV-<timestamp> when present, else the first. */
+static const char *pick_tag(const struct store_build *b, char *buf, size_t len)
+{
+	const char *pick = NULL;
+	size_t pick_n = 0, envlen = b->env ? strlen(b->env) : 0;
+
+	for (const char *s = b->tags; s && *s; s += strcspn(s, ","), s += *s == ',') {
+		size_t n = strcspn(s, ",");
+		const char *colon = memrchr(s, ':', n);
+		bool stamped = colon && envlen && (size_t)(s + n - colon) > envlen + 1 &&
+		               !strncmp(colon + 1, b->env, envlen) && colon[1 + envlen] == '-';
+		if (!pick || stamped) {
+			pick = s;
+			pick_n = n;
+		}
+		if (stamped)
+			break;
+	}
+	if (!pick || pick_n >= len)
+		return NULL;
+	memcpy(buf, pick, pick_n);
+	buf[pick_n] = '\0';
+	return buf;
+}
+
+static json_t *current_json(struct rctx *x, int64_t id, const struct store_build *b)
+{
+	json_t *o = json_object();
+	char tag[512];
+
+	put(x, o, "build_id", json_integer(id));
+	put(x, o, "tag", jstr(pick_tag(b, tag, sizeof(tag))));
+	put(x, o, "tags", jlist(x, b->tags, ','));
+	put(x, o, "digest", jstr(b->digest));
+	put(x, o, "image_id", jstr(b->image_id));
+	put(x, o, "built_at", jtime(b->finished_at));
+	put(x, o, "trigger", jstr(b->trigger));
+	put(x, o, "reasons", jlist(x, b->reasons, '\n'));
+	put(x, o, "base",
+	    json_pack("{s:o,s:o}", "name", jstr(b->base_name), "digest", jstr(b->base_digest)));
+	return o;
+}
+
+/* Collected store state, keyed by project name, for joining with the configuration. */
+struct joined {
+	struct rctx *x;
+	json_t *builds;   /* project -> env -> {"last": build, "current": build} */
+	json_t *bases;    /* project -> [base] */
+	json_t *triggers; /* project -> trigger */
+};
+
+static json_t *child(struct rctx *x, json_t *o, const char *key)
+{
+	json_t *c = json_object_get(o, key);
+
+	if (!c && o) {
+		c = json_object();
+		put(x, o, key, c);
+	}
+	return c;
+}
+
+static int latest_cb(int64_t id, const struct store_build *b, void *arg)
+{
+	struct joined *j = arg;
+	json_t *env;
+
+	if (!b->project || !b->env)
+		return 0;
+	env = child(j->x, child(j->x, j->builds, b->project), b->env);
+	put(j->x, env, "last", build_json(j->x, id, b));
+	if (b->status && !strcmp(b->status, "succeeded"))
+		put(j->x, env, "current", current_json(j->x, id, b));
+	return 0;
+}
+
+static json_t *base_json(struct rctx *x, const struct store_base_row *b)
+{
+	json_t *o = json_object();
+
+	put(x, o, "ref", jstr(b->ref));
+	put(x, o, "platform", jstr(b->platform));
+	put(x, o, "digest", jstr(b->digest));
+	put(x, o, "index_digest", jstr(b->index_digest));
+	put(x, o, "first_seen", jtime(b->first_seen));
+	put(x, o, "checked_at", jtime(b->checked_at));
+	put(x, o, "changed_at", jtime(b->changed_at));
+	put(x, o, "candidate",
+	    b->candidate ? json_pack("{s:o,s:o}", "digest", jstr(b->candidate), "since",
+	                             jtime(b->candidate_since))
+	                 : json_null());
+	put(x, o, "error", jstr(b->error));
+	return o;
+}
+
+static int project_base_cb(const struct store_base_row *b, void *arg)
+{
+	struct joined *j = arg;
+	json_t *list = json_object_get(j->bases, b->project), *o = base_json(j->x, b);
+
+	if (!list) {
+		list = json_array();
+		put(j->x, j->bases, b->project, list);
+	}
+	put(j->x, o, "envs", jlist(j->x, b->envs, ','));
+	append(j->x, list, o);
+	return 0;
+}
+
+static int trigger_cb(const struct store_trigger *t, void *arg)
+{
+	struct joined *j = arg;
+	json_t *o = json_object();
+
+	put(j->x, o, "id", json_integer(t->id));
+	put(j->x, o, "kind", jstr(t->kind));
+	put(j->x, o, "reasons", jlist(j->x, t->reasons, '\n'));
+	put(j->x, o, "created_at", jtime(t->created_at));
+	put(j->x, j->triggers, t->project, o);
+	return 0;
+}
+
+static int join_collect(struct joined *j, const char *only)
+{
+	struct store *s = j->x->v->store;
+	int r;
+
+	j->builds = json_object();
+	j->bases = json_object();
+	j->triggers = json_object();
+	if (!j->builds || !j->bases || !j->triggers)
+		return -ENOMEM;
+	r = store_builds_latest_each(s, only, latest_cb, j);
+	if (r == 0)
+		r = store_project_bases_each(s, only, project_base_cb, j);
+	if (r == 0)
+		r = store_triggers_pending(s, trigger_cb, j);
+	return r < 0 ? r : 0;
+}
+
+static void join_done(struct joined *j)
+{
+	json_decref(j->builds);
+	json_decref(j->bases);
+	json_decref(j->triggers);
+}
+
+/*
+ * A project's state: building (a build queued or running), pending (a
+ * trigger waits), failed (an environment's last build did not succeed), ok
+ * (every environment has succeeded), or new (nothing built yet).
+ */
+static const char *project_state(json_t *envs, bool pending, size_t n_envs)
+{
+	size_t ok = 0;
+	bool failed = false, building = false;
+	const char *key;
+	json_t *e;
+
+	json_object_foreach(envs, key, e)
+	{
+		const char *st =
+		        json_string_value(json_object_get(json_object_get(e, "last"), "status"));
+		if (!st)
+			continue;
+		building |= !strcmp(st, "queued") || !strcmp(st, "running");
+		failed |= !strcmp(st, "failed") || !strcmp(st, "interrupted");
+		ok += !strcmp(st, "succeeded");
+	}
+	if (building)
+		return "building";
+	if (pending)
+		return "pending";
+	if (failed)
+		return "failed";
+	return ok && ok >= n_envs ? "ok" : "new";
+}
+
+static json_t *env_json(struct rctx *x, const struct config_env *e, json_t *built)
+{
+	json_t *o = json_object(), *cur = json_object_get(built, "current");
+	json_t *last = json_object_get(built, "last");
+
+	put(x, o, "name", jstr(e->name));
+	put(x, o, "target", jstr(e->target));
+	put(x, o, "requires", jstr(e->requires));
+	put(x, o, "current", cur ? json_incref(cur) : json_null());
+	put(x, o, "last_build", last ? json_incref(last) : json_null());
+	return o;
+}
+
+static json_t *project_json(struct joined *j, const struct config_project *p)
+{
+	struct rctx *x = j->x;
+	json_t *o = json_object(), *envs = json_array(),
+	       *built = json_object_get(j->builds, p->name);
+	json_t *bases = json_object_get(j->bases, p->name);
+	json_t *trig = json_object_get(j->triggers, p->name);
+
+	put(x, o, "name", jstr(p->name));
+	put(x, o, "image", jstr(p->image));
+	put(x, o, "context", jstr(p->context));
+	put(x, o, "dockerfile", jstr(p->dockerfile));
+	put(x, o, "max_age_seconds", json_integer((json_int_t)(p->max_age_ms / 1000)));
+	put(x, o, "state", jstr(project_state(built, trig != NULL, p->n_envs)));
+	for (size_t i = 0; i < p->n_envs; i++)
+		append(x, envs, env_json(x, &p->envs[i], json_object_get(built, p->envs[i].name)));
+	put(x, o, "environments", envs);
+	put(x, o, "bases", bases ? json_incref(bases) : json_array());
+	put(x, o, "pending_trigger", trig ? json_incref(trig) : json_null());
+	put(x, o, "next_rebuild", json_null()); /* the scheduler does not exist yet */
+	put(x, o, "advisories", json_array());  /* nor do the feeds */
+	return o;
+}
+
+json_t *api_projects_json(const struct api_view *v, const char *only)
+{
+	struct rctx x = {v, false};
+	struct joined j = {&x, NULL, NULL, NULL};
+	json_t *list = json_array();
+	int r = join_collect(&j, only);
+
+	for (size_t i = 0; r == 0 && i < v->cfg->n_projects; i++) {
+		const struct config_project *p = &v->cfg->projects[i];
+		if (!only || !strcmp(only, p->name))
+			append(&x, list, project_json(&j, p));
+	}
+	join_done(&j);
+	if (r < 0 || x.oom) {
+		json_decref(list);
+		return NULL;
+	}
+	return list;
+}
+
+/* Serialises o (stolen) into ret with the status given. */
+int api_render_json(json_t *o, int status, struct api_render *ret)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	size_t n = s ? strlen(s) : 0;
+
+	json_decref(o);
+	if (!s)
+		return -ENOMEM;
+	s[n] = '\0';
+	ret->status = status;
+	ret->content_type = "application/json";
+	ret->body = s;
+	ret->len = n;
+	return 0;
+}
+
+char *api_error_json(const char *code, const char *message, size_t *ret_len)
+{
+	json_t *o = json_pack("{s:{s:s,s:o}}", "error", "code", code, "message", jstr(message));
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(o);
+	if (s && ret_len)
+		*ret_len = strlen(s);
+	return s;
+}
+
+static int error_render(int status, const char *code, const char *message, struct api_render *ret)
+{
+	size_t n;
+	char *s = api_error_json(code, message, &n);
+
+	if (!s)
+		return -ENOMEM;
+	ret->status = status;
+	ret->content_type = "application/json";
+	ret->body = s;
+	ret->len = n;
+	return 0;
+}
+
+static int render_projects(const struct api_view *v, const char *only, struct api_render *ret)
+{
+	json_t *list = api_projects_json(v, only), *o;
+
+	if (!list)
+		return -EIO;
+	if (only) {
+		o = json_incref(json_array_get(list, 0));
+		json_decref(list);
+		if (!o)
+			return error_render(404, "not_found",
+			                    "no such project in the configuration", ret);
+		return api_render_json(o, 200, ret);
+	}
+	return api_render_json(json_pack("{s:o}", "projects", list), 200, ret);
+}
+
+struct builds_walk {
+	struct rctx *x;
+	json_t *list;
+	int64_t last_id;
+};
+
+static int builds_cb(int64_t id, const struct store_build *b, void *arg)
+{
+	struct builds_walk *w = arg;
+
+	append(w->x, w->list, build_json(w->x, id, b));
+	w->last_id = id;
+	return 0;
+}
+
+static int render_builds(const struct api_view *v, const struct api_builds_query *q,
+                         struct api_render *ret)
+{
+	struct rctx x = {v, false};
+	struct builds_walk w = {&x, json_array(), 0};
+	struct store_build_filter f = {q->project[0] ? q->project : NULL, q->env[0] ? q->env : NULL,
+	                               q->status[0] ? q->status : NULL, q->before, q->limit};
+	int r = store_builds_each(v->store, &f, builds_cb, &w);
+
+	if (r < 0 || x.oom) {
+		json_decref(w.list);
+		return r < 0 ? r : -ENOMEM;
+	}
+	return api_render_json(json_pack("{s:o,s:o}", "builds", w.list, "next_before",
+	                                 json_array_size(w.list) == q->limit
+	                                         ? json_integer(w.last_id)
+	                                         : json_null()),
+	                       200, ret);
+}
+
+static int render_build(const struct api_view *v, int64_t id, struct api_render *ret)
+{
+	struct rctx x = {v, false};
+	struct builds_walk w = {&x, json_array(), 0};
+	int r = store_build_get(v->store, id, builds_cb, &w);
+	json_t *b = json_incref(json_array_get(w.list, 0));
+
+	json_decref(w.list);
+	if (r == -ENOENT)
+		return error_render(404, "not_found", "no such build", ret);
+	if (r < 0 || x.oom) {
+		json_decref(b);
+		return r < 0 ? r : -ENOMEM;
+	}
+	return api_render_json(b, 200, ret);
+}
+
+struct bases_walk {
+	struct rctx *x;
+	json_t *list, *users; /* users: "ref platform" -> [{project, envs}] */
+};
+
+static int users_cb(const struct store_base_row *b, void *arg)
+{
+	struct bases_walk *w = arg;
+	char key[1024];
+	json_t *list;
+
+	snprintf(key, sizeof(key), "%s %s", b->ref, b->platform);
+	list = json_object_get(w->users, key);
+	if (!list) {
+		list = json_array();
+		put(w->x, w->users, key, list);
+	}
+	append(w->x, list,
+	       json_pack("{s:o,s:o}", "project", jstr(b->project), "envs",
+	                 jlist(w->x, b->envs, ',')));
+	return 0;
+}
+
+static int bases_cb(const struct store_base_row *b, void *arg)
+{
+	struct bases_walk *w = arg;
+	json_t *o = base_json(w->x, b), *users;
+	char key[1024];
+
+	snprintf(key, sizeof(key), "%s %s", b->ref, b->platform);
+	users = json_object_get(w->users, key);
+	put(w->x, o, "used_by", users ? json_incref(users) : json_array());
+	append(w->x, w->list, o);
+	return 0;
+}
+
+static int render_bases(const struct api_view *v, struct api_render *ret)
+{
+	struct rctx x = {v, false};
+	struct bases_walk w = {&x, json_array(), json_object()};
+	int r = store_project_bases_each(v->store, NULL, users_cb, &w);
+
+	if (r == 0)
+		r = store_bases_each(v->store, bases_cb, &w);
+	json_decref(w.users);
+	if (r < 0 || x.oom) {
+		json_decref(w.list);
+		return r < 0 ? r : -ENOMEM;
+	}
+	return api_render_json(json_pack("{s:o}", "bases", w.list), 200, ret);
+}
+
+/* Feeds are configured but not polled yet: their state is null until they are. */
+static int render_feeds(const struct api_view *v, struct api_render *ret)
+{
+	static const char *const types[] = {"osv", "alpine-secdb", "debian-tracker"};
+	struct rctx x = {v, false};
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < v->cfg->n_feeds; i++) {
+		const struct config_feed *f = &v->cfg->feeds[i];
+		append(&x, list,
+		       json_pack("{s:o,s:s,s:n,s:n,s:n}", "name", jstr(f->name), "type",
+		                 f->type >= 0 && f->type < 3 ? types[f->type] : "unknown",
+		                 "last_poll", "next_poll", "advisories"));
+	}
+	if (x.oom) {
+		json_decref(list);
+		return -ENOMEM;
+	}
+	return api_render_json(json_pack("{s:o}", "feeds", list), 200, ret);
+}
+
+static int render_text(const char *type, char *body, size_t len, struct api_render *ret)
+{
+	ret->status = 200;
+	ret->content_type = type;
+	ret->body = body;
+	ret->len = len;
+	return 0;
+}
+
+static int render_openapi(const struct api_view *v, struct api_render *ret)
+{
+	char *copy;
+
+	if (!v->openapi || !v->openapi_len)
+		return error_render(404, "not_found", "this build carries no OpenAPI document",
+		                    ret);
+	copy = malloc(v->openapi_len + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, v->openapi, v->openapi_len);
+	copy[v->openapi_len] = '\0';
+	return render_text("application/json", copy, v->openapi_len, ret);
+}
+
+static int render_metrics(const struct api_view *v, struct api_render *ret)
+{
+	struct metrics_view mv = {v->store, v->cfg, v->started_at_ms, v->now_ms};
+	char *body;
+	size_t len;
+	int r = metrics_render(&mv, &body, &len);
+
+	if (r < 0)
+		return r;
+	return render_text("text/plain; version=0.0.4; charset=utf-8", body, len, ret);
+}
+
+int api_render_route(const struct api_view *v, const struct api_route *rt,
+                     const struct api_builds_query *bq, struct api_render *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	switch (rt->id) {
+	case R_INDEX:
+		return api_render_html(v, ret);
+	case R_HEALTHZ:
+		ret->ttl_ms = 1000;
+		return api_render_healthz(v, ret);
+	case R_METRICS:
+		return render_metrics(v, ret);
+	case R_OPENAPI:
+		return render_openapi(v, ret);
+	case R_STATUS:
+		ret->ttl_ms = 1000;
+		return api_render_uptime(v, ret);
+	case R_STATUS_BASE:
+		return api_render_status(v, ret);
+	case R_PROJECTS:
+		return render_projects(v, NULL, ret);
+	case R_PROJECT:
+		return render_projects(v, rt->name, ret);
+	case R_BUILDS:
+		return render_builds(v, bq, ret);
+	case R_BUILD:
+		return render_build(v, rt->build_id, ret);
+	case R_BASES:
+		return render_bases(v, ret);
+	case R_FEEDS:
+		return render_feeds(v, ret);
+	default:
+		return -EINVAL;
+	}
+}

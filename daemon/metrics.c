@@ -1,0 +1,353 @@
+/*
+ * metrics — Prometheus text format from the store.
+ *
+ * Each family is written with its HELP and TYPE, its series contiguous. The
+ * body is built in an open_memstream buffer; a write failure (out of memory)
+ * shows at fclose and fails the whole render rather than serving half a scrape.
+ */
+#include "metrics.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "store_query.h"
+
+#ifndef REFIT_VERSION
+#define REFIT_VERSION "unknown"
+#endif
+
+/* Upper bounds (seconds) of the build duration histogram. */
+static const double duration_buckets[] = {30, 60, 120, 300, 600, 1200, 1800, 3600, 7200};
+#define N_BUCKETS (sizeof(duration_buckets) / sizeof(duration_buckets[0]))
+
+void metrics_label_escape(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else if (*s == '\n')
+			fputs("\\n", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* Writes name{k1="v1",k2="v2"} (pairs NULL-terminated) without the value. */
+static void series(FILE *f, const char *name, const char *const *labels)
+{
+	fputs(name, f);
+	for (size_t i = 0; labels && labels[i]; i += 2) {
+		fprintf(f, "%s%s=\"", i ? "," : "{", labels[i]);
+		metrics_label_escape(f, labels[i + 1] ? labels[i + 1] : "");
+		fputc('"', f);
+	}
+	if (labels && labels[0])
+		fputc('}', f);
+	fputc(' ', f);
+}
+
+static int build_count_cb(const char *project, const char *env, const char *status, int64_t n,
+                          void *arg)
+{
+	const char *labels[] = {"project", project, "env", env, "result", status, NULL};
+
+	if (!status || !strcmp(status, "queued") || !strcmp(status, "running"))
+		return 0;
+	series(arg, "refit_builds_total", labels);
+	fprintf(arg, "%lld\n", (long long)n);
+	return 0;
+}
+
+struct progress {
+	int64_t queued, running;
+};
+
+static int progress_cb(const char *project, const char *env, const char *status, int64_t n,
+                       void *arg)
+{
+	struct progress *p = arg;
+
+	(void)project;
+	(void)env;
+	if (status && !strcmp(status, "queued"))
+		p->queued += n;
+	else if (status && !strcmp(status, "running"))
+		p->running += n;
+	return 0;
+}
+
+struct histo {
+	FILE *f;
+	char project[128], env[128];
+	uint64_t counts[N_BUCKETS + 1]; /* the last is +Inf */
+	double sum;
+	bool open;
+};
+
+static void histo_flush(struct histo *h)
+{
+	const char *labels[] = {"project", h->project, "env", h->env, "le", NULL, NULL};
+	char le[32];
+	uint64_t cum = 0;
+
+	if (!h->open)
+		return;
+	for (size_t i = 0; i <= N_BUCKETS; i++) {
+		cum += h->counts[i];
+		if (i < N_BUCKETS)
+			snprintf(le, sizeof(le), "%g", duration_buckets[i]);
+		labels[5] = i < N_BUCKETS ? le : "+Inf";
+		series(h->f, "refit_build_duration_seconds_bucket", labels);
+		fprintf(h->f, "%llu\n", (unsigned long long)cum);
+	}
+	labels[4] = NULL;
+	series(h->f, "refit_build_duration_seconds_sum", labels);
+	fprintf(h->f, "%.3f\n", h->sum);
+	series(h->f, "refit_build_duration_seconds_count", labels);
+	fprintf(h->f, "%llu\n", (unsigned long long)cum);
+	h->open = false;
+}
+
+static int duration_cb(const char *project, const char *env, const char *status, uint64_t ms,
+                       void *arg)
+{
+	struct histo *h = arg;
+	double s = (double)ms / 1000.0;
+	size_t i = 0;
+
+	(void)status;
+	if (!project || !env)
+		return 0;
+	if (h->open && (strcmp(h->project, project) || strcmp(h->env, env)))
+		histo_flush(h);
+	if (!h->open) {
+		snprintf(h->project, sizeof(h->project), "%s", project);
+		snprintf(h->env, sizeof(h->env), "%s", env);
+		memset(h->counts, 0, sizeof(h->counts));
+		h->sum = 0;
+		h->open = true;
+	}
+	while (i < N_BUCKETS && s > duration_buckets[i])
+		i++;
+	h->counts[i]++;
+	h->sum += s;
+	return 0;
+}
+
+static int builds_section(FILE *f, struct store *s)
+{
+	struct progress p = {0, 0};
+	struct histo h = {.f = f};
+	int r;
+
+	family(f, "refit_builds_total", "counter",
+	       "Finished builds by project, environment and result.");
+	r = store_build_counts_each(s, build_count_cb, f);
+	if (r == 0)
+		r = store_build_counts_each(s, progress_cb, &p);
+	if (r < 0)
+		return r;
+	family(f, "refit_builds_in_progress", "gauge", "Builds queued or running.");
+	fprintf(f, "refit_builds_in_progress{state=\"queued\"} %lld\n", (long long)p.queued);
+	fprintf(f, "refit_builds_in_progress{state=\"running\"} %lld\n", (long long)p.running);
+	family(f, "refit_build_duration_seconds", "histogram",
+	       "Duration of finished builds, from start to end.");
+	r = store_build_durations_each(s, duration_cb, &h);
+	histo_flush(&h);
+	return r;
+}
+
+static int last_build_cb(int64_t id, const struct store_build *b, void *arg)
+{
+	const char *labels[] = {"project", b->project, "env", b->env, NULL};
+	FILE *f = arg;
+
+	(void)id;
+	if (!b->status || strcmp(b->status, "succeeded") || !b->finished_at)
+		return 0;
+	series(f, "refit_last_success_timestamp_seconds", labels);
+	fprintf(f, "%.3f\n", (double)b->finished_at / 1000.0);
+	return 0;
+}
+
+static int trigger_count_cb(const char *kind, const char *state, int64_t n, void *arg)
+{
+	const char *labels[] = {"kind", kind, "state", state, NULL};
+
+	series(arg, "refit_triggers_total", labels);
+	fprintf(arg, "%lld\n", (long long)n);
+	return 0;
+}
+
+static int triggers_section(FILE *f, struct store *s)
+{
+	int n = store_trigger_pending_count(s);
+
+	if (n < 0)
+		return n;
+	family(f, "refit_triggers_pending", "gauge",
+	       "Projects waiting for a rebuild (one pending trigger each).");
+	fprintf(f, "refit_triggers_pending %d\n", n);
+	family(f, "refit_triggers_total", "counter",
+	       "Rebuild triggers recorded, by kind (a base digest change is kind base) and state.");
+	return store_trigger_counts_each(s, trigger_count_cb, f);
+}
+
+struct bases_acc {
+	FILE *f;
+	int pass; /* 0: checked, 1: ok, 2: changed */
+	uint64_t last;
+	int64_t n;
+};
+
+static int base_cb(const struct store_base_row *b, void *arg)
+{
+	struct bases_acc *a = arg;
+	const char *labels[] = {"ref", b->ref, "platform", b->platform, NULL};
+	static const char *const names[] = {"refit_base_last_check_timestamp_seconds",
+	                                    "refit_base_check_ok",
+	                                    "refit_base_last_change_timestamp_seconds"};
+
+	a->n++;
+	if (b->checked_at > a->last)
+		a->last = b->checked_at;
+	if (a->pass == 1) {
+		series(a->f, names[1], labels);
+		fprintf(a->f, "%d\n", b->error == NULL && b->digest != NULL);
+		return 0;
+	}
+	uint64_t t = a->pass == 0 ? b->checked_at : b->changed_at;
+	if (t) {
+		series(a->f, names[a->pass], labels);
+		fprintf(a->f, "%.3f\n", (double)t / 1000.0);
+	}
+	return 0;
+}
+
+static int bases_section(FILE *f, struct store *s)
+{
+	static const char *const help[][2] = {
+	        {"refit_base_last_check_timestamp_seconds", "When a base digest was last polled."},
+	        {"refit_base_check_ok", "1 when the last poll of a base succeeded."},
+	        {"refit_base_last_change_timestamp_seconds", "When a base digest last moved."},
+	};
+	struct bases_acc a = {f, 0, 0, 0};
+	int r = 0;
+
+	for (a.pass = 0; r == 0 && a.pass < 3; a.pass++) {
+		family(f, help[a.pass][0], "gauge", help[a.pass][1]);
+		a.n = 0;
+		r = store_bases_each(s, base_cb, &a);
+	}
+	if (r < 0)
+		return r;
+	family(f, "refit_bases", "gauge", "Base image references watched (per platform).");
+	fprintf(f, "refit_bases %lld\n", (long long)a.n);
+	family(f, "refit_bases_last_poll_timestamp_seconds", "gauge",
+	       "The most recent base digest poll.");
+	fprintf(f, "refit_bases_last_poll_timestamp_seconds %.3f\n", (double)a.last / 1000.0);
+	return 0;
+}
+
+struct engines_acc {
+	const struct config *cfg;
+	bool *up; /* per configured engine */
+};
+
+static int engine_cb(const struct store_engine *e, void *arg)
+{
+	struct engines_acc *a = arg;
+
+	for (size_t i = 0; i < a->cfg->n_engines; i++)
+		if (!strcmp(a->cfg->engines[i].host, e->host))
+			a->up[i] = e->reachable;
+	return 0;
+}
+
+/* Every configured engine, 0 until it answered (rows of removed engines are left out). */
+static int engines_section(FILE *f, const struct metrics_view *v)
+{
+	struct engines_acc a = {v->cfg, calloc(v->cfg->n_engines + 1, sizeof(bool))};
+	int r = a.up ? store_engines_each(v->store, engine_cb, &a) : -ENOMEM;
+
+	family(f, "refit_engine_up", "gauge",
+	       "1 when the engine answered its last probe, by configured engine.");
+	for (size_t i = 0; r == 0 && i < v->cfg->n_engines; i++) {
+		const char *labels[] = {"host", v->cfg->engines[i].host, NULL};
+		series(f, "refit_engine_up", labels);
+		fprintf(f, "%d\n", a.up[i]);
+	}
+	free(a.up);
+	return r;
+}
+
+static void header_section(FILE *f, const struct metrics_view *v)
+{
+	family(f, "refit_up", "gauge", "1 while refitd serves this endpoint.");
+	fputs("refit_up 1\n", f);
+	family(f, "refit_build_info", "gauge", "The running refitd version.");
+	fputs("refit_build_info{version=\"", f);
+	metrics_label_escape(f, REFIT_VERSION);
+	fputs("\"} 1\n", f);
+	family(f, "process_start_time_seconds", "gauge",
+	       "Start time of the process since unix epoch in seconds.");
+	fprintf(f, "process_start_time_seconds %.3f\n", (double)v->started_at_ms / 1000.0);
+	family(f, "refit_projects", "gauge", "Projects in the configuration.");
+	fprintf(f, "refit_projects %zu\n", v->cfg->n_projects);
+	family(f, "refit_advisories_open", "gauge",
+	       "Open fixable advisories (0 until the security feeds are polled).");
+	fputs("refit_advisories_open 0\n", f);
+}
+
+static int render(FILE *f, const struct metrics_view *v)
+{
+	int r;
+
+	header_section(f, v);
+	r = builds_section(f, v->store);
+	if (r == 0) {
+		family(f, "refit_last_success_timestamp_seconds", "gauge",
+		       "When the latest successful build of an environment finished.");
+		r = store_builds_latest_each(v->store, NULL, last_build_cb, f);
+	}
+	if (r == 0)
+		r = triggers_section(f, v->store);
+	if (r == 0)
+		r = bases_section(f, v->store);
+	if (r == 0)
+		r = engines_section(f, v);
+	return r;
+}
+
+int metrics_render(const struct metrics_view *v, char **ret_body, size_t *ret_len)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = render(f, v);
+	if (ferror(f) && r == 0)
+		r = -ENOMEM;
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(buf);
+		return r;
+	}
+	*ret_body = buf;
+	*ret_len = len;
+	return 0;
+}
