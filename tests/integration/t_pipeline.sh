@@ -24,8 +24,11 @@ mk e "FROM $R/refit-test/base:1\nRUN --mount=type=cache,target=/c true\nUSER 655
 mk f "FROM $R/refit-test/base:1\nRUN exit 3\nUSER 65534\n"
 
 cfg=$TB_DIR/refit.yaml
+head -c 24 /dev/urandom | base64 >"$TB_DIR/token"
 cat >"$cfg" <<YAML
 state_dir: $TB_DIR/state
+listen: 127.0.0.1:0
+api_token_file: $TB_DIR/token
 engines: [ { host: $TB_DOCKER_HOST, max_builds: 2 } ]
 poll: { bases: 2s, jitter: 0%, settle: 0s }
 
@@ -114,6 +117,16 @@ n=$(tb_docker images --format '{{.Tag}}' "$R/team/a" | grep -c '^prod-2')
 n=$(curl -s "http://$R/v2/team/a/tags/list" | python3 -c 'import json,sys; print(len([t for t in json.load(sys.stdin)["tags"] if t.startswith("prod-2")]))')
 [ "$n" = 2 ] || fail "the registry should keep both pushed prod stamps, has $n"
 ok "retention: superseded local images removed, registry history kept"
+
+# Rollback through the REST API and refitctl: prod serves the previous digest again.
+port=$(sed -n 's/.*REST API listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$RD_LOG" | head -1)
+[ -n "$port" ] || fail "no REST API port in the log"
+"$REFITCTL" --url "http://127.0.0.1:$port" --token-file "$TB_DIR/token" rollback a prod ||
+	fail "refitctl rollback"
+tb_wait "[ \"\$(tb_digest team/a:prod)\" = '$old_prod' ]" 60 || fail "a:prod is not the previous digest after the rollback"
+st=$(sql "$DB" "SELECT status || ' ' || digest FROM builds WHERE trigger = 'rollback'")
+[ "$st" = "succeeded $old_prod" ] || fail "rollback build row: $st"
+ok "rollback: a:prod serves the previous digest again, recorded as a build"
 
 n=$(ls "$TB_DIR/state/logs" | wc -l)
 [ "$n" -ge 8 ] || fail "expected a log per build, found $n"
