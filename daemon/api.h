@@ -30,8 +30,7 @@ struct api_ops {
 	int (*rebuild)(const char *project, const char *reason, int64_t *ret_trigger_id, void *arg);
 	/* Rolls project's prod back to :prod-previous; -ENOSYS until the pipeline exists. */
 	/* Starts rolling env (NULL: prod) back; 0 started, -ENOENT/-EBUSY/-EAGAIN + err. */
-	int (*rollback)(const char *project, const char *env, char *err, size_t errlen,
-	                void *arg);
+	int (*rollback)(const char *project, const char *env, char *err, size_t errlen, void *arg);
 	/* A registry said "host/repository" was pushed: check the bases that use it now. */
 	void (*registry_push)(const char *repository_name, void *arg);
 	void *arg;

@@ -346,8 +346,13 @@ static enum MHD_Result post_rollback(struct api *a, struct MHD_Connection *c, co
 	if (r == -ENOSYS)
 		return api_reply_error(a, c, 501, "not_implemented", "rollback is not available");
 	if (r < 0)
-		return api_reply_error(a, c, r == -ENOENT ? 404 : r == -EBUSY ? 409 : 503,
-		                       r == -ENOENT ? "not_found" : r == -EBUSY ? "busy" : "unavailable",
+		return api_reply_error(a, c,
+		                       r == -ENOENT  ? 404
+		                       : r == -EBUSY ? 409
+		                                     : 503,
+		                       r == -ENOENT  ? "not_found"
+		                       : r == -EBUSY ? "busy"
+		                                     : "unavailable",
 		                       err[0] ? err : strerror(-r));
 	log_info("REST API: rollback of %s %s started", name, env ? env : "prod");
 	return reply_json(a, c, 202,

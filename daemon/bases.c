@@ -100,8 +100,8 @@ static int resolve_env(const struct dockerfile *df, const struct config_project 
 {
 	struct dockerfile_resolved *res = NULL;
 	char **args = NULL;
-	struct dockerfile_opts o = {.target = e->target, .last_stage = !e->target,
-	                            .platform = platform};
+	struct dockerfile_opts o = {
+	        .target = e->target, .last_stage = !e->target, .platform = platform};
 	int r = env_args(e, &args);
 
 	if (r < 0)
@@ -122,8 +122,8 @@ static int resolve_env(const struct dockerfile *df, const struct config_project 
 }
 
 /* Reads and parses p's Dockerfile; path receives its location for messages. */
-static int load(const struct config_project *p, struct dockerfile **ret, char *path,
-                size_t plen, char *err, size_t errlen)
+static int load(const struct config_project *p, struct dockerfile **ret, char *path, size_t plen,
+                char *err, size_t errlen)
 {
 	char *text = NULL, why[256] = "";
 	size_t len = 0;
@@ -149,8 +149,8 @@ int bases_final(const struct config_project *p, const struct config_env *e, cons
 	char path[4096], **args = NULL;
 	struct dockerfile *df = NULL;
 	struct dockerfile_resolved *res = NULL;
-	struct dockerfile_opts o = {.target = e->target, .last_stage = !e->target,
-	                            .platform = platform};
+	struct dockerfile_opts o = {
+	        .target = e->target, .last_stage = !e->target, .platform = platform};
 	struct image_ref ref;
 	size_t k;
 	int r = load(p, &df, path, sizeof(path), err, errlen);
@@ -197,8 +197,8 @@ int bases_needs_buildkit(const struct config_project *p, char *why, size_t len)
 	return reason ? 1 : 0;
 }
 
-int bases_of_project(const struct config_project *p, const char *platform,
-                     struct base_use **ret, size_t *ret_n, char *err, size_t errlen)
+int bases_of_project(const struct config_project *p, const char *platform, struct base_use **ret,
+                     size_t *ret_n, char *err, size_t errlen)
 {
 	char path[4096], why[256] = "";
 	struct dockerfile *df = NULL;
@@ -216,7 +216,8 @@ int bases_of_project(const struct config_project *p, const char *platform,
 	for (size_t i = 0; r == 0 && i < p->n_envs; i++) {
 		r = resolve_env(df, p, &p->envs[i], platform, list, &n, why, sizeof(why));
 		if (r < 0)
-			snprintf(err, errlen, "%s (environment %s): %s", path, p->envs[i].name, why);
+			snprintf(err, errlen, "%s (environment %s): %s", path, p->envs[i].name,
+			         why);
 	}
 	if (r == 0) {
 		*ret = list;

@@ -31,8 +31,8 @@ struct base_use {
  * (a variable without a value, a malformed name) are skipped with a warning
  * in the log; a missing or unparsable Dockerfile is an error in err.
  */
-int bases_of_project(const struct config_project *p, const char *platform,
-                     struct base_use **ret, size_t *ret_n, char *err, size_t errlen);
+int bases_of_project(const struct config_project *p, const char *platform, struct base_use **ret,
+                     size_t *ret_n, char *err, size_t errlen);
 
 struct config_env;
 

@@ -151,8 +151,7 @@ int challenge_parse(const char *header, struct challenge *ret, int max)
 	return n ? n : -EINVAL;
 }
 
-const struct challenge *challenge_find(const struct challenge *list, int n,
-                                       enum challenge_scheme s)
+const struct challenge *challenge_find(const struct challenge *list, int n, enum challenge_scheme s)
 {
 	for (int i = 0; i < n; i++)
 		if (list[i].scheme == s)

@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-#define CHALLENGE_MAX        4
-#define CHALLENGE_VALUE_MAX  512
+#define CHALLENGE_MAX       4
+#define CHALLENGE_VALUE_MAX 512
 
 enum challenge_scheme { CHALLENGE_OTHER, CHALLENGE_BASIC, CHALLENGE_BEARER };
 

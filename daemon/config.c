@@ -84,145 +84,145 @@ static void check_top(struct ctx *x, const yaml_node_t *n, void *elem);
 #define N(a)           (sizeof(a) / sizeof((a)[0]))
 
 static const struct opt engine_opts[] = {
-	{"host", T_STR, O(struct config_engine, host), NULL, 0, 0, NULL, NULL, 0, true,
-	 "unix:///path/docker.sock, or tcp://host:port (TLS with tls_*)"},
-	{"max_builds", T_INT, O(struct config_engine, max_builds), "2", 1, 64, NULL, NULL, 0, false,
-	 "concurrent builds on this engine"},
-	{"tls_ca", T_PATH, O(struct config_engine, tls_ca), NULL, 0, 0, NULL, NULL, 0, false,
-	 "CA bundle for tcp:// engines"},
-	{"tls_cert", T_PATH, O(struct config_engine, tls_cert), NULL, 0, 0, NULL, NULL, 0, false,
-	 "client certificate for tcp:// engines"},
-	{"tls_key", T_PATH, O(struct config_engine, tls_key), NULL, 0, 0, NULL, NULL, 0, false,
-	 "client key for tcp:// engines"},
+        {"host", T_STR, O(struct config_engine, host), NULL, 0, 0, NULL, NULL, 0, true,
+         "unix:///path/docker.sock, or tcp://host:port (TLS with tls_*)"},
+        {"max_builds", T_INT, O(struct config_engine, max_builds), "2", 1, 64, NULL, NULL, 0, false,
+         "concurrent builds on this engine"},
+        {"tls_ca", T_PATH, O(struct config_engine, tls_ca), NULL, 0, 0, NULL, NULL, 0, false,
+         "CA bundle for tcp:// engines"},
+        {"tls_cert", T_PATH, O(struct config_engine, tls_cert), NULL, 0, 0, NULL, NULL, 0, false,
+         "client certificate for tcp:// engines"},
+        {"tls_key", T_PATH, O(struct config_engine, tls_key), NULL, 0, 0, NULL, NULL, 0, false,
+         "client key for tcp:// engines"},
 };
-static const struct schema engine_schema = {"engine", sizeof(struct config_engine), engine_opts,
-                                            N(engine_opts), 0, check_engine};
+static const struct schema engine_schema = {
+        "engine", sizeof(struct config_engine), engine_opts, N(engine_opts), 0, check_engine};
 
 static const struct opt registry_opts[] = {
-	{"host", T_STR, O(struct config_registry, host), NULL, 0, 0, NULL, NULL, 0, true,
-	 "registry host[:port]"},
-	{"username_file", T_PATH, O(struct config_registry, username_file), NULL, 0, 0, NULL, NULL,
-	 0, false, "file holding the user name"},
-	{"password_file", T_PATH, O(struct config_registry, password_file), NULL, 0, 0, NULL, NULL,
-	 0, false, "file holding the password or token (never logged)"},
-	{"insecure", T_BOOL, O(struct config_registry, insecure), "false", 0, 0, NULL, NULL, 0,
-	 false, "allow plain HTTP to this registry"},
+        {"host", T_STR, O(struct config_registry, host), NULL, 0, 0, NULL, NULL, 0, true,
+         "registry host[:port]"},
+        {"username_file", T_PATH, O(struct config_registry, username_file), NULL, 0, 0, NULL, NULL,
+         0, false, "file holding the user name"},
+        {"password_file", T_PATH, O(struct config_registry, password_file), NULL, 0, 0, NULL, NULL,
+         0, false, "file holding the password or token (never logged)"},
+        {"insecure", T_BOOL, O(struct config_registry, insecure), "false", 0, 0, NULL, NULL, 0,
+         false, "allow plain HTTP to this registry"},
 };
-static const struct schema registry_schema = {"registry", sizeof(struct config_registry),
-                                              registry_opts, N(registry_opts), 0, check_registry};
+static const struct schema registry_schema = {
+        "registry",    sizeof(struct config_registry), registry_opts, N(registry_opts), 0,
+        check_registry};
 
 static const struct opt feed_opts[] = {
-	{"name", T_STR, O(struct config_feed, name), NULL, 0, 0, NULL, NULL, 0, true,
-	 "feed name"},
-	{"type", T_ENUM, O(struct config_feed, type), NULL, 0, 0, feed_types, NULL, 0, true,
-	 "osv, alpine-secdb or debian-tracker"},
-	{"url", T_STR, O(struct config_feed, url), NULL, 0, 0, NULL, NULL, 0, true,
-	 "base URL (https://, http:// or file://)"},
+        {"name", T_STR, O(struct config_feed, name), NULL, 0, 0, NULL, NULL, 0, true, "feed name"},
+        {"type", T_ENUM, O(struct config_feed, type), NULL, 0, 0, feed_types, NULL, 0, true,
+         "osv, alpine-secdb or debian-tracker"},
+        {"url", T_STR, O(struct config_feed, url), NULL, 0, 0, NULL, NULL, 0, true,
+         "base URL (https://, http:// or file://)"},
 };
-static const struct schema feed_schema = {"feed", sizeof(struct config_feed), feed_opts,
-                                          N(feed_opts), 0, check_feed};
+static const struct schema feed_schema = {
+        "feed", sizeof(struct config_feed), feed_opts, N(feed_opts), 0, check_feed};
 
 static const struct opt env_opts[] = {
-	{"target", T_STR, O(struct config_env, target), NULL, 0, 0, NULL, NULL, 0, false,
-	 "Dockerfile stage to build (default: the last)"},
-	{"check", T_STRLIST, O(struct config_env, check), NULL, 0, 0, NULL, NULL, 0, false,
-	 "command run in a container from the new image; must exit 0"},
-	{"requires", T_STR, O(struct config_env, requires), NULL, 0, 0, NULL, NULL, 0, false,
-	 "environment that must pass first in the same rebuild"},
-	{"build_args", T_STRMAP, O(struct config_env, build_args), NULL, 0, 0, NULL, NULL,
-	 O(struct config_env, n_build_args), false, "build arguments"},
-	{"user_policy", T_ENUM, O(struct config_env, user_policy), NULL, 0, 0, policy_choices,
-	 NULL, 0, false, "final USER is root: off, warn or fail (default fail for prod)"},
-	{"check_timeout", T_DURATION, O(struct config_env, check_timeout_ms), "10m", 1000,
-	 86400000, NULL, NULL, 0, false, "time limit of the check command"},
+        {"target", T_STR, O(struct config_env, target), NULL, 0, 0, NULL, NULL, 0, false,
+         "Dockerfile stage to build (default: the last)"},
+        {"check", T_STRLIST, O(struct config_env, check), NULL, 0, 0, NULL, NULL, 0, false,
+         "command run in a container from the new image; must exit 0"},
+        {"requires", T_STR, O(struct config_env, requires), NULL, 0, 0, NULL, NULL, 0, false,
+         "environment that must pass first in the same rebuild"},
+        {"build_args", T_STRMAP, O(struct config_env, build_args), NULL, 0, 0, NULL, NULL,
+         O(struct config_env, n_build_args), false, "build arguments"},
+        {"user_policy", T_ENUM, O(struct config_env, user_policy), NULL, 0, 0, policy_choices, NULL,
+         0, false, "final USER is root: off, warn or fail (default fail for prod)"},
+        {"check_timeout", T_DURATION, O(struct config_env, check_timeout_ms), "10m", 1000, 86400000,
+         NULL, NULL, 0, false, "time limit of the check command"},
 };
-static const struct schema env_schema = {"environment", sizeof(struct config_env), env_opts,
-                                         N(env_opts), O(struct config_env, name), check_env};
+static const struct schema env_schema = {"environment", sizeof(struct config_env),  env_opts,
+                                         N(env_opts),   O(struct config_env, name), check_env};
 
 static const struct opt project_opts[] = {
-	{"name", T_STR, O(struct config_project, name), NULL, 0, 0, NULL, NULL, 0, true,
-	 "project name"},
-	{"context", T_PATH, O(struct config_project, context), NULL, 0, 0, NULL, NULL, 0, true,
-	 "build context directory"},
-	{"dockerfile", T_PATH, O(struct config_project, dockerfile), "Dockerfile", 0, 0, NULL,
-	 NULL, 0, false, "Dockerfile path relative to the context"},
-	{"image", T_STR, O(struct config_project, image), NULL, 0, 0, NULL, NULL, 0, true,
-	 "image repository the builds are tagged and pushed as"},
-	{"max_age", T_DURATION, O(struct config_project, max_age_ms), "7d", 60000, 31622400000LL,
-	 NULL, NULL, 0, false, "rebuild at least this often"},
-	{"keep_images", T_INT, O(struct config_project, keep_images), "3", 1, 100, NULL, NULL, 0,
-	 false, "local images kept per environment (older stamp tags are removed)"},
-	{"environments", T_MAP, O(struct config_project, envs), NULL, 0, 0, NULL, &env_schema,
-	 O(struct config_project, n_envs), true, "environments in build order"},
+        {"name", T_STR, O(struct config_project, name), NULL, 0, 0, NULL, NULL, 0, true,
+         "project name"},
+        {"context", T_PATH, O(struct config_project, context), NULL, 0, 0, NULL, NULL, 0, true,
+         "build context directory"},
+        {"dockerfile", T_PATH, O(struct config_project, dockerfile), "Dockerfile", 0, 0, NULL, NULL,
+         0, false, "Dockerfile path relative to the context"},
+        {"image", T_STR, O(struct config_project, image), NULL, 0, 0, NULL, NULL, 0, true,
+         "image repository the builds are tagged and pushed as"},
+        {"max_age", T_DURATION, O(struct config_project, max_age_ms), "7d", 60000, 31622400000LL,
+         NULL, NULL, 0, false, "rebuild at least this often"},
+        {"keep_images", T_INT, O(struct config_project, keep_images), "3", 1, 100, NULL, NULL, 0,
+         false, "local images kept per environment (older stamp tags are removed)"},
+        {"environments", T_MAP, O(struct config_project, envs), NULL, 0, 0, NULL, &env_schema,
+         O(struct config_project, n_envs), true, "environments in build order"},
 };
-static const struct schema project_schema = {"project", sizeof(struct config_project),
-                                             project_opts, N(project_opts), 0, check_project};
+static const struct schema project_schema = {
+        "project", sizeof(struct config_project), project_opts, N(project_opts), 0, check_project};
 
 static const struct opt notify_opts[] = {
-	{"webhook", T_STR, O(struct config_notify, webhook), NULL, 0, 0, NULL, NULL, 0, true,
-	 "URL receiving a JSON POST per event"},
-	{"events", T_STRLIST, O(struct config_notify, events), NULL, 0, 0, NULL, NULL, 0, false,
-	 "events to send (built, failed, promoted, pushed); all when absent"},
+        {"webhook", T_STR, O(struct config_notify, webhook), NULL, 0, 0, NULL, NULL, 0, true,
+         "URL receiving a JSON POST per event"},
+        {"events", T_STRLIST, O(struct config_notify, events), NULL, 0, 0, NULL, NULL, 0, false,
+         "events to send (built, failed, promoted, pushed); all when absent"},
 };
-static const struct schema notify_schema = {"notify", sizeof(struct config_notify), notify_opts,
-                                            N(notify_opts), 0, NULL};
+static const struct schema notify_schema = {
+        "notify", sizeof(struct config_notify), notify_opts, N(notify_opts), 0, NULL};
 
 static const struct opt poll_opts[] = {
-	{"bases", T_DURATION, O(struct config, poll.bases_ms), "15m", 1000, 86400000, NULL, NULL,
-	 0, false, "base digest poll interval"},
-	{"feeds", T_DURATION, O(struct config, poll.feeds_ms), "1h", 60000, 604800000, NULL, NULL,
-	 0, false, "security feed poll interval"},
-	{"jitter", T_PERCENT, O(struct config, poll.jitter_pct), "10%", 0, 50, NULL, NULL, 0,
-	 false, "random spread of each poll"},
-	{"settle", T_DURATION, O(struct config, poll.settle_ms), "10m", 0, 86400000, NULL, NULL, 0,
-	 false, "how long a new digest must hold before it triggers"},
+        {"bases", T_DURATION, O(struct config, poll.bases_ms), "15m", 1000, 86400000, NULL, NULL, 0,
+         false, "base digest poll interval"},
+        {"feeds", T_DURATION, O(struct config, poll.feeds_ms), "1h", 60000, 604800000, NULL, NULL,
+         0, false, "security feed poll interval"},
+        {"jitter", T_PERCENT, O(struct config, poll.jitter_pct), "10%", 0, 50, NULL, NULL, 0, false,
+         "random spread of each poll"},
+        {"settle", T_DURATION, O(struct config, poll.settle_ms), "10m", 0, 86400000, NULL, NULL, 0,
+         false, "how long a new digest must hold before it triggers"},
 };
 /* poll is embedded: its offsets are relative to struct config itself. */
 static const struct schema poll_schema = {"poll", 0, poll_opts, N(poll_opts), 0, NULL};
 
 static const struct opt api_opts[] = {
-	{"cors_origins", T_STRLIST, O(struct config, api.cors_origins), NULL, 0, 0, NULL, NULL, 0,
-	 false, "origins browsers may call the API from (\"*\" = any); none by default"},
-	{"max_connections", T_INT, O(struct config, api.max_connections), "256", 1, 10000, NULL,
-	 NULL, 0, false, "concurrent connections"},
-	{"per_ip_connections", T_INT, O(struct config, api.per_ip_connections), "64", 1, 10000,
-	 NULL, NULL, 0, false, "concurrent connections from one address"},
-	{"timeout", T_DURATION, O(struct config, api.timeout_ms), "30s", 1000, 3600000, NULL, NULL,
-	 0, false, "an idle or stalled connection is closed after this"},
-	{"max_body", T_INT, O(struct config, api.max_body), "1048576", 1024, 67108864, NULL, NULL,
-	 0, false, "largest request body in bytes"},
-	{"engine_grace", T_DURATION, O(struct config, api.engine_grace_ms), "5m", 1000, 86400000,
-	 NULL, NULL, 0, false, "an engine down this long makes /healthz say degraded"},
+        {"cors_origins", T_STRLIST, O(struct config, api.cors_origins), NULL, 0, 0, NULL, NULL, 0,
+         false, "origins browsers may call the API from (\"*\" = any); none by default"},
+        {"max_connections", T_INT, O(struct config, api.max_connections), "256", 1, 10000, NULL,
+         NULL, 0, false, "concurrent connections"},
+        {"per_ip_connections", T_INT, O(struct config, api.per_ip_connections), "64", 1, 10000,
+         NULL, NULL, 0, false, "concurrent connections from one address"},
+        {"timeout", T_DURATION, O(struct config, api.timeout_ms), "30s", 1000, 3600000, NULL, NULL,
+         0, false, "an idle or stalled connection is closed after this"},
+        {"max_body", T_INT, O(struct config, api.max_body), "1048576", 1024, 67108864, NULL, NULL,
+         0, false, "largest request body in bytes"},
+        {"engine_grace", T_DURATION, O(struct config, api.engine_grace_ms), "5m", 1000, 86400000,
+         NULL, NULL, 0, false, "an engine down this long makes /healthz say degraded"},
 };
 /* api is embedded: its offsets are relative to struct config itself. */
 static const struct schema api_schema = {"api", 0, api_opts, N(api_opts), 0, NULL};
 
 static const struct opt top_opts[] = {
-	{"state_dir", T_PATH, O(struct config, state_dir), "/var/lib/refit", 0, 0, NULL, NULL, 0,
-	 false, "state.db and logs/"},
-	{"listen", T_STR, O(struct config, listen), "127.0.0.1:8787", 0, 0, NULL, NULL, 0, false,
-	 "REST endpoint: host:port, [v6]:port, unix:/path or systemd"},
-	{"api_token_file", T_PATH, O(struct config, api_token_file), NULL, 0, 0, NULL, NULL, 0,
-	 false, "bearer token for POSTs; none = POSTs refused"},
-	{"api", T_STRUCT, 0, NULL, 0, 0, NULL, &api_schema, 0, false, "REST API limits and CORS"},
-	{"log_level", T_ENUM, O(struct config, log_level), "info", 0, 0, level_choices, NULL, 0,
-	 false, "error, warning, info or debug"},
-	{"log_format", T_ENUM, O(struct config, log_format), "text", 0, 0, format_choices, NULL, 0,
-	 false, "text or json"},
-	{"engines", T_LIST, O(struct config, engines), NULL, 0, 0, NULL, &engine_schema,
-	 O(struct config, n_engines), false, "Docker-API engines (a build pool)"},
-	{"registries", T_LIST, O(struct config, registries), NULL, 0, 0, NULL, &registry_schema,
-	 O(struct config, n_registries), false, "registry credentials and options"},
-	{"poll", T_STRUCT, 0, NULL, 0, 0, NULL, &poll_schema, 0, false, "poll intervals"},
-	{"feeds", T_LIST, O(struct config, feeds), NULL, 0, 0, NULL, &feed_schema,
-	 O(struct config, n_feeds), false, "security feeds"},
-	{"projects", T_LIST, O(struct config, projects), NULL, 0, 0, NULL, &project_schema,
-	 O(struct config, n_projects), false, "registered projects"},
-	{"notify", T_LIST, O(struct config, notify), NULL, 0, 0, NULL, &notify_schema,
-	 O(struct config, n_notify), false, "webhooks"},
+        {"state_dir", T_PATH, O(struct config, state_dir), "/var/lib/refit", 0, 0, NULL, NULL, 0,
+         false, "state.db and logs/"},
+        {"listen", T_STR, O(struct config, listen), "127.0.0.1:8787", 0, 0, NULL, NULL, 0, false,
+         "REST endpoint: host:port, [v6]:port, unix:/path or systemd"},
+        {"api_token_file", T_PATH, O(struct config, api_token_file), NULL, 0, 0, NULL, NULL, 0,
+         false, "bearer token for POSTs; none = POSTs refused"},
+        {"api", T_STRUCT, 0, NULL, 0, 0, NULL, &api_schema, 0, false, "REST API limits and CORS"},
+        {"log_level", T_ENUM, O(struct config, log_level), "info", 0, 0, level_choices, NULL, 0,
+         false, "error, warning, info or debug"},
+        {"log_format", T_ENUM, O(struct config, log_format), "text", 0, 0, format_choices, NULL, 0,
+         false, "text or json"},
+        {"engines", T_LIST, O(struct config, engines), NULL, 0, 0, NULL, &engine_schema,
+         O(struct config, n_engines), false, "Docker-API engines (a build pool)"},
+        {"registries", T_LIST, O(struct config, registries), NULL, 0, 0, NULL, &registry_schema,
+         O(struct config, n_registries), false, "registry credentials and options"},
+        {"poll", T_STRUCT, 0, NULL, 0, 0, NULL, &poll_schema, 0, false, "poll intervals"},
+        {"feeds", T_LIST, O(struct config, feeds), NULL, 0, 0, NULL, &feed_schema,
+         O(struct config, n_feeds), false, "security feeds"},
+        {"projects", T_LIST, O(struct config, projects), NULL, 0, 0, NULL, &project_schema,
+         O(struct config, n_projects), false, "registered projects"},
+        {"notify", T_LIST, O(struct config, notify), NULL, 0, 0, NULL, &notify_schema,
+         O(struct config, n_notify), false, "webhooks"},
 };
-static const struct schema top_schema = {"configuration", sizeof(struct config), top_opts,
-                                         N(top_opts), 0, check_top};
+static const struct schema top_schema = {
+        "configuration", sizeof(struct config), top_opts, N(top_opts), 0, check_top};
 
 __attribute__((format(printf, 3, 4))) static void add_err(struct ctx *x, const yaml_node_t *n,
                                                           const char *fmt, ...)
@@ -296,8 +296,8 @@ int config_parse_duration(const char *s, uint64_t *ret_ms)
 	static const struct {
 		const char *u;
 		uint64_t ms;
-	} units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"d", 86400000},
-	             {"w", 604800000}};
+	} units[] = {{"ms", 1},      {"s", 1000},     {"m", 60000},
+	             {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
 	uint64_t total = 0;
 
 	if (!s || !*s)
@@ -333,8 +333,8 @@ int config_parse_size(const char *s, uint64_t *ret_bytes)
 	static const struct {
 		const char *u;
 		uint64_t mult;
-	} units[] = {{"", 1},           {"B", 1},          {"K", 1024},        {"KB", 1000},
-	             {"KiB", 1024},     {"M", 1 << 20},    {"MB", 1000000},    {"MiB", 1 << 20},
+	} units[] = {{"", 1},           {"B", 1},           {"K", 1024},        {"KB", 1000},
+	             {"KiB", 1024},     {"M", 1 << 20},     {"MB", 1000000},    {"MiB", 1 << 20},
 	             {"G", 1ULL << 30}, {"GB", 1000000000}, {"GiB", 1ULL << 30}};
 	char *end;
 	unsigned long long v;
@@ -463,8 +463,8 @@ static void set_scalar(struct ctx *x, const struct opt *o, const yaml_node_t *n,
 		set_enum(x, o, n, s, field);
 		return;
 	default:
-		add_err(x, n, "%s: expected a %s, not a scalar",
-		        o->name, o->type == T_STRLIST ? "list" : "mapping");
+		add_err(x, n, "%s: expected a %s, not a scalar", o->name,
+		        o->type == T_STRLIST ? "list" : "mapping");
 	}
 }
 
@@ -474,8 +474,7 @@ static yaml_node_t *node(struct ctx *x, int idx)
 	return yaml_document_get_node(x->doc, idx);
 }
 
-static void parse_mapping(struct ctx *x, const yaml_node_t *n, const struct schema *s,
-                          void *base);
+static void parse_mapping(struct ctx *x, const yaml_node_t *n, const struct schema *s, void *base);
 
 static void parse_strlist(struct ctx *x, const struct opt *o, const yaml_node_t *n, void *field)
 {
@@ -699,8 +698,8 @@ static void check_engine(struct ctx *x, const yaml_node_t *n, void *elem)
 		if ((e->tls_cert != NULL) != (e->tls_key != NULL))
 			add_err(x, n, "engine: tls_cert and tls_key go together");
 	} else {
-		add_err(x, child(x, n, "host"),
-		        "host: '%s' must start with unix:// or tcp://", e->host);
+		add_err(x, child(x, n, "host"), "host: '%s' must start with unix:// or tcp://",
+		        e->host);
 	}
 }
 
@@ -732,8 +731,9 @@ static void check_env(struct ctx *x, const yaml_node_t *n, void *elem)
 	struct config_env *e = elem;
 	size_t len = e->name ? strlen(e->name) : 0;
 
-	if (e->name && (len == 0 || len > 32 || strspn(e->name, "abcdefghijklmnopqrstuvwxyz"
-	                                                        "0123456789_-") != len))
+	if (e->name && (len == 0 || len > 32 ||
+	                strspn(e->name, "abcdefghijklmnopqrstuvwxyz"
+	                                "0123456789_-") != len))
 		add_err(x, n, "environment '%s': names are 1-32 characters of a-z 0-9 _ -",
 		        e->name);
 	if (e->check && !e->check[0])
@@ -755,8 +755,8 @@ static void check_project(struct ctx *x, const yaml_node_t *n, void *elem)
 	const yaml_node_t *envs = child(x, n, "environments");
 	size_t len = p->name ? strlen(p->name) : 0;
 
-	if (p->name && (len > 64 || strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") !=
-	                                    len))
+	if (p->name &&
+	    (len > 64 || strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len))
 		add_err(x, child(x, n, "name"),
 		        "name: '%s' must be 1-64 characters of a-z 0-9 . _ -", p->name);
 	if (envs != n && envs->type == YAML_MAPPING_NODE && p->n_envs == 0)
@@ -851,7 +851,8 @@ static int load_doc(struct ctx *x, const char *text, size_t len, struct config *
 		yaml_parser_delete(&parser);
 		return -EINVAL;
 	}
-	x->doc = &doc;
+	/* x lives in our caller but x->doc is only used until this function returns */
+	x->doc = &doc; // cppcheck-suppress autoVariables
 	root = yaml_document_get_root_node(&doc);
 	if (!root) /* an empty file: every default */
 		apply_defaults(x, &top_schema, c);
@@ -864,6 +865,7 @@ static int load_doc(struct ctx *x, const char *text, size_t len, struct config *
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
+	x->doc = NULL;
 	return r;
 }
 
@@ -1013,9 +1015,9 @@ const struct config_project *config_project_find(const struct config *c, const c
 
 static void print_schema(const struct schema *s, const char *prefix)
 {
-	static const char *const tn[] = {"string", "path", "duration", "percent", "integer",
-	                                 "bool",   "enum", "list",     "map",     "list",
-	                                 "map",    "section"};
+	static const char *const tn[] = {"string",  "path", "duration", "percent",
+	                                 "integer", "bool", "enum",     "list",
+	                                 "map",     "list", "map",      "section"};
 	char sub[128];
 
 	for (size_t i = 0; i < s->n_opts; i++) {

@@ -97,8 +97,8 @@ static int add_entry(const char *rel, const struct stat *st, void *arg)
 
 	if (!e)
 		return -ENOMEM;
-	if (++t->entries > CONTEXT_MAX_ENTRIES || (t->bytes += (uint64_t)st->st_size) >
-	                                                  CONTEXT_MAX_BYTES) {
+	if (++t->entries > CONTEXT_MAX_ENTRIES ||
+	    (t->bytes += (uint64_t)st->st_size) > CONTEXT_MAX_BYTES) {
 		snprintf(t->err, sizeof(t->err), "the build context is too large");
 		archive_entry_free(e);
 		return -EFBIG;

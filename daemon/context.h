@@ -30,10 +30,10 @@ struct context_policy {
 };
 
 struct context_result {
-	int status;          /* 0 or a negative errno */
-	const char *error;   /* why, for the build record */
-	const char *path;    /* the tar file (the caller removes it) */
-	uint64_t bytes;      /* payload bytes archived */
+	int status;        /* 0 or a negative errno */
+	const char *error; /* why, for the build record */
+	const char *path;  /* the tar file (the caller removes it) */
+	uint64_t bytes;    /* payload bytes archived */
 	uint64_t entries;
 	const struct context_policy *policy;
 };

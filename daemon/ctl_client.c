@@ -578,8 +578,8 @@ static int project_post(struct client *c, int argc, char **argv, const char *act
 	bool with_env = !strcmp(action, "rollback") && argc - n == 2;
 
 	if (n < 0 || (argc - n != 1 && !with_env) || strchr(argv[n], '/') || strlen(argv[n]) > 64 ||
-	    (with_env && strspn(argv[n + 1], "abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-	                         strlen(argv[n + 1])))
+	    (with_env &&
+	     strspn(argv[n + 1], "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(argv[n + 1])))
 		return usage(c, !strcmp(action, "rollback") ? " NAME [ENV]" : " NAME");
 	snprintf(path, sizeof(path), "/v1/projects/%s/%s%s%.32s", argv[n], action,
 	         with_env ? "?env=" : "", with_env ? argv[n + 1] : "");

@@ -17,9 +17,9 @@
 struct engine {
 	uv_loop_t *loop;
 	struct http_client *http;
-	char *host;       /* as configured, for messages */
-	char *socket;     /* unix socket path, or NULL */
-	char *base_url;   /* http://localhost or https://host:port */
+	char *host;     /* as configured, for messages */
+	char *socket;   /* unix socket path, or NULL */
+	char *base_url; /* http://localhost or https://host:port */
 	char *tls_ca, *tls_cert, *tls_key;
 	uv_timer_t retry;
 	uint64_t backoff_ms;

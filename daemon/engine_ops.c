@@ -76,8 +76,8 @@ static void deliver(struct engine_op *op, int status, const char *body, size_t b
 int engine_stream_error(const char *json_obj, char *msg, size_t len)
 {
 	json_t *o = json_loads(json_obj, 0, NULL);
-	const char *m = json_string_value(json_object_get(json_object_get(o, "errorDetail"),
-	                                                  "message"));
+	const char *m =
+	        json_string_value(json_object_get(json_object_get(o, "errorDetail"), "message"));
 	int r = 0;
 
 	if (!m)
@@ -97,8 +97,8 @@ static int on_object(json_t *obj, void *arg)
 	json_t *aux = json_object_get(obj, "aux");
 	const char *s = json_string_value(json_object_get(obj, "stream"));
 	const char *status = json_string_value(json_object_get(obj, "status"));
-	const char *err = json_string_value(
-		json_object_get(json_object_get(obj, "errorDetail"), "message"));
+	const char *err =
+	        json_string_value(json_object_get(json_object_get(obj, "errorDetail"), "message"));
 	const char *msg = json_string_value(json_object_get(obj, "message"));
 
 	if (!err)
@@ -172,7 +172,8 @@ static void stream_done(const struct http_response *resp, void *arg)
 	} else if (op->stream_status) {
 		status = op->stream_status;
 	} else if (jsonstream_finish(op->js) < 0) {
-		snprintf(op->error, sizeof(op->error), "the engine's progress stream was cut short");
+		snprintf(op->error, sizeof(op->error),
+		         "the engine's progress stream was cut short");
 		status = -EPIPE;
 	} else if (resp->status != 200 || op->stream_error) {
 		if (!op->error[0])
@@ -248,7 +249,8 @@ static char *kv_json(const struct config_kv *kv, size_t n)
 
 static int build_query(const struct engine_build_opts *o, char *q, size_t len)
 {
-	char *args = kv_json(o->build_args, o->n_build_args), *labels = kv_json(o->labels, o->n_labels);
+	char *args = kv_json(o->build_args, o->n_build_args),
+	     *labels = kv_json(o->labels, o->n_labels);
 	int r = args && labels ? 0 : -ENOMEM;
 
 	q[0] = '\0';
@@ -294,9 +296,8 @@ int engine_build(struct engine *e, const struct engine_build_opts *o, engine_op_
 		op_free(op);
 		return r;
 	}
-	if (o->registry_config &&
-	    snprintf(hdr, sizeof(hdr), "X-Registry-Config: %s", o->registry_config) <
-	            (int)sizeof(hdr))
+	if (o->registry_config && snprintf(hdr, sizeof(hdr), "X-Registry-Config: %s",
+	                                   o->registry_config) < (int)sizeof(hdr))
 		headers[1] = hdr;
 	op->log = o->log;
 	op->expect_status = 1;
@@ -348,7 +349,8 @@ int engine_pull(struct engine *e, const char *repo, const char *tag, const char 
 
 	if (!op)
 		return -ENOMEM;
-	if (query_add(q, sizeof(q), "fromImage", repo) < 0 || query_add(q, sizeof(q), "tag", tag) < 0 ||
+	if (query_add(q, sizeof(q), "fromImage", repo) < 0 ||
+	    query_add(q, sizeof(q), "tag", tag) < 0 ||
 	    snprintf(path, sizeof(path), "/images/create%s", q) >= (int)sizeof(path) ||
 	    snprintf(hdr, sizeof(hdr), "X-Registry-Auth: %s", auth ? auth : "e30=") >=
 	            (int)sizeof(hdr)) {
@@ -500,7 +502,8 @@ static int on_logs(const char *chunk, size_t len, void *arg)
 			chunk += take;
 			len -= take;
 			if (op->frame_have == 8) {
-				op->frame_left = (size_t)op->frame[4] << 24 | (size_t)op->frame[5] << 16 |
+				op->frame_left = (size_t)op->frame[4] << 24 |
+				                 (size_t)op->frame[5] << 16 |
 				                 (size_t)op->frame[6] << 8 | op->frame[7];
 				op->frame_have = 0;
 			}
@@ -549,7 +552,9 @@ static void check_step_done(const struct http_response *resp, void *arg)
 	if (op->step == CK_CREATE) {
 		o = json_loadb(resp->body, resp->body_len, 0, NULL);
 		snprintf(op->container, sizeof(op->container), "%s",
-		         json_string_value(json_object_get(o, "Id")) ? json_string_value(json_object_get(o, "Id")) : "");
+		         json_string_value(json_object_get(o, "Id"))
+		                 ? json_string_value(json_object_get(o, "Id"))
+		                 : "");
 		json_decref(o);
 	} else if (op->step == CK_WAIT) {
 		o = json_loadb(resp->body, resp->body_len, 0, NULL);
@@ -568,7 +573,10 @@ static int check_next(struct engine_op *op)
 {
 	static const char *const json_hdr[] = {"Content-Type: application/json", NULL};
 	char path[512];
-	struct engine_call c = {.path = path, .method = "POST", .body = "", .timeout_ms = 60000,
+	struct engine_call c = {.path = path,
+	                        .method = "POST",
+	                        .body = "",
+	                        .timeout_ms = 60000,
 	                        .max_body = 1 << 16};
 	int r;
 
@@ -591,7 +599,8 @@ static int check_next(struct engine_op *op)
 		snprintf(path, sizeof(path), "/containers/%s/kill", op->container);
 		break;
 	case CK_LOGS:
-		snprintf(path, sizeof(path), "/containers/%s/logs?stdout=1&stderr=1", op->container);
+		snprintf(path, sizeof(path), "/containers/%s/logs?stdout=1&stderr=1",
+		         op->container);
 		c.method = "GET";
 		c.body = NULL;
 		c.data_cb = on_logs;

@@ -17,7 +17,7 @@ struct http_client {
 	uv_timer_t watchdog; /* idle limits; curl's own low-speed check is too coarse */
 	size_t active;
 	bool closing;
-	unsigned open_handles; /* timer + polls still to be closed */
+	unsigned open_handles;         /* timer + polls still to be closed */
 	struct http_request *requests; /* in flight, for close */
 	struct sock_ctx *socks;        /* watched sockets, for close */
 };

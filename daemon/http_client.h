@@ -41,7 +41,7 @@ typedef void (*http_done_cb)(const struct http_response *resp, void *arg);
 struct http_request_opts {
 	const char *method; /* default GET; HEAD sends no body request */
 	const char *url;
-	const char *unix_socket; /* connect here instead of the URL's host */
+	const char *unix_socket;    /* connect here instead of the URL's host */
 	const char *const *headers; /* "Name: value", NULL-terminated */
 	const void *body;           /* request body (copied by curl? no: must outlive) */
 	size_t body_len;

@@ -199,8 +199,7 @@ static int cmp_desc(const void *a, const void *b)
 }
 
 /* Collects repo:<env-stamp> tags of env from the /images/json answer. */
-static size_t stamps_of(json_t *images, const char *repo, const char *env, char **out,
-                        size_t max)
+static size_t stamps_of(json_t *images, const char *repo, const char *env, char **out, size_t max)
 {
 	size_t i, j, n = 0, rl = strlen(repo);
 	json_t *img, *tag;
@@ -218,8 +217,8 @@ static size_t stamps_of(json_t *images, const char *repo, const char *env, char 
 	return n;
 }
 
-int labels_prune(const char *images_json, size_t len, const char *repo,
-                 const char *const *envs, int keep, char ***ret)
+int labels_prune(const char *images_json, size_t len, const char *repo, const char *const *envs,
+                 int keep, char ***ret)
 {
 	json_t *images = json_loadb(images_json, len, 0, NULL);
 	char **all = calloc(1024, sizeof(char *)), **out = calloc(1024, sizeof(char *));

@@ -47,7 +47,7 @@ int labels_git_source(const char *dir, char *buf, size_t len);
  * of envs (NULL-terminated) beyond the newest keep, as a malloc'd
  * NULL-terminated list (free each and the list). Returns how many.
  */
-int labels_prune(const char *images_json, size_t len, const char *repo,
-                 const char *const *envs, int keep, char ***ret);
+int labels_prune(const char *images_json, size_t len, const char *repo, const char *const *envs,
+                 int keep, char ***ret);
 
 #endif

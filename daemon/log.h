@@ -19,7 +19,7 @@ void log_setup(enum log_level max, enum log_format fmt, bool journald_prefix);
 
 __attribute__((format(printf, 2, 3))) void log_msg(enum log_level lvl, const char *fmt, ...);
 __attribute__((format(printf, 2, 0))) void log_vmsg(enum log_level lvl, const char *fmt,
-                                                 va_list ap);
+                                                    va_list ap);
 
 #define log_err(...)   log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...)  log_msg(LOG_LVL_WARN, __VA_ARGS__)

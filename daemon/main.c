@@ -81,22 +81,23 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 {
 	struct daemon *d = arg;
 	struct store_engine rec = {
-		.host = info->host,
-		.api_version = info->api_version,
-		.engine_version = info->engine_version,
-		.os = info->os,
-		.arch = info->arch,
-		.podman = info->podman,
-		.reachable = info->reachable,
-		.error = info->error,
-		.checked_at = now_ms(),
+	        .host = info->host,
+	        .api_version = info->api_version,
+	        .engine_version = info->engine_version,
+	        .os = info->os,
+	        .arch = info->arch,
+	        .podman = info->podman,
+	        .reachable = info->reachable,
+	        .error = info->error,
+	        .checked_at = now_ms(),
 	};
 
 	(void)e;
 	if (info->reachable && info->os[0] && info->arch[0]) {
 		char plat[64];
 		snprintf(plat, sizeof(plat), "%s/%s", info->os, info->arch);
-		if (strcmp(plat, d->platform) && d->watcher) { /* bases are resolved for the engines' platform */
+		if (strcmp(plat, d->platform) &&
+		    d->watcher) { /* bases are resolved for the engines' platform */
 			snprintf(d->platform, sizeof(d->platform), "%s", plat);
 			watcher_set_platform(d->watcher, plat);
 			watcher_configure(d->watcher, d->cfg);
@@ -137,7 +138,8 @@ static void engines_to_scheduler(struct daemon *d)
 
 	for (size_t i = 0; i < d->n_engines && i < 64; i++)
 		slots[i] = d->cfg->engines[i].max_builds;
-	scheduler_set_engines(d->scheduler, d->engines, slots, d->n_engines < 64 ? d->n_engines : 64);
+	scheduler_set_engines(d->scheduler, d->engines, slots,
+	                      d->n_engines < 64 ? d->n_engines : 64);
 }
 
 static void engines_stop(struct daemon *d)
@@ -237,8 +239,7 @@ static void clients_stop(struct daemon *d)
 }
 
 /* The api stored a manual trigger: the scheduler looks for work. */
-static int api_rebuild_cb(const char *project, const char *reason, int64_t *trigger_id,
-                          void *arg)
+static int api_rebuild_cb(const char *project, const char *reason, int64_t *trigger_id, void *arg)
 {
 	struct daemon *d = arg;
 
@@ -271,15 +272,15 @@ static void api_push_cb(const char *repository_name, void *arg)
 static void api_opts_from(const struct config *c, struct api_opts *o)
 {
 	*o = (struct api_opts){
-		.listen = c->listen,
-		.cors_origins = (const char *const *)c->api.cors_origins,
-		.max_connections = (unsigned)c->api.max_connections,
-		.per_ip_connections = (unsigned)c->api.per_ip_connections,
-		.timeout_s = (unsigned)(c->api.timeout_ms / 1000),
-		.max_body = (size_t)c->api.max_body,
-		.engine_grace_ms = c->api.engine_grace_ms,
-		.openapi = refit_openapi_json,
-		.openapi_len = refit_openapi_json_len,
+	        .listen = c->listen,
+	        .cors_origins = (const char *const *)c->api.cors_origins,
+	        .max_connections = (unsigned)c->api.max_connections,
+	        .per_ip_connections = (unsigned)c->api.per_ip_connections,
+	        .timeout_s = (unsigned)(c->api.timeout_ms / 1000),
+	        .max_body = (size_t)c->api.max_body,
+	        .engine_grace_ms = c->api.engine_grace_ms,
+	        .openapi = refit_openapi_json,
+	        .openapi_len = refit_openapi_json_len,
 	};
 }
 
@@ -303,7 +304,8 @@ static void reload(struct daemon *d)
 		for (size_t i = 0; i < errs.n; i++)
 			log_err("%s", errs.lines[i]);
 		log_err("reload failed: keeping the running configuration");
-		store_event_add(d->store, now_ms(), "reload-failed", NULL, errs.n ? errs.lines[0] : "");
+		store_event_add(d->store, now_ms(), "reload-failed", NULL,
+		                errs.n ? errs.lines[0] : "");
 		config_errors_done(&errs);
 		sd_notify(0, "READY=1");
 		return;
@@ -394,8 +396,7 @@ static int open_store(struct daemon *d)
 
 static int scheduler_start(struct daemon *d)
 {
-	struct scheduler_deps sd = {&d->loop, d->store, d->creds, d->registries,
-	                            d->cfg->state_dir};
+	struct scheduler_deps sd = {&d->loop, d->store, d->creds, d->registries, d->cfg->state_dir};
 	char tmp[4096];
 	int r;
 
@@ -455,13 +456,14 @@ static int run(struct daemon *d)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: refitd [-d] [-v] [-c FILE]\n"
-	           "       refitd --check-config FILE\n"
-	           "       refitd --help-config | --version\n"
-	           "  -c FILE   configuration (default %s)\n"
-	           "  -d        debug: plain stderr logs, no journald prefixes\n"
-	           "  -v        verbose: log at debug level\n",
-	           DEFAULT_CONFIG);
+	fprintf(f,
+	        "usage: refitd [-d] [-v] [-c FILE]\n"
+	        "       refitd --check-config FILE\n"
+	        "       refitd --help-config | --version\n"
+	        "  -c FILE   configuration (default %s)\n"
+	        "  -d        debug: plain stderr logs, no journald prefixes\n"
+	        "  -v        verbose: log at debug level\n",
+	        DEFAULT_CONFIG);
 }
 
 static int check_config(const char *path)
@@ -481,11 +483,11 @@ static int check_config(const char *path)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"check-config", required_argument, NULL, 'n'},
-		{"help-config", no_argument, NULL, 'H'},
-		{"version", no_argument, NULL, 'V'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	        {"check-config", required_argument, NULL, 'n'},
+	        {"help-config", no_argument, NULL, 'H'},
+	        {"version", no_argument, NULL, 'V'},
+	        {"help", no_argument, NULL, 'h'},
+	        {NULL, 0, NULL, 0},
 	};
 	struct daemon d = {.config_path = DEFAULT_CONFIG, .platform = "linux/amd64"};
 	struct config_errors errs = {0};

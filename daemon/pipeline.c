@@ -25,7 +25,7 @@
 enum step {
 	S_CREDS,
 	S_CONTEXT,
-	S_ENV,      /* start the next environment */
+	S_ENV, /* start the next environment */
 	S_BUILD,
 	S_INSPECT,
 	S_CHECK,
@@ -103,8 +103,8 @@ static void pl_free(struct pipeline *pl)
 	free(pl);
 }
 
-__attribute__((format(printf, 2, 3))) static void logf_build(struct pipeline *pl,
-                                                             const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void logf_build(struct pipeline *pl, const char *fmt,
+                                                             ...)
 {
 	va_list ap;
 
@@ -159,9 +159,12 @@ static void env_fail(struct pipeline *pl, const char *error)
 static int env_begin(struct pipeline *pl)
 {
 	char path[4096];
-	struct store_build b = {.project = pl->p->name, .env = cur(pl)->name,
-	                        .trigger = pl->trigger, .reasons = pl->reasons,
-	                        .status = "running", .queued_at = wall_ms(),
+	struct store_build b = {.project = pl->p->name,
+	                        .env = cur(pl)->name,
+	                        .trigger = pl->trigger,
+	                        .reasons = pl->reasons,
+	                        .status = "running",
+	                        .queued_at = wall_ms(),
 	                        .started_at = wall_ms()};
 	int r;
 
@@ -214,8 +217,10 @@ static int start_build(struct pipeline *pl)
 {
 	const struct config_env *e = cur(pl);
 	struct label_set labels;
-	struct label_input li = {.created = time(NULL), .environment = e->name,
-	                         .trigger = pl->trigger, .reasons = pl->reasons};
+	struct label_input li = {.created = time(NULL),
+	                         .environment = e->name,
+	                         .trigger = pl->trigger,
+	                         .reasons = pl->reasons};
 	char tag[REF_STRING_MAX + 200], rev[80], src[1024];
 	struct engine_build_opts o = {0};
 
@@ -235,7 +240,7 @@ static int start_build(struct pipeline *pl)
 	o.n_build_args = e->n_build_args;
 	o.labels = labels.kv;
 	o.n_labels = labels.n;
-	o.pull = true; /* the moved base must be used */
+	o.pull = true;                                /* the moved base must be used */
 	o.nocache = !strcmp(pl->trigger, "security"); /* package layers must refresh */
 	o.registry_config = pl->reg_cfg;
 	o.log = pl->log;
@@ -284,8 +289,10 @@ static int start_check(struct pipeline *pl)
 {
 	const struct config_env *e = cur(pl);
 	char image[REF_STRING_MAX + 200];
-	struct engine_check_opts o = {.image = image, .argv = (const char *const *)e->check,
-	                              .timeout_ms = e->check_timeout_ms, .log = pl->log};
+	struct engine_check_opts o = {.image = image,
+	                              .argv = (const char *const *)e->check,
+	                              .timeout_ms = e->check_timeout_ms,
+	                              .log = pl->log};
 
 	snprintf(image, sizeof(image), "%s:%s", pl->repo, pl->stamp_tag);
 	/* never root: the image's own user when it has one, else nobody */
@@ -387,8 +394,8 @@ static void op_done(const struct engine_outcome *o, void *arg)
 		env_fail(pl, pl->error);
 		return;
 	} else if (pl->step == S_CHECK && o->exit_code != 0) {
-		snprintf(pl->error, sizeof(pl->error), "check: %s exited with %d", cur(pl)->check[0],
-		         o->exit_code);
+		snprintf(pl->error, sizeof(pl->error), "check: %s exited with %d",
+		         cur(pl)->check[0], o->exit_code);
 		env_fail(pl, pl->error);
 		return;
 	} else if (pl->step == S_PREV_TAG) {
@@ -453,8 +460,8 @@ static void finish(struct pipeline *pl)
 	snprintf(summary, sizeof(summary), "%zu environment(s), %d failed", pl->p->n_envs,
 	         pl->failures);
 	if (pl->trigger_id)
-		store_trigger_set_state(pl->d.store, pl->trigger_id, pl->failures ? "failed" : "done",
-		                        0, wall_ms());
+		store_trigger_set_state(pl->d.store, pl->trigger_id,
+		                        pl->failures ? "failed" : "done", 0, wall_ms());
 	pl->cb(status, summary, pl->arg);
 	pl_free(pl);
 }
@@ -477,7 +484,8 @@ static void advance(struct pipeline *pl)
 			}
 			if (!requirement_met(pl)) {
 				snprintf(pl->error, sizeof(pl->error),
-				         "not promoted: %s did not pass in this rebuild", cur(pl)->requires);
+				         "not promoted: %s did not pass in this rebuild",
+				         cur(pl)->requires);
 				env_finish(pl, "skipped", pl->error);
 				continue;
 			}
@@ -551,10 +559,11 @@ static void creds_done(int status, const struct creds_entry *e, void *arg)
 	/* Recognised before anything is sent: the classic builder would fail late. */
 	r = bases_needs_buildkit(pl->p, why, sizeof(why));
 	if (r != 0) {
-		snprintf(pl->error, sizeof(pl->error),
-		         r > 0 ? "this Dockerfile needs BuildKit, which refit does not drive yet: %s"
-		               : "the Dockerfile cannot be used: %s",
-		         why);
+		snprintf(
+		        pl->error, sizeof(pl->error),
+		        r > 0 ? "this Dockerfile needs BuildKit, which refit does not drive yet: %s"
+		              : "the Dockerfile cannot be used: %s",
+		        why);
 		fail_all(pl, pl->error);
 		return;
 	}
@@ -614,7 +623,8 @@ int pipeline_start(const struct pipeline_deps *d, const struct pipeline_request 
 
 void pipeline_cancel(struct pipeline *pl)
 {
-	struct store_build b = {.status = "interrupted", .finished_at = wall_ms(),
+	struct store_build b = {.status = "interrupted",
+	                        .finished_at = wall_ms(),
 	                        .error = "refitd stopped during the build"};
 
 	if (!pl)

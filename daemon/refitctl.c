@@ -14,19 +14,24 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"ref", ctl_ref, "ref [REF]                  parse and normalise image references"},
-	{"bases", ctl_bases,
-	 "bases DOCKERFILE [--build-arg K=V]... [--target T] [--platform P] [--json]"},
-	{"vercmp", ctl_vercmp, "vercmp ECOSYSTEM [A B]     compare versions (debian ubuntu alpine pypi)"},
-	{"ignore", ctl_ignore, "ignore CONTEXT_DIR [--dockerfile PATH]  files sent as build context"},
-	{"lint", ctl_lint, "lint DOCKERFILE [--context DIR]  findings with line numbers and rule ids"},
-	{"status", ctl_status, "status                     what refitd is doing (engines, queue, polls)"},
-	{"projects", ctl_projects, "projects [NAME]            projects and their environments"},
-	{"builds", ctl_builds,
-	 "builds [--project P] [--env E] [--status S] [--limit N] [--before ID]"},
-	{"rebuild", ctl_rebuild, "rebuild NAME               request a rebuild (needs the API token)"},
-	{"rollback", ctl_rollback, "rollback NAME              prod back to :prod-previous"},
-	{"logs", ctl_logs, "logs BUILD_ID              the log of a build"},
+        {"ref", ctl_ref, "ref [REF]                  parse and normalise image references"},
+        {"bases", ctl_bases,
+         "bases DOCKERFILE [--build-arg K=V]... [--target T] [--platform P] [--json]"},
+        {"vercmp", ctl_vercmp,
+         "vercmp ECOSYSTEM [A B]     compare versions (debian ubuntu alpine pypi)"},
+        {"ignore", ctl_ignore,
+         "ignore CONTEXT_DIR [--dockerfile PATH]  files sent as build context"},
+        {"lint", ctl_lint,
+         "lint DOCKERFILE [--context DIR]  findings with line numbers and rule ids"},
+        {"status", ctl_status,
+         "status                     what refitd is doing (engines, queue, polls)"},
+        {"projects", ctl_projects, "projects [NAME]            projects and their environments"},
+        {"builds", ctl_builds,
+         "builds [--project P] [--env E] [--status S] [--limit N] [--before ID]"},
+        {"rebuild", ctl_rebuild,
+         "rebuild NAME               request a rebuild (needs the API token)"},
+        {"rollback", ctl_rollback, "rollback NAME              prod back to :prod-previous"},
+        {"logs", ctl_logs, "logs BUILD_ID              the log of a build"},
 };
 
 /*
@@ -38,8 +43,8 @@ static int command_index(int argc, char **argv)
 {
 	int i = 1;
 
-	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-h") && strcmp(argv[i], "--help") &&
-	       strcmp(argv[i], "--version")) {
+	while (i < argc && argv[i][0] == '-' && strcmp(argv[i], "-h") &&
+	       strcmp(argv[i], "--help") && strcmp(argv[i], "--version")) {
 		if (!strcmp(argv[i], "--url") || !strcmp(argv[i], "--token-file") ||
 		    !strcmp(argv[i], "--config"))
 			i++;
@@ -54,7 +59,8 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
 	fprintf(f, "\nclient options (status, projects, builds, rebuild, rollback, logs):\n"
-	           "  --url URL (or $REFIT_URL; unix:/path), --token-file FILE (or $REFIT_TOKEN_FILE),\n"
+	           "  --url URL (or $REFIT_URL; unix:/path), --token-file FILE (or "
+	           "$REFIT_TOKEN_FILE),\n"
 	           "  --config FILE (listen and api_token_file from refit.yaml), --json\n");
 	fprintf(f, "\nexit codes: 0 ok, 1 findings or failure, 2 usage\n");
 }

@@ -132,7 +132,8 @@ void reg_op_finish(struct reg_op *op, int status)
 		r.digest = op->digest;
 		r.index_digest = op->index_digest[0] ? op->index_digest : NULL;
 		r.media_type = op->media_type;
-		r.index_unchanged = op->known_index[0] && !strcmp(op->known_index, op->index_digest);
+		r.index_unchanged =
+		        op->known_index[0] && !strcmp(op->known_index, op->index_digest);
 	} else {
 		r.error = op->error[0] ? op->error : strerror(-status);
 	}
@@ -182,7 +183,6 @@ void registry_pool_free(struct registry_pool *p)
 	free(p->insecure);
 	uv_close((uv_handle_t *)&p->kick, pool_closed);
 }
-
 
 void registry_cancel(struct registry_pool *p, registry_cb cb, void *arg)
 {
@@ -268,7 +268,9 @@ int registry_digest(struct registry_pool *p, const struct registry_lookup *l, re
 	op->arg = arg;
 	if (copy_field(op->name, sizeof(op->name), ref->path) < 0 ||
 	    copy_field(op->reference, sizeof(op->reference),
-	               ref->digest[0] ? ref->digest : ref->tag[0] ? ref->tag : "latest") < 0 ||
+	               ref->digest[0] ? ref->digest
+	               : ref->tag[0]  ? ref->tag
+	                              : "latest") < 0 ||
 	    copy_field(op->platform, sizeof(op->platform), l->platform) < 0 ||
 	    copy_field(op->known_index, sizeof(op->known_index), l->known_index) < 0 ||
 	    copy_field(op->known_digest, sizeof(op->known_digest), l->known_digest) < 0 ||

@@ -87,8 +87,7 @@ int registry_parse_ratelimit(const char *v, long *ret_count, long *ret_window)
 	return 0;
 }
 
-void reg_host_ratelimit(struct reg_host *h, uint64_t now, const char *remaining,
-                        const char *limit)
+void reg_host_ratelimit(struct reg_host *h, uint64_t now, const char *remaining, const char *limit)
 {
 	long rem, lim, w;
 	long reserve;
@@ -143,8 +142,8 @@ void reg_host_token_drop(struct reg_host *h, const char *scope)
 	}
 }
 
-int reg_host_token_put(struct reg_host *h, const char *scope, const char *token,
-                       long expires_in, uint64_t now)
+int reg_host_token_put(struct reg_host *h, const char *scope, const char *token, long expires_in,
+                       uint64_t now)
 {
 	struct reg_token *t = calloc(1, sizeof(*t));
 

@@ -17,9 +17,9 @@
 #include "ref.h"
 #include "registry.h"
 
-#define MANIFEST_ACCEPT                                                                   \
-	"Accept: application/vnd.docker.distribution.manifest.list.v2+json, "             \
-	"application/vnd.docker.distribution.manifest.v2+json, "                          \
+#define MANIFEST_ACCEPT                                                       \
+	"Accept: application/vnd.docker.distribution.manifest.list.v2+json, " \
+	"application/vnd.docker.distribution.manifest.v2+json, "              \
 	"application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"
 #define MANIFEST_MAX (4u << 20)
 
@@ -50,14 +50,13 @@ void reg_host_ok(struct reg_host *h);
 /* Honours Retry-After (seconds or an HTTP date) of a 429; default 60 s. */
 void reg_host_retry_after(struct reg_host *h, uint64_t now, const char *value);
 /* Reads RateLimit-* headers; slows the host down when few requests remain. */
-void reg_host_ratelimit(struct reg_host *h, uint64_t now, const char *remaining,
-                        const char *limit);
+void reg_host_ratelimit(struct reg_host *h, uint64_t now, const char *remaining, const char *limit);
 
 /* A cached token for scope that is still valid at now, or NULL. */
 const char *reg_host_token(struct reg_host *h, const char *scope, uint64_t now);
 /* Stores a token (takes a copy); expires_in seconds, at least 60. */
-int reg_host_token_put(struct reg_host *h, const char *scope, const char *token,
-                       long expires_in, uint64_t now);
+int reg_host_token_put(struct reg_host *h, const char *scope, const char *token, long expires_in,
+                       uint64_t now);
 void reg_host_token_drop(struct reg_host *h, const char *scope);
 void reg_host_free(struct reg_host *h);
 

@@ -47,7 +47,8 @@ static void creds_done_cb(int status, const struct creds_entry *e, void *arg)
 
 	op->creds_pending = false;
 	if (status < 0) {
-		reg_op_fail(op, -EACCES, "credentials: %s", e && e->error ? e->error : "lookup failed");
+		reg_op_fail(op, -EACCES, "credentials: %s",
+		            e && e->error ? e->error : "lookup failed");
 		return;
 	}
 	if (creds_entry_copy(&op->creds, e) < 0) {
@@ -145,8 +146,9 @@ static int token_request(struct reg_op *op, struct http_request_opts *o, char *u
 	}
 	if (op->creds.kind == CREDS_IDENTITY_TOKEN) {
 		char *tok = http_escape(op->creds.secret);
-		if (!tok || asprintf(form, "grant_type=refresh_token&client_id=refit&service=%s"
-		                           "&scope=%s&refresh_token=%s",
+		if (!tok || asprintf(form,
+		                     "grant_type=refresh_token&client_id=refit&service=%s"
+		                     "&scope=%s&refresh_token=%s",
 		                     svc, scope, tok) < 0) {
 			*form = NULL;
 			r = -ENOMEM;
@@ -285,7 +287,8 @@ static void handle_401(struct reg_op *op, const struct http_response *resp)
 	}
 	if (op->h->chal.scheme == CHALLENGE_BASIC) {
 		if (op->creds.kind != CREDS_BASIC) {
-			reg_op_fail(op, -EACCES, "needs credentials (Basic auth) and none are set up");
+			reg_op_fail(op, -EACCES,
+			            "needs credentials (Basic auth) and none are set up");
 			return;
 		}
 		op_send(op);
@@ -336,8 +339,8 @@ static void handle_get(struct reg_op *op, const struct http_response *resp)
 	}
 	if (http_response_header(resp, "Docker-Content-Digest", hdr, sizeof(hdr)) &&
 	    strcmp(hdr, got)) {
-		reg_op_fail(op, -EPROTO, "%s: served digest %s but the body hashes to %s",
-		            op->name, hdr, got);
+		reg_op_fail(op, -EPROTO, "%s: served digest %s but the body hashes to %s", op->name,
+		            hdr, got);
 		return;
 	}
 	if (op->index_digest[0] && strcmp(op->index_digest, got)) {

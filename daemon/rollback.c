@@ -60,8 +60,8 @@ static void finish(struct rollback *rb, int status)
 	if (rb->build_id)
 		store_build_update(rb->d.store, rb->build_id, &b);
 	if (status == 0)
-		snprintf(rb->msg, sizeof(rb->msg), "%s:%s now serves %s (was :%s)", rb->repo, rb->env,
-		         rb->want, rb->prev_tag);
+		snprintf(rb->msg, sizeof(rb->msg), "%s:%s now serves %s (was :%s)", rb->repo,
+		         rb->env, rb->want, rb->prev_tag);
 	log_info("project %s: rollback of %s %s: %s", rb->p->name, rb->env,
 	         status ? "failed" : "done", rb->msg);
 	rb->cb(status, rb->msg, rb->arg);
@@ -138,7 +138,8 @@ static void next(struct rollback *rb)
 		                &rb->op);
 		break;
 	case RB_PUSH:
-		e = engine_push(rb->d.engine, rb->repo, rb->env, rb->auth, NULL, op_done, rb, &rb->op);
+		e = engine_push(rb->d.engine, rb->repo, rb->env, rb->auth, NULL, op_done, rb,
+		                &rb->op);
 		break;
 	default:
 		e = -EINVAL;
@@ -176,7 +177,9 @@ int rollback_start(const struct pipeline_deps *d, struct config *cfg,
                    struct rollback **ret)
 {
 	struct rollback *rb;
-	struct store_build b = {.project = p->name, .trigger = "rollback", .status = "running",
+	struct store_build b = {.project = p->name,
+	                        .trigger = "rollback",
+	                        .status = "running",
 	                        .reasons = "rollback by hand"};
 	int r;
 

@@ -150,8 +150,10 @@ static void check_cycles(struct scheduler *s)
 		for (size_t i = 0; i < s->n; i++)
 			if (cyclic[i]) {
 				s->ps[i].cyclic = true;
-				log_err("project %s: its image and its bases form a cycle with other "
-				        "projects; it is not scheduled until the configuration is fixed",
+				log_err("project %s: its image and its bases form a cycle with "
+				        "other "
+				        "projects; it is not scheduled until the configuration is "
+				        "fixed",
 				        s->ps[i].name);
 			}
 	free(order);
@@ -320,8 +322,8 @@ static void trigger_dependants(struct scheduler *s, size_t k)
 
 	snprintf(reason, sizeof(reason), "base %s was rebuilt by refit", s->cfg->projects[k].image);
 	for (size_t i = 0; i < s->n; i++)
-		if (s->dep[i * s->n + k] &&
-		    store_trigger_add(s->d.store, s->ps[i].name, "base", reason, wall_ms(), NULL) == 0)
+		if (s->dep[i * s->n + k] && store_trigger_add(s->d.store, s->ps[i].name, "base",
+		                                              reason, wall_ms(), NULL) == 0)
 			log_info("project %s: triggered, its base %s was rebuilt", s->ps[i].name,
 			         s->cfg->projects[k].image);
 }
@@ -358,8 +360,8 @@ static bool start_one(struct scheduler *s, size_t k, const struct pending *t)
 {
 	struct proj_state *ps = &s->ps[k];
 	ssize_t e = pick_engine(s);
-	struct pipeline_deps d = {s->d.loop, s->d.store, NULL, s->d.creds, s->d.registries,
-	                          s->cfg->state_dir, NULL};
+	struct pipeline_deps d = {s->d.loop,       s->d.store,        NULL, s->d.creds,
+	                          s->d.registries, s->cfg->state_dir, NULL};
 	struct pipeline_request req = {s->cfg, &s->cfg->projects[k], t->kind, t->reasons, t->id};
 	int r;
 
@@ -421,8 +423,8 @@ static void age_triggers(struct scheduler *s)
 		int r = store_last_success(s->d.store, p->name, &last);
 
 		if (r == -ENOENT && !store_project_attempted(s->d.store, p->name))
-			store_trigger_add(s->d.store, p->name, "initial", "no build recorded yet", now,
-			                  NULL);
+			store_trigger_add(s->d.store, p->name, "initial", "no build recorded yet",
+			                  now, NULL);
 		else if (r == 0 && now - last >= p->max_age_ms) {
 			snprintf(reason, sizeof(reason), "last build older than max_age (%llu h)",
 			         (unsigned long long)(p->max_age_ms / 3600000));
@@ -484,8 +486,9 @@ int scheduler_rollback(struct scheduler *s, const char *project, const char *env
                        size_t errlen)
 {
 	ssize_t k = project_index(s, project), e = pick_engine(s);
-	struct pipeline_deps d = {s->d.loop, s->d.store, NULL, s->d.creds, s->d.registries,
-	                          s->cfg ? s->cfg->state_dir : NULL, NULL};
+	struct pipeline_deps d = {s->d.loop,  s->d.store,      NULL,
+	                          s->d.creds, s->d.registries, s->cfg ? s->cfg->state_dir : NULL,
+	                          NULL};
 	struct rb_ctx *c;
 	int r;
 
@@ -494,7 +497,8 @@ int scheduler_rollback(struct scheduler *s, const char *project, const char *env
 		return -ENOENT;
 	}
 	if (s->ps[k].running) {
-		snprintf(err, errlen, "project %s is being rebuilt; roll back when it is done", project);
+		snprintf(err, errlen, "project %s is being rebuilt; roll back when it is done",
+		         project);
 		return -EBUSY;
 	}
 	if (e < 0) {
@@ -509,8 +513,9 @@ int scheduler_rollback(struct scheduler *s, const char *project, const char *env
 	d.engine = s->engines[e];
 	r = rollback_start(&d, s->cfg, &s->cfg->projects[k], env, rollback_done, c, &c->rb);
 	if (r < 0) {
-		snprintf(err, errlen, r == -ENOENT ? "project %s has no environment %s"
-		                                   : "cannot start the rollback of %s %s",
+		snprintf(err, errlen,
+		         r == -ENOENT ? "project %s has no environment %s"
+		                      : "cannot start the rollback of %s %s",
 		         project, env ? env : "prod");
 		free(c);
 		return r;
@@ -534,7 +539,8 @@ void scheduler_interrupt(struct scheduler *s)
 			s->ps[i].running = false;
 			s->running_on[s->ps[i].engine]--;
 			s->running--;
-			log_info("project %s: rebuild interrupted; it runs again later", s->ps[i].name);
+			log_info("project %s: rebuild interrupted; it runs again later",
+			         s->ps[i].name);
 		}
 }
 

@@ -10,45 +10,44 @@
 #include "log.h"
 #include "store_impl.h"
 
-
 /*
  * Forward migrations: migrations[i] takes the schema from version i to i+1.
  * Never edit a released step; append a new one.
  */
 static const char *const migrations[] = {
-	/* 0 -> 1 */
-	"CREATE TABLE engines("
-	"  host TEXT PRIMARY KEY, api_version TEXT, engine_version TEXT, os TEXT,"
-	"  arch TEXT, podman INTEGER NOT NULL DEFAULT 0, reachable INTEGER NOT NULL,"
-	"  error TEXT, checked_at INTEGER NOT NULL);"
-	"CREATE TABLE projects("
-	"  name TEXT PRIMARY KEY, image TEXT, state TEXT NOT NULL DEFAULT 'new',"
-	"  created_at INTEGER NOT NULL);"
-	"CREATE TABLE bases("
-	"  ref TEXT NOT NULL, platform TEXT NOT NULL, digest TEXT, index_digest TEXT,"
-	"  media_type TEXT, first_seen INTEGER, checked_at INTEGER, changed_at INTEGER,"
-	"  candidate TEXT, candidate_since INTEGER, error TEXT,"
-	"  PRIMARY KEY(ref, platform));"
-	"CREATE TABLE builds("
-	"  id INTEGER PRIMARY KEY, project TEXT NOT NULL, env TEXT NOT NULL,"
-	"  trigger TEXT NOT NULL, reasons TEXT, status TEXT NOT NULL,"
-	"  queued_at INTEGER, started_at INTEGER, finished_at INTEGER, engine TEXT,"
-	"  image_id TEXT, digest TEXT, base_name TEXT, base_digest TEXT, tags TEXT,"
-	"  log_path TEXT, error TEXT);"
-	"CREATE INDEX builds_project ON builds(project, env, id);"
-	"CREATE TABLE triggers("
-	"  id INTEGER PRIMARY KEY, project TEXT NOT NULL, kind TEXT NOT NULL,"
-	"  reasons TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
-	"  state TEXT NOT NULL DEFAULT 'pending', build_id INTEGER);"
-	"CREATE UNIQUE INDEX triggers_one_pending ON triggers(project) WHERE state = 'pending';"
-	"CREATE TABLE events("
-	"  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, project TEXT,"
-	"  message TEXT);",
-	/* 1 -> 2: which project uses which base (for the API and triggers) */
-	"CREATE TABLE project_bases("
-	"  project TEXT NOT NULL, ref TEXT NOT NULL, platform TEXT NOT NULL,"
-	"  envs TEXT NOT NULL, PRIMARY KEY(project, ref, platform));"
-	"CREATE INDEX project_bases_ref ON project_bases(ref, platform);",
+        /* 0 -> 1 */
+        "CREATE TABLE engines("
+        "  host TEXT PRIMARY KEY, api_version TEXT, engine_version TEXT, os TEXT,"
+        "  arch TEXT, podman INTEGER NOT NULL DEFAULT 0, reachable INTEGER NOT NULL,"
+        "  error TEXT, checked_at INTEGER NOT NULL);"
+        "CREATE TABLE projects("
+        "  name TEXT PRIMARY KEY, image TEXT, state TEXT NOT NULL DEFAULT 'new',"
+        "  created_at INTEGER NOT NULL);"
+        "CREATE TABLE bases("
+        "  ref TEXT NOT NULL, platform TEXT NOT NULL, digest TEXT, index_digest TEXT,"
+        "  media_type TEXT, first_seen INTEGER, checked_at INTEGER, changed_at INTEGER,"
+        "  candidate TEXT, candidate_since INTEGER, error TEXT,"
+        "  PRIMARY KEY(ref, platform));"
+        "CREATE TABLE builds("
+        "  id INTEGER PRIMARY KEY, project TEXT NOT NULL, env TEXT NOT NULL,"
+        "  trigger TEXT NOT NULL, reasons TEXT, status TEXT NOT NULL,"
+        "  queued_at INTEGER, started_at INTEGER, finished_at INTEGER, engine TEXT,"
+        "  image_id TEXT, digest TEXT, base_name TEXT, base_digest TEXT, tags TEXT,"
+        "  log_path TEXT, error TEXT);"
+        "CREATE INDEX builds_project ON builds(project, env, id);"
+        "CREATE TABLE triggers("
+        "  id INTEGER PRIMARY KEY, project TEXT NOT NULL, kind TEXT NOT NULL,"
+        "  reasons TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL,"
+        "  state TEXT NOT NULL DEFAULT 'pending', build_id INTEGER);"
+        "CREATE UNIQUE INDEX triggers_one_pending ON triggers(project) WHERE state = 'pending';"
+        "CREATE TABLE events("
+        "  id INTEGER PRIMARY KEY, at INTEGER NOT NULL, kind TEXT NOT NULL, project TEXT,"
+        "  message TEXT);",
+        /* 1 -> 2: which project uses which base (for the API and triggers) */
+        "CREATE TABLE project_bases("
+        "  project TEXT NOT NULL, ref TEXT NOT NULL, platform TEXT NOT NULL,"
+        "  envs TEXT NOT NULL, PRIMARY KEY(project, ref, platform));"
+        "CREATE INDEX project_bases_ref ON project_bases(ref, platform);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -295,8 +294,8 @@ static int trigger_add_tx(struct store *s, void *arg)
 	return r;
 }
 
-int store_trigger_add(struct store *s, const char *project, const char *kind,
-                      const char *reason, uint64_t at, int64_t *ret_id)
+int store_trigger_add(struct store *s, const char *project, const char *kind, const char *reason,
+                      uint64_t at, int64_t *ret_id)
 {
 	struct trigger_args a = {project, kind, reason, at, 0};
 	int r = store_transaction(s, trigger_add_tx, &a);
@@ -319,8 +318,7 @@ static void copy_col(sqlite3_stmt *st, int col, char *buf, size_t len)
 	snprintf(buf, len, "%s", v ? (const char *)v : "");
 }
 
-int store_base_get(struct store *s, const char *ref, const char *platform,
-                   struct store_base *ret)
+int store_base_get(struct store *s, const char *ref, const char *platform, struct store_base *ret)
 {
 	sqlite3_stmt *st;
 	int rc, r = prepare(s,
@@ -406,8 +404,8 @@ int store_base_update(struct store *s, const char *ref, const char *platform,
                       const char *const *trigger_projects, const char *reason, uint64_t at,
                       int64_t *ret_trigger_ids)
 {
-	struct base_update u = {ref,    platform, b, error, trigger_projects,
-	                        reason, at,       ret_trigger_ids};
+	struct base_update u = {ref, platform,       b, error, trigger_projects, reason,
+	                        at,  ret_trigger_ids};
 
 	return store_transaction(s, base_update_tx, &u);
 }
@@ -444,8 +442,8 @@ static int usage_tx(struct store *s, void *arg)
 	return r;
 }
 
-int store_project_bases_set(struct store *s, const char *project,
-                            const struct store_base_use *uses, size_t n)
+int store_project_bases_set(struct store *s, const char *project, const struct store_base_use *uses,
+                            size_t n)
 {
 	struct usage u = {project, uses, n};
 
@@ -488,15 +486,16 @@ int store_build_insert(struct store *s, const struct store_build *b, int64_t *re
 int store_build_update(struct store *s, int64_t id, const struct store_build *b)
 {
 	sqlite3_stmt *st;
-	int r = prepare(s,
-	                "UPDATE builds SET status = coalesce(?2, status),"
-	                " started_at = coalesce(?3, started_at),"
-	                " finished_at = coalesce(?4, finished_at), image_id = coalesce(?5, image_id),"
-	                " digest = coalesce(?6, digest), base_name = coalesce(?7, base_name),"
-	                " base_digest = coalesce(?8, base_digest), tags = coalesce(?9, tags),"
-	                " error = coalesce(?10, error), log_path = coalesce(?11, log_path)"
-	                " WHERE id = ?1",
-	                &st);
+	int r = prepare(
+	        s,
+	        "UPDATE builds SET status = coalesce(?2, status),"
+	        " started_at = coalesce(?3, started_at),"
+	        " finished_at = coalesce(?4, finished_at), image_id = coalesce(?5, image_id),"
+	        " digest = coalesce(?6, digest), base_name = coalesce(?7, base_name),"
+	        " base_digest = coalesce(?8, base_digest), tags = coalesce(?9, tags),"
+	        " error = coalesce(?10, error), log_path = coalesce(?11, log_path)"
+	        " WHERE id = ?1",
+	        &st);
 
 	if (r < 0)
 		return r;
@@ -517,20 +516,21 @@ int store_build_update(struct store *s, int64_t id, const struct store_build *b)
 int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
-	int rc, n = 0, r = prepare(s,
-	                           "SELECT id, project, kind, reasons, created_at FROM triggers"
-	                           " WHERE state = 'pending' ORDER BY id",
-	                           &st);
+	int rc, n = 0,
+	        r = prepare(s,
+	                    "SELECT id, project, kind, reasons, created_at FROM triggers"
+	                    " WHERE state = 'pending' ORDER BY id",
+	                    &st);
 
 	if (r < 0)
 		return r;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct store_trigger t = {
-			.id = sqlite3_column_int64(st, 0),
-			.project = (const char *)sqlite3_column_text(st, 1),
-			.kind = (const char *)sqlite3_column_text(st, 2),
-			.reasons = (const char *)sqlite3_column_text(st, 3),
-			.created_at = (uint64_t)sqlite3_column_int64(st, 4),
+		        .id = sqlite3_column_int64(st, 0),
+		        .project = (const char *)sqlite3_column_text(st, 1),
+		        .kind = (const char *)sqlite3_column_text(st, 2),
+		        .reasons = (const char *)sqlite3_column_text(st, 3),
+		        .created_at = (uint64_t)sqlite3_column_int64(st, 4),
 		};
 		n++;
 		if (cb(&t, arg))
@@ -578,13 +578,16 @@ static int recover_tx(struct store *s, void *arg)
 	/* A running trigger goes back to pending unless one is pending already
 	 * (then the two merge: the pending one gets its reasons). */
 	if (r == 0)
-		r = exec(s, "UPDATE triggers SET reasons = reasons || char(10) || (SELECT group_concat("
-		            "r.reasons, char(10)) FROM triggers r WHERE r.project = triggers.project"
-		            " AND r.state = 'running') WHERE state = 'pending' AND project IN (SELECT"
-		            " project FROM triggers WHERE state = 'running');"
-		            "UPDATE triggers SET state = 'merged' WHERE state = 'running' AND project IN"
-		            " (SELECT project FROM triggers WHERE state = 'pending');"
-		            "UPDATE triggers SET state = 'pending' WHERE state = 'running'");
+		r = exec(
+		        s,
+		        "UPDATE triggers SET reasons = reasons || char(10) || (SELECT group_concat("
+		        "r.reasons, char(10)) FROM triggers r WHERE r.project = triggers.project"
+		        " AND r.state = 'running') WHERE state = 'pending' AND project IN (SELECT"
+		        " project FROM triggers WHERE state = 'running');"
+		        "UPDATE triggers SET state = 'merged' WHERE state = 'running' AND project "
+		        "IN"
+		        " (SELECT project FROM triggers WHERE state = 'pending');"
+		        "UPDATE triggers SET state = 'pending' WHERE state = 'running'");
 	return r;
 }
 
@@ -618,8 +621,9 @@ bool store_project_attempted(struct store *s, const char *project)
 	sqlite3_stmt *st;
 	bool any = false;
 
-	if (prepare(s, "SELECT 1 FROM builds WHERE project = ?1 UNION ALL"
-	               " SELECT 1 FROM triggers WHERE project = ?1 LIMIT 1",
+	if (prepare(s,
+	            "SELECT 1 FROM builds WHERE project = ?1 UNION ALL"
+	            " SELECT 1 FROM triggers WHERE project = ?1 LIMIT 1",
 	            &st) < 0)
 		return true; /* on doubt, no initial trigger */
 	bind_text(st, 1, project);

@@ -61,8 +61,8 @@ int store_event_add(struct store *s, uint64_t at, const char *kind, const char *
  * an already pending trigger of the project absorbs it (reasons merged) so a
  * project has one pending rebuild. Returns the pending trigger's id in ret_id.
  */
-int store_trigger_add(struct store *s, const char *project, const char *kind,
-                      const char *reason, uint64_t at, int64_t *ret_id);
+int store_trigger_add(struct store *s, const char *project, const char *kind, const char *reason,
+                      uint64_t at, int64_t *ret_id);
 /* Number of pending triggers (for status and tests). */
 int store_trigger_pending_count(struct store *s);
 
@@ -75,8 +75,7 @@ struct store_base {
 };
 
 /* Reads a base's state; -ENOENT when it was never seen. */
-int store_base_get(struct store *s, const char *ref, const char *platform,
-                   struct store_base *ret);
+int store_base_get(struct store *s, const char *ref, const char *platform, struct store_base *ret);
 
 /*
  * Writes a base's state (error: the last poll failure or NULL) and, in the
@@ -95,8 +94,8 @@ struct store_base_use {
 };
 
 /* Replaces the list of bases project uses. */
-int store_project_bases_set(struct store *s, const char *project,
-                            const struct store_base_use *uses, size_t n);
+int store_project_bases_set(struct store *s, const char *project, const struct store_base_use *uses,
+                            size_t n);
 
 /* A build row: one environment of one rebuild. NULL / 0 fields are left alone by updates. */
 struct store_build {

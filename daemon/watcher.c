@@ -13,7 +13,7 @@
 #include "registry.h"
 #include "store.h"
 
-#define MAX_USERS           256
+#define MAX_USERS 256
 
 struct watch_entry {
 	struct watcher *w;
@@ -290,9 +290,10 @@ static int watch(struct watcher *w, struct watch_entry **list, const struct base
 		e->parsed = b->parsed;
 		/* never seen: look soon; known: anywhere in the first interval */
 		e->due = uv_now(w->loop) +
-		         (uint64_t)rand() % (store_base_get(w->store, b->ref, b->platform, &st) == 0
-		                                     ? w->interval_ms
-		                                     : (w->interval_ms < 5000 ? w->interval_ms : 5000));
+		         (uint64_t)rand() %
+		                 (store_base_get(w->store, b->ref, b->platform, &st) == 0
+		                          ? w->interval_ms
+		                          : (w->interval_ms < 5000 ? w->interval_ms : 5000));
 		e->next = *list;
 		*list = e;
 	}

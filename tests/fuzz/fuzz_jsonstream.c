@@ -1,4 +1,5 @@
-/* libFuzzer target: the Engine API stream decoder, fed in pieces whose sizes come from the input. */
+/* libFuzzer target: the Engine API stream decoder, fed in pieces whose sizes come from the input.
+ */
 #include <stdint.h>
 
 #include "jsonstream.h"

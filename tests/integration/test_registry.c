@@ -211,12 +211,13 @@ static void test_basic_auth(void **state)
 
 	(void)state;
 	/* the authenticated registry starts empty: put the base there with the CLI */
-	assert_int_equal(bed_sh("echo \"$TB_REG_PASS\" | docker -H $TB_DOCKER_HOST login -u "
-	                        "$TB_REG_USER --password-stdin $TB_AUTH_REGISTRY >/dev/null 2>&1 && "
-	                        "tb_docker tag $TB_REGISTRY/refit-test/base:1 "
-	                        "$TB_AUTH_REGISTRY/team/base:1 && "
-	                        "tb_docker push $TB_AUTH_REGISTRY/team/base:1 >/dev/null"),
-	                 0);
+	assert_int_equal(
+	        bed_sh("echo \"$TB_REG_PASS\" | docker -H $TB_DOCKER_HOST login -u "
+	               "$TB_REG_USER --password-stdin $TB_AUTH_REGISTRY >/dev/null 2>&1 && "
+	               "tb_docker tag $TB_REGISTRY/refit-test/base:1 "
+	               "$TB_AUTH_REGISTRY/team/base:1 && "
+	               "tb_docker push $TB_AUTH_REGISTRY/team/base:1 >/dev/null"),
+	        0);
 	ref_of(ref, sizeof(ref), "TB_AUTH_REGISTRY", "team/base:1");
 	world_init(&w, NULL, 0);
 	lookup(&w, ref, "linux/amd64", NULL, NULL, &a);
@@ -258,17 +259,18 @@ static void test_bearer_auth(void **state)
 	struct world w;
 	struct answer a;
 	char pub[256], priv[256], user[256], pass[256];
-	struct config_registry rc = {.host = getenv("TB_TOKEN_REGISTRY"), .username_file = user,
-	                             .password_file = pass};
+	struct config_registry rc = {
+	        .host = getenv("TB_TOKEN_REGISTRY"), .username_file = user, .password_file = pass};
 	int before;
 
 	(void)state;
-	assert_int_equal(bed_sh("echo \"$TB_TOKEN_PASS\" | docker -H $TB_DOCKER_HOST login -u "
-	                        "$TB_TOKEN_USER --password-stdin $TB_TOKEN_REGISTRY >/dev/null 2>&1 "
-	                        "&& for r in public/base:1 private/base:1; do "
-	                        "tb_docker tag $TB_REGISTRY/refit-test/base:1 $TB_TOKEN_REGISTRY/$r "
-	                        "&& tb_docker push $TB_TOKEN_REGISTRY/$r >/dev/null || exit 1; done"),
-	                 0);
+	assert_int_equal(
+	        bed_sh("echo \"$TB_TOKEN_PASS\" | docker -H $TB_DOCKER_HOST login -u "
+	               "$TB_TOKEN_USER --password-stdin $TB_TOKEN_REGISTRY >/dev/null 2>&1 "
+	               "&& for r in public/base:1 private/base:1; do "
+	               "tb_docker tag $TB_REGISTRY/refit-test/base:1 $TB_TOKEN_REGISTRY/$r "
+	               "&& tb_docker push $TB_TOKEN_REGISTRY/$r >/dev/null || exit 1; done"),
+	        0);
 	ref_of(pub, sizeof(pub), "TB_TOKEN_REGISTRY", "public/base:1");
 	ref_of(priv, sizeof(priv), "TB_TOKEN_REGISTRY", "private/base:1");
 	world_init(&w, NULL, 0);
@@ -370,13 +372,13 @@ static void test_ping(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ping),
-		cmocka_unit_test(test_digest_follows_pushes),
-		cmocka_unit_test(test_index_platforms),
-		cmocka_unit_test(test_basic_auth),
-		cmocka_unit_test(test_bearer_auth),
-		cmocka_unit_test(test_down_registry_isolated),
-		cmocka_unit_test(test_429_and_ratelimit),
+	        cmocka_unit_test(test_ping),
+	        cmocka_unit_test(test_digest_follows_pushes),
+	        cmocka_unit_test(test_index_platforms),
+	        cmocka_unit_test(test_basic_auth),
+	        cmocka_unit_test(test_bearer_auth),
+	        cmocka_unit_test(test_down_registry_isolated),
+	        cmocka_unit_test(test_429_and_ratelimit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -85,10 +85,10 @@ static void test_malformed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_docker_hub),
-		cmocka_unit_test(test_several_challenges),
-		cmocka_unit_test(test_forms),
-		cmocka_unit_test(test_malformed),
+	        cmocka_unit_test(test_docker_hub),
+	        cmocka_unit_test(test_several_challenges),
+	        cmocka_unit_test(test_forms),
+	        cmocka_unit_test(test_malformed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,31 +12,31 @@
 #include "config.h"
 
 static const char design_example[] =
-	"state_dir: /var/lib/refit\n"
-	"listen: 127.0.0.1:8787\n"
-	"api_token_file: /etc/refit/api-token\n"
-	"engines:\n"
-	"  - host: unix:///var/run/docker.sock\n"
-	"    max_builds: 2\n"
-	"registries:\n"
-	"  - host: registry.example.com\n"
-	"    username_file: /etc/refit/reg-user\n"
-	"    password_file: /etc/refit/reg-pass\n"
-	"poll: { bases: 15m, feeds: 1h, jitter: 10%, settle: 10m }\n"
-	"feeds:\n"
-	"  - { name: osv, type: osv, url: https://osv-vulnerabilities.storage.googleapis.com }\n"
-	"projects:\n"
-	"  - name: churn-model\n"
-	"    context: /srv/projects/churn-model\n"
-	"    dockerfile: Dockerfile\n"
-	"    image: registry.example.com/ds/churn-model\n"
-	"    max_age: 7d\n"
-	"    environments:\n"
-	"      test: { target: test, check: [\"python\", \"-m\", \"pytest\", \"-q\"] }\n"
-	"      prod: { target: runtime, requires: test }\n"
-	"      rnd:  { target: dev, build_args: { EXTRAS: notebook } }\n"
-	"notify:\n"
-	"  - { webhook: https://hooks.example.com/refit, events: [built, failed, promoted] }\n";
+        "state_dir: /var/lib/refit\n"
+        "listen: 127.0.0.1:8787\n"
+        "api_token_file: /etc/refit/api-token\n"
+        "engines:\n"
+        "  - host: unix:///var/run/docker.sock\n"
+        "    max_builds: 2\n"
+        "registries:\n"
+        "  - host: registry.example.com\n"
+        "    username_file: /etc/refit/reg-user\n"
+        "    password_file: /etc/refit/reg-pass\n"
+        "poll: { bases: 15m, feeds: 1h, jitter: 10%, settle: 10m }\n"
+        "feeds:\n"
+        "  - { name: osv, type: osv, url: https://osv-vulnerabilities.storage.googleapis.com }\n"
+        "projects:\n"
+        "  - name: churn-model\n"
+        "    context: /srv/projects/churn-model\n"
+        "    dockerfile: Dockerfile\n"
+        "    image: registry.example.com/ds/churn-model\n"
+        "    max_age: 7d\n"
+        "    environments:\n"
+        "      test: { target: test, check: [\"python\", \"-m\", \"pytest\", \"-q\"] }\n"
+        "      prod: { target: runtime, requires: test }\n"
+        "      rnd:  { target: dev, build_args: { EXTRAS: notebook } }\n"
+        "notify:\n"
+        "  - { webhook: https://hooks.example.com/refit, events: [built, failed, promoted] }\n";
 
 static struct config *parse_ok(const char *text)
 {
@@ -288,12 +288,12 @@ static void test_load_file(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_design_example), cmocka_unit_test(test_defaults),
-		cmocka_unit_test(test_check_as_string), cmocka_unit_test(test_unknown_keys),
-		cmocka_unit_test(test_bad_values),     cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_projects),       cmocka_unit_test(test_yaml_syntax),
-		cmocka_unit_test(test_alias_bomb),     cmocka_unit_test(test_durations_sizes),
-		cmocka_unit_test(test_load_file),
+	        cmocka_unit_test(test_design_example),  cmocka_unit_test(test_defaults),
+	        cmocka_unit_test(test_check_as_string), cmocka_unit_test(test_unknown_keys),
+	        cmocka_unit_test(test_bad_values),      cmocka_unit_test(test_wrong_types),
+	        cmocka_unit_test(test_projects),        cmocka_unit_test(test_yaml_syntax),
+	        cmocka_unit_test(test_alias_bomb),      cmocka_unit_test(test_durations_sizes),
+	        cmocka_unit_test(test_load_file),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

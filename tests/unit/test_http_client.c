@@ -159,7 +159,7 @@ static void test_streamed_upload(void **state)
 	char u[256];
 	struct reader rd = {0};
 	struct http_request_opts o = {
-		.url = u, .method = "POST", .read_cb = read_three, .stream_arg = &rd};
+	        .url = u, .method = "POST", .read_cb = read_three, .stream_arg = &rd};
 	struct result r = {0};
 
 	(void)state;
@@ -331,16 +331,16 @@ static void test_file_url(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_get_headers),
-		cmocka_unit_test(test_post_body),
-		cmocka_unit_test(test_streamed_upload),
-		cmocka_unit_test(test_body_limit),
-		cmocka_unit_test(test_timeouts),
-		cmocka_unit_test(test_connect_errors),
-		cmocka_unit_test(test_streamed_response),
-		cmocka_unit_test(test_redirect_drops_auth),
-		cmocka_unit_test(test_concurrent_and_close),
-		cmocka_unit_test(test_file_url),
+	        cmocka_unit_test(test_get_headers),
+	        cmocka_unit_test(test_post_body),
+	        cmocka_unit_test(test_streamed_upload),
+	        cmocka_unit_test(test_body_limit),
+	        cmocka_unit_test(test_timeouts),
+	        cmocka_unit_test(test_connect_errors),
+	        cmocka_unit_test(test_streamed_response),
+	        cmocka_unit_test(test_redirect_drops_auth),
+	        cmocka_unit_test(test_concurrent_and_close),
+	        cmocka_unit_test(test_file_url),
 	};
 	return cmocka_run_group_tests(tests, server_start, server_stop);
 }

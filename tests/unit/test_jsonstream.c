@@ -66,7 +66,8 @@ static void test_byte_by_byte(void **state)
 
 static void test_error_object_and_stop(void **state)
 {
-	const char *err = "{\"errorDetail\":{\"message\":\"boom\"},\"error\":\"boom\"}\n{\"stream\":\"x\"}";
+	const char *err =
+	        "{\"errorDetail\":{\"message\":\"boom\"},\"error\":\"boom\"}\n{\"stream\":\"x\"}";
 	struct seen s = {.stop_at = 1};
 	struct jsonstream *js = jsonstream_new(on_obj, &s);
 
@@ -115,11 +116,11 @@ static void test_bounded(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_split_everywhere),
-		cmocka_unit_test(test_byte_by_byte),
-		cmocka_unit_test(test_error_object_and_stop),
-		cmocka_unit_test(test_garbage_and_truncation),
-		cmocka_unit_test(test_bounded),
+	        cmocka_unit_test(test_split_everywhere),
+	        cmocka_unit_test(test_byte_by_byte),
+	        cmocka_unit_test(test_error_object_and_stop),
+	        cmocka_unit_test(test_garbage_and_truncation),
+	        cmocka_unit_test(test_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,9 +74,9 @@ static void test_api_host(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_pick_platform),
-		cmocka_unit_test(test_ratelimit),
-		cmocka_unit_test(test_api_host),
+	        cmocka_unit_test(test_pick_platform),
+	        cmocka_unit_test(test_ratelimit),
+	        cmocka_unit_test(test_api_host),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

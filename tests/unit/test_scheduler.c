@@ -126,11 +126,11 @@ static void test_git(void **state)
 static void test_prune(void **state)
 {
 	const char *images =
-		"[{\"RepoTags\":[\"r/a:prod-20261101T000000Z\",\"r/a:prod\"]},"
-		"{\"RepoTags\":[\"r/a:prod-20261103T000000Z\"]},"
-		"{\"RepoTags\":[\"r/a:prod-20261102T000000Z\",\"r/a:test-20261102T000000Z\"]},"
-		"{\"RepoTags\":[\"r/a:test-20261101T000000Z\",\"r/ab:prod-20261101T000000Z\"]},"
-		"{\"RepoTags\":[\"r/a:prod-previous\",\"r/a:prod-2026\"]},{\"RepoTags\":null}]";
+	        "[{\"RepoTags\":[\"r/a:prod-20261101T000000Z\",\"r/a:prod\"]},"
+	        "{\"RepoTags\":[\"r/a:prod-20261103T000000Z\"]},"
+	        "{\"RepoTags\":[\"r/a:prod-20261102T000000Z\",\"r/a:test-20261102T000000Z\"]},"
+	        "{\"RepoTags\":[\"r/a:test-20261101T000000Z\",\"r/ab:prod-20261101T000000Z\"]},"
+	        "{\"RepoTags\":[\"r/a:prod-previous\",\"r/a:prod-2026\"]},{\"RepoTags\":null}]";
 	const char *envs[] = {"prod", "test", NULL};
 	char **out = NULL;
 
@@ -153,9 +153,9 @@ static void test_prune(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_order_dag), cmocka_unit_test(test_order_cycle),
-		cmocka_unit_test(test_backoff),   cmocka_unit_test(test_labels),
-		cmocka_unit_test(test_git),       cmocka_unit_test(test_prune),
+	        cmocka_unit_test(test_order_dag), cmocka_unit_test(test_order_cycle),
+	        cmocka_unit_test(test_backoff),   cmocka_unit_test(test_labels),
+	        cmocka_unit_test(test_git),       cmocka_unit_test(test_prune),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

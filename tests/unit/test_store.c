@@ -50,8 +50,8 @@ static struct store *open_ok(void)
 static void test_migrate_and_reopen(void **state)
 {
 	struct store *s = open_ok();
-	struct store_engine e = {.host = "unix:///x", .api_version = "1.41", .reachable = true,
-	                         .checked_at = 1};
+	struct store_engine e = {
+	        .host = "unix:///x", .api_version = "1.41", .reachable = true, .checked_at = 1};
 	int64_t n = 0;
 
 	(void)state;
@@ -64,13 +64,15 @@ static void test_migrate_and_reopen(void **state)
 	store_close(s);
 	s = open_ok();
 	assert_int_equal(store_schema_version(s), STORE_SCHEMA_VERSION);
-	assert_int_equal(store_query_int(s, "SELECT count(*) FROM engines WHERE api_version = "
-	                                    "'1.41' AND reachable = 0 AND error = 'gone'",
+	assert_int_equal(store_query_int(s,
+	                                 "SELECT count(*) FROM engines WHERE api_version = "
+	                                 "'1.41' AND reachable = 0 AND error = 'gone'",
 	                                 &n),
 	                 0);
 	assert_int_equal(n, 1);
-	assert_int_equal(store_query_int(s, "SELECT count(*) FROM pragma_journal_mode "
-	                                    "WHERE journal_mode = 'wal'",
+	assert_int_equal(store_query_int(s,
+	                                 "SELECT count(*) FROM pragma_journal_mode "
+	                                 "WHERE journal_mode = 'wal'",
 	                                 &n),
 	                 0);
 	assert_int_equal(n, 1);
@@ -104,13 +106,12 @@ static void test_death_mid_transaction(void **state)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 	s = open_ok();
-	assert_int_equal(store_query_int(s, "SELECT count(*) FROM events WHERE kind = 'committed'",
-	                                 &n),
-	                 0);
+	assert_int_equal(
+	        store_query_int(s, "SELECT count(*) FROM events WHERE kind = 'committed'", &n), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(
-		store_query_int(s, "SELECT count(*) FROM events WHERE kind = 'uncommitted'", &n),
-		0);
+	        store_query_int(s, "SELECT count(*) FROM events WHERE kind = 'uncommitted'", &n),
+	        0);
 	assert_int_equal(n, 0);
 	store_close(s);
 }
@@ -130,7 +131,8 @@ static void test_rollback(void **state)
 	(void)state;
 	assert_int_equal(store_transaction(s, fail_tx, NULL), -EIO);
 	assert_int_equal(
-		store_query_int(s, "SELECT count(*) FROM events WHERE kind = 'rolled-back'", &n), 0);
+	        store_query_int(s, "SELECT count(*) FROM events WHERE kind = 'rolled-back'", &n),
+	        0);
 	assert_int_equal(n, 0);
 	store_close(s);
 }
@@ -148,8 +150,9 @@ static void test_trigger_coalescing(void **state)
 	assert_int_equal(a, b);
 	assert_true(c != a);
 	assert_int_equal(store_trigger_pending_count(s), 2);
-	assert_int_equal(store_query_int(s, "SELECT length(reasons) FROM triggers WHERE project "
-	                                    "= 'p1'",
+	assert_int_equal(store_query_int(s,
+	                                 "SELECT length(reasons) FROM triggers WHERE project "
+	                                 "= 'p1'",
 	                                 &n),
 	                 0);
 	assert_int_equal(n, strlen("base moved: x\nby hand"));
@@ -190,12 +193,12 @@ static void test_not_a_database(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_migrate_and_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_death_mid_transaction, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_trigger_coalescing, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_migrate_and_reopen, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_death_mid_transaction, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_trigger_coalescing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -90,9 +90,9 @@ static void test_settle_zero(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_first_and_same),   cmocka_unit_test(test_settle_then_move),
-		cmocka_unit_test(test_flip_back),        cmocka_unit_test(test_candidate_replaced),
-		cmocka_unit_test(test_settle_zero),
+	        cmocka_unit_test(test_first_and_same), cmocka_unit_test(test_settle_then_move),
+	        cmocka_unit_test(test_flip_back),      cmocka_unit_test(test_candidate_replaced),
+	        cmocka_unit_test(test_settle_zero),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
