@@ -11,6 +11,9 @@ tb_registry || fail "registry did not start"
 tb_base_image refit-test/base:1 || fail "base image"
 tb_base_image refit-test/py:3 || fail "second base image"
 R=$TB_REGISTRY
+tb_docker tag "$R/refit-test/base:1" "$R/refit-test/amd:1" && tb_docker push "$R/refit-test/amd:1" >/dev/null
+tb_index refit-test/multi:1 refit-test/amd:1 refit-test/amd:1 || fail "index"
+amd=$(tb_digest refit-test/amd:1) # the index's linux/amd64 manifest
 
 mkdir -p "$TB_DIR/p1" "$TB_DIR/p2"
 cat >"$TB_DIR/p1/Dockerfile" <<DF
@@ -24,6 +27,8 @@ RUN echo test
 DF
 printf 'FROM 127.0.0.1:1/down/base:1 AS other\nFROM %s/refit-test/base:1\nCOPY --from=other /x /x\n' "$R" >"$TB_DIR/p2/Dockerfile"
 
+mkdir -p "$TB_DIR/p3"
+printf 'FROM %s/refit-test/multi:1\n' "$R" >"$TB_DIR/p3/Dockerfile"
 cfg=$TB_DIR/refit.yaml
 cat >"$cfg" <<YAML
 state_dir: $TB_DIR/state
@@ -41,13 +46,14 @@ projects:
     context: $TB_DIR/p2
     image: $R/team/p2
     environments: { prod: {} }
+  - { name: p3, context: $TB_DIR/p3, image: $R/team/p3, environments: { prod: {} } }
 YAML
 refitd_start "$cfg"
 DB=$TB_DIR/state/state.db
 d1=$(tb_digest refit-test/base:1)
 wait_log "base $R/refit-test/base:1 \(linux/amd64\): $d1" 30
 wait_log "base $R/refit-test/py:3 \(linux/amd64\): sha256:" 30
-wait_log "watching 3 base image reference" 5
+wait_log "watching 4 base image reference" 5
 got=$(sql "$DB" "SELECT digest FROM bases WHERE ref = '$R/refit-test/base:1'")
 [ "$got" = "$d1" ] || fail "recorded $got, registry says $d1"
 n=$(sql "$DB" "SELECT count(*) FROM project_bases WHERE ref = '$R/refit-test/base:1'")
@@ -74,7 +80,7 @@ wait_log "base $R/refit-test/base:1 moved: .* rebuild of 2 project" 20
 # (each project's pending "initial" trigger absorbs the reason: one pending rebuild per project)
 n=$(sql "$DB" "SELECT count(DISTINCT project) FROM triggers WHERE state = 'pending' AND reasons LIKE '%refit-test/base:1 moved%'")
 [ "$n" = 2 ] || fail "expected both projects triggered, got $n"
-n=$(sql "$DB" "SELECT count(*) FROM triggers WHERE state = 'pending'")
+n=$(sql "$DB" "SELECT count(*) FROM triggers WHERE state = 'pending' AND project IN ('p1', 'p2')")
 [ "$n" = 2 ] || fail "expected one pending trigger per project, got $n"
 reason=$(sql "$DB" "SELECT reasons FROM triggers WHERE project = 'p2' AND state = 'pending'")
 case $reason in *"refit-test/base:1 moved: ${d1:0:19} -> ${d2:0:19}"*) ;; *) fail "reason: $reason" ;; esac
@@ -86,4 +92,24 @@ ok "moved base triggered both projects once, after the settle window"
 err=$(sql "$DB" "SELECT error FROM bases WHERE ref = '127.0.0.1:1/down/base:1'")
 case $err in *unreachable* | *"backing off"*) ;; *) fail "down registry error: '$err'" ;; esac
 ok "down registry recorded as an error"
+
+# A multi-platform index: only the watched platform's (linux/amd64) digest counts.
+wait_log "base $R/refit-test/multi:1 \(linux/amd64\): " 10
+got=$(sql "$DB" "SELECT digest FROM bases WHERE ref = '$R/refit-test/multi:1'")
+idx1=$(sql "$DB" "SELECT index_digest FROM bases WHERE ref = '$R/refit-test/multi:1'")
+[ "$got" = "$amd" ] && [ -n "$idx1" ] && [ "$idx1" != "$amd" ] ||
+	fail "index: recorded $got (index $idx1), amd64 manifest is $amd"
+tb_docker tag "$R/refit-test/amd:1" "$R/refit-test/arm:1" && tb_base_move refit-test/arm:1 # other content
+tb_index refit-test/multi:1 refit-test/amd:1 refit-test/arm:1 || fail "index 2"
+tb_wait "[ \"\$(sql '$DB' \"SELECT index_digest FROM bases WHERE ref = '$R/refit-test/multi:1'\")\" != '$idx1' ]" 10 ||
+	fail "the new index digest was not recorded"
+sleep 5 # past the settle window
+n=$(sql "$DB" "SELECT count(*) FROM triggers WHERE project = 'p3' AND reasons LIKE '%moved%'")
+[ "$n" = 0 ] || fail "a change of the other platform triggered p3"
+ok "index: another platform's new manifest moves the index digest and triggers nothing"
+tb_index refit-test/multi:1 refit-test/arm:1 refit-test/arm:1 || fail "index 3"
+wait_log "base $R/refit-test/multi:1 moved: .* rebuild of 1 project" 20
+n=$(sql "$DB" "SELECT count(*) FROM triggers WHERE project = 'p3' AND reasons LIKE '%multi:1 moved%'")
+[ "$n" = 1 ] || fail "p3 triggered $n times"
+ok "index: the watched platform's new manifest triggers once, after the settle window"
 refitd_stop
