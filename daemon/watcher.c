@@ -13,18 +13,17 @@
 #include "registry.h"
 #include "store.h"
 
-#define MAX_USERS 256
 
+/* Kept small: a host may watch tens of thousands of references. */
 struct watch_entry {
 	struct watcher *w;
-	char ref[REF_STRING_MAX];
+	char *ref;       /* normalised, with tag or digest */
 	char platform[64];
-	struct image_ref parsed;
-	char *users[MAX_USERS]; /* projects using it, NULL-terminated */
-	size_t n_users;
+	char **users;    /* projects using it, NULL-terminated */
+	size_t n_users, cap_users;
 	uint64_t due; /* loop time */
 	bool inflight, dead, seen_this_round;
-	char last_error[256]; /* logged once until it changes */
+	char *last_error; /* logged once until it changes */
 	struct watch_entry *next;
 };
 
@@ -93,6 +92,9 @@ static void entry_free(struct watch_entry *e)
 {
 	for (size_t i = 0; i < e->n_users; i++)
 		free(e->users[i]);
+	free(e->users);
+	free(e->ref);
+	free(e->last_error);
 	free(e);
 }
 
@@ -132,7 +134,7 @@ static void record(struct watch_entry *e, const struct registry_result *r)
 	struct store_base b = {0};
 	uint64_t now = wall_ms();
 	char old[80], reason[REF_STRING_MAX + 200];
-	int64_t ids[MAX_USERS] = {0};
+	int64_t *ids = calloc(e->n_users + 1, sizeof(int64_t));
 	enum base_event ev;
 	bool trig;
 
@@ -142,9 +144,11 @@ static void record(struct watch_entry *e, const struct registry_result *r)
 	ev = base_observe(&b, r->digest, r->index_digest, now, w->settle_ms);
 	trig = ev == BASE_MOVED;
 	snprintf(reason, sizeof(reason), "base %s moved: %.19s -> %.19s", e->ref, old, r->digest);
-	if (store_base_update(w->store, e->ref, e->platform, &b, NULL,
-	                      trig ? (const char *const *)e->users : NULL, reason, now, ids) < 0) {
+	if (!ids || store_base_update(w->store, e->ref, e->platform, &b, NULL,
+	                              trig ? (const char *const *)e->users : NULL, reason, now,
+	                              ids) < 0) {
 		log_err("watcher: could not record %s", e->ref);
+		free(ids);
 		return;
 	}
 	if (ev == BASE_FIRST)
@@ -161,6 +165,7 @@ static void record(struct watch_entry *e, const struct registry_result *r)
 		schedule_settle(e, &b, now);
 	if (trig)
 		fire_triggers(e, ids);
+	free(ids);
 }
 
 static void record_error(struct watch_entry *e, int status, const char *error)
@@ -172,11 +177,12 @@ static void record_error(struct watch_entry *e, int status, const char *error)
 		memset(&b, 0, sizeof(b));
 	b.checked_at = wall_ms();
 	store_base_update(w->store, e->ref, e->platform, &b, error, NULL, NULL, 0, NULL);
-	if (status == -EAGAIN || !strcmp(e->last_error, error))
+	if (status == -EAGAIN || (e->last_error && !strcmp(e->last_error, error)))
 		log_debug("base %s: %s", e->ref, error);
 	else
 		log_warn("base %s: %s", e->ref, error);
-	snprintf(e->last_error, sizeof(e->last_error), "%s", error);
+	free(e->last_error);
+	e->last_error = strdup(error);
 }
 
 static void lookup_done(int status, const struct registry_result *r, void *arg)
@@ -189,9 +195,10 @@ static void lookup_done(int status, const struct registry_result *r, void *arg)
 		return;
 	}
 	if (status == 0) {
-		if (e->last_error[0])
+		if (e->last_error)
 			log_info("base %s: answering again", e->ref);
-		e->last_error[0] = '\0';
+		free(e->last_error);
+		e->last_error = NULL;
 		record(e, r);
 	} else
 		record_error(e, status, r->error);
@@ -202,9 +209,14 @@ static void poll_entry(struct watch_entry *e)
 {
 	struct watcher *w = e->w;
 	struct store_base b = {0};
-	struct registry_lookup l = {&e->parsed, e->platform, NULL, NULL};
+	struct image_ref parsed;
+	struct registry_lookup l = {&parsed, e->platform, NULL, NULL};
 	int r;
 
+	if (ref_parse(e->ref, &parsed, NULL) < 0) { /* it parsed when it was added */
+		e->due = next_due(w, uv_now(w->loop));
+		return;
+	}
 	if (store_base_get(w->store, e->ref, e->platform, &b) == 0 && b.index_digest[0]) {
 		l.known_index = b.index_digest;
 		l.known_digest = b.digest; /* an unchanged index costs one HEAD */
@@ -285,9 +297,12 @@ static int watch(struct watcher *w, struct watch_entry **list, const struct base
 		if (!e)
 			return -ENOMEM;
 		e->w = w;
-		snprintf(e->ref, sizeof(e->ref), "%s", b->ref);
+		e->ref = strdup(b->ref);
 		snprintf(e->platform, sizeof(e->platform), "%s", b->platform);
-		e->parsed = b->parsed;
+		if (!e->ref) {
+			free(e);
+			return -ENOMEM;
+		}
 		/* never seen: look soon; known: anywhere in the first interval */
 		e->due = uv_now(w->loop) +
 		         (uint64_t)rand() %
@@ -297,11 +312,18 @@ static int watch(struct watcher *w, struct watch_entry **list, const struct base
 		e->next = *list;
 		*list = e;
 	}
-	if (e->n_users + 1 >= MAX_USERS)
-		return 0;
 	for (size_t i = 0; i < e->n_users; i++)
 		if (!strcmp(e->users[i], project))
 			return 0;
+	if (e->n_users + 1 >= e->cap_users) {
+		size_t cap = e->cap_users ? e->cap_users * 2 : 2;
+		char **grown = realloc(e->users, cap * sizeof(char *));
+		if (!grown)
+			return -ENOMEM;
+		e->users = grown;
+		e->cap_users = cap;
+	}
+	e->users[e->n_users + 1] = NULL;
 	e->users[e->n_users] = strdup(project);
 	if (!e->users[e->n_users])
 		return -ENOMEM;
@@ -379,9 +401,12 @@ void watcher_check_now(struct watcher *w, const char *name)
 {
 	char full[REF_STRING_MAX];
 
-	for (struct watch_entry *e = w->entries; e; e = e->next)
-		if (ref_name(&e->parsed, full, sizeof(full)) >= 0 && !strcmp(full, name))
+	for (struct watch_entry *e = w->entries; e; e = e->next) {
+		struct image_ref parsed;
+		if (ref_parse(e->ref, &parsed, NULL) == 0 &&
+		    ref_name(&parsed, full, sizeof(full)) >= 0 && !strcmp(full, name))
 			e->due = 0;
+	}
 	arm(w);
 }
 
