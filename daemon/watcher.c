@@ -15,6 +15,8 @@
 
 
 /* Kept small: a host may watch tens of thousands of references. */
+#define MAX_INFLIGHT 32 /* lookups handed to the registry pool at once */
+
 struct watch_entry {
 	struct watcher *w;
 	char *ref;       /* normalised, with tag or digest */
@@ -37,7 +39,7 @@ struct watcher {
 	uint64_t interval_ms, settle_ms;
 	unsigned jitter_pct;
 	struct watch_entry *entries;
-	size_t count;
+	size_t count, inflight;
 	uv_timer_t tick;
 };
 
@@ -190,6 +192,7 @@ static void lookup_done(int status, const struct registry_result *r, void *arg)
 	struct watch_entry *e = arg;
 
 	e->inflight = false;
+	e->w->inflight--;
 	if (e->dead) {
 		entry_free(e);
 		return;
@@ -225,8 +228,10 @@ static void poll_entry(struct watch_entry *e)
 	r = registry_digest(w->reg, &l, lookup_done, e);
 	if (r < 0)
 		log_err("base %s: cannot start a lookup: %s", e->ref, strerror(-r));
-	else
+	else {
 		e->inflight = true;
+		w->inflight++;
+	}
 }
 
 static void tick_cb(uv_timer_t *t)
@@ -234,7 +239,8 @@ static void tick_cb(uv_timer_t *t)
 	struct watcher *w = t->data;
 	uint64_t now = uv_now(w->loop);
 
-	for (struct watch_entry *e = w->entries; e; e = e->next)
+	/* A bounded number in flight: the rest stay due and go out as answers come. */
+	for (struct watch_entry *e = w->entries; e && w->inflight < MAX_INFLIGHT; e = e->next)
 		if (!e->inflight && e->due <= now)
 			poll_entry(e);
 	arm(w);
@@ -248,7 +254,9 @@ static void arm(struct watcher *w)
 	for (struct watch_entry *e = w->entries; e; e = e->next)
 		if (!e->inflight && e->due < first)
 			first = e->due;
-	if (first == UINT64_MAX)
+	if (w->inflight >= MAX_INFLIGHT)
+		uv_timer_stop(&w->tick); /* the next answer re-arms */
+	else if (first == UINT64_MAX)
 		uv_timer_stop(&w->tick);
 	else
 		uv_timer_start(&w->tick, tick_cb, first > now ? first - now : 0, 0);
