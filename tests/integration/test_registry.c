@@ -43,7 +43,8 @@ static int setup(void **state)
 	log_setup(LOG_LVL_WARN, LOG_FMT_TEXT, false);
 	if (http_global_init() < 0)
 		return -1;
-	return bed_start(&bed, "dockerd registry registry-auth registry-token httpd base");
+	return bed_start(&bed,
+	                 "dockerd registry faultproxy registry-auth registry-token httpd base");
 }
 
 static int teardown(void **state)
@@ -356,6 +357,54 @@ static void test_429_and_ratelimit(void **state)
 	world_done(&w);
 }
 
+static void arm(const char *mode, int count)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd),
+	         "curl -sf \"http://$TB_PROXY/_fault?mode=%s&count=%d\" >/dev/null", mode, count);
+	assert_int_equal(bed_sh(cmd), 0);
+}
+
+/* The real registry behind a proxy that injects 503, 429 and dropped connections. */
+static void test_faults(void **state)
+{
+	struct world w;
+	struct answer a;
+	char ref[256];
+
+	(void)state;
+	world_init(&w, NULL, 0);
+	ref_of(ref, sizeof(ref), "TB_PROXY", "refit-test/base:1");
+	lookup(&w, ref, NULL, NULL, NULL, &a);
+	assert_int_equal(a.status, 0);
+	arm("503", 1);
+	lookup(&w, ref, NULL, NULL, NULL, &a);
+	assert_int_equal(a.status, -EAGAIN);
+	assert_non_null(strstr(a.error, "HTTP 503"));
+	lookup(&w, ref, NULL, NULL, NULL, &a); /* backing off: no request is sent */
+	assert_int_equal(a.status, -EAGAIN);
+	assert_non_null(strstr(a.error, "backing off"));
+	sleep(3); /* the first backoff is 2 s +-20 % */
+	uv_update_time(&w.loop);
+	lookup(&w, ref, NULL, NULL, NULL, &a);
+	assert_int_equal(a.status, 0);
+	arm("429", 1);
+	lookup(&w, ref, NULL, NULL, NULL, &a);
+	assert_int_equal(a.status, -EAGAIN);
+	sleep(2); /* Retry-After: 1 */
+	uv_update_time(&w.loop);
+	lookup(&w, ref, NULL, NULL, NULL, &a);
+	assert_int_equal(a.status, 0);
+	/* the registry goes away in the middle of a poll (curl retries a reused
+	 * connection that dies once on its own, so two drops) */
+	arm("drop", 2);
+	lookup(&w, ref, NULL, NULL, NULL, &a);
+	assert_int_equal(a.status, -EAGAIN);
+	assert_non_null(strstr(a.error, "unreachable"));
+	world_done(&w);
+}
+
 static void test_ping(void **state)
 {
 	struct world w;
@@ -379,6 +428,7 @@ int main(void)
 	        cmocka_unit_test(test_bearer_auth),
 	        cmocka_unit_test(test_down_registry_isolated),
 	        cmocka_unit_test(test_429_and_ratelimit),
+	        cmocka_unit_test(test_faults),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

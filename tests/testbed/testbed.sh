@@ -131,6 +131,17 @@ tb_httpd() {
 	TB_HTTP=http://127.0.0.1:$(cat "$pf")
 }
 
+# tb_faultproxy: a fault-injecting proxy in front of $TB_REGISTRY: $TB_PROXY (host:port);
+# `curl "http://$TB_PROXY/_fault?mode=503&count=2"` arms faults (429, 503, drop).
+tb_faultproxy() {
+	local pf=$TB_DIR/proxy.port
+	python3 "$(dirname "${BASH_SOURCE[0]}")/faultproxy.py" --upstream "$TB_REGISTRY" \
+		--port-file "$pf" >"$TB_DIR/proxy.log" 2>&1 &
+	TB_PIDS+=($!)
+	tb_wait "test -s '$pf'" 20 || return 1
+	TB_PROXY=127.0.0.1:$(cat "$pf")
+}
+
 tb_docker() { DOCKER_BUILDKIT=0 docker -H "$TB_DOCKER_HOST" "$@"; }
 
 # Builds REPO:TAG from scratch + busybox-static and pushes it to $TB_REGISTRY.
@@ -277,6 +288,8 @@ TB_TOKEN_USER=$TB_REG_USER
 TB_TOKEN_PASS=$TB_REG_PASS"; TB_REGISTRY=$saved ;;
 			httpd) mkdir -p "$TB_DIR/www"; tb_httpd "$TB_DIR/www"; out="$out
 TB_HTTP=$TB_HTTP" ;;
+			faultproxy) tb_faultproxy; out="$out
+TB_PROXY=$TB_PROXY" ;;
 			base) tb_base_image refit-test/base:1; out="$out
 TB_BASE=$TB_REGISTRY/refit-test/base:1" ;;
 			*) tb_log "unknown component $c"; exit 2 ;;
