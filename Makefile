@@ -117,7 +117,8 @@ DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev libuv1-dev \
 	libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev libarchive-dev \
 	libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev
 DEB_TEST  := docker.io docker-registry busybox-static apache2-utils python3 valgrind \
-	curl dpkg-dev python3-cryptography wrk nginx-light prometheus chromium
+	curl dpkg-dev python3-cryptography wrk nginx-light prometheus chromium podman
+DEB_TEST  += systemd systemd-container mandoc
 deps:
 	@tests/testbed/deps.sh $(DEB_BUILD)
 
@@ -200,6 +201,7 @@ bench: all $(BENCH_BIN)
 LINT_FILES := $(wildcard daemon/*.c daemon/*.h tests/unit/*.c tests/fuzz/*.c tests/bench/*.c)
 lint:
 	$(Q)clang-format --dry-run --Werror $(LINT_FILES)
+	$(Q)mandoc -Tlint -Wwarning $(MAN_PAGES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 		--enable=warning,portability,performance --suppress=missingIncludeSystem \
 		-Idaemon daemon
@@ -208,15 +210,58 @@ format:
 	$(Q)clang-format -i $(LINT_FILES)
 
 # ---- install ----
+# The unit and tmpfiles sources name the default paths (/usr/local/sbin,
+# /etc/refit); they are rewritten here when SBINDIR or SYSCONFDIR differ.
+SUBST_PATHS = sed -e 's|/usr/local/sbin/refitd|$(SBINDIR)/refitd|g' \
+	-e 's|/etc/refit|$(SYSCONFDIR)/refit|g'
+REFIT_ETC = $(DESTDIR)$(SYSCONFDIR)/refit
+MAN_PAGES := systemd/refitd.8 systemd/refitctl.1 systemd/refit.yaml.5
+
 install: all
-	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SYSCONFDIR)/refit
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
+		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -d -m 0750 $(REFIT_ETC)
+	install -d -m 0700 $(REFIT_ETC)/credentials
 	install -m 0755 $(BUILD)/refitd $(DESTDIR)$(SBINDIR)/refitd
 	install -m 0755 $(BUILD)/refitctl $(DESTDIR)$(BINDIR)/refitctl
-	[ -e $(DESTDIR)$(SYSCONFDIR)/refit/refit.yaml ] || \
-		install -m 0640 config/refit.yaml $(DESTDIR)$(SYSCONFDIR)/refit/refit.yaml
+	$(SUBST_PATHS) systemd/refitd.service >$(BUILD)/refitd.service
+	$(SUBST_PATHS) systemd/refit.tmpfiles >$(BUILD)/refit.tmpfiles
+	install -m 0644 $(BUILD)/refitd.service systemd/refitd.socket $(DESTDIR)$(UNITDIR)/
+	install -m 0644 systemd/refit.sysusers $(DESTDIR)$(SYSUSERSDIR)/refit.conf
+	install -m 0644 $(BUILD)/refit.tmpfiles $(DESTDIR)$(TMPFILESDIR)/refit.conf
+	install -m 0644 systemd/refitctl.1 $(DESTDIR)$(MANDIR)/man1/refitctl.1
+	install -m 0644 systemd/refit.yaml.5 $(DESTDIR)$(MANDIR)/man5/refit.yaml.5
+	install -m 0644 systemd/refitd.8 $(DESTDIR)$(MANDIR)/man8/refitd.8
+	@if [ -e $(REFIT_ETC)/refit.yaml ]; then \
+		echo "install: keeping the existing $(REFIT_ETC)/refit.yaml"; \
+	else \
+		echo "install -m 0640 config/refit.yaml $(REFIT_ETC)/refit.yaml"; \
+		install -m 0640 config/refit.yaml $(REFIT_ETC)/refit.yaml; \
+	fi
+	@# On the live system (no DESTDIR, as root): the user, then the permissions.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ] && command -v systemd-sysusers >/dev/null; then \
+		echo "systemd-sysusers and systemd-tmpfiles --create: user refit, $(SYSCONFDIR)/refit"; \
+		systemd-sysusers $(SYSUSERSDIR)/refit.conf && \
+		systemd-tmpfiles --create $(TMPFILESDIR)/refit.conf; \
+		if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
 
+# The configuration and the secrets are the admin's: refit.yaml goes only
+# while it is the shipped example, credentials/ only when empty. The state
+# (/var/lib/refit) and the user stay, as with a package removal.
 uninstall:
-	rm -f $(DESTDIR)$(SBINDIR)/refitd $(DESTDIR)$(BINDIR)/refitctl
+	rm -f $(DESTDIR)$(SBINDIR)/refitd $(DESTDIR)$(BINDIR)/refitctl \
+		$(DESTDIR)$(UNITDIR)/refitd.service $(DESTDIR)$(UNITDIR)/refitd.socket \
+		$(DESTDIR)$(SYSUSERSDIR)/refit.conf $(DESTDIR)$(TMPFILESDIR)/refit.conf \
+		$(DESTDIR)$(MANDIR)/man1/refitctl.1 $(DESTDIR)$(MANDIR)/man5/refit.yaml.5 \
+		$(DESTDIR)$(MANDIR)/man8/refitd.8
+	@if cmp -s config/refit.yaml $(REFIT_ETC)/refit.yaml; then \
+		echo "rm -f $(REFIT_ETC)/refit.yaml"; rm -f $(REFIT_ETC)/refit.yaml; \
+	elif [ -e $(REFIT_ETC)/refit.yaml ]; then \
+		echo "uninstall: keeping the changed $(REFIT_ETC)/refit.yaml"; \
+	fi
+	@rmdir $(REFIT_ETC)/credentials $(REFIT_ETC) 2>/dev/null || true
 
 clean:
 	rm -rf $(BUILD)

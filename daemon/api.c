@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "creds.h"
 #include "log.h"
 #include "store.h"
 
@@ -402,7 +403,7 @@ static char **cors_copy(const char *const *src)
 static void token_load(struct api *a)
 {
 	const char *path = a->cfg ? a->cfg->api_token_file : NULL;
-	char buf[API_TOKEN_MAX + 2];
+	char buf[API_TOKEN_MAX + 2], full[4096];
 	size_t n = 0;
 	FILE *f;
 
@@ -412,7 +413,11 @@ static void token_load(struct api *a)
 	a->token_problem[0] = '\0';
 	if (!path)
 		return;
-	f = fopen(path, "re");
+	f = NULL;
+	if (creds_resolve_path(path, full, sizeof(full)) < 0) /* relative: LoadCredential= */
+		errno = ENAMETOOLONG;
+	else
+		f = fopen(full, "re");
 	if (f) {
 		n = fread(buf, 1, sizeof(buf) - 1, f);
 		fclose(f);

@@ -209,6 +209,8 @@ static const struct opt top_opts[] = {
          false, "error, warning, info or debug"},
         {"log_format", T_ENUM, O(struct config, log_format), "text", 0, 0, format_choices, NULL, 0,
          false, "text or json"},
+        {"stop_timeout", T_DURATION, O(struct config, stop_timeout_ms), "2m", 0, 3600000, NULL,
+         NULL, 0, false, "on SIGTERM: how long running rebuilds may finish (below TimeoutStopSec)"},
         {"engines", T_LIST, O(struct config, engines), NULL, 0, 0, NULL, &engine_schema,
          O(struct config, n_engines), false, "Docker-API engines (a build pool)"},
         {"registries", T_LIST, O(struct config, registries), NULL, 0, 0, NULL, &registry_schema,

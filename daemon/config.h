@@ -76,6 +76,8 @@ struct config {
 	char *api_token_file;
 	int log_level;  /* 0 error, 1 warning, 2 info, 3 debug */
 	int log_format; /* 0 text, 1 json */
+	/* on SIGTERM, how long running rebuilds may finish (0: not at all) */
+	uint64_t stop_timeout_ms;
 	struct config_engine *engines;
 	size_t n_engines;
 	struct config_registry *registries;

@@ -104,8 +104,7 @@ static const char *file_error(int r, char *buf, size_t len, size_t max)
 	return buf;
 }
 
-/* A relative path names a file in $CREDENTIALS_DIRECTORY (systemd's LoadCredential=). */
-static int resolve_path(const char *path, char *buf, size_t len)
+int creds_resolve_path(const char *path, char *buf, size_t len)
 {
 	const char *dir = getenv("CREDENTIALS_DIRECTORY");
 	int n;
@@ -127,7 +126,7 @@ static int read_secret(const char *what, const char *path, bool *warned, char **
 	mode_t mode;
 	int r;
 
-	if (resolve_path(path, full, sizeof(full)) < 0) {
+	if (creds_resolve_path(path, full, sizeof(full)) < 0) {
 		seterr(err, errlen, "%s %s: path too long", what, path);
 		return -ENAMETOOLONG;
 	}

@@ -105,4 +105,11 @@ int creds_x_registry_config(const struct creds_host_entry *list, size_t n, char 
 /* Wipes and frees a string that carries a secret (NULL is fine). */
 void creds_secret_free(char *s);
 
+/*
+ * The file a *_file setting names: a relative path is a file in
+ * $CREDENTIALS_DIRECTORY when systemd set one (LoadCredential=), otherwise
+ * the path as written. -ENAMETOOLONG when it does not fit in buf.
+ */
+int creds_resolve_path(const char *path, char *buf, size_t len);
+
 #endif

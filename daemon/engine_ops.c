@@ -106,8 +106,12 @@ static int on_object(json_t *obj, void *arg)
 	if (s)
 		log_out(op, s, strlen(s));
 	if (status) {
+		/* "TAG: digest: sha256:... size: N": Podman 4.3 sends no aux trailer */
+		const char *d = strstr(status, ": digest: sha256:");
 		log_out(op, status, strlen(status));
 		log_out(op, "\n", 1);
+		if (d && !op->digest[0] && strspn(d + 17, "0123456789abcdef") == 64)
+			snprintf(op->digest, sizeof(op->digest), "%.71s", d + 10);
 	}
 	if (json_string_value(json_object_get(aux, "ID")))
 		snprintf(op->image_id, sizeof(op->image_id), "%s",

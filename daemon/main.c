@@ -3,7 +3,10 @@
  *
  * main wires the modules together: configuration, store, HTTP client and
  * engines. Everything runs on one libuv loop; SIGTERM/SIGINT stop it
- * gracefully, SIGHUP reloads the configuration when the new one validates.
+ * gracefully (no new rebuild starts, running ones get stop_timeout to
+ * finish, then are interrupted and run again after the restart; a second
+ * signal does not wait), SIGHUP reloads the configuration when the new one
+ * validates. The service manager hears of each step through service.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <systemd/sd-daemon.h>
 #include <uv.h>
 
 #include "api.h"
@@ -25,6 +27,7 @@
 #include "log.h"
 #include "registry.h"
 #include "scheduler.h"
+#include "service.h"
 #include "store.h"
 #include "watcher.h"
 
@@ -46,9 +49,10 @@ struct daemon {
 	struct watcher *watcher;
 	struct scheduler *scheduler;
 	struct api *api;
+	struct service *svc;
 	char platform[64];
 	uv_signal_t sig_term, sig_int, sig_hup;
-	bool verbose, foreground;
+	bool verbose, foreground, stopping;
 	int exit_code;
 };
 
@@ -298,7 +302,7 @@ static void reload(struct daemon *d)
 	struct config_errors errs = {0};
 	struct config *next = NULL;
 
-	sd_notify(0, "RELOADING=1");
+	service_reloading(d->svc);
 	log_info("reloading %s", d->config_path);
 	if (config_load(d->config_path, &next, &errs) < 0) {
 		for (size_t i = 0; i < errs.n; i++)
@@ -307,7 +311,7 @@ static void reload(struct daemon *d)
 		store_event_add(d->store, now_ms(), "reload-failed", NULL,
 		                errs.n ? errs.lines[0] : "");
 		config_errors_done(&errs);
-		sd_notify(0, "READY=1");
+		service_ready(d->svc);
 		return;
 	}
 	bool restart = !same_engines(d->cfg, next);
@@ -333,13 +337,12 @@ static void reload(struct daemon *d)
 	scheduler_configure(d->scheduler, d->cfg);
 	store_event_add(d->store, now_ms(), "reload", NULL, "configuration reloaded");
 	log_info("configuration reloaded");
-	sd_notify(0, "READY=1");
+	service_ready(d->svc);
 }
 
-static void stop(struct daemon *d)
+/* Closes every handle: uv_run returns once the last close callback ran. */
+static void shut_down(struct daemon *d)
 {
-	sd_notify(0, "STOPPING=1");
-	log_info("stopping");
 	uv_signal_stop(&d->sig_term);
 	uv_signal_stop(&d->sig_int);
 	uv_signal_stop(&d->sig_hup);
@@ -354,6 +357,57 @@ static void stop(struct daemon *d)
 	clients_stop(d);
 	http_client_close(d->http);
 	d->http = NULL;
+	service_free(d->svc);
+	d->svc = NULL;
+}
+
+static size_t rebuilds_running(void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->scheduler ? scheduler_running(d->scheduler) : 0;
+}
+
+static void drained(bool timed_out, size_t still_running, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (timed_out)
+		log_warn("stop_timeout reached: interrupting %zu running rebuild%s (they run "
+		         "again after the restart)",
+		         still_running, still_running == 1 ? "" : "s");
+	shut_down(d);
+}
+
+/*
+ * The graceful stop: no rebuild starts any more (the scheduler loses its
+ * engine slots; new triggers stay pending in the store for the next start),
+ * running ones get stop_timeout to finish while the API keeps answering. A
+ * second SIGTERM/SIGINT does not wait.
+ */
+static void stop(struct daemon *d)
+{
+	size_t n = rebuilds_running(d);
+
+	if (d->stopping) {
+		log_info("second stop signal: not waiting for running rebuilds");
+		shut_down(d);
+		return;
+	}
+	d->stopping = true;
+	service_stopping(d->svc);
+	uv_signal_stop(&d->sig_hup); /* no reload while stopping */
+	if (d->scheduler)
+		scheduler_set_engines(d->scheduler, NULL, NULL, 0);
+	if (n == 0 || d->cfg->stop_timeout_ms == 0) {
+		log_info("stopping");
+		shut_down(d);
+		return;
+	}
+	log_info("stopping: waiting up to %llu s for %zu running rebuild%s",
+	         (unsigned long long)(d->cfg->stop_timeout_ms / 1000), n, n == 1 ? "" : "s");
+	if (service_drain(d->svc, d->cfg->stop_timeout_ms, rebuilds_running, drained, d) < 0)
+		shut_down(d);
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -411,6 +465,20 @@ static int scheduler_start(struct daemon *d)
 	return 0;
 }
 
+/* The one line `systemctl status refitd` shows (STATUS=). */
+static void status_line(char *buf, size_t len, void *arg)
+{
+	struct daemon *d = arg;
+	size_t running = rebuilds_running(d), up = 0;
+	int queued = store_trigger_pending_count(d->store);
+
+	for (size_t i = 0; i < d->n_engines; i++)
+		up += engine_info(d->engines[i])->reachable;
+	snprintf(buf, len, "%zu rebuild%s running, %d queued; %zu of %zu engine%s up", running,
+	         running == 1 ? "" : "s", queued < 0 ? 0 : queued, up, d->n_engines,
+	         d->n_engines == 1 ? "" : "s");
+}
+
 static void signals_start(struct daemon *d)
 {
 	uv_signal_t *sigs[] = {&d->sig_term, &d->sig_int, &d->sig_hup};
@@ -431,6 +499,8 @@ static int run(struct daemon *d)
 		return 1;
 	store_event_add(d->store, now_ms(), "start", NULL, "refitd " REFIT_VERSION " started");
 	r = http_client_new(&d->loop, &d->http);
+	if (r == 0)
+		r = service_new(&d->loop, status_line, d, &d->svc);
 	if (r < 0 || clients_start(d) < 0 || engines_start(d) < 0 || scheduler_start(d) < 0) {
 		log_err("start-up failed: out of memory");
 		return 1;
@@ -442,7 +512,7 @@ static int run(struct daemon *d)
 	signals_start(d);
 	log_info("refitd %s started (config %s, state %s)", REFIT_VERSION, d->config_path,
 	         d->cfg->state_dir);
-	sd_notify(0, "READY=1");
+	service_ready(d->svc); /* after the store, the configuration and the listener */
 	uv_run(&d->loop, UV_RUN_DEFAULT);
 	r = uv_loop_close(&d->loop);
 	if (r != 0) {

@@ -13,15 +13,14 @@
 #include "registry.h"
 #include "store.h"
 
-
 /* Kept small: a host may watch tens of thousands of references. */
 #define MAX_INFLIGHT 32 /* lookups handed to the registry pool at once */
 
 struct watch_entry {
 	struct watcher *w;
-	char *ref;       /* normalised, with tag or digest */
+	char *ref; /* normalised, with tag or digest */
 	char platform[64];
-	char **users;    /* projects using it, NULL-terminated */
+	char **users; /* projects using it, NULL-terminated */
 	size_t n_users, cap_users;
 	uint64_t due; /* loop time */
 	bool inflight, dead, seen_this_round;
@@ -146,9 +145,9 @@ static void record(struct watch_entry *e, const struct registry_result *r)
 	ev = base_observe(&b, r->digest, r->index_digest, now, w->settle_ms);
 	trig = ev == BASE_MOVED;
 	snprintf(reason, sizeof(reason), "base %s moved: %.19s -> %.19s", e->ref, old, r->digest);
-	if (!ids || store_base_update(w->store, e->ref, e->platform, &b, NULL,
-	                              trig ? (const char *const *)e->users : NULL, reason, now,
-	                              ids) < 0) {
+	if (!ids ||
+	    store_base_update(w->store, e->ref, e->platform, &b, NULL,
+	                      trig ? (const char *const *)e->users : NULL, reason, now, ids) < 0) {
 		log_err("watcher: could not record %s", e->ref);
 		free(ids);
 		return;

@@ -75,6 +75,29 @@ tb_tokenserver() {
 	TB_TOKEN_URL=http://127.0.0.1:$(cat "$d/token.port")
 }
 
+# tb_podman: Podman's Docker-compatible service on a private socket, root and
+# runroot: $TB_PODMAN_HOST. The test registries (plain HTTP on loopback) are
+# marked insecure in a private registries.conf.
+tb_podman() {
+	local d=$TB_DIR/podman
+	mkdir -p "$d"
+	printf '[[registry]]\nlocation = "127.0.0.1"\ninsecure = true\n' >"$d/registries.conf"
+	for r in ${TB_REGISTRY:-}; do
+		printf '[[registry]]\nlocation = "%s"\ninsecure = true\n' "$r" >>"$d/registries.conf"
+	done
+	# Podman raises RLIMIT_NOFILE in containers to 1048576 by default, which a
+	# sandbox with a lower hard limit refuses: keep the service's own limits.
+	printf '[containers]\ndefault_ulimits = []\n' >"$d/containers.conf"
+	CONTAINERS_CONF=$d/containers.conf CONTAINERS_REGISTRIES_CONF=$d/registries.conf \
+		podman --root "$d/root" --runroot "$d/run" \
+		--cgroup-manager=cgroupfs system service --time 0 "unix://$d/podman.sock" \
+		>"$d/service.log" 2>&1 &
+	TB_PIDS+=($!)
+	TB_PODMAN_HOST=unix://$d/podman.sock
+	tb_wait "curl -sf --unix-socket '$d/podman.sock' http://p/_ping" 30 ||
+		{ tail -20 "$d/service.log" >&2; return 1; }
+}
+
 tb_registry() {
 	local port auth="" d
 	d=$(mktemp -d "$TB_DIR/registry.XXXX")
@@ -235,7 +258,7 @@ tb_cleanup() {
 		tb_stop_pid "${TB_PIDS[$i]}"
 	done
 	[ -n "$cpid" ] && tb_stop_pid "$cpid"
-	# dockerd leaves overlay and netns mounts when killed hard.
+	# dockerd and podman leave overlay and netns mounts when killed hard.
 	grep -o " $TB_DIR[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null
 	done

@@ -150,12 +150,9 @@ static void test_backoff(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_pick_platform),
-	        cmocka_unit_test(test_ratelimit),
-	        cmocka_unit_test(test_api_host),
-	        cmocka_unit_test(test_token_cache),
-	        cmocka_unit_test(test_ratelimit_slowdown),
-	        cmocka_unit_test(test_backoff),
+	        cmocka_unit_test(test_pick_platform),      cmocka_unit_test(test_ratelimit),
+	        cmocka_unit_test(test_api_host),           cmocka_unit_test(test_token_cache),
+	        cmocka_unit_test(test_ratelimit_slowdown), cmocka_unit_test(test_backoff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
