@@ -150,6 +150,8 @@ static const struct opt project_opts[] = {
          "image repository the builds are tagged and pushed as"},
         {"max_age", T_DURATION, O(struct config_project, max_age_ms), "7d", 60000, 31622400000LL,
          NULL, NULL, 0, false, "rebuild at least this often"},
+        {"enabled", T_BOOL, O(struct config_project, enabled), "true", 0, 0, NULL, NULL, 0, false,
+         "false: never rebuilt (its history and pending triggers are kept)"},
         {"keep_images", T_INT, O(struct config_project, keep_images), "3", 1, 100, NULL, NULL, 0,
          false, "local images kept per environment (older stamp tags are removed)"},
         {"environments", T_MAP, O(struct config_project, envs), NULL, 0, 0, NULL, &env_schema,

@@ -59,6 +59,7 @@ struct config_project {
 	char *image;
 	uint64_t max_age_ms;
 	int keep_images;
+	bool enabled;
 	struct config_env *envs;
 	size_t n_envs;
 };

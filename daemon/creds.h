@@ -102,6 +102,12 @@ struct creds_host_entry {
  */
 int creds_x_registry_config(const struct creds_host_entry *list, size_t n, char **ret);
 
+/* Copies src into dst (error pointer not copied). */
+int creds_entry_copy(struct creds_entry *dst, const struct creds_entry *src);
+
+/* Wipes and frees e's strings, leaving it anonymous. */
+void creds_entry_done(struct creds_entry *e);
+
 /* Wipes and frees a string that carries a secret (NULL is fine). */
 void creds_secret_free(char *s);
 

@@ -42,10 +42,4 @@ int creds_base64_decode(const char *in, size_t len, bool url, unsigned char *out
 /* Encodes with padding; the result is malloc'd, NULL when out of memory. */
 char *creds_base64_encode(const void *data, size_t len, bool url);
 
-/* Copies src into dst (error pointer not copied). */
-int creds_entry_copy(struct creds_entry *dst, const struct creds_entry *src);
-
-/* Wipes and frees e's strings, leaving it anonymous. */
-void creds_entry_done(struct creds_entry *e);
-
 #endif

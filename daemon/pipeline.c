@@ -22,6 +22,8 @@
 #include "registry.h"
 #include "store.h"
 
+#define MAX_HOSTS 8
+
 enum step {
 	S_CREDS,
 	S_CONTEXT,
@@ -69,6 +71,10 @@ struct pipeline {
 	char error[1024];
 	char **prune; /* stamp tags to remove locally, NULL-terminated */
 	size_t prune_at;
+	/* registries the build touches: [0] the project's own, then the bases' */
+	char hosts[MAX_HOSTS][REF_DOMAIN_MAX + 1];
+	struct creds_entry found[MAX_HOSTS];
+	size_t n_hosts, host_at;
 };
 
 static void advance(struct pipeline *pl);
@@ -97,6 +103,8 @@ static void pl_free(struct pipeline *pl)
 		unlink(pl->tar);
 	creds_secret_free(pl->auth);
 	creds_secret_free(pl->reg_cfg);
+	for (size_t i = 0; i < MAX_HOSTS; i++)
+		creds_entry_done(&pl->found[i]);
 	free(pl->reasons);
 	free(pl->passed);
 	config_free(pl->cfg);
@@ -549,13 +557,15 @@ static void context_done(const struct context_result *r, void *arg)
 	advance(pl);
 }
 
-static void creds_done(int status, const struct creds_entry *e, void *arg)
+/* With credentials in hand: X-Registry-Auth for the push, X-Registry-Config for the bases. */
+static void credentials_ready(struct pipeline *pl)
 {
-	struct pipeline *pl = arg;
-	struct creds_host_entry he = {pl->registry_host, e};
+	struct creds_host_entry he[MAX_HOSTS];
 	char why[512];
 	int r;
 
+	for (size_t i = 0; i < pl->n_hosts; i++)
+		he[i] = (struct creds_host_entry){pl->hosts[i], &pl->found[i]};
 	/* Recognised before anything is sent: the classic builder would fail late. */
 	r = bases_needs_buildkit(pl->p, why, sizeof(why));
 	if (r != 0) {
@@ -567,12 +577,8 @@ static void creds_done(int status, const struct creds_entry *e, void *arg)
 		fail_all(pl, pl->error);
 		return;
 	}
-
-	if (status < 0)
-		log_warn("project %s: credentials for %s: %s; pushing anonymously", pl->p->name,
-		         pl->registry_host, e->error);
-	if (creds_x_registry_auth(status < 0 ? NULL : e, pl->registry_host, &pl->auth) < 0 ||
-	    creds_x_registry_config(&he, status < 0 ? 0 : 1, &pl->reg_cfg) < 0) {
+	if (creds_x_registry_auth(&pl->found[0], pl->registry_host, &pl->auth) < 0 ||
+	    creds_x_registry_config(he, pl->n_hosts, &pl->reg_cfg) < 0) {
 		fail_all(pl, "out of memory");
 		return;
 	}
@@ -585,6 +591,47 @@ static void creds_done(int status, const struct creds_entry *e, void *arg)
 		pl->tar[0] = '\0';
 		fail_all(pl, "cannot start archiving the build context");
 	}
+}
+
+/* One registry's credentials; the next lookup, or on to the build. */
+static void creds_done(int status, const struct creds_entry *e, void *arg)
+{
+	struct pipeline *pl = arg;
+	const char *host = pl->hosts[pl->host_at];
+
+	if (status < 0)
+		log_warn("project %s: credentials for %s: %s; going on anonymously", pl->p->name,
+		         host, e->error);
+	else if (creds_entry_copy(&pl->found[pl->host_at], e) < 0) {
+		fail_all(pl, "out of memory");
+		return;
+	}
+	while (++pl->host_at < pl->n_hosts)
+		if (creds_lookup(pl->d.creds, pl->hosts[pl->host_at], creds_done, pl) == 0)
+			return;
+	credentials_ready(pl);
+}
+
+/* The project's registry first, then each other registry its bases come from. */
+static void collect_hosts(struct pipeline *pl)
+{
+	struct base_use *uses = NULL;
+	size_t n = 0;
+	char err[256];
+
+	snprintf(pl->hosts[0], sizeof(pl->hosts[0]), "%s", pl->image.domain);
+	pl->n_hosts = 1;
+	if (bases_of_project(pl->p, pl->d.platform, &uses, &n, err, sizeof(err)) < 0)
+		return;
+	for (size_t i = 0; i < n && pl->n_hosts < MAX_HOSTS; i++) {
+		bool seen = false;
+		for (size_t j = 0; j < pl->n_hosts; j++)
+			seen |= !strcmp(pl->hosts[j], uses[i].parsed.domain);
+		if (!seen)
+			snprintf(pl->hosts[pl->n_hosts++], sizeof(pl->hosts[0]), "%s",
+			         uses[i].parsed.domain);
+	}
+	free(uses);
 }
 
 int pipeline_start(const struct pipeline_deps *d, const struct pipeline_request *req,
@@ -612,7 +659,8 @@ int pipeline_start(const struct pipeline_deps *d, const struct pipeline_request 
 	}
 	ref_name(&pl->image, pl->repo, sizeof(pl->repo));
 	snprintf(pl->registry_host, sizeof(pl->registry_host), "%s", pl->image.domain);
-	r = creds_lookup(d->creds, pl->registry_host, creds_done, pl);
+	collect_hosts(pl);
+	r = creds_lookup(d->creds, pl->hosts[0], creds_done, pl);
 	if (r < 0) {
 		pl_free(pl);
 		return r;

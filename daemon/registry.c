@@ -14,7 +14,6 @@
 #include <jansson.h>
 
 #include "challenge.h"
-#include "creds_parse.h"
 #include "digest.h"
 #include "http_client.h"
 #include "log.h"

@@ -400,8 +400,8 @@ static void kick_cb(uv_idle_t *h)
 		ssize_t k = project_index(s, l.v[i].project);
 		struct proj_state *ps = k >= 0 ? &s->ps[k] : NULL;
 
-		if (!ps || ps->running || ps->cyclic || ps->retry_at > now ||
-		    waits_for_dependency(s, (size_t)k, &l))
+		if (!ps || !s->cfg->projects[k].enabled || ps->running || ps->cyclic ||
+		    ps->retry_at > now || waits_for_dependency(s, (size_t)k, &l))
 			continue;
 		if (!start_one(s, (size_t)k, &l.v[i]))
 			break; /* no engine slot free */
@@ -420,7 +420,7 @@ static void age_triggers(struct scheduler *s)
 
 	for (size_t i = 0; i < s->n; i++) {
 		const struct config_project *p = &s->cfg->projects[i];
-		int r = store_last_success(s->d.store, p->name, &last);
+		int r = p->enabled ? store_last_success(s->d.store, p->name, &last) : -EPERM;
 
 		if (r == -ENOENT && !store_project_attempted(s->d.store, p->name))
 			store_trigger_add(s->d.store, p->name, "initial", "no build recorded yet",

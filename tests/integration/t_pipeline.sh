@@ -65,6 +65,7 @@ projects:
     environments: { prod: {} }
   - { name: e, context: $TB_DIR/e, image: $R/team/e, environments: { prod: {} } }
   - { name: f, context: $TB_DIR/f, image: $R/team/f, environments: { prod: {} } }
+  - { name: g, context: $TB_DIR/a, image: $R/team/g, enabled: false, environments: { prod: {} } }
 YAML
 refitd_start "$cfg"
 DB=$TB_DIR/state/state.db
@@ -92,6 +93,8 @@ err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'f'")
 case $err in *"returned a non-zero code: 3"* | *"exit status 3"*) ;; *) fail "f error: $err" ;; esac
 grep -q "project f: rebuild failed .*retry in 60 s" "$RD_LOG" || fail "f: no retry with backoff"
 ok "BuildKit-only Dockerfile refused up front; a failing build records the engine's message and retries"
+n=$(sql "$DB" "SELECT count(*) FROM builds WHERE project = 'g'")
+[ "$n" = 0 ] || fail "disabled project g was built $n times"
 
 # Labels of a:prod name the base and its digest, the environment and the trigger.
 d1=$(tb_digest refit-test/base:1)

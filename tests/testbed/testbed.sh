@@ -27,6 +27,8 @@ tb_log() { echo "testbed: $*" >&2; }
 tb_init() {
 	TB_DIR=$(mktemp -d /tmp/refit-tb.XXXXXX) || return 1
 	chmod 755 "$TB_DIR"
+	# docker login writes here, not to the invoking user's ~/.docker
+	export DOCKER_CONFIG=$TB_DIR/docker-config
 	trap tb_cleanup EXIT
 	trap 'exit 130' INT TERM
 }
