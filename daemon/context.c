@@ -230,3 +230,46 @@ int context_tar_start(uv_loop_t *loop, const char *dir, const char *dockerfile,
 		*ret = j;
 	return 0;
 }
+
+int context_tar_first_file(const void *tar, size_t len, size_t max, char **ret, size_t *ret_len)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	char *buf = NULL;
+	la_int64_t size;
+	ssize_t got;
+	int r = -EBADMSG;
+
+	if (!a)
+		return -ENOMEM;
+	archive_read_support_format_tar(a);
+	if (archive_read_open_memory(a, tar, len) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK)
+		goto out;
+	if (archive_entry_filetype(e) != AE_IFREG) {
+		r = -EISDIR;
+		goto out;
+	}
+	size = archive_entry_size(e);
+	if (size < 0 || (uint64_t)size > max) {
+		r = -EFBIG;
+		goto out;
+	}
+	buf = malloc((size_t)size + 1);
+	if (!buf) {
+		r = -ENOMEM;
+		goto out;
+	}
+	got = archive_read_data(a, buf, (size_t)size);
+	if (got != (ssize_t)size)
+		goto out;
+	buf[size] = '\0';
+	*ret = buf;
+	*ret_len = (size_t)size;
+	buf = NULL;
+	r = 0;
+out:
+	free(buf);
+	archive_read_free(a);
+	return r;
+}

@@ -52,4 +52,11 @@ int context_tar_write(const char *dir, const char *dockerfile, const char *out_p
                       struct context_policy *policy, uint64_t *ret_bytes, uint64_t *ret_entries,
                       char *err, size_t errlen);
 
+/*
+ * The first entry of an in-memory tar (what /containers/{id}/archive sends for
+ * one file): a NUL-terminated malloc'd copy of at most max bytes; -EFBIG when
+ * larger, -EISDIR when not a regular file, -EBADMSG when not a tar.
+ */
+int context_tar_first_file(const void *tar, size_t len, size_t max, char **ret, size_t *ret_len);
+
 #endif

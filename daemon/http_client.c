@@ -396,8 +396,9 @@ static int set_body(struct http_request *r, const struct http_request_opts *o)
 		return r->hdrs ? 0 : -ENOMEM;
 	}
 	if (o->body || (o->method && !strcmp(o->method, "POST"))) {
+		/* copied: callers may free their body once the request started */
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)o->body_len);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, o->body ? o->body : "");
+		curl_easy_setopt(e, CURLOPT_COPYPOSTFIELDS, o->body ? o->body : "");
 	}
 	return 0;
 }

@@ -43,7 +43,7 @@ struct http_request_opts {
 	const char *url;
 	const char *unix_socket;    /* connect here instead of the URL's host */
 	const char *const *headers; /* "Name: value", NULL-terminated */
-	const void *body;           /* request body (copied by curl? no: must outlive) */
+	const void *body;           /* request body (copied when the request starts) */
 	size_t body_len;
 	http_read_cb read_cb; /* streamed body, sent chunked */
 	http_data_cb data_cb; /* streamed response instead of buffering */
