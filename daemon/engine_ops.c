@@ -313,26 +313,24 @@ int engine_build(struct engine *e, const struct engine_build_opts *o, engine_op_
 	return start(op, &c, stream_done, ret);
 }
 
-int engine_push(struct engine *e, const char *repo, const char *tag, const char *auth, FILE *log,
-                engine_op_cb cb, void *arg, struct engine_op **ret)
+/* A registry-facing streamed request (push, pull): X-Registry-Auth, progress to log. */
+static int auth_stream(struct engine *e, const char *path, const char *auth, FILE *log, long expect,
+                       engine_op_cb cb, void *arg, struct engine_op **ret)
 {
-	char path[2048], q[512] = "", hdr[8192];
+	char hdr[8192];
 	const char *headers[2] = {hdr, NULL};
 	struct engine_call c = {.method = "POST", .path = path, .headers = headers, .body = ""};
-	struct engine_op *op = op_new(e, cb, arg, true);
+	struct engine_op *op;
 	int r;
 
+	if (snprintf(hdr, sizeof(hdr), "X-Registry-Auth: %s", auth ? auth : "e30=") >=
+	    (int)sizeof(hdr))
+		return -ENAMETOOLONG;
+	op = op_new(e, cb, arg, true);
 	if (!op)
 		return -ENOMEM;
-	if (query_add(q, sizeof(q), "tag", tag) < 0 ||
-	    snprintf(path, sizeof(path), "/images/%s/push%s", repo, q) >= (int)sizeof(path) ||
-	    snprintf(hdr, sizeof(hdr), "X-Registry-Auth: %s", auth ? auth : "e30=") >=
-	            (int)sizeof(hdr)) {
-		op_free(op);
-		return -ENAMETOOLONG;
-	}
 	op->log = log;
-	op->expect_status = 2;
+	op->expect_status = expect;
 	c.data_cb = on_stream_data;
 	c.stream_arg = op;
 	c.timeout_ms = 3600000;
@@ -342,33 +340,27 @@ int engine_push(struct engine *e, const char *repo, const char *tag, const char 
 	return r;
 }
 
+int engine_push(struct engine *e, const char *repo, const char *tag, const char *auth, FILE *log,
+                engine_op_cb cb, void *arg, struct engine_op **ret)
+{
+	char path[2048], q[512] = "";
+
+	if (query_add(q, sizeof(q), "tag", tag) < 0 ||
+	    snprintf(path, sizeof(path), "/images/%s/push%s", repo, q) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	return auth_stream(e, path, auth, log, 2, cb, arg, ret);
+}
+
 int engine_pull(struct engine *e, const char *repo, const char *tag, const char *auth, FILE *log,
                 engine_op_cb cb, void *arg, struct engine_op **ret)
 {
-	char path[2048], q[1536] = "", hdr[8192];
-	const char *headers[2] = {hdr, NULL};
-	struct engine_call c = {.method = "POST", .path = path, .headers = headers, .body = ""};
-	struct engine_op *op = op_new(e, cb, arg, true);
-	int r;
+	char path[2048], q[1536] = "";
 
-	if (!op)
-		return -ENOMEM;
 	if (query_add(q, sizeof(q), "fromImage", repo) < 0 ||
 	    query_add(q, sizeof(q), "tag", tag) < 0 ||
-	    snprintf(path, sizeof(path), "/images/create%s", q) >= (int)sizeof(path) ||
-	    snprintf(hdr, sizeof(hdr), "X-Registry-Auth: %s", auth ? auth : "e30=") >=
-	            (int)sizeof(hdr)) {
-		op_free(op);
+	    snprintf(path, sizeof(path), "/images/create%s", q) >= (int)sizeof(path))
 		return -ENAMETOOLONG;
-	}
-	op->log = log;
-	c.data_cb = on_stream_data;
-	c.stream_arg = op;
-	c.timeout_ms = 3600000;
-	c.idle_timeout_ms = 120000;
-	r = start(op, &c, stream_done, ret);
-	explicit_bzero(hdr, sizeof(hdr));
-	return r;
+	return auth_stream(e, path, auth, log, 0, cb, arg, ret);
 }
 
 /* The message of an Engine API JSON error body ({"message": ...}). */
