@@ -8,6 +8,8 @@
 #ifndef REFIT_CTL_H
 #define REFIT_CTL_H
 
+#include <stddef.h>
+
 enum { CTL_OK = 0, CTL_FAIL = 1, CTL_USAGE = 2 };
 
 int ctl_ref(int argc, char **argv);
@@ -21,5 +23,8 @@ int ctl_builds(int argc, char **argv);
 int ctl_rebuild(int argc, char **argv);
 int ctl_rollback(int argc, char **argv);
 int ctl_logs(int argc, char **argv);
+
+/* Reads a Dockerfile (or stdin for "-"), at most DFSYNTAX_MAX_FILE bytes; malloc'd. */
+int ctl_read_dockerfile(const char *path, char **ret, size_t *ret_len);
 
 #endif

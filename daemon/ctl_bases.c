@@ -23,35 +23,6 @@ struct bases_args {
 	bool json;
 };
 
-/* Reads a whole file (or stdin for "-"), at most DFSYNTAX_MAX_FILE bytes. */
-static int read_dockerfile(const char *path, char **ret, size_t *ret_len)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *buf = malloc(DFSYNTAX_MAX_FILE + 1);
-	size_t n = 0;
-	int rc = 0;
-
-	if (!f || !buf) {
-		rc = f ? -ENOMEM : -errno;
-		goto out;
-	}
-	n = fread(buf, 1, DFSYNTAX_MAX_FILE + 1, f);
-	if (ferror(f))
-		rc = -EIO;
-	else if (n > DFSYNTAX_MAX_FILE)
-		rc = -EFBIG;
-out:
-	if (f && f != stdin)
-		fclose(f);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	*ret = buf;
-	*ret_len = n;
-	return 0;
-}
-
 /* Prints a module error "line N: reason" as "FILE:N: reason". */
 static void print_error(const char *file, const char *err)
 {
@@ -207,7 +178,7 @@ int ctl_bases(int argc, char **argv)
 
 	if (parse_args(argc, argv, &a))
 		return usage();
-	if ((rc = read_dockerfile(a.file, &text, &len))) {
+	if ((rc = ctl_read_dockerfile(a.file, &text, &len))) {
 		fprintf(stderr, "%s: %s\n", a.file,
 		        rc == -EFBIG ? "Dockerfile larger than 1 MiB" : strerror(-rc));
 		return CTL_FAIL;

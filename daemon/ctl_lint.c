@@ -29,34 +29,6 @@ static int usage(void)
 	return CTL_USAGE;
 }
 
-static int read_dockerfile(const char *path, char **ret, size_t *ret_len)
-{
-	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	char *buf = malloc(DFSYNTAX_MAX_FILE + 1);
-	size_t n = 0;
-	int rc = 0;
-
-	if (!f || !buf) {
-		rc = f ? -ENOMEM : -errno;
-		goto out;
-	}
-	n = fread(buf, 1, DFSYNTAX_MAX_FILE + 1, f);
-	if (ferror(f))
-		rc = -EIO;
-	else if (n > DFSYNTAX_MAX_FILE)
-		rc = -EFBIG;
-out:
-	if (f && f != stdin)
-		fclose(f);
-	if (rc) {
-		free(buf);
-		return rc;
-	}
-	*ret = buf;
-	*ret_len = n;
-	return 0;
-}
-
 static void print_finding(const struct lint_finding *f, void *arg)
 {
 	struct lint_out *o = arg;
@@ -135,7 +107,7 @@ int ctl_lint(int argc, char **argv)
 
 	if (parse_args(argc, argv, &file, &context))
 		return usage();
-	if ((rc = read_dockerfile(file, &text, &len))) {
+	if ((rc = ctl_read_dockerfile(file, &text, &len))) {
 		fprintf(stderr, "%s: %s\n", file,
 		        rc == -EFBIG ? "Dockerfile larger than 1 MiB" : strerror(-rc));
 		return CTL_FAIL;
