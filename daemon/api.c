@@ -24,6 +24,7 @@
 #include "creds.h"
 #include "log.h"
 #include "store.h"
+#include "wallclock.h"
 
 #define DEF_MAX_CONNECTIONS 256
 #define DEF_PER_IP          64
@@ -33,14 +34,6 @@
 #define DISCARD_FACTOR      8 /* bytes read and dropped past max_body before closing */
 /* Bounds request line and headers; MHD clears it for every request, so small is fast. */
 #define CONN_MEMORY_LIMIT ((size_t)16 * 1024)
-
-uint64_t api_wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* ---- the render cache ---- */
 
@@ -147,7 +140,7 @@ static void view_init(struct api *a, struct api_view *v)
 	v->store = a->store;
 	v->cfg = a->cfg;
 	v->started_at_ms = a->started_at_ms;
-	v->now_ms = api_wall_ms();
+	v->now_ms = wallclock_ms();
 	v->engine_grace_ms = a->opts.engine_grace_ms;
 	v->openapi = a->opts.openapi;
 	v->openapi_len = a->opts.openapi_len;
@@ -479,7 +472,7 @@ int api_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
 		return -ENOMEM;
 	a->loop = loop;
 	a->store = store;
-	a->started_at_ms = api_wall_ms();
+	a->started_at_ms = wallclock_ms();
 	a->lis.fd = -1;
 	if (ops)
 		a->ops = *ops;

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "store.h"
 #include "store_query.h"
+#include "wallclock.h"
 
 #define TOKEN_HINT                                                                       \
 	"POST requests are disabled: set api_token_file in the configuration to a file " \
@@ -308,7 +309,7 @@ static enum MHD_Result post_rebuild(struct api *a, struct MHD_Connection *c,
 	snprintf(full, sizeof(full), "manual: %s", reason);
 	pending = store_trigger_pending_id(a->store, name, &id) == 0;
 	/* A pending trigger absorbs this one (its reason is merged): coalesced, 409. */
-	if (store_trigger_add(a->store, name, "manual", full, api_wall_ms(), &id) < 0)
+	if (store_trigger_add(a->store, name, "manual", full, wallclock_ms(), &id) < 0)
 		return api_reply_error(a, c, 500, "internal", "the trigger could not be recorded");
 	if (pending)
 		return reply_json(a, c, 409,

@@ -69,9 +69,6 @@ struct api_req {
 	char uri[]; /* the raw request target */
 };
 
-/* Wall clock in ms. */
-uint64_t api_wall_ms(void);
-
 /* Answers one complete request (api_serve.c). */
 enum MHD_Result api_serve(struct api *a, struct MHD_Connection *c, struct api_req *rq,
                           const char *method);

@@ -30,6 +30,7 @@
 #include "service.h"
 #include "store.h"
 #include "watcher.h"
+#include "wallclock.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR_REFIT "/refit.yaml"
 #ifndef SYSCONFDIR_REFIT
@@ -55,14 +56,6 @@ struct daemon {
 	bool verbose, foreground, stopping;
 	int exit_code;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void print_errors(const struct config_errors *errs)
 {
@@ -93,7 +86,7 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 	        .podman = info->podman,
 	        .reachable = info->reachable,
 	        .error = info->error,
-	        .checked_at = now_ms(),
+	        .checked_at = wallclock_ms(),
 	};
 
 	(void)e;
@@ -308,7 +301,7 @@ static void reload(struct daemon *d)
 		for (size_t i = 0; i < errs.n; i++)
 			log_err("%s", errs.lines[i]);
 		log_err("reload failed: keeping the running configuration");
-		store_event_add(d->store, now_ms(), "reload-failed", NULL,
+		store_event_add(d->store, wallclock_ms(), "reload-failed", NULL,
 		                errs.n ? errs.lines[0] : "");
 		config_errors_done(&errs);
 		service_ready(d->svc);
@@ -335,7 +328,7 @@ static void reload(struct daemon *d)
 		watcher_configure(d->watcher, d->cfg);
 	engines_to_scheduler(d);
 	scheduler_configure(d->scheduler, d->cfg);
-	store_event_add(d->store, now_ms(), "reload", NULL, "configuration reloaded");
+	store_event_add(d->store, wallclock_ms(), "reload", NULL, "configuration reloaded");
 	log_info("configuration reloaded");
 	service_ready(d->svc);
 }
@@ -497,7 +490,8 @@ static int run(struct daemon *d)
 
 	if (open_store(d) < 0)
 		return 1;
-	store_event_add(d->store, now_ms(), "start", NULL, "refitd " REFIT_VERSION " started");
+	store_event_add(d->store, wallclock_ms(), "start", NULL,
+	                "refitd " REFIT_VERSION " started");
 	r = http_client_new(&d->loop, &d->http);
 	if (r == 0)
 		r = service_new(&d->loop, status_line, d, &d->svc);

@@ -21,6 +21,7 @@
 #include "ref.h"
 #include "registry.h"
 #include "store.h"
+#include "wallclock.h"
 
 #define MAX_HOSTS 8
 
@@ -79,14 +80,6 @@ struct pipeline {
 
 static void advance(struct pipeline *pl);
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static const struct config_env *cur(const struct pipeline *pl)
 {
 	return &pl->p->envs[pl->env];
@@ -129,7 +122,7 @@ __attribute__((format(printf, 2, 3))) static void logf_build(struct pipeline *pl
 /* Ends the current environment's build row with status and (for failures) error. */
 static void env_finish(struct pipeline *pl, const char *status, const char *error)
 {
-	struct store_build b = {.status = status, .finished_at = wall_ms(), .error = error};
+	struct store_build b = {.status = status, .finished_at = wallclock_ms(), .error = error};
 	char tags[512];
 
 	if (!strcmp(status, "succeeded")) {
@@ -172,8 +165,8 @@ static int env_begin(struct pipeline *pl)
 	                        .trigger = pl->trigger,
 	                        .reasons = pl->reasons,
 	                        .status = "running",
-	                        .queued_at = wall_ms(),
-	                        .started_at = wall_ms()};
+	                        .queued_at = wallclock_ms(),
+	                        .started_at = wallclock_ms()};
 	int r;
 
 	pl->image_id[0] = pl->digest[0] = pl->user[0] = pl->base_digest[0] = '\0';
@@ -187,7 +180,7 @@ static int env_begin(struct pipeline *pl)
 	store_build_update(pl->d.store, pl->build_id, &b);
 	if (pl->build_id && pl->trigger_id)
 		store_trigger_set_state(pl->d.store, pl->trigger_id, "running", pl->build_id,
-		                        wall_ms());
+		                        wallclock_ms());
 	logf_build(pl, "rebuild of %s, environment %s (trigger %s)", pl->p->name, cur(pl)->name,
 	           pl->trigger);
 	return 0;
@@ -469,7 +462,7 @@ static void finish(struct pipeline *pl)
 	         pl->failures);
 	if (pl->trigger_id)
 		store_trigger_set_state(pl->d.store, pl->trigger_id,
-		                        pl->failures ? "failed" : "done", 0, wall_ms());
+		                        pl->failures ? "failed" : "done", 0, wallclock_ms());
 	pl->cb(status, summary, pl->arg);
 	pl_free(pl);
 }
@@ -672,7 +665,7 @@ int pipeline_start(const struct pipeline_deps *d, const struct pipeline_request 
 void pipeline_cancel(struct pipeline *pl)
 {
 	struct store_build b = {.status = "interrupted",
-	                        .finished_at = wall_ms(),
+	                        .finished_at = wallclock_ms(),
 	                        .error = "refitd stopped during the build"};
 
 	if (!pl)
@@ -680,7 +673,7 @@ void pipeline_cancel(struct pipeline *pl)
 	if (pl->build_id && pl->log)
 		store_build_update(pl->d.store, pl->build_id, &b);
 	if (pl->trigger_id)
-		store_trigger_set_state(pl->d.store, pl->trigger_id, "pending", 0, wall_ms());
+		store_trigger_set_state(pl->d.store, pl->trigger_id, "pending", 0, wallclock_ms());
 	creds_lookup_cancel(pl->d.creds, creds_done, pl);
 	engine_op_cancel(pl->op);
 	pl->op = NULL;

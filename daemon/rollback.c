@@ -13,6 +13,7 @@
 #include "ref.h"
 #include "registry.h"
 #include "store.h"
+#include "wallclock.h"
 
 enum rb_step { RB_CREDS, RB_WANT, RB_TAG, RB_PULL, RB_RETAG, RB_PUSH, RB_DONE };
 
@@ -34,14 +35,6 @@ struct rollback {
 	char msg[2048];
 };
 
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void rb_free(struct rollback *rb)
 {
 	creds_secret_free(rb->auth);
@@ -52,7 +45,7 @@ static void rb_free(struct rollback *rb)
 static void finish(struct rollback *rb, int status)
 {
 	struct store_build b = {.status = status ? "failed" : "succeeded",
-	                        .finished_at = wall_ms(),
+	                        .finished_at = wallclock_ms(),
 	                        .error = status ? rb->msg : NULL,
 	                        .digest = status ? NULL : rb->want,
 	                        .tags = status ? NULL : rb->env};
@@ -201,7 +194,7 @@ int rollback_start(const struct pipeline_deps *d, struct config *cfg,
 	}
 	ref_name(&rb->image, rb->repo, sizeof(rb->repo));
 	b.env = rb->env;
-	b.queued_at = b.started_at = wall_ms();
+	b.queued_at = b.started_at = wallclock_ms();
 	if (store_build_insert(d->store, &b, &rb->build_id) < 0 ||
 	    (r = creds_lookup(d->creds, rb->image.domain, creds_done, rb)) < 0) {
 		rb_free(rb);

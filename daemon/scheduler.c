@@ -14,6 +14,7 @@
 #include "rollback.h"
 #include "ref.h"
 #include "store.h"
+#include "wallclock.h"
 
 #define MAX_ENGINES     64
 #define AGE_CHECK_MS    60000
@@ -46,14 +47,6 @@ struct scheduler {
 	int closing;
 	struct rb_ctx *rollbacks; /* in flight */
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 uint64_t scheduler_backoff_ms(unsigned failures)
 {
@@ -173,7 +166,7 @@ int scheduler_new(const struct scheduler_deps *d, struct scheduler **ret)
 	uv_timer_init(d->loop, &s->timer);
 	uv_idle_init(d->loop, &s->kick);
 	s->timer.data = s->kick.data = s;
-	if (store_recover(d->store, wall_ms()) < 0)
+	if (store_recover(d->store, wallclock_ms()) < 0)
 		log_err("scheduler: could not recover interrupted rebuilds");
 	uv_timer_start(&s->timer, timer_cb, 0, 0);
 	*ret = s;
@@ -323,7 +316,7 @@ static void trigger_dependants(struct scheduler *s, size_t k)
 	snprintf(reason, sizeof(reason), "base %s was rebuilt by refit", s->cfg->projects[k].image);
 	for (size_t i = 0; i < s->n; i++)
 		if (s->dep[i * s->n + k] && store_trigger_add(s->d.store, s->ps[i].name, "base",
-		                                              reason, wall_ms(), NULL) == 0)
+		                                              reason, wallclock_ms(), NULL) == 0)
 			log_info("project %s: triggered, its base %s was rebuilt", s->ps[i].name,
 			         s->cfg->projects[k].image);
 }
@@ -351,7 +344,7 @@ static void pipeline_done(int status, const char *summary, void *arg)
 		         (unsigned long long)(scheduler_backoff_ms(ps->failures) / 1000));
 		/* the failed trigger comes back as pending so that the retry happens */
 		store_trigger_add(s->d.store, ps->name, "retry", "retry after a failed rebuild",
-		                  wall_ms(), NULL);
+		                  wallclock_ms(), NULL);
 	}
 	scheduler_kick(s);
 }
@@ -374,7 +367,7 @@ static bool start_one(struct scheduler *s, size_t k, const struct pending *t)
 		log_err("project %s: cannot start a rebuild: %s", ps->name, strerror(-r));
 		return true;
 	}
-	store_trigger_set_state(s->d.store, t->id, "running", 0, wall_ms());
+	store_trigger_set_state(s->d.store, t->id, "running", 0, wallclock_ms());
 	log_info("project %s: rebuild started on %s (trigger %s)", ps->name,
 	         engine_info(d.engine)->host, t->kind);
 	ps->running = true;
@@ -415,7 +408,7 @@ static void kick_cb(uv_idle_t *h)
 /* Age and first-build triggers for every configured project. */
 static void age_triggers(struct scheduler *s)
 {
-	uint64_t now = wall_ms(), last;
+	uint64_t now = wallclock_ms(), last;
 	char reason[128];
 
 	for (size_t i = 0; i < s->n; i++) {

@@ -12,6 +12,7 @@
 #include "ref.h"
 #include "registry.h"
 #include "store.h"
+#include "wallclock.h"
 
 /* Kept small: a host may watch tens of thousands of references. */
 #define MAX_INFLIGHT 32 /* lookups handed to the registry pool at once */
@@ -41,14 +42,6 @@ struct watcher {
 	size_t count, inflight;
 	uv_timer_t tick;
 };
-
-static uint64_t wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void copy_digest(char *dst, size_t len, const char *src)
 {
@@ -133,7 +126,7 @@ static void record(struct watch_entry *e, const struct registry_result *r)
 {
 	struct watcher *w = e->w;
 	struct store_base b = {0};
-	uint64_t now = wall_ms();
+	uint64_t now = wallclock_ms();
 	char old[80], reason[REF_STRING_MAX + 200];
 	int64_t *ids = calloc(e->n_users + 1, sizeof(int64_t));
 	enum base_event ev;
@@ -176,7 +169,7 @@ static void record_error(struct watch_entry *e, int status, const char *error)
 
 	if (store_base_get(w->store, e->ref, e->platform, &b) < 0)
 		memset(&b, 0, sizeof(b));
-	b.checked_at = wall_ms();
+	b.checked_at = wallclock_ms();
 	store_base_update(w->store, e->ref, e->platform, &b, error, NULL, NULL, 0, NULL);
 	if (status == -EAGAIN || (e->last_error && !strcmp(e->last_error, error)))
 		log_debug("base %s: %s", e->ref, error);
