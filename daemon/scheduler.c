@@ -96,6 +96,15 @@ int scheduler_order(const bool *dep, size_t n, size_t *ret_order, bool *ret_cycl
 	return r;
 }
 
+/* The platform builds run for: the first engine that told us, else linux/amd64. */
+static const char *build_platform(const struct scheduler *s)
+{
+	for (size_t e = 0; e < s->n_engines; e++)
+		if (engine_platform(s->engines[e]))
+			return engine_platform(s->engines[e]);
+	return "linux/amd64";
+}
+
 static ssize_t project_index(const struct scheduler *s, const char *name)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -121,7 +130,7 @@ static void build_graph(struct scheduler *s)
 		size_t nu = 0;
 		char err[256], name[REF_STRING_MAX];
 
-		if (bases_of_project(&s->cfg->projects[i], "linux/amd64", &uses, &nu, err,
+		if (bases_of_project(&s->cfg->projects[i], build_platform(s), &uses, &nu, err,
 		                     sizeof(err)) < 0)
 			continue;
 		for (size_t u = 0; u < nu; u++) {
