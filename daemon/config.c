@@ -17,6 +17,8 @@
 
 #include <yaml.h>
 
+#include "config_impl.h"
+
 #define CONFIG_MAX_BYTES  (4u << 20)
 #define CONFIG_MAX_VISITS 200000 /* bounds alias fan-out ("billion laughs") */
 #define CONFIG_MAX_ERRORS 100
@@ -34,13 +36,6 @@ enum opt_type {
 	T_LIST,    /* array of sub structs + count */
 	T_MAP,     /* mapping name -> sub struct, array + count, key into name_off */
 	T_STRUCT,  /* nested mapping into an embedded struct */
-};
-
-struct ctx {
-	const char *file;
-	yaml_document_t *doc;
-	struct config_errors *errs;
-	unsigned visits;
 };
 
 struct schema;
@@ -73,13 +68,6 @@ static const char *const level_choices[] = {"error", "warning", "info", "debug",
 static const char *const format_choices[] = {"text", "json", NULL};
 static const char *const feed_types[] = {"osv", "alpine-secdb", "debian-tracker", NULL};
 
-static void check_engine(struct ctx *x, const yaml_node_t *n, void *elem);
-static void check_registry(struct ctx *x, const yaml_node_t *n, void *elem);
-static void check_feed(struct ctx *x, const yaml_node_t *n, void *elem);
-static void check_env(struct ctx *x, const yaml_node_t *n, void *elem);
-static void check_project(struct ctx *x, const yaml_node_t *n, void *elem);
-static void check_top(struct ctx *x, const yaml_node_t *n, void *elem);
-
 #define O(type, field) offsetof(type, field)
 #define N(a)           (sizeof(a) / sizeof((a)[0]))
 
@@ -95,8 +83,9 @@ static const struct opt engine_opts[] = {
         {"tls_key", T_PATH, O(struct config_engine, tls_key), NULL, 0, 0, NULL, NULL, 0, false,
          "client key for tcp:// engines"},
 };
-static const struct schema engine_schema = {
-        "engine", sizeof(struct config_engine), engine_opts, N(engine_opts), 0, check_engine};
+static const struct schema engine_schema = {"engine",    sizeof(struct config_engine),
+                                            engine_opts, N(engine_opts),
+                                            0,           config_check_engine};
 
 static const struct opt registry_opts[] = {
         {"host", T_STR, O(struct config_registry, host), NULL, 0, 0, NULL, NULL, 0, true,
@@ -109,8 +98,8 @@ static const struct opt registry_opts[] = {
          false, "allow plain HTTP to this registry"},
 };
 static const struct schema registry_schema = {
-        "registry",    sizeof(struct config_registry), registry_opts, N(registry_opts), 0,
-        check_registry};
+        "registry", sizeof(struct config_registry), registry_opts, N(registry_opts),
+        0,          config_check_registry};
 
 static const struct opt feed_opts[] = {
         {"name", T_STR, O(struct config_feed, name), NULL, 0, 0, NULL, NULL, 0, true, "feed name"},
@@ -120,7 +109,7 @@ static const struct opt feed_opts[] = {
          "base URL (https://, http:// or file://)"},
 };
 static const struct schema feed_schema = {
-        "feed", sizeof(struct config_feed), feed_opts, N(feed_opts), 0, check_feed};
+        "feed", sizeof(struct config_feed), feed_opts, N(feed_opts), 0, config_check_feed};
 
 static const struct opt env_opts[] = {
         {"target", T_STR, O(struct config_env, target), NULL, 0, 0, NULL, NULL, 0, false,
@@ -136,8 +125,9 @@ static const struct opt env_opts[] = {
         {"check_timeout", T_DURATION, O(struct config_env, check_timeout_ms), "10m", 1000, 86400000,
          NULL, NULL, 0, false, "time limit of the check command"},
 };
-static const struct schema env_schema = {"environment", sizeof(struct config_env),  env_opts,
-                                         N(env_opts),   O(struct config_env, name), check_env};
+static const struct schema env_schema = {
+        "environment", sizeof(struct config_env),  env_opts,
+        N(env_opts),   O(struct config_env, name), config_check_env};
 
 static const struct opt project_opts[] = {
         {"name", T_STR, O(struct config_project, name), NULL, 0, 0, NULL, NULL, 0, true,
@@ -158,7 +148,8 @@ static const struct opt project_opts[] = {
          O(struct config_project, n_envs), true, "environments in build order"},
 };
 static const struct schema project_schema = {
-        "project", sizeof(struct config_project), project_opts, N(project_opts), 0, check_project};
+        "project", sizeof(struct config_project), project_opts, N(project_opts),
+        0,         config_check_project};
 
 static const struct opt notify_opts[] = {
         {"webhook", T_STR, O(struct config_notify, webhook), NULL, 0, 0, NULL, NULL, 0, true,
@@ -226,10 +217,9 @@ static const struct opt top_opts[] = {
          O(struct config, n_notify), false, "webhooks"},
 };
 static const struct schema top_schema = {
-        "configuration", sizeof(struct config), top_opts, N(top_opts), 0, check_top};
+        "configuration", sizeof(struct config), top_opts, N(top_opts), 0, config_check_top};
 
-__attribute__((format(printf, 3, 4))) static void add_err(struct ctx *x, const yaml_node_t *n,
-                                                          const char *fmt, ...)
+void config_add_err(struct ctx *x, const yaml_node_t *n, const char *fmt, ...)
 {
 	char msg[512], *line, **grown;
 	va_list ap;
@@ -251,7 +241,7 @@ __attribute__((format(printf, 3, 4))) static void add_err(struct ctx *x, const y
 	x->errs->lines[x->errs->n++] = line;
 }
 
-static const char *scalar(const yaml_node_t *n)
+const char *config_scalar(const yaml_node_t *n)
 {
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
@@ -278,7 +268,7 @@ static size_t edit_distance(const char *a, const char *b)
 
 static void unknown_key(struct ctx *x, const yaml_node_t *k, const struct schema *s)
 {
-	const char *key = scalar(k), *best = NULL;
+	const char *key = config_scalar(k), *best = NULL;
 	size_t best_d = 3;
 
 	for (size_t i = 0; i < s->n_opts; i++) {
@@ -289,9 +279,10 @@ static void unknown_key(struct ctx *x, const yaml_node_t *k, const struct schema
 		}
 	}
 	if (best)
-		add_err(x, k, "unknown key '%s' in %s (did you mean '%s'?)", key, s->what, best);
+		config_add_err(x, k, "unknown key '%s' in %s (did you mean '%s'?)", key, s->what,
+		               best);
 	else
-		add_err(x, k, "unknown key '%s' in %s", key, s->what);
+		config_add_err(x, k, "unknown key '%s' in %s", key, s->what);
 }
 
 /* Parses a duration: a sequence of NUMBER UNIT with units ms s m h d w. */
@@ -361,7 +352,7 @@ static char *dup_or_oom(struct ctx *x, const yaml_node_t *n, const char *s)
 {
 	char *d = strdup(s);
 	if (!d)
-		add_err(x, n, "out of memory");
+		config_add_err(x, n, "out of memory");
 	return d;
 }
 
@@ -382,11 +373,11 @@ static void set_duration(struct ctx *x, const struct opt *o, const yaml_node_t *
 	uint64_t ms;
 
 	if (config_parse_duration(s, &ms) < 0)
-		add_err(x, n, "%s: invalid duration '%s' (use e.g. 90s, 15m, 1h30m, 7d)", o->name,
-		        s);
+		config_add_err(x, n, "%s: invalid duration '%s' (use e.g. 90s, 15m, 1h30m, 7d)",
+		               o->name, s);
 	else if ((long long)ms < o->min || (long long)ms > o->max)
-		add_err(x, n, "%s: %s is out of range (%lld ms .. %lld ms)", o->name, s, o->min,
-		        o->max);
+		config_add_err(x, n, "%s: %s is out of range (%lld ms .. %lld ms)", o->name, s,
+		               o->min, o->max);
 	else
 		*(uint64_t *)field = ms;
 }
@@ -404,12 +395,13 @@ static void set_number(struct ctx *x, const struct opt *o, const yaml_node_t *n,
 	if (pct && len > 0 && s[len - 1] == '%' && end == s + len - 1)
 		end++;
 	if (errno || end == s || *end) {
-		add_err(x, n, "%s: '%s' is not %s", o->name, s,
-		        pct ? "a percentage like 10%" : "an integer");
+		config_add_err(x, n, "%s: '%s' is not %s", o->name, s,
+		               pct ? "a percentage like 10%" : "an integer");
 		return;
 	}
 	if (v < o->min || v > o->max) {
-		add_err(x, n, "%s: %lld is out of range (%lld..%lld)", o->name, v, o->min, o->max);
+		config_add_err(x, n, "%s: %lld is out of range (%lld..%lld)", o->name, v, o->min,
+		               o->max);
 		return;
 	}
 	if (pct)
@@ -431,7 +423,7 @@ static void set_enum(struct ctx *x, const struct opt *o, const yaml_node_t *n, c
 		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
 		         o->choices[i]);
 	}
-	add_err(x, n, "%s: '%s' is not one of %s", o->name, s, list);
+	config_add_err(x, n, "%s: '%s' is not one of %s", o->name, s, list);
 }
 
 /* Stores the scalar s into field according to o->type. */
@@ -444,7 +436,7 @@ static void set_scalar(struct ctx *x, const struct opt *o, const yaml_node_t *n,
 	case T_STR:
 	case T_PATH:
 		if (!*s) {
-			add_err(x, n, "%s: must not be empty", o->name);
+			config_add_err(x, n, "%s: must not be empty", o->name);
 			return;
 		}
 		free(*(char **)field);
@@ -459,7 +451,8 @@ static void set_scalar(struct ctx *x, const struct opt *o, const yaml_node_t *n,
 		return;
 	case T_BOOL:
 		if (parse_bool(s, &b) < 0)
-			add_err(x, n, "%s: '%s' is not a boolean (true or false)", o->name, s);
+			config_add_err(x, n, "%s: '%s' is not a boolean (true or false)", o->name,
+			               s);
 		else
 			*(bool *)field = b;
 		return;
@@ -467,8 +460,8 @@ static void set_scalar(struct ctx *x, const struct opt *o, const yaml_node_t *n,
 		set_enum(x, o, n, s, field);
 		return;
 	default:
-		add_err(x, n, "%s: expected a %s, not a scalar", o->name,
-		        o->type == T_STRLIST ? "list" : "mapping");
+		config_add_err(x, n, "%s: expected a %s, not a scalar", o->name,
+		               o->type == T_STRLIST ? "list" : "mapping");
 	}
 }
 
@@ -486,7 +479,7 @@ static void parse_strlist(struct ctx *x, const struct opt *o, const yaml_node_t 
 	size_t cnt, i = 0;
 
 	if (n->type == YAML_SCALAR_NODE) { /* a single string runs through the shell */
-		const char *argv[] = {"/bin/sh", "-c", scalar(n), NULL};
+		const char *argv[] = {"/bin/sh", "-c", config_scalar(n), NULL};
 		cnt = 3;
 		*out = calloc(cnt + 1, sizeof(char *));
 		for (i = 0; *out && i < cnt; i++)
@@ -494,22 +487,22 @@ static void parse_strlist(struct ctx *x, const struct opt *o, const yaml_node_t 
 		return;
 	}
 	if (n->type != YAML_SEQUENCE_NODE) {
-		add_err(x, n, "%s: expected a list of strings", o->name);
+		config_add_err(x, n, "%s: expected a list of strings", o->name);
 		return;
 	}
 	cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	*out = calloc(cnt + 1, sizeof(char *));
 	if (!*out) {
-		add_err(x, n, "out of memory");
+		config_add_err(x, n, "out of memory");
 		return;
 	}
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
 	     it++) {
 		yaml_node_t *e = node(x, *it);
-		if (!scalar(e))
-			add_err(x, e, "%s: list items must be strings", o->name);
+		if (!config_scalar(e))
+			config_add_err(x, e, "%s: list items must be strings", o->name);
 		else
-			(*out)[i++] = dup_or_oom(x, e, scalar(e));
+			(*out)[i++] = dup_or_oom(x, e, config_scalar(e));
 	}
 }
 
@@ -520,25 +513,25 @@ static void parse_strmap(struct ctx *x, const struct opt *o, const yaml_node_t *
 	size_t cap;
 
 	if (n->type != YAML_MAPPING_NODE) {
-		add_err(x, n, "%s: expected a mapping of names to strings", o->name);
+		config_add_err(x, n, "%s: expected a mapping of names to strings", o->name);
 		return;
 	}
 	cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	*out = calloc(cap ? cap : 1, sizeof(**out));
 	if (!*out) {
-		add_err(x, n, "out of memory");
+		config_add_err(x, n, "out of memory");
 		return;
 	}
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
-		if (!scalar(k) || !scalar(v)) {
-			add_err(x, scalar(k) ? v : k, "%s: keys and values must be strings",
-			        o->name);
+		if (!config_scalar(k) || !config_scalar(v)) {
+			config_add_err(x, config_scalar(k) ? v : k,
+			               "%s: keys and values must be strings", o->name);
 			continue;
 		}
-		(*out)[*count].key = dup_or_oom(x, k, scalar(k));
-		(*out)[*count].value = dup_or_oom(x, v, scalar(v));
+		(*out)[*count].key = dup_or_oom(x, k, config_scalar(k));
+		(*out)[*count].value = dup_or_oom(x, v, config_scalar(v));
 		(*count)++;
 	}
 }
@@ -552,15 +545,15 @@ static void parse_array(struct ctx *x, const struct opt *o, const yaml_node_t *n
 	size_t *count = (void *)((char *)base + o->count_off), cap;
 
 	if (n->type != (is_map ? YAML_MAPPING_NODE : YAML_SEQUENCE_NODE)) {
-		add_err(x, n, "%s: expected a %s", o->name,
-		        is_map ? "mapping of names to settings" : "list");
+		config_add_err(x, n, "%s: expected a %s", o->name,
+		               is_map ? "mapping of names to settings" : "list");
 		return;
 	}
 	cap = is_map ? (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start)
 	             : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	*arr = calloc(cap ? cap : 1, s->size);
 	if (!*arr) {
-		add_err(x, n, "out of memory");
+		config_add_err(x, n, "out of memory");
 		return;
 	}
 	for (size_t i = 0; i < cap; i++) {
@@ -570,11 +563,11 @@ static void parse_array(struct ctx *x, const struct opt *o, const yaml_node_t *n
 			yaml_node_pair_t *p = n->data.mapping.pairs.start + i;
 			yaml_node_t *k = node(x, p->key);
 			v = node(x, p->value);
-			if (!scalar(k)) {
-				add_err(x, k, "%s: names must be strings", o->name);
+			if (!config_scalar(k)) {
+				config_add_err(x, k, "%s: names must be strings", o->name);
 				continue;
 			}
-			*(char **)(elem + s->name_off) = dup_or_oom(x, k, scalar(k));
+			*(char **)(elem + s->name_off) = dup_or_oom(x, k, config_scalar(k));
 		} else {
 			v = node(x, n->data.sequence.items.start[i]);
 		}
@@ -623,11 +616,11 @@ static void parse_value(struct ctx *x, const struct opt *o, const yaml_node_t *v
 		parse_mapping(x, v, o->sub, base);
 		break;
 	default:
-		if (!scalar(v))
-			add_err(x, v, "%s: expected a single value, not a %s", o->name,
-			        v->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
+		if (!config_scalar(v))
+			config_add_err(x, v, "%s: expected a single value, not a %s", o->name,
+			               v->type == YAML_SEQUENCE_NODE ? "list" : "mapping");
 		else
-			set_scalar(x, o, v, scalar(v), field);
+			set_scalar(x, o, v, config_scalar(v), field);
 	}
 }
 
@@ -638,16 +631,16 @@ static void parse_mapping(struct ctx *x, const yaml_node_t *n, const struct sche
 	if (x->visits > CONFIG_MAX_VISITS)
 		return;
 	if (n->type != YAML_MAPPING_NODE) {
-		add_err(x, n, "%s: expected a mapping of settings", s->what);
+		config_add_err(x, n, "%s: expected a mapping of settings", s->what);
 		return;
 	}
 	apply_defaults(x, s, base);
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
 	     p++) {
 		yaml_node_t *k = node(x, p->key), *v = node(x, p->value);
-		const struct opt *o = scalar(k) ? find_opt(s, scalar(k)) : NULL;
-		if (!scalar(k)) {
-			add_err(x, k, "keys must be plain strings");
+		const struct opt *o = config_scalar(k) ? find_opt(s, config_scalar(k)) : NULL;
+		if (!config_scalar(k)) {
+			config_add_err(x, k, "keys must be plain strings");
 			continue;
 		}
 		if (!o) {
@@ -655,7 +648,7 @@ static void parse_mapping(struct ctx *x, const yaml_node_t *n, const struct sche
 			continue;
 		}
 		if (seen & (1u << (o - s->opts))) {
-			add_err(x, k, "duplicate key '%s'", o->name);
+			config_add_err(x, k, "duplicate key '%s'", o->name);
 			continue;
 		}
 		seen |= 1u << (o - s->opts);
@@ -663,170 +656,10 @@ static void parse_mapping(struct ctx *x, const yaml_node_t *n, const struct sche
 	}
 	for (size_t i = 0; i < s->n_opts; i++)
 		if (s->opts[i].required && !(seen & (1u << i)))
-			add_err(x, n, "%s: missing required key '%s'", s->what, s->opts[i].name);
+			config_add_err(x, n, "%s: missing required key '%s'", s->what,
+			               s->opts[i].name);
 	if (s->check)
 		s->check(x, n, base);
-}
-
-/* The value node of key in mapping n, or n itself when absent (for positions). */
-static const yaml_node_t *child(struct ctx *x, const yaml_node_t *n, const char *key)
-{
-	if (n->type != YAML_MAPPING_NODE)
-		return n;
-	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-	     p++) {
-		const char *k = scalar(yaml_document_get_node(x->doc, p->key));
-		if (k && !strcmp(k, key))
-			return yaml_document_get_node(x->doc, p->value);
-	}
-	return n;
-}
-
-static bool has_prefix(const char *s, const char *p)
-{
-	return s && !strncmp(s, p, strlen(p));
-}
-
-static void check_engine(struct ctx *x, const yaml_node_t *n, void *elem)
-{
-	struct config_engine *e = elem;
-
-	if (!e->host)
-		return;
-	if (has_prefix(e->host, "unix://")) {
-		if (e->host[7] != '/')
-			add_err(x, child(x, n, "host"), "host: unix:// needs an absolute path");
-	} else if (has_prefix(e->host, "tcp://")) {
-		if (!e->host[6])
-			add_err(x, child(x, n, "host"), "host: tcp:// needs host:port");
-		if ((e->tls_cert != NULL) != (e->tls_key != NULL))
-			add_err(x, n, "engine: tls_cert and tls_key go together");
-	} else {
-		add_err(x, child(x, n, "host"), "host: '%s' must start with unix:// or tcp://",
-		        e->host);
-	}
-}
-
-static void check_registry(struct ctx *x, const yaml_node_t *n, void *elem)
-{
-	struct config_registry *r = elem;
-
-	if (r->host && (strchr(r->host, '/') || strchr(r->host, ' ')))
-		add_err(x, child(x, n, "host"),
-		        "host: '%s' must be a registry host[:port], without scheme or path",
-		        r->host);
-	if ((r->username_file != NULL) != (r->password_file != NULL))
-		add_err(x, n, "registry: username_file and password_file go together");
-}
-
-static void check_feed(struct ctx *x, const yaml_node_t *n, void *elem)
-{
-	struct config_feed *f = elem;
-
-	if (f->url && !has_prefix(f->url, "https://") && !has_prefix(f->url, "http://") &&
-	    !has_prefix(f->url, "file://"))
-		add_err(x, child(x, n, "url"), "url: '%s' must be https://, http:// or file://",
-		        f->url);
-}
-
-/* Environment names become tag components: keep them tag-safe and short. */
-static void check_env(struct ctx *x, const yaml_node_t *n, void *elem)
-{
-	struct config_env *e = elem;
-	size_t len = e->name ? strlen(e->name) : 0;
-
-	if (e->name && (len == 0 || len > 32 ||
-	                strspn(e->name, "abcdefghijklmnopqrstuvwxyz"
-	                                "0123456789_-") != len))
-		add_err(x, n, "environment '%s': names are 1-32 characters of a-z 0-9 _ -",
-		        e->name);
-	if (e->check && !e->check[0])
-		add_err(x, child(x, n, "check"), "check: the command must not be empty");
-}
-
-static ssize_t env_index(const struct config_project *p, const char *name)
-{
-	for (size_t i = 0; i < p->n_envs; i++)
-		if (p->envs[i].name && !strcmp(p->envs[i].name, name))
-			return (ssize_t)i;
-	return -1;
-}
-
-/* requires must name an environment declared earlier: builds run in order. */
-static void check_project(struct ctx *x, const yaml_node_t *n, void *elem)
-{
-	struct config_project *p = elem;
-	const yaml_node_t *envs = child(x, n, "environments");
-	size_t len = p->name ? strlen(p->name) : 0;
-
-	if (p->name &&
-	    (len > 64 || strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len))
-		add_err(x, child(x, n, "name"),
-		        "name: '%s' must be 1-64 characters of a-z 0-9 . _ -", p->name);
-	if (envs != n && envs->type == YAML_MAPPING_NODE && p->n_envs == 0)
-		add_err(x, envs, "environments: at least one environment is needed");
-	for (size_t i = 0; i < p->n_envs; i++) {
-		const struct config_env *e = &p->envs[i];
-		ssize_t r;
-		if (!e->requires || !e->name)
-			continue;
-		r = env_index(p, e->requires);
-		if (r < 0 || (size_t)r >= i)
-			add_err(x, envs, "environment '%s' requires '%s', which is not %s", e->name,
-			        e->requires, r < 0 ? "defined" : "declared before it");
-		if (env_index(p, e->name) != (ssize_t)i)
-			add_err(x, envs, "environment '%s' is defined twice", e->name);
-	}
-}
-
-static void check_listen(struct ctx *x, const yaml_node_t *n, const char *l)
-{
-	const char *colon = strrchr(l, ':');
-
-	if (has_prefix(l, "unix:")) {
-		if (l[5] != '/')
-			add_err(x, n, "listen: unix: needs an absolute path");
-		return;
-	}
-	if (!strcmp(l, "systemd"))
-		return;
-	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-	    atoi(colon + 1) > 65535)
-		add_err(x, n, "listen: '%s' must be host:port, [ipv6]:port, unix:/path or systemd",
-		        l);
-}
-
-static void check_top(struct ctx *x, const yaml_node_t *n, void *elem)
-{
-	struct config *c = elem;
-	const yaml_node_t *projects = child(x, n, "projects");
-
-	check_listen(x, child(x, n, "listen"), c->listen);
-	for (size_t i = 0; i < c->n_projects; i++)
-		for (size_t j = 0; j < i; j++)
-			if (c->projects[i].name && c->projects[j].name &&
-			    !strcmp(c->projects[i].name, c->projects[j].name))
-				add_err(x, projects, "project '%s' is defined twice",
-				        c->projects[i].name);
-	for (size_t i = 0; i < c->n_registries; i++)
-		for (size_t j = 0; j < i; j++)
-			if (c->registries[i].host && c->registries[j].host &&
-			    !strcmp(c->registries[i].host, c->registries[j].host))
-				add_err(x, child(x, n, "registries"),
-				        "registry '%s' is listed twice", c->registries[i].host);
-}
-
-/* With no engines configured, the local Docker socket is the one engine. */
-static int default_engine(struct config *c)
-{
-	if (c->n_engines)
-		return 0;
-	c->engines = calloc(1, sizeof(*c->engines));
-	if (!c->engines || !(c->engines->host = strdup("unix:///var/run/docker.sock")))
-		return -ENOMEM;
-	c->engines->max_builds = 2;
-	c->n_engines = 1;
-	return 0;
 }
 
 static void load_error(struct ctx *x, const yaml_parser_t *p)
@@ -835,9 +668,10 @@ static void load_error(struct ctx *x, const yaml_parser_t *p)
 
 	fake.start_mark = p->problem_mark;
 	if (p->context)
-		add_err(x, &fake, "YAML syntax error: %s %s", p->problem, p->context);
+		config_add_err(x, &fake, "YAML syntax error: %s %s", p->problem, p->context);
 	else
-		add_err(x, &fake, "YAML syntax error: %s", p->problem ? p->problem : "unknown");
+		config_add_err(x, &fake, "YAML syntax error: %s",
+		               p->problem ? p->problem : "unknown");
 }
 
 static int load_doc(struct ctx *x, const char *text, size_t len, struct config *c)
@@ -863,8 +697,8 @@ static int load_doc(struct ctx *x, const char *text, size_t len, struct config *
 	else
 		parse_mapping(x, root, &top_schema, c);
 	if (x->visits > CONFIG_MAX_VISITS) {
-		add_err(x, root, "document too complex (aliases expand beyond %d nodes)",
-		        CONFIG_MAX_VISITS);
+		config_add_err(x, root, "document too complex (aliases expand beyond %d nodes)",
+		               CONFIG_MAX_VISITS);
 		r = -EINVAL;
 	}
 	yaml_document_delete(&doc);
@@ -882,7 +716,7 @@ int config_parse(const char *name, const char *text, size_t len, struct config *
 	int r;
 
 	if (len > CONFIG_MAX_BYTES) {
-		add_err(&x, NULL, "file too large (over %u bytes)", CONFIG_MAX_BYTES);
+		config_add_err(&x, NULL, "file too large (over %u bytes)", CONFIG_MAX_BYTES);
 		return -EINVAL;
 	}
 	c = calloc(1, sizeof(*c));
@@ -891,7 +725,7 @@ int config_parse(const char *name, const char *text, size_t len, struct config *
 	c->refs = 1;
 	r = load_doc(&x, text, len, c);
 	if (r == 0 && errs->n == before)
-		r = default_engine(c);
+		r = config_default_engine(c);
 	if (r < 0 || errs->n > before || !(c->path = strdup(name))) {
 		config_free(c);
 		return r < 0 ? r : -EINVAL;
@@ -909,7 +743,7 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
 	int r;
 
 	if (!f) {
-		add_err(&x, NULL, "cannot open: %s", strerror(errno));
+		config_add_err(&x, NULL, "cannot open: %s", strerror(errno));
 		return -errno;
 	}
 	buf = malloc(CONFIG_MAX_BYTES + 1);
@@ -921,7 +755,7 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
 	r = ferror(f) ? -EIO : 0;
 	fclose(f);
 	if (r < 0)
-		add_err(&x, NULL, "read error");
+		config_add_err(&x, NULL, "read error");
 	else
 		r = config_parse(path, buf, len, ret, errs);
 	free(buf);

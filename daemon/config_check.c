@@ -1,0 +1,178 @@
+/*
+ * config_check — the semantic checks of refit.yaml that span several keys
+ * (engine and registry forms, requires, unique names, the listen address),
+ * run by the schema walk in config.c with the YAML node for positions.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include "config_impl.h"
+
+/* The value node of key in mapping n, or n itself when absent (for positions). */
+static const yaml_node_t *child(struct ctx *x, const yaml_node_t *n, const char *key)
+{
+	if (n->type != YAML_MAPPING_NODE)
+		return n;
+	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
+	     p++) {
+		const char *k = config_scalar(yaml_document_get_node(x->doc, p->key));
+		if (k && !strcmp(k, key))
+			return yaml_document_get_node(x->doc, p->value);
+	}
+	return n;
+}
+
+static bool has_prefix(const char *s, const char *p)
+{
+	return s && !strncmp(s, p, strlen(p));
+}
+
+void config_check_engine(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_engine *e = elem;
+
+	if (!e->host)
+		return;
+	if (has_prefix(e->host, "unix://")) {
+		if (e->host[7] != '/')
+			config_add_err(x, child(x, n, "host"),
+			               "host: unix:// needs an absolute path");
+	} else if (has_prefix(e->host, "tcp://")) {
+		if (!e->host[6])
+			config_add_err(x, child(x, n, "host"), "host: tcp:// needs host:port");
+		if ((e->tls_cert != NULL) != (e->tls_key != NULL))
+			config_add_err(x, n, "engine: tls_cert and tls_key go together");
+	} else {
+		config_add_err(x, child(x, n, "host"),
+		               "host: '%s' must start with unix:// or tcp://", e->host);
+	}
+}
+
+void config_check_registry(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_registry *r = elem;
+
+	if (r->host && (strchr(r->host, '/') || strchr(r->host, ' ')))
+		config_add_err(x, child(x, n, "host"),
+		               "host: '%s' must be a registry host[:port], without scheme or path",
+		               r->host);
+	if ((r->username_file != NULL) != (r->password_file != NULL))
+		config_add_err(x, n, "registry: username_file and password_file go together");
+}
+
+void config_check_feed(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_feed *f = elem;
+
+	if (f->url && !has_prefix(f->url, "https://") && !has_prefix(f->url, "http://") &&
+	    !has_prefix(f->url, "file://"))
+		config_add_err(x, child(x, n, "url"),
+		               "url: '%s' must be https://, http:// or file://", f->url);
+}
+
+/* Environment names become tag components: keep them tag-safe and short. */
+void config_check_env(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_env *e = elem;
+	size_t len = e->name ? strlen(e->name) : 0;
+
+	if (e->name && (len == 0 || len > 32 ||
+	                strspn(e->name, "abcdefghijklmnopqrstuvwxyz"
+	                                "0123456789_-") != len))
+		config_add_err(x, n, "environment '%s': names are 1-32 characters of a-z 0-9 _ -",
+		               e->name);
+	if (e->check && !e->check[0])
+		config_add_err(x, child(x, n, "check"), "check: the command must not be empty");
+}
+
+static ssize_t env_index(const struct config_project *p, const char *name)
+{
+	for (size_t i = 0; i < p->n_envs; i++)
+		if (p->envs[i].name && !strcmp(p->envs[i].name, name))
+			return (ssize_t)i;
+	return -1;
+}
+
+/* requires must name an environment declared earlier: builds run in order. */
+void config_check_project(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config_project *p = elem;
+	const yaml_node_t *envs = child(x, n, "environments");
+	size_t len = p->name ? strlen(p->name) : 0;
+
+	if (p->name &&
+	    (len > 64 || strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len))
+		config_add_err(x, child(x, n, "name"),
+		               "name: '%s' must be 1-64 characters of a-z 0-9 . _ -", p->name);
+	if (envs != n && envs->type == YAML_MAPPING_NODE && p->n_envs == 0)
+		config_add_err(x, envs, "environments: at least one environment is needed");
+	for (size_t i = 0; i < p->n_envs; i++) {
+		const struct config_env *e = &p->envs[i];
+		ssize_t r;
+		if (!e->requires || !e->name)
+			continue;
+		r = env_index(p, e->requires);
+		if (r < 0 || (size_t)r >= i)
+			config_add_err(x, envs, "environment '%s' requires '%s', which is not %s",
+			               e->name, e->requires,
+			               r < 0 ? "defined" : "declared before it");
+		if (env_index(p, e->name) != (ssize_t)i)
+			config_add_err(x, envs, "environment '%s' is defined twice", e->name);
+	}
+}
+
+static void check_listen(struct ctx *x, const yaml_node_t *n, const char *l)
+{
+	const char *colon = strrchr(l, ':');
+
+	if (has_prefix(l, "unix:")) {
+		if (l[5] != '/')
+			config_add_err(x, n, "listen: unix: needs an absolute path");
+		return;
+	}
+	if (!strcmp(l, "systemd"))
+		return;
+	if (!colon || !colon[1] || strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    atoi(colon + 1) > 65535)
+		config_add_err(x, n,
+		               "listen: '%s' must be host:port, [ipv6]:port, unix:/path or systemd",
+		               l);
+}
+
+void config_check_top(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	struct config *c = elem;
+	const yaml_node_t *projects = child(x, n, "projects");
+
+	check_listen(x, child(x, n, "listen"), c->listen);
+	for (size_t i = 0; i < c->n_projects; i++)
+		for (size_t j = 0; j < i; j++)
+			if (c->projects[i].name && c->projects[j].name &&
+			    !strcmp(c->projects[i].name, c->projects[j].name))
+				config_add_err(x, projects, "project '%s' is defined twice",
+				               c->projects[i].name);
+	for (size_t i = 0; i < c->n_registries; i++)
+		for (size_t j = 0; j < i; j++)
+			if (c->registries[i].host && c->registries[j].host &&
+			    !strcmp(c->registries[i].host, c->registries[j].host))
+				config_add_err(x, child(x, n, "registries"),
+				               "registry '%s' is listed twice",
+				               c->registries[i].host);
+}
+
+/* With no engines configured, the local Docker socket is the one engine. */
+int config_default_engine(struct config *c)
+{
+	if (c->n_engines)
+		return 0;
+	c->engines = calloc(1, sizeof(*c->engines));
+	if (!c->engines || !(c->engines->host = strdup("unix:///var/run/docker.sock")))
+		return -ENOMEM;
+	c->engines->max_builds = 2;
+	c->n_engines = 1;
+	return 0;
+}
