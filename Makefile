@@ -118,7 +118,7 @@ DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev libuv1-dev \
 	libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev
 DEB_TEST  := docker.io docker-registry busybox-static apache2-utils python3 valgrind \
 	curl dpkg-dev python3-cryptography wrk nginx-light prometheus chromium podman
-DEB_TEST  += systemd systemd-container mandoc
+DEB_TEST  += systemd systemd-container mandoc python3-yaml xz-utils
 deps:
 	@tests/testbed/deps.sh $(DEB_BUILD)
 
@@ -192,7 +192,7 @@ fuzz: fuzz-build
 	done
 
 # ---- benchmarks ----
-DEB_BENCH := wrk nginx-light
+DEB_BENCH := wrk nginx-light jq time
 bench: all $(BENCH_BIN)
 	@tests/testbed/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 	@BUILD=$(BUILD) tests/bench/run.sh

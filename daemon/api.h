@@ -33,6 +33,8 @@ struct api_ops {
 	int (*rollback)(const char *project, const char *env, char *err, size_t errlen, void *arg);
 	/* A registry said "host/repository" was pushed: check the bases that use it now. */
 	void (*registry_push)(const char *repository_name, void *arg);
+	/* Poll the security feeds now (e.g. after a mirror was updated). */
+	void (*poll_feeds)(void *arg);
 	void *arg;
 };
 

@@ -61,6 +61,7 @@ enum api_route_id {
 	R_BASES,
 	R_FEEDS,
 	R_HOOK_REGISTRY,
+	R_FEEDS_POLL,
 	R_STATUS_BASE, /* not routed: /v1/status without the clock-dependent uptime */
 	R_COUNT
 };
@@ -179,6 +180,21 @@ struct json_t;
  * (only the named one when only is not NULL). NULL on a store error or OOM.
  */
 struct json_t *api_projects_json(const struct api_view *v, const char *only);
+
+/* A JSON string of s (bytes that are not UTF-8 become '?'); null for NULL. */
+struct json_t *api_jstr(const char *s);
+/* An RFC 3339 time string, null for 0. */
+struct json_t *api_jtime(uint64_t ms);
+
+/*
+ * api_advisory.c: project -> [fixable advisories of its current images]
+ * (only the named project when only is not NULL); NULL on failure.
+ */
+struct json_t *api_advisories_json(struct store *s, const char *only);
+/* Every advisory matched against one build, fixed ones included; NULL on failure. */
+struct json_t *api_build_advisories_json(struct store *s, int64_t build_id);
+/* GET /v1/feeds. */
+int api_render_feeds(const struct api_view *v, struct api_render *ret);
 
 /* RFC 3339 UTC with milliseconds ("2025-01-02T03:04:05.678Z") into buf. */
 void api_time_format(uint64_t ms, char *buf, size_t len);

@@ -163,6 +163,7 @@ static const struct route_def routes[] = {
         {"/v1/builds/{id}/log", R_BUILD_LOG, false},
         {"/v1/bases", R_BASES, false},
         {"/v1/feeds", R_FEEDS, false},
+        {"/v1/feeds/poll", R_FEEDS_POLL, true},
         {"/v1/hooks/registry", R_HOOK_REGISTRY, true},
 };
 

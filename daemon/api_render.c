@@ -35,8 +35,7 @@ static void append(struct rctx *x, json_t *a, json_t *val)
 		x->oom = true;
 }
 
-/* A JSON string of s; bytes that are not UTF-8 become '?'; null for NULL. */
-static json_t *jstr(const char *s)
+json_t *api_jstr(const char *s)
 {
 	json_t *j;
 	char *copy;
@@ -54,6 +53,9 @@ static json_t *jstr(const char *s)
 	return j;
 }
 
+#define jstr  api_jstr
+#define jtime api_jtime
+
 void api_time_format(uint64_t ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);
@@ -64,7 +66,7 @@ void api_time_format(uint64_t ms, char *buf, size_t len)
 	         tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(ms % 1000));
 }
 
-static json_t *jtime(uint64_t ms)
+json_t *api_jtime(uint64_t ms)
 {
 	char buf[40];
 
@@ -170,9 +172,10 @@ static json_t *current_json(struct rctx *x, int64_t id, const struct store_build
 /* Collected store state, keyed by project name, for joining with the configuration. */
 struct joined {
 	struct rctx *x;
-	json_t *builds;   /* project -> env -> {"last": build, "current": build} */
-	json_t *bases;    /* project -> [base] */
-	json_t *triggers; /* project -> trigger */
+	json_t *builds;     /* project -> env -> {"last": build, "current": build} */
+	json_t *bases;      /* project -> [base] */
+	json_t *triggers;   /* project -> trigger */
+	json_t *advisories; /* project -> [advisory] */
 };
 
 static json_t *child(struct rctx *x, json_t *o, const char *key)
@@ -261,6 +264,8 @@ static int join_collect(struct joined *j, const char *only)
 		r = store_project_bases_each(s, only, project_base_cb, j);
 	if (r == 0)
 		r = store_triggers_pending(s, trigger_cb, j);
+	if (r == 0 && !(j->advisories = api_advisories_json(s, only)))
+		r = -ENOMEM;
 	return r < 0 ? r : 0;
 }
 
@@ -269,6 +274,7 @@ static void join_done(struct joined *j)
 	json_decref(j->builds);
 	json_decref(j->bases);
 	json_decref(j->triggers);
+	json_decref(j->advisories);
 }
 
 /*
@@ -322,6 +328,7 @@ static json_t *project_json(struct joined *j, const struct config_project *p)
 	       *built = json_object_get(j->builds, p->name);
 	json_t *bases = json_object_get(j->bases, p->name);
 	json_t *trig = json_object_get(j->triggers, p->name);
+	json_t *adv = json_object_get(j->advisories, p->name);
 
 	put(x, o, "name", jstr(p->name));
 	put(x, o, "image", jstr(p->image));
@@ -335,14 +342,14 @@ static json_t *project_json(struct joined *j, const struct config_project *p)
 	put(x, o, "bases", bases ? json_incref(bases) : json_array());
 	put(x, o, "pending_trigger", trig ? json_incref(trig) : json_null());
 	put(x, o, "next_rebuild", json_null()); /* the scheduler does not exist yet */
-	put(x, o, "advisories", json_array());  /* nor do the feeds */
+	put(x, o, "advisories", adv ? json_incref(adv) : json_array());
 	return o;
 }
 
 json_t *api_projects_json(const struct api_view *v, const char *only)
 {
 	struct rctx x = {v, false};
-	struct joined j = {&x, NULL, NULL, NULL};
+	struct joined j = {&x, NULL, NULL, NULL, NULL};
 	json_t *list = json_array();
 	int r = join_collect(&j, only);
 
@@ -461,6 +468,8 @@ static int render_build(const struct api_view *v, int64_t id, struct api_render 
 	json_t *b = json_incref(json_array_get(w.list, 0));
 
 	json_decref(w.list);
+	if (b)
+		put(&x, b, "advisories", api_build_advisories_json(v->store, id));
 	if (r == -ENOENT)
 		return error_render(404, "not_found", "no such build", ret);
 	if (r < 0 || x.oom) {
@@ -520,27 +529,6 @@ static int render_bases(const struct api_view *v, struct api_render *ret)
 		return r < 0 ? r : -ENOMEM;
 	}
 	return api_render_json(json_pack("{s:o}", "bases", w.list), 200, ret);
-}
-
-/* Feeds are configured but not polled yet: their state is null until they are. */
-static int render_feeds(const struct api_view *v, struct api_render *ret)
-{
-	static const char *const types[] = {"osv", "alpine-secdb", "debian-tracker"};
-	struct rctx x = {v, false};
-	json_t *list = json_array();
-
-	for (size_t i = 0; i < v->cfg->n_feeds; i++) {
-		const struct config_feed *f = &v->cfg->feeds[i];
-		append(&x, list,
-		       json_pack("{s:o,s:s,s:n,s:n,s:n}", "name", jstr(f->name), "type",
-		                 f->type >= 0 && f->type < 3 ? types[f->type] : "unknown",
-		                 "last_poll", "next_poll", "advisories"));
-	}
-	if (x.oom) {
-		json_decref(list);
-		return -ENOMEM;
-	}
-	return api_render_json(json_pack("{s:o}", "feeds", list), 200, ret);
 }
 
 static int render_text(const char *type, char *body, size_t len, struct api_render *ret)
@@ -609,7 +597,7 @@ int api_render_route(const struct api_view *v, const struct api_route *rt,
 	case R_BASES:
 		return render_bases(v, ret);
 	case R_FEEDS:
-		return render_feeds(v, ret);
+		return api_render_feeds(v, ret);
 	default:
 		return -EINVAL;
 	}

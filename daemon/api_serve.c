@@ -408,6 +408,12 @@ static enum MHD_Result serve_post(struct api *a, struct MHD_Connection *c, const
 		return post_rollback(a, c, rt->name);
 	case R_HOOK_REGISTRY:
 		return post_hook(a, c, rq);
+	case R_FEEDS_POLL:
+		if (!a->ops.poll_feeds)
+			return api_reply_error(a, c, 501, "not_implemented", "no feed poller");
+		a->ops.poll_feeds(a->ops.arg);
+		log_info("REST API: feed poll requested");
+		return reply_json(a, c, 202, json_pack("{s:s}", "state", "polling"), NULL);
 	default:
 		return api_reply_error(a, c, 500, "internal", "unrouted POST");
 	}

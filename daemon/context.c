@@ -273,3 +273,29 @@ out:
 	archive_read_free(a);
 	return r;
 }
+
+int context_tar_single(const char *out_path, const char *name, const char *data, size_t len)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	int r = -EIO;
+
+	if (!a || !e)
+		goto out;
+	archive_write_set_format_pax_restricted(a);
+	if (archive_write_open_filename(a, out_path) != ARCHIVE_OK)
+		goto out;
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0644);
+	archive_entry_set_size(e, (la_int64_t)len);
+	if (archive_write_header(a, e) == ARCHIVE_OK &&
+	    archive_write_data(a, data, len) == (la_ssize_t)len)
+		r = 0;
+	if (archive_write_close(a) != ARCHIVE_OK)
+		r = -EIO;
+out:
+	archive_entry_free(e);
+	archive_write_free(a);
+	return a && e ? r : -ENOMEM;
+}

@@ -52,6 +52,9 @@ int context_tar_write(const char *dir, const char *dockerfile, const char *out_p
                       struct context_policy *policy, uint64_t *ret_bytes, uint64_t *ret_entries,
                       char *err, size_t errlen);
 
+/* Writes a tar holding one regular file name with len bytes of data (a generated context). */
+int context_tar_single(const char *out_path, const char *name, const char *data, size_t len);
+
 /*
  * The first entry of an in-memory tar (what /containers/{id}/archive sends for
  * one file): a NUL-terminated malloc'd copy of at most max bytes; -EFBIG when

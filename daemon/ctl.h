@@ -17,6 +17,7 @@ int ctl_bases(int argc, char **argv);
 int ctl_vercmp(int argc, char **argv);
 int ctl_ignore(int argc, char **argv);
 int ctl_lint(int argc, char **argv);
+int ctl_scan(int argc, char **argv);
 int ctl_status(int argc, char **argv);
 int ctl_projects(int argc, char **argv);
 int ctl_builds(int argc, char **argv);

@@ -43,7 +43,8 @@ struct http_request {
 	size_t body_len, body_cap, max_body;
 	char *headers;
 	size_t headers_len;
-	int abort_error; /* set when we stopped the transfer ourselves */
+	int abort_error;    /* set when we stopped the transfer ourselves */
+	bool resume_failed; /* curl_easy_pause() failed: the watchdog ends the request */
 	uint64_t started;
 	uint64_t idle_ms, last_progress;
 	char errbuf[CURL_ERROR_SIZE];
@@ -171,7 +172,9 @@ static void watchdog_cb(uv_timer_t *t)
 	}
 	for (; r; r = next) {
 		next = r->next;
-		if (now - r->last_progress > r->idle_ms) {
+		if (r->resume_failed) {
+			finish(r, CURLE_WRITE_ERROR);
+		} else if (now - r->last_progress > r->idle_ms) {
 			r->abort_error = -ETIMEDOUT;
 			finish(r, CURLE_OPERATION_TIMEDOUT);
 		}
@@ -340,8 +343,12 @@ static size_t write_cb(char *data, size_t size, size_t n, void *arg)
 	char *grown;
 
 	r->last_progress = uv_now(r->c->loop);
-	if (r->data_cb)
-		return r->data_cb(data, len, r->stream_arg) ? 0 : len;
+	if (r->data_cb) {
+		int rc = r->data_cb(data, len, r->stream_arg);
+		if (rc == HTTP_DATA_PAUSE)
+			return CURL_WRITEFUNC_PAUSE; /* curl keeps the chunk and redelivers it */
+		return rc ? 0 : len;
+	}
 	if (r->body_len + len > r->max_body) {
 		r->abort_error = -EMSGSIZE;
 		return 0;
@@ -506,7 +513,15 @@ void http_request_cancel(struct http_request *r)
 
 void http_request_resume(struct http_request *r)
 {
-	curl_easy_pause(r->easy, CURLPAUSE_CONT);
+	/* Unpausing makes curl deliver what it held to write_cb right here. If that
+	 * callback aborts, curl returns the error but does not end the transfer nor
+	 * wake the multi handle for it: end it from the watchdog instead. */
+	r->last_progress = uv_now(r->c->loop);
+	if (curl_easy_pause(r->easy, CURLPAUSE_CONT) != CURLE_OK && !r->resume_failed) {
+		r->resume_failed = true;
+		if (!r->abort_error)
+			r->abort_error = -EIO;
+	}
 }
 
 const char *http_response_header(const struct http_response *resp, const char *name, char *buf,

@@ -33,7 +33,13 @@ struct http_response {
 #define HTTP_READ_PAUSE ((size_t)-1)
 #define HTTP_READ_ABORT ((size_t)-2)
 typedef size_t (*http_read_cb)(char *buf, size_t len, void *arg);
-/* A streamed response body; return non-zero to abort the request. */
+/*
+ * A streamed response body: return 0 when the chunk was consumed, HTTP_DATA_PAUSE to stop
+ * receiving until http_request_resume() (nothing of this chunk was consumed: the same bytes
+ * come again, whole, after the resume, possibly from inside http_request_resume), any other
+ * value to abort the request. A paused request still counts toward its idle limit.
+ */
+#define HTTP_DATA_PAUSE 0x50415553 /* "PAUS": a value no data_cb returned before */
 typedef int (*http_data_cb)(const char *chunk, size_t len, void *arg);
 /* Runs exactly once per started request (unless cancelled). */
 typedef void (*http_done_cb)(const struct http_response *resp, void *arg);
@@ -74,7 +80,11 @@ int http_request_start(struct http_client *c, const struct http_request_opts *o,
 /* Cancels a running request: its callback will not run. */
 void http_request_cancel(struct http_request *r);
 
-/* Resumes a request whose read_cb returned HTTP_READ_PAUSE. */
+/*
+ * Resumes a request whose read_cb returned HTTP_READ_PAUSE or whose data_cb returned
+ * HTTP_DATA_PAUSE. The data_cb is likely called again before this returns; call it with
+ * the caller's state consistent. Not from inside that request's own callbacks.
+ */
 void http_request_resume(struct http_request *r);
 
 /* The value of header name (case-insensitive) in resp, copied into buf; NULL when absent. */

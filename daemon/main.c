@@ -19,10 +19,13 @@
 
 #include <uv.h>
 
+#include "advisory.h"
 #include "api.h"
 #include "config.h"
 #include "creds.h"
 #include "engine.h"
+#include "engine_archive.h"
+#include "feeds.h"
 #include "http_client.h"
 #include "log.h"
 #include "registry.h"
@@ -37,6 +40,10 @@
 #define SYSCONFDIR_REFIT "/etc/refit"
 #endif
 
+struct sweep_slot {
+	struct engine_archive_sweep *op; /* while one runs */
+};
+
 struct daemon {
 	uv_loop_t loop;
 	const char *config_path;
@@ -44,11 +51,13 @@ struct daemon {
 	struct store *store;
 	struct http_client *http;
 	struct engine **engines;
+	struct sweep_slot *sweeps; /* per engine */
 	size_t n_engines;
 	struct creds *creds;
 	struct registry_pool *registries;
 	struct watcher *watcher;
 	struct scheduler *scheduler;
+	struct feeds *feeds;
 	struct api *api;
 	struct service *svc;
 	char platform[64];
@@ -74,6 +83,32 @@ static void apply_logging(struct daemon *d)
 	          d->cfg->log_format == 1 ? LOG_FMT_JSON : LOG_FMT_TEXT, journal);
 }
 
+static void sweep_done(int status, unsigned removed, void *arg)
+{
+	struct sweep_slot *slot = arg;
+
+	slot->op = NULL;
+	if (status < 0)
+		log_debug("engine: could not remove leftover inventory containers: %s",
+		          strerror(-status));
+	else if (removed)
+		log_info("engine: removed %u leftover inventory container(s)", removed);
+}
+
+/*
+ * Containers of inventory reads that a crash, a stop or a cancel left
+ * behind: removed when the engine comes up (those older than any read).
+ */
+static void sweep_start(struct daemon *d, struct engine *e)
+{
+	size_t i = 0;
+
+	while (i < d->n_engines && d->engines[i] != e)
+		i++;
+	if (i < d->n_engines && !d->sweeps[i].op)
+		engine_archive_sweep(e, 600, sweep_done, &d->sweeps[i], &d->sweeps[i].op);
+}
+
 static void on_engine_state(struct engine *e, const struct engine_info *info, void *arg)
 {
 	struct daemon *d = arg;
@@ -89,7 +124,6 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 	        .checked_at = wallclock_ms(),
 	};
 
-	(void)e;
 	if (info->reachable && info->os[0] && info->arch[0]) {
 		char plat[64];
 		snprintf(plat, sizeof(plat), "%s/%s", info->os, info->arch);
@@ -108,6 +142,8 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 		log_warn("engine %s: %s; retrying in the background", info->host, info->error);
 	if (store_engine_update(d->store, &rec) < 0)
 		log_err("engine %s: could not record its state", info->host);
+	if (info->reachable)
+		sweep_start(d, e);
 	if (info->reachable && d->scheduler)
 		scheduler_kick(d->scheduler); /* builds may have waited for it */
 }
@@ -115,7 +151,8 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 static int engines_start(struct daemon *d)
 {
 	d->engines = calloc(d->cfg->n_engines, sizeof(*d->engines));
-	if (!d->engines)
+	d->sweeps = calloc(d->cfg->n_engines, sizeof(*d->sweeps));
+	if (!d->engines || !d->sweeps)
 		return -ENOMEM;
 	for (size_t i = 0; i < d->cfg->n_engines; i++) {
 		int r = engine_new(&d->loop, d->http, &d->cfg->engines[i], on_engine_state, d,
@@ -145,10 +182,14 @@ static void engines_stop(struct daemon *d)
 		scheduler_interrupt(d->scheduler);
 		scheduler_set_engines(d->scheduler, NULL, NULL, 0);
 	}
-	for (size_t i = 0; i < d->n_engines; i++)
+	for (size_t i = 0; i < d->n_engines; i++) {
+		engine_archive_sweep_cancel(d->sweeps[i].op);
 		engine_free(d->engines[i]);
+	}
 	free(d->engines);
+	free(d->sweeps);
 	d->engines = NULL;
+	d->sweeps = NULL;
 	d->n_engines = 0;
 }
 
@@ -281,9 +322,17 @@ static void api_opts_from(const struct config *c, struct api_opts *o)
 	};
 }
 
+static void api_poll_feeds_cb(void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->feeds)
+		feeds_poll_now(d->feeds);
+}
+
 static int api_start(struct daemon *d)
 {
-	struct api_ops ops = {api_rebuild_cb, api_rollback_cb, api_push_cb, d};
+	struct api_ops ops = {api_rebuild_cb, api_rollback_cb, api_push_cb, api_poll_feeds_cb, d};
 	struct api_opts o;
 
 	api_opts_from(d->cfg, &o);
@@ -328,6 +377,7 @@ static void reload(struct daemon *d)
 		watcher_configure(d->watcher, d->cfg);
 	engines_to_scheduler(d);
 	scheduler_configure(d->scheduler, d->cfg);
+	feeds_configure(d->feeds, d->cfg);
 	store_event_add(d->store, wallclock_ms(), "reload", NULL, "configuration reloaded");
 	log_info("configuration reloaded");
 	service_ready(d->svc);
@@ -346,6 +396,8 @@ static void shut_down(struct daemon *d)
 	d->api = NULL;
 	scheduler_free(d->scheduler);
 	d->scheduler = NULL;
+	feeds_free(d->feeds); /* before the HTTP client its requests use */
+	d->feeds = NULL;
 	engines_stop(d);
 	clients_stop(d);
 	http_client_close(d->http);
@@ -441,9 +493,42 @@ static int open_store(struct daemon *d)
 	return r;
 }
 
+static void on_rebuilt(const char *project, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)project;
+	if (d->feeds)
+		feeds_inventory_changed(d->feeds);
+}
+
+/* Advisories changed: images with a fixable one get a security rebuild. */
+static void on_feeds_changed(size_t changed, void *arg)
+{
+	struct daemon *d = arg;
+	int n = advisory_scan(d->store, d->cfg, NULL, wallclock_ms());
+
+	if (n < 0)
+		log_err("feeds: matching the images failed: %s", strerror(-n));
+	else
+		log_info("feeds: %zu advisory rows changed; %d project(s) to rebuild", changed, n);
+	if (n > 0)
+		scheduler_kick(d->scheduler);
+}
+
+static int feeds_start(struct daemon *d)
+{
+	int r = feeds_new(&d->loop, d->store, d->http, on_feeds_changed, d, &d->feeds);
+
+	if (r == 0)
+		feeds_configure(d->feeds, d->cfg);
+	return r;
+}
+
 static int scheduler_start(struct daemon *d)
 {
-	struct scheduler_deps sd = {&d->loop, d->store, d->creds, d->registries, d->cfg->state_dir};
+	struct scheduler_deps sd = {&d->loop,          d->store,   d->creds, d->registries,
+	                            d->cfg->state_dir, on_rebuilt, d};
 	char tmp[4096];
 	int r;
 
@@ -495,7 +580,8 @@ static int run(struct daemon *d)
 	r = http_client_new(&d->loop, &d->http);
 	if (r == 0)
 		r = service_new(&d->loop, status_line, d, &d->svc);
-	if (r < 0 || clients_start(d) < 0 || engines_start(d) < 0 || scheduler_start(d) < 0) {
+	if (r < 0 || clients_start(d) < 0 || engines_start(d) < 0 || scheduler_start(d) < 0 ||
+	    feeds_start(d) < 0) {
 		log_err("start-up failed: out of memory");
 		return 1;
 	}

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "store_feed.h"
 #include "store_query.h"
 
 #ifndef REFIT_VERSION
@@ -304,9 +305,84 @@ static void header_section(FILE *f, const struct metrics_view *v)
 	fprintf(f, "process_start_time_seconds %.3f\n", (double)v->started_at_ms / 1000.0);
 	family(f, "refit_projects", "gauge", "Projects in the configuration.");
 	fprintf(f, "refit_projects %zu\n", v->cfg->n_projects);
+}
+
+static const char *const adv_states[] = {"open", "triggered", "pending-upstream", "unfixed"};
+#define N_ADV_STATES (sizeof(adv_states) / sizeof(adv_states[0]))
+
+static int adv_count_cb(const struct store_match *m, void *arg)
+{
+	unsigned *counts = arg;
+
+	for (size_t i = 0; i < N_ADV_STATES; i++)
+		counts[i] += !strcmp(m->state, adv_states[i]);
+	return 0;
+}
+
+struct adv_section {
+	FILE *f;
+	struct store *s;
+};
+
+static int adv_current_cb(const struct store_current *c, void *arg)
+{
+	struct adv_section *a = arg;
+	unsigned counts[N_ADV_STATES] = {0};
+	int r = store_matches_each(a->s, c->build_id, adv_count_cb, counts);
+
+	for (size_t i = 0; r == 0 && i < N_ADV_STATES; i++) {
+		const char *labels[] = {"project", c->project,    "environment", c->env,
+		                        "state",   adv_states[i], NULL};
+		series(a->f, "refit_advisories_open", labels);
+		fprintf(a->f, "%u\n", counts[i]);
+	}
+	return r;
+}
+
+struct feed_pass {
+	FILE *f;
+	int which; /* 0 up, 1 rows, 2 last success */
+};
+
+static int feed_cb(const char *feed, const char *scope, const struct store_feed_state *st,
+                   void *arg)
+{
+	static const char *const names[] = {"refit_feed_up", "refit_feed_advisories",
+	                                    "refit_feed_last_success_timestamp_seconds"};
+	struct feed_pass *p = arg;
+	const char *labels[] = {"feed", feed, "scope", scope, NULL};
+
+	if (p->which == 2 && !st->ok_at)
+		return 0;
+	series(p->f, names[p->which], labels);
+	if (p->which == 0)
+		fprintf(p->f, "%d\n", st->error[0] ? 0 : 1);
+	else if (p->which == 1)
+		fprintf(p->f, "%lld\n", (long long)st->records);
+	else
+		fprintf(p->f, "%.3f\n", (double)st->ok_at / 1000.0);
+	return 0;
+}
+
+/* Advisories affecting the current images, and the feeds' state. */
+static int advisories_section(FILE *f, struct store *s)
+{
+	struct adv_section a = {f, s};
+	int r;
+
 	family(f, "refit_advisories_open", "gauge",
-	       "Open fixable advisories (0 until the security feeds are polled).");
-	fputs("refit_advisories_open 0\n", f);
+	       "Advisories affecting the current image of an environment, by state.");
+	r = store_current_each(s, adv_current_cb, &a);
+	if (r < 0)
+		return r;
+	family(f, "refit_feed_up", "gauge", "1 when the last poll of a feed scope succeeded.");
+	r = store_feeds_each(s, feed_cb, &(struct feed_pass){f, 0});
+	family(f, "refit_feed_advisories", "gauge", "Advisory rows stored for a feed scope.");
+	if (r == 0)
+		r = store_feeds_each(s, feed_cb, &(struct feed_pass){f, 1});
+	family(f, "refit_feed_last_success_timestamp_seconds", "gauge",
+	       "When a feed scope was last polled successfully.");
+	return r < 0 ? r : store_feeds_each(s, feed_cb, &(struct feed_pass){f, 2});
 }
 
 static int render(FILE *f, const struct metrics_view *v)
@@ -326,6 +402,8 @@ static int render(FILE *f, const struct metrics_view *v)
 		r = bases_section(f, v->store);
 	if (r == 0)
 		r = engines_section(f, v);
+	if (r == 0)
+		r = advisories_section(f, v->store);
 	return r;
 }
 

@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "advisory.h"
 #include "bases.h"
 #include "config.h"
 #include "context.h"
@@ -17,6 +18,7 @@
 #include "engine.h"
 #include "engine_ops.h"
 #include "labels.h"
+#include "inventory.h"
 #include "log.h"
 #include "ref.h"
 #include "registry.h"
@@ -31,6 +33,8 @@ enum step {
 	S_ENV, /* start the next environment */
 	S_BUILD,
 	S_INSPECT,
+	S_INVENTORY, /* packages in the image, matched against advisories */
+	S_RELABEL,   /* io.refit.fixes, known only now */
 	S_CHECK,
 	S_PREV_TAG, /* keep the old IMAGE:ENV as IMAGE:ENV-previous */
 	S_TAG,
@@ -53,6 +57,8 @@ struct pipeline {
 	enum step step;
 	struct engine_op *op;
 	struct context_job *ctx_job;
+	struct inventory_job *inv;
+	char *fixes; /* advisories this image fixed, "ID,ID" */
 	bool cancelled;
 	struct image_ref image; /* the project's repository */
 	char repo[REF_STRING_MAX], registry_host[REF_DOMAIN_MAX + 1];
@@ -92,8 +98,13 @@ static void pl_free(struct pipeline *pl)
 	free(pl->prune);
 	if (pl->log)
 		fclose(pl->log);
-	if (pl->tar[0])
+	if (pl->tar[0]) {
+		char relabel[sizeof(pl->tar) + 16];
+		snprintf(relabel, sizeof(relabel), "%s.relabel", pl->tar);
 		unlink(pl->tar);
+		unlink(relabel);
+	}
+	free(pl->fixes);
 	creds_secret_free(pl->auth);
 	creds_secret_free(pl->reg_cfg);
 	for (size_t i = 0; i < MAX_HOSTS; i++)
@@ -170,6 +181,8 @@ static int env_begin(struct pipeline *pl)
 	int r;
 
 	pl->image_id[0] = pl->digest[0] = pl->user[0] = pl->base_digest[0] = '\0';
+	free(pl->fixes);
+	pl->fixes = NULL;
 	pl->have_prev = false;
 	r = store_build_insert(pl->d.store, &b, &pl->build_id);
 	if (r < 0)
@@ -342,6 +355,58 @@ static int start_verify(struct pipeline *pl)
 	return registry_digest(pl->d.registries, &l, verify_done, pl);
 }
 
+/* The image's packages are in: store them, match them, note what this build fixed. */
+static void inventory_done(const struct store_inventory *inv, const char *error, void *arg)
+{
+	struct pipeline *pl = arg;
+	int r;
+
+	pl->inv = NULL;
+	if (!inv) {
+		logf_build(pl, "inventory not read: %s", error);
+		log_warn("project %s (%s): inventory not read: %s", pl->p->name, cur(pl)->name,
+		         error);
+	} else {
+		if (error)
+			logf_build(pl, "inventory: %s", error);
+		r = store_inventory_put(pl->d.store, pl->build_id, inv);
+		if (r == 0)
+			r = advisory_record_build(pl->d.store, pl->build_id,
+			                          !strcmp(pl->trigger, "security"), &pl->fixes);
+		logf_build(pl, "inventory: %s, %zu packages%s%s%s",
+		           inv->ecosystem ? inv->ecosystem : "no known OS", inv->n_pkgs,
+		           r < 0 ? " (not recorded)" : "", pl->fixes ? "; fixes " : "",
+		           pl->fixes ? pl->fixes : "");
+	}
+	pl->step++;
+	advance(pl);
+}
+
+/* Adds io.refit.fixes to the image just built: a build FROM its id with only a label. */
+static int start_relabel(struct pipeline *pl)
+{
+	char df[128], tar[sizeof(pl->tar) + 16], tag[REF_STRING_MAX + 200], value[1024];
+	char key[] = "io.refit.fixes";
+	struct config_kv label = {key, value};
+	struct engine_build_opts o = {0};
+	int r;
+
+	advisory_fixes_label(pl->fixes, value, sizeof(value));
+	snprintf(df, sizeof(df), "FROM %s\n", pl->image_id);
+	snprintf(tar, sizeof(tar), "%s.relabel", pl->tar);
+	r = context_tar_single(tar, "Dockerfile", df, strlen(df));
+	if (r < 0)
+		return r;
+	snprintf(tag, sizeof(tag), "%s:%s", pl->repo, pl->stamp_tag);
+	o.context_tar = tar;
+	o.tag = tag;
+	o.labels = &label;
+	o.n_labels = 1;
+	o.log = pl->log;
+	logf_build(pl, "labelling io.refit.fixes=%s", value);
+	return engine_build(pl->d.engine, &o, op_done, pl, &pl->op);
+}
+
 /* Starts the operation of the current step; returns 1 when the step has nothing to do. */
 static int run_step(struct pipeline *pl)
 {
@@ -354,6 +419,11 @@ static int run_step(struct pipeline *pl)
 		return start_build(pl);
 	case S_INSPECT:
 		return engine_inspect(pl->d.engine, pl->image_id, op_done, pl, &pl->op);
+	case S_INVENTORY:
+		return inventory_read(pl->d.loop, pl->d.engine, pl->image_id, inventory_done, pl,
+		                      &pl->inv);
+	case S_RELABEL:
+		return pl->fixes ? start_relabel(pl) : 1;
 	case S_CHECK:
 		return cur(pl)->check ? start_check(pl) : 1;
 	case S_PREV_TAG:
@@ -389,7 +459,7 @@ static void op_done(const struct engine_outcome *o, void *arg)
 		env_fail(pl, o->error);
 		return;
 	}
-	if (pl->step == S_BUILD)
+	if (pl->step == S_BUILD || pl->step == S_RELABEL)
 		snprintf(pl->image_id, sizeof(pl->image_id), "%s", o->image_id);
 	else if (pl->step == S_INSPECT && user_policy(pl, o) < 0) {
 		env_fail(pl, pl->error);
@@ -463,6 +533,8 @@ static void finish(struct pipeline *pl)
 	if (pl->trigger_id)
 		store_trigger_set_state(pl->d.store, pl->trigger_id,
 		                        pl->failures ? "failed" : "done", 0, wallclock_ms());
+	if (pl->failures < (int)pl->p->n_envs) /* new images: fixable advisories ask for more */
+		advisory_scan(pl->d.store, pl->cfg, pl->p->name, wallclock_ms());
 	pl->cb(status, summary, pl->arg);
 	pl_free(pl);
 }
@@ -675,6 +747,7 @@ void pipeline_cancel(struct pipeline *pl)
 	if (pl->trigger_id)
 		store_trigger_set_state(pl->d.store, pl->trigger_id, "pending", 0, wallclock_ms());
 	creds_lookup_cancel(pl->d.creds, creds_done, pl);
+	inventory_cancel(pl->inv);
 	engine_op_cancel(pl->op);
 	pl->op = NULL;
 	if (pl->step == S_VERIFY)

@@ -23,6 +23,8 @@ static const struct command commands[] = {
          "ignore CONTEXT_DIR [--dockerfile PATH]  files sent as build context"},
         {"lint", ctl_lint,
          "lint DOCKERFILE [--context DIR]  findings with line numbers and rule ids"},
+        {"scan", ctl_scan,
+         "scan --inventory FILE [--os-release FILE] --feed DIR  advisories affecting packages"},
         {"status", ctl_status,
          "status                     what refitd is doing (engines, queue, polls)"},
         {"projects", ctl_projects, "projects [NAME]            projects and their environments"},

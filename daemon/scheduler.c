@@ -346,6 +346,8 @@ static void pipeline_done(int status, const char *summary, void *arg)
 		log_info("project %s: rebuild done (%s)", ps->name, summary);
 		if (k >= 0)
 			trigger_dependants(s, (size_t)k);
+		if (s->d.rebuilt)
+			s->d.rebuilt(ps->name, s->d.rebuilt_arg);
 	} else {
 		ps->failures++;
 		ps->retry_at = uv_now(s->d.loop) + scheduler_backoff_ms(ps->failures);

@@ -33,6 +33,9 @@ struct scheduler_deps {
 	struct creds *creds;
 	struct registry_pool *registries;
 	const char *state_dir;
+	/* after each successful rebuild (may be NULL) */
+	void (*rebuilt)(const char *project, void *arg);
+	void *rebuilt_arg;
 };
 
 int scheduler_new(const struct scheduler_deps *d, struct scheduler **ret);

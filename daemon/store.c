@@ -48,20 +48,45 @@ static const char *const migrations[] = {
         "  project TEXT NOT NULL, ref TEXT NOT NULL, platform TEXT NOT NULL,"
         "  envs TEXT NOT NULL, PRIMARY KEY(project, ref, platform));"
         "CREATE INDEX project_bases_ref ON project_bases(ref, platform);",
+        /* 2 -> 3: security feeds, image inventories and what they match */
+        "CREATE TABLE feeds("
+        "  name TEXT NOT NULL, scope TEXT NOT NULL, watermark TEXT, etag TEXT,"
+        "  last_modified TEXT, polled_at INTEGER, ok_at INTEGER, changed_at INTEGER,"
+        "  error TEXT, records INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(name, scope));"
+        "CREATE TABLE advisories("
+        "  feed TEXT NOT NULL, scope TEXT NOT NULL, id TEXT NOT NULL,"
+        "  ecosystem TEXT NOT NULL, package TEXT NOT NULL, modified TEXT, summary TEXT,"
+        "  aliases TEXT, affected TEXT NOT NULL, versions TEXT,"
+        "  withdrawn INTEGER NOT NULL DEFAULT 0,"
+        "  seen_at INTEGER NOT NULL, poll INTEGER NOT NULL DEFAULT 0,"
+        "  PRIMARY KEY(feed, id, ecosystem, package));"
+        "CREATE INDEX advisories_pkg ON advisories(ecosystem, package);"
+        "CREATE INDEX advisories_scope ON advisories(feed, scope);"
+        "CREATE TABLE inventories("
+        "  build_id INTEGER PRIMARY KEY, os_id TEXT, os_version TEXT, ecosystem TEXT,"
+        "  packages INTEGER NOT NULL DEFAULT 0, read_at INTEGER NOT NULL, error TEXT);"
+        "CREATE TABLE inventory_pkgs("
+        "  build_id INTEGER NOT NULL, ecosystem TEXT NOT NULL, name TEXT NOT NULL,"
+        "  version TEXT NOT NULL, source TEXT, source_version TEXT);"
+        "CREATE INDEX inventory_pkgs_build ON inventory_pkgs(build_id);"
+        "CREATE TABLE build_advisories("
+        "  build_id INTEGER NOT NULL, advisory TEXT NOT NULL, package TEXT NOT NULL,"
+        "  ecosystem TEXT NOT NULL, installed TEXT, fixed TEXT, state TEXT NOT NULL,"
+        "  seen_at INTEGER, PRIMARY KEY(build_id, advisory, package));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
 
-static int sql_err(struct store *s, int rc, const char *what)
+int store_sql_err(struct store *s, int rc, const char *what)
 {
 	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
 	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_FULL ? -ENOSPC : -EIO;
 }
 
-static int exec(struct store *s, const char *sql)
+int store_exec(struct store *s, const char *sql)
 {
 	int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? 0 : sql_err(s, rc, sql);
+	return rc == SQLITE_OK ? 0 : store_sql_err(s, rc, sql);
 }
 
 static int read_version(struct store *s)
@@ -96,17 +121,17 @@ static int migrate(struct store *s, char *err, size_t errlen)
 		int r;
 
 		snprintf(bump, sizeof(bump), "PRAGMA user_version = %d", v + 1);
-		r = exec(s, "BEGIN IMMEDIATE");
+		r = store_exec(s, "BEGIN IMMEDIATE");
 		if (r == 0)
-			r = exec(s, migrations[v]);
+			r = store_exec(s, migrations[v]);
 		if (r == 0)
-			r = exec(s, bump);
+			r = store_exec(s, bump);
 		if (r == 0)
-			r = exec(s, "COMMIT");
+			r = store_exec(s, "COMMIT");
 		if (r < 0) {
 			snprintf(err, errlen, "migration to version %d failed: %s", v + 1,
 			         sqlite3_errmsg(s->db));
-			exec(s, "ROLLBACK");
+			store_exec(s, "ROLLBACK");
 			return r;
 		}
 	}
@@ -133,8 +158,8 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 	}
 	sqlite3_busy_timeout(s->db, 2000);
 	sqlite3_extended_result_codes(s->db, 1);
-	if (exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-	            "PRAGMA foreign_keys = ON") < 0) {
+	if (store_exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+	                  "PRAGMA foreign_keys = ON") < 0) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto out;
 	}
@@ -152,6 +177,7 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	sqlite3_finalize(s->advisories_for);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -168,26 +194,26 @@ int store_schema_version(struct store *s)
 
 int store_transaction(struct store *s, int (*fn)(struct store *s, void *arg), void *arg)
 {
-	int r = exec(s, "BEGIN IMMEDIATE");
+	int r = store_exec(s, "BEGIN IMMEDIATE");
 
 	if (r < 0)
 		return r;
 	r = fn(s, arg);
 	if (r == 0)
-		r = exec(s, "COMMIT");
+		r = store_exec(s, "COMMIT");
 	if (r < 0)
-		exec(s, "ROLLBACK");
+		store_exec(s, "ROLLBACK");
 	return r;
 }
 
 /* Prepares sql and binds the NULL-terminated-by-count text/int arguments. */
-static int prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
+int store_prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
 {
 	int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
-	return rc == SQLITE_OK ? 0 : sql_err(s, rc, "prepare");
+	return rc == SQLITE_OK ? 0 : store_sql_err(s, rc, "prepare");
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v)
 		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -196,11 +222,27 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 }
 
 /* Steps a statement that returns no rows, then finalizes it. */
-static int run(struct store *s, sqlite3_stmt *st)
+int store_run(struct store *s, sqlite3_stmt *st)
 {
 	int rc = sqlite3_step(st);
-	int r = rc == SQLITE_DONE ? 0 : sql_err(s, rc, sqlite3_sql(st));
+	int r = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, sqlite3_sql(st));
 
+	sqlite3_finalize(st);
+	return r;
+}
+
+int store_walk(struct store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *arg),
+               void *arg)
+{
+	int rc, r = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		r = row(st, arg);
+		if (r != 0)
+			break;
+	}
+	if (r == 0 && rc != SQLITE_DONE)
+		r = store_sql_err(s, rc, "query");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -208,44 +250,45 @@ static int run(struct store *s, sqlite3_stmt *st)
 int store_engine_update(struct store *s, const struct store_engine *e)
 {
 	sqlite3_stmt *st;
-	int r = prepare(s,
-	                "INSERT INTO engines(host, api_version, engine_version, os, arch, podman,"
-	                " reachable, error, checked_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
-	                " ON CONFLICT(host) DO UPDATE SET"
-	                " api_version = coalesce(?2, api_version),"
-	                " engine_version = coalesce(?3, engine_version), os = coalesce(?4, os),"
-	                " arch = coalesce(?5, arch), podman = ?6, reachable = ?7, error = ?8,"
-	                " checked_at = ?9",
-	                &st);
+	int r = store_prepare(
+	        s,
+	        "INSERT INTO engines(host, api_version, engine_version, os, arch, podman,"
+	        " reachable, error, checked_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+	        " ON CONFLICT(host) DO UPDATE SET"
+	        " api_version = coalesce(?2, api_version),"
+	        " engine_version = coalesce(?3, engine_version), os = coalesce(?4, os),"
+	        " arch = coalesce(?5, arch), podman = ?6, reachable = ?7, error = ?8,"
+	        " checked_at = ?9",
+	        &st);
 
 	if (r < 0)
 		return r;
-	bind_text(st, 1, e->host);
-	bind_text(st, 2, e->api_version);
-	bind_text(st, 3, e->engine_version);
-	bind_text(st, 4, e->os);
-	bind_text(st, 5, e->arch);
+	store_bind_text(st, 1, e->host);
+	store_bind_text(st, 2, e->api_version);
+	store_bind_text(st, 3, e->engine_version);
+	store_bind_text(st, 4, e->os);
+	store_bind_text(st, 5, e->arch);
 	sqlite3_bind_int(st, 6, e->podman);
 	sqlite3_bind_int(st, 7, e->reachable);
-	bind_text(st, 8, e->error);
+	store_bind_text(st, 8, e->error);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)e->checked_at);
-	return run(s, st);
+	return store_run(s, st);
 }
 
 int store_event_add(struct store *s, uint64_t at, const char *kind, const char *project,
                     const char *message)
 {
 	sqlite3_stmt *st;
-	int r = prepare(s, "INSERT INTO events(at, kind, project, message) VALUES(?1,?2,?3,?4)",
-	                &st);
+	int r = store_prepare(
+	        s, "INSERT INTO events(at, kind, project, message) VALUES(?1,?2,?3,?4)", &st);
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	bind_text(st, 2, kind);
-	bind_text(st, 3, project);
-	bind_text(st, 4, message);
-	return run(s, st);
+	store_bind_text(st, 2, kind);
+	store_bind_text(st, 3, project);
+	store_bind_text(st, 4, message);
+	return store_run(s, st);
 }
 
 struct trigger_args {
@@ -259,36 +302,38 @@ static int trigger_add_tx(struct store *s, void *arg)
 {
 	struct trigger_args *a = arg;
 	sqlite3_stmt *st;
-	int r = prepare(s,
-	                "UPDATE triggers SET updated_at = ?3,"
-	                " reasons = CASE WHEN instr(char(10) || reasons || char(10),"
-	                "   char(10) || ?2 || char(10)) THEN reasons"
-	                "   ELSE reasons || char(10) || ?2 END"
-	                " WHERE project = ?1 AND state = 'pending' RETURNING id",
-	                &st);
+	int r = store_prepare(s,
+	                      "UPDATE triggers SET updated_at = ?3,"
+	                      " kind = CASE WHEN ?4 = 'security' THEN ?4 ELSE kind END,"
+	                      " reasons = CASE WHEN instr(char(10) || reasons || char(10),"
+	                      "   char(10) || ?2 || char(10)) THEN reasons"
+	                      "   ELSE reasons || char(10) || ?2 END"
+	                      " WHERE project = ?1 AND state = 'pending' RETURNING id",
+	                      &st);
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, a->project, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, a->reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)a->at);
+	sqlite3_bind_text(st, 4, a->kind, -1, SQLITE_TRANSIENT);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		a->id = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		return 0;
 	}
 	sqlite3_finalize(st);
-	r = prepare(s,
-	            "INSERT INTO triggers(project, kind, reasons, created_at, updated_at)"
-	            " VALUES(?1, ?2, ?3, ?4, ?4)",
-	            &st);
+	r = store_prepare(s,
+	                  "INSERT INTO triggers(project, kind, reasons, created_at, updated_at)"
+	                  " VALUES(?1, ?2, ?3, ?4, ?4)",
+	                  &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, a->project, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, a->kind, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, a->reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)a->at);
-	r = run(s, st);
+	r = store_run(s, st);
 	if (r == 0)
 		a->id = sqlite3_last_insert_rowid(s->db);
 	return r;
@@ -312,7 +357,7 @@ int store_trigger_pending_count(struct store *s)
 	return r < 0 ? r : (int)n;
 }
 
-static void copy_col(sqlite3_stmt *st, int col, char *buf, size_t len)
+void store_copy_col(sqlite3_stmt *st, int col, char *buf, size_t len)
 {
 	const unsigned char *v = sqlite3_column_text(st, col);
 	snprintf(buf, len, "%s", v ? (const char *)v : "");
@@ -321,27 +366,28 @@ static void copy_col(sqlite3_stmt *st, int col, char *buf, size_t len)
 int store_base_get(struct store *s, const char *ref, const char *platform, struct store_base *ret)
 {
 	sqlite3_stmt *st;
-	int rc, r = prepare(s,
-	                    "SELECT digest, index_digest, candidate, candidate_since, first_seen,"
-	                    " checked_at, changed_at FROM bases WHERE ref = ?1 AND platform = ?2",
-	                    &st);
+	int rc, r = store_prepare(
+	                s,
+	                "SELECT digest, index_digest, candidate, candidate_since, first_seen,"
+	                " checked_at, changed_at FROM bases WHERE ref = ?1 AND platform = ?2",
+	                &st);
 
 	if (r < 0)
 		return r;
-	bind_text(st, 1, ref);
-	bind_text(st, 2, platform);
+	store_bind_text(st, 1, ref);
+	store_bind_text(st, 2, platform);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		memset(ret, 0, sizeof(*ret));
-		copy_col(st, 0, ret->digest, sizeof(ret->digest));
-		copy_col(st, 1, ret->index_digest, sizeof(ret->index_digest));
-		copy_col(st, 2, ret->candidate, sizeof(ret->candidate));
+		store_copy_col(st, 0, ret->digest, sizeof(ret->digest));
+		store_copy_col(st, 1, ret->index_digest, sizeof(ret->index_digest));
+		store_copy_col(st, 2, ret->candidate, sizeof(ret->candidate));
 		ret->candidate_since = (uint64_t)sqlite3_column_int64(st, 3);
 		ret->first_seen = (uint64_t)sqlite3_column_int64(st, 4);
 		ret->checked_at = (uint64_t)sqlite3_column_int64(st, 5);
 		ret->changed_at = (uint64_t)sqlite3_column_int64(st, 6);
 	} else {
-		r = rc == SQLITE_DONE ? -ENOENT : sql_err(s, rc, "base get");
+		r = rc == SQLITE_DONE ? -ENOENT : store_sql_err(s, rc, "base get");
 	}
 	sqlite3_finalize(st);
 	return r;
@@ -351,28 +397,29 @@ static int base_put(struct store *s, const char *ref, const char *platform,
                     const struct store_base *b, const char *error)
 {
 	sqlite3_stmt *st;
-	int r = prepare(s,
-	                "INSERT INTO bases(ref, platform, digest, index_digest, candidate,"
-	                " candidate_since, first_seen, checked_at, changed_at, error)"
-	                " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
-	                " ON CONFLICT(ref, platform) DO UPDATE SET digest = ?3, index_digest = ?4,"
-	                " candidate = ?5, candidate_since = ?6, first_seen = ?7, checked_at = ?8,"
-	                " changed_at = ?9, error = ?10",
-	                &st);
+	int r = store_prepare(
+	        s,
+	        "INSERT INTO bases(ref, platform, digest, index_digest, candidate,"
+	        " candidate_since, first_seen, checked_at, changed_at, error)"
+	        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
+	        " ON CONFLICT(ref, platform) DO UPDATE SET digest = ?3, index_digest = ?4,"
+	        " candidate = ?5, candidate_since = ?6, first_seen = ?7, checked_at = ?8,"
+	        " changed_at = ?9, error = ?10",
+	        &st);
 
 	if (r < 0)
 		return r;
-	bind_text(st, 1, ref);
-	bind_text(st, 2, platform);
-	bind_text(st, 3, b->digest[0] ? b->digest : NULL);
-	bind_text(st, 4, b->index_digest[0] ? b->index_digest : NULL);
-	bind_text(st, 5, b->candidate[0] ? b->candidate : NULL);
+	store_bind_text(st, 1, ref);
+	store_bind_text(st, 2, platform);
+	store_bind_text(st, 3, b->digest[0] ? b->digest : NULL);
+	store_bind_text(st, 4, b->index_digest[0] ? b->index_digest : NULL);
+	store_bind_text(st, 5, b->candidate[0] ? b->candidate : NULL);
 	sqlite3_bind_int64(st, 6, (sqlite3_int64)b->candidate_since);
 	sqlite3_bind_int64(st, 7, (sqlite3_int64)b->first_seen);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)b->checked_at);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)b->changed_at);
-	bind_text(st, 10, error);
-	return run(s, st);
+	store_bind_text(st, 10, error);
+	return store_run(s, st);
 }
 
 struct base_update {
@@ -420,24 +467,24 @@ static int usage_tx(struct store *s, void *arg)
 {
 	struct usage *u = arg;
 	sqlite3_stmt *st;
-	int r = prepare(s, "DELETE FROM project_bases WHERE project = ?1", &st);
+	int r = store_prepare(s, "DELETE FROM project_bases WHERE project = ?1", &st);
 
 	if (r < 0)
 		return r;
-	bind_text(st, 1, u->project);
-	r = run(s, st);
+	store_bind_text(st, 1, u->project);
+	r = store_run(s, st);
 	for (size_t i = 0; r == 0 && i < u->n; i++) {
-		r = prepare(s,
-		            "INSERT INTO project_bases(project, ref, platform, envs)"
-		            " VALUES(?1, ?2, ?3, ?4)",
-		            &st);
+		r = store_prepare(s,
+		                  "INSERT INTO project_bases(project, ref, platform, envs)"
+		                  " VALUES(?1, ?2, ?3, ?4)",
+		                  &st);
 		if (r < 0)
 			break;
-		bind_text(st, 1, u->project);
-		bind_text(st, 2, u->uses[i].ref);
-		bind_text(st, 3, u->uses[i].platform);
-		bind_text(st, 4, u->uses[i].envs);
-		r = run(s, st);
+		store_bind_text(st, 1, u->project);
+		store_bind_text(st, 2, u->uses[i].ref);
+		store_bind_text(st, 3, u->uses[i].platform);
+		store_bind_text(st, 4, u->uses[i].envs);
+		r = store_run(s, st);
 	}
 	return r;
 }
@@ -450,7 +497,7 @@ int store_project_bases_set(struct store *s, const char *project, const struct s
 	return store_transaction(s, usage_tx, &u);
 }
 
-static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
+void store_bind_u64(sqlite3_stmt *st, int i, uint64_t v)
 {
 	if (v)
 		sqlite3_bind_int64(st, i, (sqlite3_int64)v);
@@ -461,23 +508,24 @@ static void bind_u64(sqlite3_stmt *st, int i, uint64_t v)
 int store_build_insert(struct store *s, const struct store_build *b, int64_t *ret_id)
 {
 	sqlite3_stmt *st;
-	int r = prepare(s,
-	                "INSERT INTO builds(project, env, trigger, reasons, status, queued_at,"
-	                " started_at, engine, log_path) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
-	                &st);
+	int r = store_prepare(
+	        s,
+	        "INSERT INTO builds(project, env, trigger, reasons, status, queued_at,"
+	        " started_at, engine, log_path) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	        &st);
 
 	if (r < 0)
 		return r;
-	bind_text(st, 1, b->project);
-	bind_text(st, 2, b->env);
-	bind_text(st, 3, b->trigger);
-	bind_text(st, 4, b->reasons);
-	bind_text(st, 5, b->status);
-	bind_u64(st, 6, b->queued_at);
-	bind_u64(st, 7, b->started_at);
-	bind_text(st, 8, b->engine);
-	bind_text(st, 9, b->log_path);
-	r = run(s, st);
+	store_bind_text(st, 1, b->project);
+	store_bind_text(st, 2, b->env);
+	store_bind_text(st, 3, b->trigger);
+	store_bind_text(st, 4, b->reasons);
+	store_bind_text(st, 5, b->status);
+	store_bind_u64(st, 6, b->queued_at);
+	store_bind_u64(st, 7, b->started_at);
+	store_bind_text(st, 8, b->engine);
+	store_bind_text(st, 9, b->log_path);
+	r = store_run(s, st);
 	if (r == 0)
 		*ret_id = sqlite3_last_insert_rowid(s->db);
 	return r;
@@ -486,7 +534,7 @@ int store_build_insert(struct store *s, const struct store_build *b, int64_t *re
 int store_build_update(struct store *s, int64_t id, const struct store_build *b)
 {
 	sqlite3_stmt *st;
-	int r = prepare(
+	int r = store_prepare(
 	        s,
 	        "UPDATE builds SET status = coalesce(?2, status),"
 	        " started_at = coalesce(?3, started_at),"
@@ -500,27 +548,27 @@ int store_build_update(struct store *s, int64_t id, const struct store_build *b)
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, b->status);
-	bind_u64(st, 3, b->started_at);
-	bind_u64(st, 4, b->finished_at);
-	bind_text(st, 5, b->image_id);
-	bind_text(st, 6, b->digest);
-	bind_text(st, 7, b->base_name);
-	bind_text(st, 8, b->base_digest);
-	bind_text(st, 9, b->tags);
-	bind_text(st, 10, b->error);
-	bind_text(st, 11, b->log_path);
-	return run(s, st);
+	store_bind_text(st, 2, b->status);
+	store_bind_u64(st, 3, b->started_at);
+	store_bind_u64(st, 4, b->finished_at);
+	store_bind_text(st, 5, b->image_id);
+	store_bind_text(st, 6, b->digest);
+	store_bind_text(st, 7, b->base_name);
+	store_bind_text(st, 8, b->base_digest);
+	store_bind_text(st, 9, b->tags);
+	store_bind_text(st, 10, b->error);
+	store_bind_text(st, 11, b->log_path);
+	return store_run(s, st);
 }
 
 int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 {
 	sqlite3_stmt *st;
 	int rc, n = 0,
-	        r = prepare(s,
-	                    "SELECT id, project, kind, reasons, created_at FROM triggers"
-	                    " WHERE state = 'pending' ORDER BY id",
-	                    &st);
+	        r = store_prepare(s,
+	                          "SELECT id, project, kind, reasons, created_at FROM triggers"
+	                          " WHERE state = 'pending' ORDER BY id",
+	                          &st);
 
 	if (r < 0)
 		return r;
@@ -537,48 +585,48 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 			break;
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : sql_err(s, rc, "pending triggers");
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : store_sql_err(s, rc, "pending triggers");
 }
 
 int store_trigger_set_state(struct store *s, int64_t id, const char *state, int64_t build_id,
                             uint64_t at)
 {
 	sqlite3_stmt *st;
-	int r = prepare(s,
-	                "UPDATE triggers SET state = ?2, updated_at = ?3,"
-	                " build_id = coalesce(?4, build_id) WHERE id = ?1",
-	                &st);
+	int r = store_prepare(s,
+	                      "UPDATE triggers SET state = ?2, updated_at = ?3,"
+	                      " build_id = coalesce(?4, build_id) WHERE id = ?1",
+	                      &st);
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, state);
+	store_bind_text(st, 2, state);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)at);
 	if (build_id)
 		sqlite3_bind_int64(st, 4, build_id);
 	else
 		sqlite3_bind_null(st, 4);
-	return run(s, st);
+	return store_run(s, st);
 }
 
 static int recover_tx(struct store *s, void *arg)
 {
 	sqlite3_stmt *st;
 	uint64_t at = *(uint64_t *)arg;
-	int r = prepare(s,
-	                "UPDATE builds SET status = 'interrupted', finished_at = ?1,"
-	                " error = 'refitd stopped during the build'"
-	                " WHERE status IN ('queued', 'running')",
-	                &st);
+	int r = store_prepare(s,
+	                      "UPDATE builds SET status = 'interrupted', finished_at = ?1,"
+	                      " error = 'refitd stopped during the build'"
+	                      " WHERE status IN ('queued', 'running')",
+	                      &st);
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)at);
-	r = run(s, st);
+	r = store_run(s, st);
 	/* A running trigger goes back to pending unless one is pending already
 	 * (then the two merge: the pending one gets its reasons). */
 	if (r == 0)
-		r = exec(
+		r = store_exec(
 		        s,
 		        "UPDATE triggers SET reasons = reasons || char(10) || (SELECT group_concat("
 		        "r.reasons, char(10)) FROM triggers r WHERE r.project = triggers.project"
@@ -599,19 +647,19 @@ int store_recover(struct store *s, uint64_t at)
 int store_last_success(struct store *s, const char *project, uint64_t *ret_at)
 {
 	sqlite3_stmt *st;
-	int rc, r = prepare(s,
-	                    "SELECT max(finished_at) FROM builds WHERE project = ?1"
-	                    " AND status = 'succeeded'",
-	                    &st);
+	int rc, r = store_prepare(s,
+	                          "SELECT max(finished_at) FROM builds WHERE project = ?1"
+	                          " AND status = 'succeeded'",
+	                          &st);
 
 	if (r < 0)
 		return r;
-	bind_text(st, 1, project);
+	store_bind_text(st, 1, project);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
 		*ret_at = (uint64_t)sqlite3_column_int64(st, 0);
 	else
-		r = rc == SQLITE_ROW ? -ENOENT : sql_err(s, rc, "last success");
+		r = rc == SQLITE_ROW ? -ENOENT : store_sql_err(s, rc, "last success");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -621,12 +669,12 @@ bool store_project_attempted(struct store *s, const char *project)
 	sqlite3_stmt *st;
 	bool any = false;
 
-	if (prepare(s,
-	            "SELECT 1 FROM builds WHERE project = ?1 UNION ALL"
-	            " SELECT 1 FROM triggers WHERE project = ?1 LIMIT 1",
-	            &st) < 0)
+	if (store_prepare(s,
+	                  "SELECT 1 FROM builds WHERE project = ?1 UNION ALL"
+	                  " SELECT 1 FROM triggers WHERE project = ?1 LIMIT 1",
+	                  &st) < 0)
 		return true; /* on doubt, no initial trigger */
-	bind_text(st, 1, project);
+	store_bind_text(st, 1, project);
 	any = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return any;
@@ -635,7 +683,7 @@ bool store_project_attempted(struct store *s, const char *project)
 int store_query_int(struct store *s, const char *sql, int64_t *ret)
 {
 	sqlite3_stmt *st;
-	int rc, r = prepare(s, sql, &st);
+	int rc, r = store_prepare(s, sql, &st);
 
 	if (r < 0)
 		return r;
@@ -643,7 +691,7 @@ int store_query_int(struct store *s, const char *sql, int64_t *ret)
 	if (rc == SQLITE_ROW)
 		*ret = sqlite3_column_int64(st, 0);
 	else
-		r = rc == SQLITE_DONE ? -ENOENT : sql_err(s, rc, sql);
+		r = rc == SQLITE_DONE ? -ENOENT : store_sql_err(s, rc, sql);
 	sqlite3_finalize(st);
 	return r;
 }

@@ -21,18 +21,6 @@
 	"b.digest, b.index_digest, b.candidate, b.error, b.candidate_since, b.first_seen," \
 	" b.checked_at, b.changed_at"
 
-static int q_err(struct store *s, int rc, const char *what)
-{
-	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return rc == SQLITE_NOMEM ? -ENOMEM : -EIO;
-}
-
-static int q_prepare(struct store *s, const char *sql, sqlite3_stmt **ret)
-{
-	int rc = sqlite3_prepare_v2(s->db, sql, -1, ret, NULL);
-	return rc == SQLITE_OK ? 0 : q_err(s, rc, "prepare");
-}
-
 static const char *text(sqlite3_stmt *st, int col)
 {
 	return (const char *)sqlite3_column_text(st, col);
@@ -44,31 +32,7 @@ static uint64_t u64(sqlite3_stmt *st, int col)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
-static void bind_opt(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 /* Steps st to the end, handing each row to row(st, arg); finalizes st. */
-static int walk(struct store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *arg),
-                void *arg)
-{
-	int rc, r = 0;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		r = row(st, arg);
-		if (r != 0)
-			break;
-	}
-	if (r == 0 && rc != SQLITE_DONE)
-		r = q_err(s, rc, "query");
-	sqlite3_finalize(st);
-	return r;
-}
-
 struct build_walk {
 	store_build_cb cb;
 	void *arg;
@@ -106,33 +70,33 @@ int store_builds_each(struct store *s, const struct store_build_filter *f, store
 {
 	struct build_walk w = {cb, arg, 0};
 	sqlite3_stmt *st;
-	int r = q_prepare(s,
-	                  "SELECT " BUILD_COLS " FROM builds"
-	                  " WHERE (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR env = ?2)"
-	                  " AND (?3 IS NULL OR status = ?3) AND (?4 <= 0 OR id < ?4)"
-	                  " ORDER BY id DESC LIMIT ?5",
-	                  &st);
+	int r = store_prepare(s,
+	                      "SELECT " BUILD_COLS " FROM builds"
+	                      " WHERE (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR env = ?2)"
+	                      " AND (?3 IS NULL OR status = ?3) AND (?4 <= 0 OR id < ?4)"
+	                      " ORDER BY id DESC LIMIT ?5",
+	                      &st);
 
 	if (r < 0)
 		return r;
-	bind_opt(st, 1, f->project);
-	bind_opt(st, 2, f->env);
-	bind_opt(st, 3, f->status);
+	store_bind_text(st, 1, f->project);
+	store_bind_text(st, 2, f->env);
+	store_bind_text(st, 3, f->status);
 	sqlite3_bind_int64(st, 4, f->before);
 	sqlite3_bind_int64(st, 5, f->limit);
-	return walk(s, st, build_row, &w);
+	return store_walk(s, st, build_row, &w);
 }
 
 int store_build_get(struct store *s, int64_t id, store_build_cb cb, void *arg)
 {
 	struct build_walk w = {cb, arg, 0};
 	sqlite3_stmt *st;
-	int r = q_prepare(s, "SELECT " BUILD_COLS " FROM builds WHERE id = ?1", &st);
+	int r = store_prepare(s, "SELECT " BUILD_COLS " FROM builds WHERE id = ?1", &st);
 
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, id);
-	r = walk(s, st, build_row, &w);
+	r = store_walk(s, st, build_row, &w);
 	return r == 0 && w.rows == 0 ? -ENOENT : r;
 }
 
@@ -140,19 +104,19 @@ int store_builds_latest_each(struct store *s, const char *project, store_build_c
 {
 	struct build_walk w = {cb, arg, 0};
 	sqlite3_stmt *st;
-	int r = q_prepare(s,
-	                  "SELECT " BUILD_COLS " FROM builds WHERE id IN ("
-	                  " SELECT max(id) FROM builds WHERE ?1 IS NULL OR project = ?1"
-	                  "  GROUP BY project, env"
-	                  " UNION SELECT max(id) FROM builds WHERE (?1 IS NULL OR project = ?1)"
-	                  "  AND status = 'succeeded' GROUP BY project, env)"
-	                  " ORDER BY project, env, id",
-	                  &st);
+	int r = store_prepare(s,
+	                      "SELECT " BUILD_COLS " FROM builds WHERE id IN ("
+	                      " SELECT max(id) FROM builds WHERE ?1 IS NULL OR project = ?1"
+	                      "  GROUP BY project, env"
+	                      " UNION SELECT max(id) FROM builds WHERE (?1 IS NULL OR project = ?1)"
+	                      "  AND status = 'succeeded' GROUP BY project, env)"
+	                      " ORDER BY project, env, id",
+	                      &st);
 
 	if (r < 0)
 		return r;
-	bind_opt(st, 1, project);
-	return walk(s, st, build_row, &w);
+	store_bind_text(st, 1, project);
+	return store_walk(s, st, build_row, &w);
 }
 
 struct engine_walk {
@@ -183,12 +147,13 @@ int store_engines_each(struct store *s, int (*cb)(const struct store_engine *e, 
 {
 	struct engine_walk w = {cb, arg};
 	sqlite3_stmt *st;
-	int r = q_prepare(s,
-	                  "SELECT host, api_version, engine_version, os, arch, podman, reachable,"
-	                  " error, checked_at FROM engines ORDER BY host",
-	                  &st);
+	int r = store_prepare(
+	        s,
+	        "SELECT host, api_version, engine_version, os, arch, podman, reachable,"
+	        " error, checked_at FROM engines ORDER BY host",
+	        &st);
 
-	return r < 0 ? r : walk(s, st, engine_row, &w);
+	return r < 0 ? r : store_walk(s, st, engine_row, &w);
 }
 
 struct base_walk {
@@ -224,46 +189,46 @@ int store_bases_each(struct store *s, store_base_cb cb, void *arg)
 {
 	struct base_walk w = {cb, arg};
 	sqlite3_stmt *st;
-	int r = q_prepare(s,
-	                  "SELECT b.ref, b.platform, " BASE_COLS
-	                  " FROM bases b ORDER BY b.ref, b.platform",
-	                  &st);
+	int r = store_prepare(s,
+	                      "SELECT b.ref, b.platform, " BASE_COLS
+	                      " FROM bases b ORDER BY b.ref, b.platform",
+	                      &st);
 
-	return r < 0 ? r : walk(s, st, base_row, &w);
+	return r < 0 ? r : store_walk(s, st, base_row, &w);
 }
 
 int store_project_bases_each(struct store *s, const char *project, store_base_cb cb, void *arg)
 {
 	struct base_walk w = {cb, arg};
 	sqlite3_stmt *st;
-	int r = q_prepare(s,
-	                  "SELECT p.ref, p.platform, " BASE_COLS ", p.project, p.envs"
-	                  " FROM project_bases p LEFT JOIN bases b"
-	                  " ON b.ref = p.ref AND b.platform = p.platform"
-	                  " WHERE ?1 IS NULL OR p.project = ?1"
-	                  " ORDER BY p.project, p.ref, p.platform",
-	                  &st);
+	int r = store_prepare(s,
+	                      "SELECT p.ref, p.platform, " BASE_COLS ", p.project, p.envs"
+	                      " FROM project_bases p LEFT JOIN bases b"
+	                      " ON b.ref = p.ref AND b.platform = p.platform"
+	                      " WHERE ?1 IS NULL OR p.project = ?1"
+	                      " ORDER BY p.project, p.ref, p.platform",
+	                      &st);
 
 	if (r < 0)
 		return r;
-	bind_opt(st, 1, project);
-	return walk(s, st, base_row, &w);
+	store_bind_text(st, 1, project);
+	return store_walk(s, st, base_row, &w);
 }
 
 int store_trigger_pending_id(struct store *s, const char *project, int64_t *ret_id)
 {
 	sqlite3_stmt *st;
-	int rc, r = q_prepare(s, "SELECT id FROM triggers WHERE project = ?1 AND state = 'pending'",
-	                      &st);
+	int rc, r = store_prepare(
+	                s, "SELECT id FROM triggers WHERE project = ?1 AND state = 'pending'", &st);
 
 	if (r < 0)
 		return r;
-	bind_opt(st, 1, project);
+	store_bind_text(st, 1, project);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		*ret_id = sqlite3_column_int64(st, 0);
 	else
-		r = rc == SQLITE_DONE ? -ENOENT : q_err(s, rc, "trigger lookup");
+		r = rc == SQLITE_DONE ? -ENOENT : store_sql_err(s, rc, "trigger lookup");
 	sqlite3_finalize(st);
 	return r;
 }
@@ -286,12 +251,12 @@ int store_build_counts_each(struct store *s,
 {
 	struct count_walk w = {cb, arg};
 	sqlite3_stmt *st;
-	int r = q_prepare(s,
-	                  "SELECT project, env, status, count(*) FROM builds"
-	                  " GROUP BY project, env, status ORDER BY project, env, status",
-	                  &st);
+	int r = store_prepare(s,
+	                      "SELECT project, env, status, count(*) FROM builds"
+	                      " GROUP BY project, env, status ORDER BY project, env, status",
+	                      &st);
 
-	return r < 0 ? r : walk(s, st, count_row, &w);
+	return r < 0 ? r : store_walk(s, st, count_row, &w);
 }
 
 struct duration_walk {
@@ -312,13 +277,13 @@ int store_build_durations_each(struct store *s,
 {
 	struct duration_walk w = {cb, arg};
 	sqlite3_stmt *st;
-	int r = q_prepare(s,
-	                  "SELECT project, env, status, finished_at - started_at FROM builds"
-	                  " WHERE status IN ('succeeded', 'failed') AND started_at > 0"
-	                  " AND finished_at >= started_at ORDER BY project, env",
-	                  &st);
+	int r = store_prepare(s,
+	                      "SELECT project, env, status, finished_at - started_at FROM builds"
+	                      " WHERE status IN ('succeeded', 'failed') AND started_at > 0"
+	                      " AND finished_at >= started_at ORDER BY project, env",
+	                      &st);
 
-	return r < 0 ? r : walk(s, st, duration_row, &w);
+	return r < 0 ? r : store_walk(s, st, duration_row, &w);
 }
 
 struct kind_walk {
@@ -338,12 +303,12 @@ int store_trigger_counts_each(struct store *s,
 {
 	struct kind_walk w = {cb, arg};
 	sqlite3_stmt *st;
-	int r = q_prepare(s,
-	                  "SELECT kind, state, count(*) FROM triggers GROUP BY kind, state"
-	                  " ORDER BY kind, state",
-	                  &st);
+	int r = store_prepare(s,
+	                      "SELECT kind, state, count(*) FROM triggers GROUP BY kind, state"
+	                      " ORDER BY kind, state",
+	                      &st);
 
-	return r < 0 ? r : walk(s, st, kind_row, &w);
+	return r < 0 ? r : store_walk(s, st, kind_row, &w);
 }
 
 int store_probe_writable(struct store *s, char *err, size_t errlen)

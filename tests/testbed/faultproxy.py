@@ -3,7 +3,7 @@
 
 Forwards every request to --upstream (host:port) unchanged, unless a fault is
 armed: GET /_fault?mode=MODE&count=N makes the next N forwarded requests
-answer with MODE instead: 429 (with Retry-After: 1), 503, or "drop" (the
+answer with MODE instead: 429 (with Retry-After: 1), 500, 503, or "drop" (the
 connection is closed without an answer, as a registry that stops mid-poll).
 GET /_fault?mode=ok disarms. Loopback only, free port written to --port-file.
 """
@@ -51,7 +51,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(2)
             return
-        if mode in ("429", "503"):
+        if mode in ("429", "500", "503"):
             body = b'{"errors":[{"code":"%s","message":"injected"}]}' % (
                 b"TOOMANYREQUESTS" if mode == "429" else b"UNAVAILABLE")
             return self.reply(int(mode), body, [("Content-Type", "application/json")] +

@@ -160,7 +160,7 @@ tb_httpd() {
 # `curl "http://$TB_PROXY/_fault?mode=503&count=2"` arms faults (429, 503, drop).
 tb_faultproxy() {
 	local pf=$TB_DIR/proxy.port
-	python3 "$(dirname "${BASH_SOURCE[0]}")/faultproxy.py" --upstream "$TB_REGISTRY" \
+	python3 "$(dirname "${BASH_SOURCE[0]}")/faultproxy.py" --upstream "${1:-$TB_REGISTRY}" \
 		--port-file "$pf" >"$TB_DIR/proxy.log" 2>&1 &
 	TB_PIDS+=($!)
 	tb_wait "test -s '$pf'" 20 || return 1

@@ -491,7 +491,7 @@ static void test_builds(void **state)
 	request("GET", "/v1/bases", NULL, NULL, &res);
 	assert_non_null(strstr(res.body, "\"used_by\":[{\"project\":\"alpha\""));
 	request("GET", "/v1/feeds", NULL, NULL, &res);
-	assert_string_equal(res.body, "{\"feeds\":[]}");
+	assert_string_equal(res.body, "{\"feeds\":[],\"interval_seconds\":3600}");
 }
 
 static void test_rebuild_auth(void **state)

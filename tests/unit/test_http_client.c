@@ -4,9 +4,11 @@
  */
 #include <errno.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +251,131 @@ static void test_streamed_response(void **state)
 	assert_string_equal(r.body, ""); /* streamed, not buffered */
 }
 
+#define BIG_SIZE (6u << 20)
+
+/* The download below: checks every byte in order, pauses now and then, resumes from a timer. */
+struct pauser {
+	uv_timer_t timer;
+	struct http_request *req;
+	const unsigned char *want;
+	size_t got, calls, pauses, repauses, wrong, early;
+	bool paused, in_resume, abort_on_redelivery;
+	size_t paused_at;
+};
+
+static void resume_cb(uv_timer_t *t)
+{
+	struct pauser *p = t->data;
+
+	p->in_resume = true;
+	p->paused = false;
+	http_request_resume(p->req);
+	p->in_resume = false;
+}
+
+static int pausing_chunk(const char *chunk, size_t len, void *arg)
+{
+	struct pauser *p = arg;
+
+	if (p->paused && !p->in_resume)
+		p->early++; /* data while paused */
+	if (p->got + len > BIG_SIZE || memcmp(chunk, p->want + p->got, len) != 0) {
+		p->wrong++;
+		return -1;
+	}
+	if (p->in_resume && p->got != p->paused_at)
+		p->wrong++; /* the redelivery must start where the pause left off */
+	if (p->in_resume && p->abort_on_redelivery)
+		return -1;
+	/* Every 7th chunk pauses; every 3rd pause pauses again on its redelivery. */
+	if (++p->calls % 7 == 0 || (p->in_resume && p->pauses % 3 == 0 && !p->paused)) {
+		if (p->in_resume)
+			p->repauses++;
+		p->pauses++;
+		p->paused = true;
+		p->paused_at = p->got;
+		uv_timer_start(&p->timer, resume_cb, 2, 0);
+		return HTTP_DATA_PAUSE;
+	}
+	p->got += len;
+	return 0;
+}
+
+static unsigned char *write_big_file(const char *name)
+{
+	char path[128];
+	unsigned char *buf = malloc(BIG_SIZE);
+	uint32_t x = 2463534242u;
+	FILE *f;
+
+	assert_non_null(buf);
+	for (size_t i = 0; i < BIG_SIZE; i++) {
+		x ^= x << 13; /* xorshift: not compressible, not periodic */
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (unsigned char)x;
+	}
+	snprintf(path, sizeof(path), "%s/%s", srv.dir, name);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, BIG_SIZE, f), BIG_SIZE);
+	fclose(f);
+	return buf;
+}
+
+static void run_paused(struct pauser *p, struct result *r)
+{
+	uv_loop_t loop;
+	struct http_client *c;
+	char u[256];
+	struct http_request_opts o = {.url = u, .data_cb = pausing_chunk, .stream_arg = p};
+
+	url(u, sizeof(u), "127.0.0.1", "/big.bin");
+	uv_loop_init(&loop);
+	uv_timer_init(&loop, &p->timer);
+	p->timer.data = p;
+	assert_int_equal(http_client_new(&loop, &c), 0);
+	assert_int_equal(http_request_start(c, &o, done_cb, r, &p->req), 0);
+	while (!r->done)
+		uv_run(&loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&p->timer, NULL);
+	http_client_close(c);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* HTTP_DATA_PAUSE: no data until the resume, then the same chunk again, and every byte. */
+static void test_streamed_pause(void **state)
+{
+	struct pauser p = {0};
+	struct result r = {0};
+	unsigned char *want = write_big_file("big.bin");
+
+	(void)state;
+	p.want = want;
+	run_paused(&p, &r);
+	assert_int_equal(r.resp.error, 0);
+	assert_int_equal(r.resp.status, 200);
+	assert_int_equal(p.got, BIG_SIZE);
+	assert_int_equal(p.wrong, 0);
+	assert_int_equal(p.early, 0);
+	assert_true(p.pauses >= 20);
+	assert_true(p.repauses >= 5);
+	assert_string_equal(r.body, "");
+	print_message("%zu chunks, %zu pauses (%zu from inside a resume)\n", p.calls, p.pauses,
+	              p.repauses);
+	/* A data_cb that aborts on the redelivery ends the request with -EIO. */
+	memset(&p, 0, sizeof(p));
+	memset(&r, 0, sizeof(r));
+	p.want = want;
+	p.abort_on_redelivery = true;
+	run_paused(&p, &r);
+	assert_int_equal(r.resp.error, -EIO);
+	assert_int_equal(p.pauses, 1);
+	assert_true(p.got < BIG_SIZE);
+	free(want);
+}
+
 /* Authorization must not follow a redirect to another host (127.0.0.1 -> localhost). */
 static void test_redirect_drops_auth(void **state)
 {
@@ -338,6 +465,7 @@ int main(void)
 	        cmocka_unit_test(test_timeouts),
 	        cmocka_unit_test(test_connect_errors),
 	        cmocka_unit_test(test_streamed_response),
+	        cmocka_unit_test(test_streamed_pause),
 	        cmocka_unit_test(test_redirect_drops_auth),
 	        cmocka_unit_test(test_concurrent_and_close),
 	        cmocka_unit_test(test_file_url),

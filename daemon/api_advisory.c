@@ -1,0 +1,161 @@
+/*
+ * api_advisory — the security side of the REST API: advisories of the
+ * current images, the matches of one build, and the feeds' poll state.
+ * Part of the api module (api_impl.h); it only reads the store.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "api_impl.h"
+#include "config.h"
+#include "store_feed.h"
+
+static bool fixable(const char *state)
+{
+	return !strcmp(state, "open") || !strcmp(state, "triggered") ||
+	       !strcmp(state, "pending-upstream");
+}
+
+static json_t *match_json(const struct store_match *m, const char *env)
+{
+	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "id", api_jstr(m->advisory), "package",
+	                      api_jstr(m->package), "ecosystem", api_jstr(m->ecosystem),
+	                      "installed", api_jstr(m->installed), "fixed", api_jstr(m->fixed),
+	                      "state", api_jstr(m->state));
+
+	if (o && env && json_object_set_new(o, "environment", json_string(env)) < 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+struct adv_walk {
+	struct store *s;
+	json_t *by_project, *list;
+	const char *only, *env;
+	int error;
+};
+
+static int match_cb(const struct store_match *m, void *arg)
+{
+	struct adv_walk *w = arg;
+
+	if (w->env && !fixable(m->state))
+		return 0;
+	if (json_array_append_new(w->list, match_json(m, w->env)) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int current_cb(const struct store_current *c, void *arg)
+{
+	struct adv_walk *w = arg;
+
+	if (w->only && strcmp(w->only, c->project))
+		return 0;
+	w->list = json_object_get(w->by_project, c->project);
+	if (!w->list) {
+		w->list = json_array();
+		if (json_object_set_new(w->by_project, c->project, w->list) < 0)
+			return -ENOMEM;
+	}
+	w->env = c->env;
+	return store_matches_each(w->s, c->build_id, match_cb, w);
+}
+
+json_t *api_advisories_json(struct store *s, const char *only)
+{
+	struct adv_walk w = {s, json_object(), NULL, only, NULL, 0};
+
+	if (!w.by_project || store_current_each(s, current_cb, &w) < 0) {
+		json_decref(w.by_project);
+		return NULL;
+	}
+	return w.by_project;
+}
+
+json_t *api_build_advisories_json(struct store *s, int64_t build_id)
+{
+	struct adv_walk w = {s, NULL, json_array(), NULL, NULL, 0};
+
+	if (!w.list || store_matches_each(s, build_id, match_cb, &w) < 0) {
+		json_decref(w.list);
+		return NULL;
+	}
+	return w.list;
+}
+
+struct feeds_walk {
+	const char *feed;
+	json_t *scopes;
+	int error;
+};
+
+static int scope_cb(const char *feed, const char *scope, const struct store_feed_state *st,
+                    void *arg)
+{
+	struct feeds_walk *w = arg;
+	json_t *o;
+
+	if (strcmp(feed, w->feed))
+		return 0;
+	o = json_pack("{s:s,s:o,s:o,s:o,s:o,s:o,s:I}", "scope", scope, "last_poll",
+	              api_jtime(st->polled_at), "last_success", api_jtime(st->ok_at), "changed_at",
+	              api_jtime(st->changed_at), "watermark",
+	              st->watermark[0] ? json_string(st->watermark) : json_null(), "error",
+	              st->error[0] ? api_jstr(st->error) : json_null(), "advisories",
+	              (json_int_t)st->records);
+	return json_array_append_new(w->scopes, o) < 0 ? -ENOMEM : 0;
+}
+
+/* A mirror URL may carry user:password@: never shown. */
+static void redact_url(const char *url, char *buf, size_t len)
+{
+	const char *host = strstr(url, "://"), *at, *end;
+
+	host = host ? host + 3 : url;
+	end = host + strcspn(host, "/");
+	at = memchr(host, '@', (size_t)(end - host));
+	if (at)
+		snprintf(buf, len, "%.*s***@%s", (int)(host - url), url, at + 1);
+	else
+		snprintf(buf, len, "%s", url);
+}
+
+/* One configured feed with the state of each scope polled so far. */
+static json_t *feed_json(const struct api_view *v, const struct config_feed *f)
+{
+	static const char *const types[] = {"osv", "alpine-secdb", "debian-tracker"};
+	struct feeds_walk w = {f->name, json_array(), 0};
+	char url[1024];
+
+	if (!w.scopes || store_feeds_each(v->store, scope_cb, &w) < 0) {
+		json_decref(w.scopes);
+		return NULL;
+	}
+	redact_url(f->url, url, sizeof(url));
+	return json_pack("{s:o,s:s,s:o,s:I,s:o}", "name", api_jstr(f->name), "type",
+	                 f->type >= 0 && f->type < 3 ? types[f->type] : "unknown", "url",
+	                 api_jstr(url), "advisories",
+	                 (json_int_t)store_feed_count(v->store, f->name), "scopes", w.scopes);
+}
+
+int api_render_feeds(const struct api_view *v, struct api_render *ret)
+{
+	json_t *list = json_array();
+	bool oom = !list;
+
+	for (size_t i = 0; !oom && i < v->cfg->n_feeds; i++)
+		oom = json_array_append_new(list, feed_json(v, &v->cfg->feeds[i])) < 0;
+	if (oom) {
+		json_decref(list);
+		return -ENOMEM;
+	}
+	return api_render_json(json_pack("{s:o,s:I}", "feeds", list, "interval_seconds",
+	                                 (json_int_t)(v->cfg->poll.feeds_ms / 1000)),
+	                       200, ret);
+}
