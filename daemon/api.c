@@ -23,6 +23,7 @@
 #include "config.h"
 #include "creds.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "store.h"
 #include "wallclock.h"
 
@@ -144,6 +145,8 @@ static void view_init(struct api *a, struct api_view *v)
 	v->engine_grace_ms = a->opts.engine_grace_ms;
 	v->openapi = a->opts.openapi;
 	v->openapi_len = a->opts.openapi_len;
+	v->registries = a->ops.registry_stats;
+	v->registries_arg = a->ops.arg;
 }
 
 struct api_cache_entry *api_cache_get(struct api *a, const char *key, const struct api_route *rt,
@@ -446,6 +449,8 @@ static void opts_apply(struct api *a, const struct api_opts *o)
 	a->opts.engine_grace_ms = o->engine_grace_ms ? o->engine_grace_ms : DEF_ENGINE_GRACE_MS;
 	a->opts.openapi = o->openapi;
 	a->opts.openapi_len = o->openapi_len;
+	a->opts.rate_limit = o->rate_limit;
+	a->opts.post_rate_limit = o->post_rate_limit;
 	cors_free(a->cors);
 	a->cors = cors_copy(o->cors_origins);
 	if (o->cors_origins && o->cors_origins[0] && !a->cors)
@@ -470,6 +475,14 @@ int api_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
 
 	if (!a)
 		return -ENOMEM;
+	a->limits = calloc(1, sizeof(*a->limits));
+	a->post_limits = calloc(1, sizeof(*a->post_limits));
+	if (!a->limits || !a->post_limits) {
+		free(a->limits);
+		free(a->post_limits);
+		free(a);
+		return -ENOMEM;
+	}
 	a->loop = loop;
 	a->store = store;
 	a->started_at_ms = wallclock_ms();
@@ -515,6 +528,8 @@ static void release(struct api *a)
 	if (a->token)
 		explicit_bzero(a->token, a->token_len);
 	free(a->token);
+	free(a->limits);
+	free(a->post_limits);
 	free(a);
 }
 

@@ -12,6 +12,8 @@
 #ifndef REFIT_API_H
 #define REFIT_API_H
 
+#include "metrics.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +37,8 @@ struct api_ops {
 	void (*registry_push)(const char *repository_name, void *arg);
 	/* Poll the security feeds now (e.g. after a mirror was updated). */
 	void (*poll_feeds)(void *arg);
+	/* The registry request counters for /metrics (in memory; may be NULL). */
+	metrics_registry_source registry_stats;
 	void *arg;
 };
 
@@ -54,6 +58,8 @@ struct api_opts {
 	unsigned timeout_s;              /* idle connection timeout, 30 */
 	size_t max_body;                 /* request bodies, 1 MiB */
 	uint64_t engine_grace_ms; /* an engine down this long makes /healthz "degraded", 5 min */
+	unsigned rate_limit;      /* requests/s per client address (429 past it); 0 = none */
+	unsigned post_rate_limit; /* POSTs/s per client address; 0 = none */
 	const char *openapi;      /* the OpenAPI document served at /v1/openapi.json */
 	size_t openapi_len;
 };

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "api.h"
+#include "metrics.h"
 
 #define API_URI_MAX      4096 /* longer request targets get 414 */
 #define API_QUERY_MAX    16   /* query parameters kept; more is a 400 */
@@ -167,6 +168,8 @@ struct api_view {
 	size_t openapi_len;
 	const char *status_base; /* R_STATUS: the rendered R_STATUS_BASE body */
 	size_t status_base_len;
+	metrics_registry_source registries; /* R_METRICS */
+	void *registries_arg;
 };
 
 /* Renders the body of a GET route; negative errno when the store failed. */

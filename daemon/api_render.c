@@ -321,6 +321,25 @@ static json_t *env_json(struct rctx *x, const struct config_env *e, json_t *buil
 	return o;
 }
 
+/*
+ * When the project is due: its pending trigger's time (as soon as an engine
+ * is free), else its last success + max_age; null when only a base or a feed
+ * can trigger it. A failing project's retry time lives in the scheduler and
+ * shows as its pending trigger.
+ */
+static json_t *next_rebuild(struct rctx *x, const struct config_project *p, json_t *trig)
+{
+	uint64_t last;
+
+	if (trig)
+		return json_incref(json_object_get(trig, "created_at"));
+	if (!p->enabled || !p->max_age_ms)
+		return json_null();
+	if (store_last_success(x->v->store, p->name, &last) < 0)
+		return json_null(); /* never built: the initial trigger comes at start */
+	return jtime(last + p->max_age_ms);
+}
+
 static json_t *project_json(struct joined *j, const struct config_project *p)
 {
 	struct rctx *x = j->x;
@@ -341,7 +360,7 @@ static json_t *project_json(struct joined *j, const struct config_project *p)
 	put(x, o, "environments", envs);
 	put(x, o, "bases", bases ? json_incref(bases) : json_array());
 	put(x, o, "pending_trigger", trig ? json_incref(trig) : json_null());
-	put(x, o, "next_rebuild", json_null()); /* the scheduler does not exist yet */
+	put(x, o, "next_rebuild", next_rebuild(x, p, trig));
 	put(x, o, "advisories", adv ? json_incref(adv) : json_array());
 	return o;
 }
@@ -557,14 +576,17 @@ static int render_openapi(const struct api_view *v, struct api_render *ret)
 
 static int render_metrics(const struct api_view *v, struct api_render *ret)
 {
-	struct metrics_view mv = {v->store, v->cfg, v->started_at_ms, v->now_ms};
+	struct metrics_view mv = {v->store,  v->cfg,        v->started_at_ms,
+	                          v->now_ms, v->registries, v->registries_arg};
 	char *body;
 	size_t len;
 	int r = metrics_render(&mv, &body, &len);
 
 	if (r < 0)
 		return r;
-	return render_text("text/plain; version=0.0.4; charset=utf-8", body, len, ret);
+	r = render_text("text/plain; version=0.0.4; charset=utf-8", body, len, ret);
+	ret->ttl_ms = 1000; /* registry counters move without the store */
+	return r;
 }
 
 int api_render_route(const struct api_view *v, const struct api_route *rt,

@@ -6,6 +6,7 @@
  */
 #include "api_server.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -19,6 +20,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "store.h"
 #include "store_query.h"
 #include "wallclock.h"
@@ -392,6 +394,56 @@ static enum MHD_Result post_hook(struct api *a, struct MHD_Connection *c, const 
 	return reply_json(a, c, 202, json_pack("{s:i}", "pushes", n), NULL);
 }
 
+/* ---- rate limits ---- */
+
+/* The client's address ("unix" for a unix socket), the key of its buckets. */
+static void client_key(struct MHD_Connection *c, char *buf, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+
+	snprintf(buf, len, "unix");
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+		          (socklen_t)len);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		          buf, (socklen_t)len);
+}
+
+/* 0 when the request may go on, else the milliseconds until it could. */
+static uint64_t limited(struct api *a, struct MHD_Connection *c, bool post)
+{
+	char key[RATELIMIT_KEY_MAX];
+	uint64_t now = uv_now(a->loop), wait = 0;
+
+	if (!a->opts.rate_limit && !(post && a->opts.post_rate_limit))
+		return 0;
+	client_key(c, key, sizeof(key));
+	if (a->opts.rate_limit)
+		wait = ratelimit_take(a->limits, key, a->opts.rate_limit, 2.0 * a->opts.rate_limit,
+		                      now);
+	if (!wait && post && a->opts.post_rate_limit)
+		wait = ratelimit_take(a->post_limits, key, a->opts.post_rate_limit,
+		                      2.0 * a->opts.post_rate_limit, now);
+	return wait;
+}
+
+static enum MHD_Result reply_429(struct api *a, struct MHD_Connection *c, uint64_t wait_ms)
+{
+	char secs[24];
+	size_t n = 0;
+	char *s = api_error_json("too_many_requests",
+	                         "request rate limit of this client address reached", &n);
+	struct MHD_Response *r = owned(s, n, "application/json");
+
+	snprintf(secs, sizeof(secs), "%llu", (unsigned long long)((wait_ms + 999) / 1000));
+	if (r)
+		MHD_add_response_header(r, "Retry-After", secs);
+	return queue(c, 429, r, api_cors_origin(a, c));
+}
+
 /* ---- dispatch ---- */
 
 static enum MHD_Result serve_post(struct api *a, struct MHD_Connection *c, const struct api_req *rq,
@@ -427,6 +479,7 @@ enum MHD_Result api_serve(struct api *a, struct MHD_Connection *c, struct api_re
 	struct api_route rt;
 	struct api_builds_query bq = {.limit = API_BUILDS_LIMIT};
 	const char *perr = "";
+	uint64_t wait;
 	int r;
 
 	if (rq->uri_len > API_URI_MAX)
@@ -434,6 +487,8 @@ enum MHD_Result api_serve(struct api *a, struct MHD_Connection *c, struct api_re
 	if (api_uri_parse(rq->uri, path, sizeof(path), &q, &perr) < 0)
 		return api_reply_error(a, c, 400, "bad_request", perr);
 	r = api_route_match(method, path, &rt);
+	if ((wait = limited(a, c, r == 0 && rt.post)) > 0)
+		return reply_429(a, c, wait);
 	if (r == -ENOENT)
 		return api_reply_error(a, c, 404, "not_found", "no such resource");
 	if (r == -EPERM && !strcmp(method, "OPTIONS"))

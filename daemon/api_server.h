@@ -37,6 +37,8 @@ struct api_cache_entry {
 	struct MHD_Response *resp, *resp304; /* shared by every request without CORS */
 };
 
+struct ratelimit;
+
 struct api {
 	uv_loop_t *loop;
 	struct store *store;
@@ -56,6 +58,8 @@ struct api {
 	struct api_cache_entry cache[API_CACHE_SLOTS];
 	uint64_t tick;
 	uint64_t started_at_ms;
+	struct ratelimit *limits; /* per client address: all requests, and POSTs */
+	struct ratelimit *post_limits;
 };
 
 /* What one request carries between the calls of the access handler. */

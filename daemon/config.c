@@ -186,6 +186,10 @@ static const struct opt api_opts[] = {
          0, false, "largest request body in bytes"},
         {"engine_grace", T_DURATION, O(struct config, api.engine_grace_ms), "5m", 1000, 86400000,
          NULL, NULL, 0, false, "an engine down this long makes /healthz say degraded"},
+        {"rate_limit", T_INT, O(struct config, api.rate_limit), "0", 0, 1000000, NULL, NULL, 0,
+         false, "requests per second from one client address, bursts of twice that; 0 = none"},
+        {"post_rate_limit", T_INT, O(struct config, api.post_rate_limit), "5", 0, 10000, NULL, NULL,
+         0, false, "POST requests per second from one client address; 0 = none"},
 };
 /* api is embedded: its offsets are relative to struct config itself. */
 static const struct schema api_schema = {"api", 0, api_opts, N(api_opts), 0, NULL};

@@ -317,9 +317,37 @@ static void api_opts_from(const struct config *c, struct api_opts *o)
 	        .timeout_s = (unsigned)(c->api.timeout_ms / 1000),
 	        .max_body = (size_t)c->api.max_body,
 	        .engine_grace_ms = c->api.engine_grace_ms,
+	        .rate_limit = (unsigned)c->api.rate_limit,
+	        .post_rate_limit = (unsigned)c->api.post_rate_limit,
 	        .openapi = refit_openapi_json,
 	        .openapi_len = refit_openapi_json_len,
 	};
+}
+
+struct reg_stats_ctx {
+	void (*row)(const struct metrics_registry_row *r, void *ctx);
+	void *ctx;
+};
+
+static void reg_stats_cb(const char *host, const struct registry_status_count *counts, size_t n,
+                         long rl_remaining, long rl_limit, void *arg)
+{
+	struct reg_stats_ctx *c = arg;
+
+	for (size_t i = 0; i < n; i++) {
+		struct metrics_registry_row r = {host, counts[i].status, counts[i].requests,
+		                                 rl_remaining, rl_limit};
+		c->row(&r, c->ctx);
+	}
+}
+
+static void api_registry_stats(void (*row)(const struct metrics_registry_row *r, void *ctx),
+                               void *ctx, void *arg)
+{
+	struct daemon *d = arg;
+	struct reg_stats_ctx c = {row, ctx};
+
+	registry_pool_stats(d->registries, reg_stats_cb, &c);
 }
 
 static void api_poll_feeds_cb(void *arg)
@@ -332,7 +360,8 @@ static void api_poll_feeds_cb(void *arg)
 
 static int api_start(struct daemon *d)
 {
-	struct api_ops ops = {api_rebuild_cb, api_rollback_cb, api_push_cb, api_poll_feeds_cb, d};
+	struct api_ops ops = {api_rebuild_cb,    api_rollback_cb,    api_push_cb,
+	                      api_poll_feeds_cb, api_registry_stats, d};
 	struct api_opts o;
 
 	api_opts_from(d->cfg, &o);

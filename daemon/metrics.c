@@ -364,6 +364,46 @@ static int feed_cb(const char *feed, const char *scope, const struct store_feed_
 	return 0;
 }
 
+struct reg_pass {
+	FILE *f;
+	bool rate; /* the rate-limit gauge, else the request counter */
+	const char *last_host;
+};
+
+static void reg_row(const struct metrics_registry_row *r, void *ctx)
+{
+	struct reg_pass *p = ctx;
+	char status[24];
+	const char *labels[] = {"registry", r->host, "status", status, NULL};
+
+	if (!p->rate) {
+		snprintf(status, sizeof(status), "%ld", r->status);
+		series(p->f, "refit_registry_requests_total", labels);
+		fprintf(p->f, "%llu\n", (unsigned long long)r->requests);
+	} else if (r->rl_remaining >= 0 && (!p->last_host || strcmp(p->last_host, r->host))) {
+		labels[2] = NULL;
+		series(p->f, "refit_registry_ratelimit_remaining", labels);
+		fprintf(p->f, "%ld\n", r->rl_remaining);
+	}
+	p->last_host = r->host;
+}
+
+/* Registry requests by status, and what their RateLimit-Remaining said last. */
+static void registries_section(FILE *f, const struct metrics_view *v)
+{
+	struct reg_pass p = {f, false, NULL};
+
+	family(f, "refit_registry_requests_total", "counter",
+	       "Registry requests by registry and HTTP status (0: no answer).");
+	if (v->registries)
+		v->registries(reg_row, &p, v->registries_arg);
+	family(f, "refit_registry_ratelimit_remaining", "gauge",
+	       "Requests left in the registry's rate-limit window (RateLimit-Remaining).");
+	p = (struct reg_pass){f, true, NULL};
+	if (v->registries)
+		v->registries(reg_row, &p, v->registries_arg);
+}
+
 /* Advisories affecting the current images, and the feeds' state. */
 static int advisories_section(FILE *f, struct store *s)
 {
@@ -404,6 +444,8 @@ static int render(FILE *f, const struct metrics_view *v)
 		r = engines_section(f, v);
 	if (r == 0)
 		r = advisories_section(f, v->store);
+	if (r == 0)
+		registries_section(f, v);
 	return r;
 }
 

@@ -16,11 +16,29 @@
 struct config;
 struct store;
 
+/* Requests to one registry answered with one status (0: no answer), and its rate limit. */
+struct metrics_registry_row {
+	const char *host;
+	long status;
+	uint64_t requests;
+	long rl_remaining, rl_limit; /* -1: the registry sends no RateLimit-* headers */
+};
+
+/*
+ * Where registry counters come from (they live in memory, not in the
+ * store): calls row(r, ctx) for each row; may be NULL.
+ */
+typedef void (*metrics_registry_source)(void (*row)(const struct metrics_registry_row *r,
+                                                    void *ctx),
+                                        void *ctx, void *arg);
+
 struct metrics_view {
 	struct store *store;
 	const struct config *cfg;
 	uint64_t started_at_ms; /* wall clock */
 	uint64_t now_ms;
+	metrics_registry_source registries;
+	void *registries_arg;
 };
 
 /* Renders the exposition into a malloc'd NUL-terminated body; negative errno on failure. */

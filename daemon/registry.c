@@ -157,6 +157,13 @@ static void pool_closed(uv_handle_t *h)
 	free(h->data);
 }
 
+void registry_pool_stats(const struct registry_pool *p, registry_stats_cb cb, void *arg)
+{
+	for (const struct reg_host *h = p ? p->hosts : NULL; h; h = h->next)
+		cb(h->host, h->counts, h->n_counts, h->rl_limit ? h->rl_remaining : -1,
+		   h->rl_limit ? h->rl_limit : -1, arg);
+}
+
 void registry_pool_free(struct registry_pool *p)
 {
 	if (!p)

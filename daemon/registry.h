@@ -42,6 +42,21 @@ int registry_pool_new(uv_loop_t *loop, struct http_client *http, struct creds *c
 /* Frees the pool; pending callbacks never run. */
 void registry_pool_free(struct registry_pool *p);
 
+/* Requests answered with one HTTP status (0: no answer: refused, reset, timed out). */
+struct registry_status_count {
+	long status;
+	uint64_t requests;
+};
+
+/*
+ * Walks the registries contacted so far: their request counters and the
+ * last RateLimit-Remaining / -Limit they sent (-1 when never sent). For
+ * the metrics; the strings and arrays are valid during the call only.
+ */
+typedef void (*registry_stats_cb)(const char *host, const struct registry_status_count *counts,
+                                  size_t n, long rl_remaining, long rl_limit, void *arg);
+void registry_pool_stats(const struct registry_pool *p, registry_stats_cb cb, void *arg);
+
 struct registry_result {
 	const char *digest;       /* the platform manifest's digest (or the tag's own) */
 	const char *index_digest; /* the index digest when the tag is multi-platform, else NULL */

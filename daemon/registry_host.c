@@ -34,6 +34,21 @@ void reg_host_failed(struct reg_host *h, uint64_t now, const char *why)
 	         (unsigned long long)(h->backoff_ms / 1000));
 }
 
+void reg_host_count(struct reg_host *h, long status)
+{
+	size_t i = 0;
+
+	while (i < h->n_counts && h->counts[i].status != status)
+		i++;
+	if (i == h->n_counts) {
+		if (h->n_counts == REG_STATUS_SLOTS)
+			return; /* an odd registry answering with many statuses: the rest go
+			           uncounted */
+		h->counts[h->n_counts++] = (struct registry_status_count){status, 0};
+	}
+	h->counts[i].requests++;
+}
+
 void reg_host_ok(struct reg_host *h)
 {
 	if (h->backoff_ms)

@@ -30,6 +30,8 @@ struct reg_token {
 	struct reg_token *next;
 };
 
+#define REG_STATUS_SLOTS 16
+
 struct reg_host {
 	char *host;     /* as in references: docker.io, localhost:5000 */
 	char *base_url; /* https://registry-1.docker.io */
@@ -40,8 +42,14 @@ struct reg_host {
 	char blocked_why[96];
 	uint64_t backoff_ms;
 	long rl_remaining, rl_limit, rl_window;
+	/* requests answered, by HTTP status (0: no answer); the first REG_STATUS_SLOTS kinds */
+	struct registry_status_count counts[REG_STATUS_SLOTS];
+	size_t n_counts;
 	struct reg_host *next;
 };
+
+/* Counts one answer (status 0: none arrived) for the metrics. */
+void reg_host_count(struct reg_host *h, long status);
 
 /* Records a failure (5xx, transport): exponential backoff with +-20 % jitter. */
 void reg_host_failed(struct reg_host *h, uint64_t now, const char *why);

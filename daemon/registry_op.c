@@ -392,6 +392,7 @@ static void on_response(const struct http_response *resp, void *arg)
 	char rem[64], lim[64];
 
 	op->req = NULL;
+	reg_host_count(op->h, resp->error ? 0 : resp->status);
 	if (resp->error) {
 		reg_host_failed(op->h, now(op), strerror(-resp->error));
 		reg_op_fail(op, -EAGAIN, "unreachable: %s", strerror(-resp->error));

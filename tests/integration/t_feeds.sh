@@ -169,7 +169,9 @@ fi
 grep -q 'refit_advisories_open{project="p",environment="prod",state="pending-upstream"} 1' \
 	"$TB_DIR/metrics" || fail "refit_advisories_open"
 grep -q 'refit_feed_up{feed="osv",scope="PyPI"} 1' "$TB_DIR/metrics" || fail "refit_feed_up"
-ok "metrics: advisories by state and feed health (promtool clean)"
+grep -qE "^refit_registry_requests_total\{registry=\"$R\",status=\"200\"\} [1-9]" "$TB_DIR/metrics" ||
+	fail "refit_registry_requests_total: $(grep registry "$TB_DIR/metrics")"
+ok "metrics: advisories by state, feed health, registry requests (promtool clean)"
 refitd_stop
 
 # 5. the same answer offline.

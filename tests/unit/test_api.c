@@ -562,6 +562,34 @@ static void test_hook_and_limits(void **state)
 	assert_int_equal(res.status, 400);
 }
 
+/* A client over its request rate gets 429 (JSON error, Retry-After); POSTs have their own. */
+static void test_rate_limit(void **state)
+{
+	struct api_opts o = opts_for("127.0.0.1:0");
+	const char *auth[] = {"Authorization: Bearer s3cret-token", NULL};
+
+	(void)state;
+	o.post_rate_limit = 1; /* bursts of 2 */
+	api_set_config(fx.api, fx.cfg, &o);
+	for (int i = 0; i < 2; i++) {
+		request("POST", "/v1/projects/alpha/rebuild", auth, "", &res);
+		assert_true(res.status == 202 || res.status == 409);
+	}
+	request("POST", "/v1/projects/alpha/rebuild", auth, "", &res);
+	assert_int_equal(res.status, 429);
+	assert_non_null(strstr(res.body, "\"too_many_requests\""));
+	request("GET", "/v1/status", NULL, NULL, &res); /* GETs are not limited by default */
+	assert_int_equal(res.status, 200);
+	o.rate_limit = 2; /* bursts of 4, shared by every method */
+	api_set_config(fx.api, fx.cfg, &o);
+	for (int i = 0; i < 4; i++) {
+		request("GET", "/v1/status", NULL, NULL, &res);
+		assert_int_equal(res.status, 200);
+	}
+	request("GET", "/v1/status", NULL, NULL, &res);
+	assert_int_equal(res.status, 429);
+}
+
 static void test_metrics_html_openapi(void **state)
 {
 	const char *origin[] = {"Origin: https://dash.test", NULL};
@@ -638,6 +666,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_builds, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rebuild_auth, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_hook_and_limits, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_rate_limit, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_metrics_html_openapi, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_no_token_unix, setup, teardown),
 	};
