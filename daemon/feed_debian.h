@@ -85,10 +85,11 @@ struct feed_debian *feed_debian_new(feed_row_cb cb, void *arg);
 int feed_debian_want(struct feed_debian *f, const char *codename);
 
 /*
- * Lowers (or raises) the bound on one entry ("CVE-…": {…}, from its first
- * non-blank byte to its end) and on one package name ("…", quotes included)
- * from FEED_DEBIAN_MEMBER_MAX; before the first push. A package's size is
- * not bounded: its entries are decoded one at a time.
+ * Lowers (or raises) the bound on one entry ("CVE-…": {…} and the blanks
+ * around it, the bytes between the ',' or '{' before it and the ',' or '}'
+ * after it) and on one package name ("…", quotes included) from
+ * FEED_DEBIAN_MEMBER_MAX; before the first push. A package's size is not
+ * bounded: its entries are decoded one at a time.
  */
 void feed_debian_set_member_max(struct feed_debian *f, size_t max);
 

@@ -123,8 +123,8 @@ int main(int argc, char **argv)
 	if (run_ours(argv[1], &st, &ours) < 0)
 		return 1;
 	getrusage(RUSAGE_SELF, &self);
-	printf("file %.1f MB, %zu packages, %zu entries, largest member %.1f MB\n",
-	       (double)sb.st_size / 1e6, st.packages, st.entries, (double)st.largest_member / 1e6);
+	printf("file %.1f MB, %zu packages, %zu entries, largest entry %.1f KB\n",
+	       (double)sb.st_size / 1e6, st.packages, st.entries, (double)st.largest_member / 1e3);
 	printf("feed_debian: rows %zu (not affected %zu, other releases %zu) seconds %.3f "
 	       "(%.0f MB/s) cpu %.3f peak_rss %.1f MB\n",
 	       st.rows, st.not_affected, st.other_release, ours, (double)sb.st_size / 1e6 / ours,

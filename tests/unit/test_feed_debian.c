@@ -3,7 +3,8 @@
  * real excerpts in tests/fixtures/feeds/debian-tracker/ (see ORIGIN.md
  * there) against the rows an independent Python reading wrote to expected/,
  * pushed whole, byte by byte and in random pieces; then the traps, malformed
- * and truncated documents, the member bound, error positions, the callback
+ * and truncated documents, the bound on one entry or package name (and a
+ * package three times over it, which passes), error positions, the callback
  * stopping the parse and allocation failures. Run from the repository root.
  */
 #include "feed_debian.h"
@@ -508,50 +509,85 @@ static void test_truncated(void **state)
 	}
 }
 
+/* Malformed documents: finish()'s value, a part of its message, the rows before it. */
+static const struct {
+	const char *doc;
+	int ret;
+	const char *msg;
+	int rows; /* those of the entries that ended before the error */
+} malformed[] = {
+        {"", -EBADMSG, "line 1 column 1: empty document", 0},
+        {" \n ", -EBADMSG, "line 2 column 2: empty document", 0},
+        {"[{\"a\":{}}]", -EBADMSG, "line 1 column 1: the document is not a JSON object", 0},
+        {"\"a\"", -EBADMSG, "not a JSON object", 0},
+        {"{\"a\":{}} x", -EBADMSG, "line 1 column 10: bytes after the end of the document", 0},
+        {"{\"a\":{}}\n{}", -EBADMSG, "line 2 column 1: bytes after the end", 0},
+        {"{\"a\":{}},", -EBADMSG, "bytes after the end", 0},
+        {"{\"a\":{\"x\":{}}}}", -EBADMSG, "line 1 column 15: bytes after the end", 0},
+        {"{,}", -EBADMSG, "line 1 column 2: empty member", 0},
+        {"{\"a\":{},}", -EBADMSG, "line 1 column 9: empty member", 0},
+        {"{\"a\":{},,\"b\":{}}", -EBADMSG, "line 1 column 9: empty member", 0},
+        {"{\"a\":{,}}", -EBADMSG, "line 1 column 7: empty member", 0},
+        {"{\"a\":{\"x\":{},}}", -EBADMSG, "line 1 column 14: empty member", 0},
+        {"{\"a\":{\"x\":{},,\"y\":{}}}", -EBADMSG, "line 1 column 14: empty member", 0},
+        {"{]}", -EBADMSG, "line 1 column 2: unbalanced ']'", 0},
+        {"{\"a\":{\"x\":{}}]", -EBADMSG, "line 1 column 14: unbalanced ']'", 0},
+        {"{\"a\":{\"x\":{}]}}", -EBADMSG, "line 1 column 13: unbalanced ']'", 0},
+        /* the punctuation between packages, checked by the scanner */
+        {"{\"a\":{}\"b\":{}}", -EBADMSG, "line 1 column 8: ',' or '}' expected after package a", 0},
+        {"{\"a\":{} x}", -EBADMSG, "line 1 column 9: ',' or '}' expected after package a", 0},
+        {"{\"a\"}", -EBADMSG, "line 1 column 5: ':' expected after package a", 0},
+        {"{\"a\" x:{}}", -EBADMSG, "line 1 column 6: ':' expected after package a", 0},
+        {"{\"a\":{},\"b\"}", -EBADMSG, "line 1 column 12: ':' expected after package b", 0},
+        {"{a:{}}", -EBADMSG, "line 1 column 2: a package name was expected", 0},
+        {"{\"a\":{},1:{}}", -EBADMSG, "line 1 column 9: a package name was expected", 0},
+        /* package names, decoded by jansson */
+        {"{\"a\\x\":{}}", -EBADMSG, "line 1 column 5: invalid escape near '\"a\\x'", 0},
+        {"{\"\\u0000\":{}}", -EBADMSG, "line 1 column 9: \\u0000 is not allowed", 0},
+        {"{\"\xff\":{}}", -EBADMSG, "line 1 column 2: unable to decode byte 0xff", 0},
+        {"{\"a\nb\":{}}", -EBADMSG, "line", 0},
+        /* inside a package: jansson's, entry by entry */
+        {"{\"a\":{\"CVE-1\":{]}}", -EBADMSG, "line 1 column", 0},
+        {"{\"a\":{\"x\":{} \"y\":{}}}", -EBADMSG, "line 1 column 16: '}' expected near '\"y\"'", 0},
+        {"{\"a\":{\"x\" {}}}", -EBADMSG, "line 1 column 11: ':' expected near '{'", 0},
+        {"{\"a\":{\"x\"}}", -EBADMSG, "line 1 column 10: ':' expected near '}'", 0},
+        {"{\"a\":{\"x\":{}} , \"b\":{\"y\":{},\"z\":1 2}}", -EBADMSG,
+         "line 1 column 35: '}' expected near '2'", 0},
+        {"{\"\":{\"CVE-1\":{]}}}", -EBADMSG, "line 1 column", 0}, /* skipped, still decoded */
+        {"{\"a\":{\"x\":{\"releases\":{\"bookworm\":{\"status\":\"open\"}}},\"y\":{]}}}", -EBADMSG,
+         "line 1 column", 1},
+        {"{\"a\":{\"CVE-1\":{\"releases\":{\"bookworm\":{\"status\":\"open\"}}}}", -EBADMSG,
+         "truncated document", 1},
+        {"{\"a\":{\"CVE-1\"", -EBADMSG, "line 1 column 14: truncated document", 0},
+        {"{\"a\":[]}", -EBADMSG, "line 1 column 2: package a is not an object", 0},
+        {"{\"a\":\"b\"}", -EBADMSG, "package a is not an object", 0},
+        {"{\"a\":tru}", -EBADMSG, "line 1 column 2: package a is not an object", 0},
+        {"{\n  \"a\": {\"CVE-1\": []}}", -EBADMSG,
+         "line 2 column 9: package a: CVE-1 is not an object", 0},
+        {"{\"a\":{\"x\":\"\\u0000\"}}", -EBADMSG, "line 1 column", 0},
+        {"{\"a\":{\"x\":\"\xff\"}}", -EBADMSG, "line 1 column", 0},
+};
+
 static void test_malformed(void **state)
 {
-	static const struct {
-		const char *doc;
-		int ret;
-		const char *msg;
-	} cases[] = {
-	        {"", -EBADMSG, "line 1 column 1: empty document"},
-	        {" \n ", -EBADMSG, "line 2 column 2: empty document"},
-	        {"[{\"a\":{}}]", -EBADMSG, "line 1 column 1: the document is not a JSON object"},
-	        {"\"a\"", -EBADMSG, "not a JSON object"},
-	        {"{\"a\":{}} x", -EBADMSG, "line 1 column 10: bytes after the end of the document"},
-	        {"{\"a\":{}}\n{}", -EBADMSG, "line 2 column 1: bytes after the end"},
-	        {"{\"a\":{}},", -EBADMSG, "bytes after the end"},
-	        {"{,}", -EBADMSG, "line 1 column 2: empty member"},
-	        {"{\"a\":{},}", -EBADMSG, "line 1 column 9: empty member"},
-	        {"{\"a\":{},,\"b\":{}}", -EBADMSG, "line 1 column 9: empty member"},
-	        {"{]}", -EBADMSG, "line 1 column 2: unbalanced ']'"},
-	        {"{\"a\":{}\"b\":{}}", -EBADMSG, "line 1 column"},
-	        {"{\"a\"}", -EBADMSG, "line 1 column"},
-	        {"{a:{}}", -EBADMSG, "line 1 column"},
-	        {"{\"a\":{\"CVE-1\":{]}}", -EBADMSG, "line 1 column"},
-	        {"{\"a\":{\"CVE-1\":{\"releases\":{\"bookworm\":{\"status\":\"open\"}}}}", -EBADMSG,
-	         "truncated document"},
-	        {"{\"a\":[]}", -EBADMSG, "line 1 column 2: package a is not an object"},
-	        {"{\"a\":\"b\"}", -EBADMSG, "package a is not an object"},
-	        {"{\n  \"a\": {\"CVE-1\": []}}", -EBADMSG,
-	         "line 2 column 3: package a: CVE-1 is not an object"},
-	        {"{\"a\":{\"x\":\"\\u0000\"}}", -EBADMSG, "line 1 column"},
-	        {"{\"a\":{\"x\":\"\xff\"}}", -EBADMSG, "line 1 column"},
-	};
 	char err[256];
 
 	(void)state;
-	for (size_t i = 0; i < N(cases); i++) {
-		struct rows r;
+	for (size_t i = 0; i < N(malformed); i++) {
+		for (size_t piece = 0; piece < 3; piece++) {
+			struct rows r;
 
-		rows_init(&r);
-		err[0] = '\0';
-		assert_int_equal(run_text(cases[i].doc, &r, NULL, err, sizeof(err)), cases[i].ret);
-		if (!strstr(err, cases[i].msg))
-			fail_msg("%s: '%s' has no '%s'", cases[i].doc, err, cases[i].msg);
-		assert_int_equal(r.n, 0);
-		free(r.text);
+			rows_init(&r);
+			err[0] = '\0';
+			assert_int_equal(run(malformed[i].doc, strlen(malformed[i].doc), piece, 0,
+			                     &r, NULL, err, sizeof(err)),
+			                 malformed[i].ret);
+			if (!strstr(err, malformed[i].msg))
+				fail_msg("%s: '%s' has no '%s'", malformed[i].doc, err,
+				         malformed[i].msg);
+			assert_int_equal(r.n, malformed[i].rows);
+			free(r.text);
+		}
 	}
 }
 
@@ -593,48 +629,98 @@ static void test_error_position(void **state)
 	assert_int_equal(run_text(one_line, &r, NULL, err, sizeof(err)), -EBADMSG);
 	assert_string_equal(err, "line 1 column 39: invalid token near 'tru'");
 	free(r.text);
+	/* a package name goes to jansson alone: moved to where its quote is */
+	rows_init(&r);
+	assert_int_equal(
+	        run_text("{\n  \"ok\": {},\n  \"b\\q\": {}\n}\n", &r, NULL, err, sizeof(err)),
+	        -EBADMSG);
+	assert_string_equal(err, "line 3 column 6: invalid escape near '\"b\\q'");
+	free(r.text);
 }
 
+/* Pushes doc in pieces of piece bytes (0: whole) into a parser bounded to max. */
+static int run_bounded(const char *doc, size_t piece, size_t max, struct rows *r, char *err,
+                       size_t errlen)
+{
+	struct feed_debian *f = feed_debian_new(on_row, r);
+	size_t len = strlen(doc);
+	int ret;
+
+	assert_non_null(f);
+	feed_debian_set_member_max(f, max);
+	for (size_t off = 0, k; off < len; off += k) {
+		k = piece ? piece : len;
+		if (k > len - off)
+			k = len - off;
+		if (feed_debian_push(f, doc + off, k) < 0)
+			break;
+	}
+	ret = feed_debian_finish(f, err, errlen);
+	if (ret < 0)
+		assert_int_equal(feed_debian_push(f, "}", 1), ret); /* sticks */
+	feed_debian_free(f);
+	return ret;
+}
+
+/* The bound is on one entry: a package over it passes, an entry over it does not. */
 static void test_member_bound(void **state)
 {
-	const char *a = "\"a\":{\"CVE-1\":{\"description\":\"0123456789\"}}";
-	const char *b = "\"b\":{\"CVE-2\":{\"description\":\"01234567890123456789\"}}";
-	char doc[256], err[256], want[128];
-	struct feed_debian *f;
+	const char *e1 = "\"CVE-1\":{\"releases\":{\"bookworm\":{\"status\":\"open\"}}}";
+	const char *e2 = "\"CVE-2\":{\"releases\":{\"trixie\":{\"status\":\"open\"}}}";
+	const char *e3 = "\"CVE-3\":{\"releases\":{\"bookworm\":{\"status\":\"open\"}},"
+	                 "\"description\":\"x\"}";
+	char doc[512], err[256], want[128];
+	size_t max = strlen(e1); /* e1 fits exactly, e1 and e2 together do not, e3 does not */
 	struct rows r;
-	size_t len;
 
 	(void)state;
-	len = (size_t)snprintf(doc, sizeof(doc), "{%s,%s}", a, b);
-	/* b starts after '{', a and ',' */
-	snprintf(want, sizeof(want), "line 1 column %zu: a package member over %zu bytes",
-	         strlen(a) + 3, strlen(a));
+	snprintf(doc, sizeof(doc), "{\"a\":{%s,%s},\"b\":{%s}}", e1, e2, e3);
+	/* e3 starts after {"a":{ e1 , e2 },"b":{ */
+	snprintf(want, sizeof(want), "line 1 column %zu: package b: an entry over %zu bytes",
+	         strlen(e1) + strlen(e2) + 15, max);
 	for (size_t piece = 0; piece < 8; piece++) {
 		rows_init(&r);
-		f = feed_debian_new(on_row, &r);
-		assert_non_null(f);
-		feed_debian_set_member_max(f, strlen(a)); /* a fits exactly, b does not */
-		for (size_t off = 0, k; off < len; off += k) {
-			k = piece ? piece : len;
-			if (k > len - off)
-				k = len - off;
-			if (feed_debian_push(f, doc + off, k) < 0)
-				break;
-		}
-		assert_int_equal(feed_debian_finish(f, err, sizeof(err)), -EMSGSIZE);
+		assert_int_equal(run_bounded(doc, piece, max, &r, err, sizeof(err)), -EMSGSIZE);
 		assert_string_equal(err, want);
-		assert_int_equal(r.n, 0);                                 /* a has no releases */
-		assert_int_equal(feed_debian_push(f, "}", 1), -EMSGSIZE); /* sticks */
-		feed_debian_free(f);
+		assert_int_equal(r.n, 2); /* a's entries, each within the bound */
 		free(r.text);
 	}
+	snprintf(doc, sizeof(doc), "{\"a\":{%s,%s}}", e1, e2);
+	rows_init(&r);
+	assert_int_equal(run_bounded(doc, 1, max, &r, err, sizeof(err)), 2);
+	free(r.text);
+	/* the blanks between the delimiters are the entry's, counted */
+	snprintf(doc, sizeof(doc), "{\"a\":{ %s}}", e1);
+	rows_init(&r);
+	assert_int_equal(run_bounded(doc, 1, max, &r, err, sizeof(err)), -EMSGSIZE);
+	snprintf(want, sizeof(want), "line 1 column 8: package a: an entry over %zu bytes", max);
+	assert_string_equal(err, want);
+	free(r.text);
+}
+
+/* A package name, quotes included, is bounded too. */
+static void test_name_bound(void **state)
+{
+	char err[256];
+	struct rows r;
+
+	(void)state;
+	rows_init(&r);
+	assert_int_equal(run_bounded("{\"12345678\":{}}", 1, 10, &r, err, sizeof(err)), 0);
+	assert_int_equal(run_bounded("{\"ok\":{},\"123456789\":{}}", 1, 10, &r, err, sizeof(err)),
+	                 -EMSGSIZE);
+	assert_string_equal(err, "line 1 column 10: a package name over 10 bytes");
+	assert_int_equal(run_bounded("{\"ok\":{},\"123456789\":{}}", 0, 10, &r, err, sizeof(err)),
+	                 -EMSGSIZE);
+	assert_string_equal(err, "line 1 column 10: a package name over 10 bytes");
+	free(r.text);
 }
 
 /* The default bound, FEED_DEBIAN_MEMBER_MAX, with a real-sized push pattern. */
 static void test_member_bound_default(void **state)
 {
 	const char *head = "{\"linux\":{\"CVE-1\":{\"description\":\"";
-	size_t chunk = 1 << 20, sent = 0;
+	size_t chunk = 64 << 10, sent = 0;
 	char *fill = malloc(chunk), err[256];
 	struct feed_debian *f;
 	struct rows r;
@@ -647,7 +733,7 @@ static void test_member_bound_default(void **state)
 	f = feed_debian_new(on_row, &r);
 	assert_non_null(f);
 	assert_int_equal(feed_debian_push(f, head, strlen(head)), 0);
-	sent = strlen(head) - 1; /* the member so far, without the document's '{' */
+	sent = strlen(head) - strlen("{\"linux\":{"); /* the entry so far */
 	while (ret == 0 && sent <= (size_t)FEED_DEBIAN_MEMBER_MAX + chunk) {
 		ret = feed_debian_push(f, fill, chunk);
 		sent += chunk;
@@ -655,10 +741,52 @@ static void test_member_bound_default(void **state)
 	assert_int_equal(ret, -EMSGSIZE);
 	assert_true(sent > FEED_DEBIAN_MEMBER_MAX && sent - chunk <= FEED_DEBIAN_MEMBER_MAX);
 	assert_int_equal(feed_debian_finish(f, err, sizeof(err)), -EMSGSIZE);
-	assert_string_equal(err, "line 1 column 2: a package member over 33554432 bytes");
+	assert_string_equal(err, "line 1 column 11: package linux: an entry over 1048576 bytes");
 	feed_debian_free(f);
 	free(r.text);
 	free(fill);
+}
+
+/*
+ * A package of 3 times the default bound, in 2048 entries: it streams, and
+ * what was held at once (largest_member) is one entry, not the package.
+ */
+static void test_big_package(void **state)
+{
+	const size_t n = 2048, each = (size_t)FEED_DEBIAN_MEMBER_MAX * 3 / 2048;
+	size_t cap = n * (each + 128) + 64, len, id_len;
+	char *doc = malloc(cap), *desc = malloc(each), err[256];
+	struct feed_debian_stats st;
+	struct rows r;
+
+	(void)state;
+	assert_non_null(doc);
+	assert_non_null(desc);
+	memset(desc, 'd', each - 1);
+	desc[each - 1] = '\0';
+	len = (size_t)snprintf(doc, cap, "{\"linux\":{");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)snprintf(
+		        doc + len, cap - len,
+		        "%s\"CVE-2024-%05zu\":{\"description\":\"%s\",\"releases\":{"
+		        "\"bookworm\":{\"status\":\"open\"}}}",
+		        i ? "," : "", i, desc);
+	len += (size_t)snprintf(doc + len, cap - len, "}}");
+	assert_true(len > 3 * (size_t)FEED_DEBIAN_MEMBER_MAX && len < cap);
+	rows_init(&r);
+	assert_int_equal(run(doc, len, 65536, 0, &r, &st, err, sizeof(err)), (int)n);
+	assert_int_equal(st.packages, 1);
+	assert_int_equal(st.entries, n);
+	id_len = strlen("\"CVE-2024-00000\"");
+	assert_int_equal(st.largest_member,
+	                 id_len +
+	                         strlen(":{\"description\":\"\",\"releases\":{\"bookworm\":{"
+	                                "\"status\":\"open\"}}}") +
+	                         each - 1);
+	assert_non_null(strstr(r.text, "Debian:12\tlinux\tCVE-2024-02047\t-\t-\tddd"));
+	free(r.text);
+	free(desc);
+	free(doc);
 }
 
 static void test_callback_stop(void **state)
@@ -736,7 +864,9 @@ int main(void)
 	        cmocka_unit_test(test_empty_object),
 	        cmocka_unit_test(test_error_position),
 	        cmocka_unit_test(test_member_bound),
+	        cmocka_unit_test(test_name_bound),
 	        cmocka_unit_test(test_member_bound_default),
+	        cmocka_unit_test(test_big_package),
 	        cmocka_unit_test(test_callback_stop),
 	        cmocka_unit_test(test_alloc_failures),
 	};
