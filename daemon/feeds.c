@@ -212,6 +212,26 @@ static void keep_validators(struct feeds *f, const struct http_response *r)
 		f->st.last_modified[0] = '\0';
 }
 
+/*
+ * The answer to a conditional GET: true with the validators kept when a new
+ * body came; otherwise the task is over (304: nothing changed; an error:
+ * the last good state stays).
+ */
+static bool fresh_body(struct feeds *f, struct fetch *x, const struct http_response *r)
+{
+	if (r->error == 0 && r->status == 304) {
+		task_end(f, NULL);
+		return false;
+	}
+	if (!got_body(x, r)) {
+		describe(f, x, r);
+		task_end(f, f->error);
+		return false;
+	}
+	keep_validators(f, r);
+	return true;
+}
+
 static void url_of(char *buf, size_t len, const struct feeds *f, const char *path)
 {
 	const char *base = f->tasks[f->at].url;
@@ -342,16 +362,8 @@ static void csv_done(struct feeds *f, struct fetch *x, const struct http_respons
 	char err[512], since[64];
 	int rc;
 
-	if (r->error == 0 && r->status == 304) {
-		task_end(f, NULL);
+	if (!fresh_body(f, x, r))
 		return;
-	}
-	if (!got_body(x, r)) {
-		describe(f, x, r);
-		task_end(f, f->error);
-		return;
-	}
-	keep_validators(f, r);
 	snprintf(since, sizeof(since), "%s", f->st.watermark);
 	rc = osv_modified_each(r->body, r->body_len, since[0] ? since : NULL,
 	                       since[0] ? changed_id_cb : first_line_cb, f, err, sizeof(err));
@@ -397,16 +409,8 @@ static void secdb_done(struct feeds *f, struct fetch *x, const struct http_respo
 	char err[512];
 	int rc;
 
-	if (r->error == 0 && r->status == 304) {
-		task_end(f, NULL);
+	if (!fresh_body(f, x, r))
 		return;
-	}
-	if (!got_body(x, r)) {
-		describe(f, x, r);
-		task_end(f, f->error);
-		return;
-	}
-	keep_validators(f, r);
 	rc = feed_secdb_parse(r->body, r->body_len, feed_batch_row_cb, &f->b, err, sizeof(err));
 	if (rc < 0) {
 		fail_at(f, x->url, "%s", err);

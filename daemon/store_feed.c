@@ -310,6 +310,18 @@ int64_t store_feed_count(struct store *s, const char *feed)
 	return n;
 }
 
+/* Runs a DELETE whose ?1 is a build id. */
+static int delete_rows(struct store *s, const char *sql, int64_t build_id)
+{
+	sqlite3_stmt *st;
+	int r = store_prepare(s, sql, &st);
+
+	if (r < 0)
+		return r;
+	sqlite3_bind_int64(st, 1, build_id);
+	return store_run(s, st);
+}
+
 struct inventory_args {
 	int64_t build_id;
 	const struct store_inventory *inv;
@@ -345,12 +357,8 @@ static int inventory_tx(struct store *s, void *arg)
 {
 	struct inventory_args *a = arg;
 	sqlite3_stmt *st;
-	int r = store_prepare(s, "DELETE FROM inventory_pkgs WHERE build_id = ?1", &st);
+	int r = delete_rows(s, "DELETE FROM inventory_pkgs WHERE build_id = ?1", a->build_id);
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, a->build_id);
-	r = store_run(s, st);
 	if (r == 0)
 		r = store_prepare(
 		        s,
@@ -477,12 +485,8 @@ static int matches_tx(struct store *s, void *arg)
 {
 	struct matches_args *a = arg;
 	sqlite3_stmt *st;
-	int r = store_prepare(s, "DELETE FROM build_advisories WHERE build_id = ?1", &st);
+	int r = delete_rows(s, "DELETE FROM build_advisories WHERE build_id = ?1", a->build_id);
 
-	if (r < 0)
-		return r;
-	sqlite3_bind_int64(st, 1, a->build_id);
-	r = store_run(s, st);
 	if (r == 0)
 		r = store_prepare(
 		        s,
