@@ -15,7 +15,8 @@ REFITD=${REFITD:-$PWD/build/refitd}
 PROJECTS=${BENCH_PROJECTS:-1000}
 BUILDS=${BENCH_BUILDS:-2000}
 SECONDS_EACH=${BENCH_SECONDS:-10}
-WRK=(wrk -t2 -c64 -d"${SECONDS_EACH}s" --latency)
+THREADS=${BENCH_WRK_THREADS:-2}
+WRK=(wrk -t"$THREADS" -c64 -d"${SECONDS_EACH}s" --latency)
 
 for tool in wrk nginx python3 curl; do
 	command -v "$tool" >/dev/null || { echo "bench_api: $tool is not installed (make deps-test installs the bench tools)" >&2; exit 1; }
@@ -130,7 +131,7 @@ run() {
 etag() { curl -sI "$1" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p'; }
 
 size=$(wc -c <"$dir/www/v1/projects")
-echo "bench_api: $PROJECTS projects, $BUILDS builds; /v1/projects is $size bytes; wrk -t2 -c64 -d${SECONDS_EACH}s; $(nproc) CPUs"
+echo "bench_api: $PROJECTS projects, $BUILDS builds; /v1/projects is $size bytes; wrk -t$THREADS -c64 -d${SECONDS_EACH}s; $(nproc) CPUs"
 rss0=$(rss)
 printf '%-34s %12s %9s %12s %9s %7s\n' "request" "refitd req/s" "p99" "nginx req/s" "p99" "ratio"
 for p in status projects; do
