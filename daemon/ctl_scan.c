@@ -262,6 +262,24 @@ static int pkg_cb(const struct pkgdb_pkg *p, void *arg)
 	return 0;
 }
 
+static int ubuntu_cb(const struct pkgdb_pkg *p, void *arg)
+{
+	bool *ubuntu = arg;
+
+	*ubuntu |= strstr(p->version, "ubuntu") != NULL;
+	return 0;
+}
+
+/* A dpkg status whose versions say "ubuntu" (1.2-3ubuntu4) is Ubuntu's; else Debian's. */
+static const char *dpkg_distribution(const char *buf)
+{
+	bool ubuntu = false;
+	char err[8];
+
+	pkgdb_dpkg_each(buf, strlen(buf), ubuntu_cb, &ubuntu, err, sizeof(err));
+	return ubuntu ? "Ubuntu" : "Debian";
+}
+
 /* The inventory's ecosystem: from os-release, or guessed from the format. */
 static int pick_ecosystem(struct scan *s, int format, const char *buf, const char *os_path)
 {
@@ -276,9 +294,7 @@ static int pick_ecosystem(struct scan *s, int format, const char *buf, const cha
 	}
 	if (!os_path) {
 		snprintf(s->ecosystem, sizeof(s->ecosystem), "%s",
-		         format == PKGDB_APK     ? "Alpine"
-		         : strstr(buf, "ubuntu") ? "Ubuntu"
-		                                 : "Debian");
+		         format == PKGDB_APK ? "Alpine" : dpkg_distribution(buf));
 		fprintf(stderr,
 		        "refitctl scan: no --os-release: using the records of every %s release\n",
 		        s->ecosystem);
