@@ -20,6 +20,14 @@ tb_dockerd || fail "dockerd did not start"
 tb_registry || fail "registry did not start"
 tb_base_image refit-test/base:1 || fail "base image"
 R=$TB_REGISTRY
+# REFIT_TEST_ENGINE=podman runs the same test with Podman's compatible service as the engine.
+ENGINE=$TB_DOCKER_HOST
+if [ "${REFIT_TEST_ENGINE:-docker}" = podman ]; then
+	tb_podman || fail "podman service did not start"
+	ENGINE=$TB_PODMAN_HOST
+fi
+eng_label() { curl -s --unix-socket "${ENGINE#unix://}" "http://e/v1.41/images/$1/json" |
+	python3 -c "import json,sys; print((json.load(sys.stdin)['Config'].get('Labels') or {}).get('$2', ''))"; }
 
 # The mirror, without the advisories of requests and urllib3 for now.
 mkdir -p "$TB_DIR/pypa" "$TB_DIR/held" "$TB_DIR/mirror"
@@ -49,7 +57,7 @@ cat >"$TB_DIR/refit.yaml" <<YAML
 state_dir: $TB_DIR/state
 listen: 127.0.0.1:0
 api_token_file: $TB_DIR/token
-engines: [ { host: $TB_DOCKER_HOST } ]
+engines: [ { host: $ENGINE } ]
 poll: { bases: 1h, feeds: 1h, settle: 0s }
 feeds:
   - { name: osv, type: osv, url: http://$TB_PROXY }
@@ -104,7 +112,7 @@ b=$(sql "$DB" "SELECT id FROM builds WHERE trigger = 'security'")
 st=$(sql "$DB" "SELECT group_concat(advisory || ' ' || state, ', ') FROM (SELECT advisory, state FROM build_advisories WHERE build_id = $b ORDER BY advisory)")
 [ "$st" = "PYSEC-2023-192 pending-upstream, PYSEC-2023-74 fixed" ] || fail "build $b advisories: $st"
 grep -q "Using cache" "$TB_DIR/state/logs/$b.log" && fail "the security rebuild used the build cache"
-label=$(tb_docker inspect -f '{{ index .Config.Labels "io.refit.fixes" }}' "$R/team/p:prod")
+label=$(eng_label "$R/team/p:prod" io.refit.fixes)
 [ "$label" = PYSEC-2023-74 ] || fail "io.refit.fixes on $R/team/p:prod is '$label'"
 curl -s "$API/v1/builds/$b" >"$TB_DIR/build.json"
 python3 - "$TB_DIR/build.json" <<'PY' || fail "GET /v1/builds/$b advisories"
