@@ -450,7 +450,7 @@ static void opts_apply(struct api *a, const struct api_opts *o)
 	a->opts.openapi = o->openapi;
 	a->opts.openapi_len = o->openapi_len;
 	a->opts.rate_limit = o->rate_limit;
-	a->opts.post_rate_limit = o->post_rate_limit;
+	a->opts.auth_failure_limit = o->auth_failure_limit;
 	cors_free(a->cors);
 	a->cors = cors_copy(o->cors_origins);
 	if (o->cors_origins && o->cors_origins[0] && !a->cors)
@@ -476,10 +476,10 @@ int api_new(uv_loop_t *loop, struct store *store, const struct config *cfg,
 	if (!a)
 		return -ENOMEM;
 	a->limits = calloc(1, sizeof(*a->limits));
-	a->post_limits = calloc(1, sizeof(*a->post_limits));
-	if (!a->limits || !a->post_limits) {
+	a->auth_limits = calloc(1, sizeof(*a->auth_limits));
+	if (!a->limits || !a->auth_limits) {
 		free(a->limits);
-		free(a->post_limits);
+		free(a->auth_limits);
 		free(a);
 		return -ENOMEM;
 	}
@@ -529,7 +529,7 @@ static void release(struct api *a)
 		explicit_bzero(a->token, a->token_len);
 	free(a->token);
 	free(a->limits);
-	free(a->post_limits);
+	free(a->auth_limits);
 	free(a);
 }
 

@@ -57,10 +57,10 @@ struct api_opts {
 	unsigned per_ip_connections;     /* 64 */
 	unsigned timeout_s;              /* idle connection timeout, 30 */
 	size_t max_body;                 /* request bodies, 1 MiB */
-	uint64_t engine_grace_ms; /* an engine down this long makes /healthz "degraded", 5 min */
-	unsigned rate_limit;      /* requests/s per client address (429 past it); 0 = none */
-	unsigned post_rate_limit; /* POSTs/s per client address; 0 = none */
-	const char *openapi;      /* the OpenAPI document served at /v1/openapi.json */
+	uint64_t engine_grace_ms;    /* an engine down this long makes /healthz "degraded", 5 min */
+	unsigned rate_limit;         /* requests/s per client address (429 past it); 0 = none */
+	unsigned auth_failure_limit; /* failed POST authorizations/s per address (bursts of 10x) */
+	const char *openapi;         /* the OpenAPI document served at /v1/openapi.json */
 	size_t openapi_len;
 };
 

@@ -43,7 +43,10 @@ static const char page_script[] =
         "'#projects thead tr');h.replaceChildren(el('th',null,'project'),el('th',null,'state'),"
         "...envs.map(n=>el('th',null,n)));const tb=document.querySelector('#projects tbody');"
         "tb.replaceChildren(...d.projects.map(p=>{const tr=el('tr');tr.dataset.project=p.name;"
-        "tr.appendChild(el('td','name',p.name));tr.appendChild(el('td','s-'+p.state,p.state));"
+        "tr.appendChild(el('td','name',p.name));const st=el('td','s-'+p.state,p.state);"
+        "const adv=p.advisories||[];if(adv.length){const s=el('small','adv',adv.length+"
+        "' fixable advisor'+(adv.length===1?'y':'ies'));s.title=adv.map(a=>a.id+' ('+a.state+"
+        "')').join(' ');st.append(el('br'),s)}tr.appendChild(st);"
         "envs.forEach(n=>{const e=p.environments.find(x=>x.name===n);"
         "tr.appendChild(e?cell(e):el('td','s-none',''))});return tr}));"
         "document.getElementById('updated').textContent=new Date().toISOString();"
@@ -148,6 +151,27 @@ static json_t *find_env(json_t *p, const char *name)
 	return NULL;
 }
 
+/* "N fixable advisories" under the state, the ids in its title. */
+static void advisories_note(FILE *f, json_t *adv)
+{
+	json_t *a;
+	size_t i;
+
+	if (!json_array_size(adv))
+		return;
+	fputs("<br><small class=\"adv\" title=\"", f);
+	json_array_foreach(adv, i, a)
+	{
+		esc(f, i ? " " : "");
+		esc(f, str(a, "id"));
+		fputs(" (", f);
+		esc(f, str(a, "state"));
+		fputs(")", f);
+	}
+	fprintf(f, "\">%zu fixable advisor%s</small>", json_array_size(adv),
+	        json_array_size(adv) == 1 ? "y" : "ies");
+}
+
 static void table(FILE *f, json_t *projects)
 {
 	json_t *names = env_names(projects), *p, *n;
@@ -171,6 +195,7 @@ static void table(FILE *f, json_t *projects)
 		esc(f, str(p, "state"));
 		fputs("\">", f);
 		esc(f, str(p, "state"));
+		advisories_note(f, json_object_get(p, "advisories"));
 		fputs("</td>", f);
 		json_array_foreach(names, j, n)
 		{

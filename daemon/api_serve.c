@@ -413,21 +413,33 @@ static void client_key(struct MHD_Connection *c, char *buf, size_t len)
 }
 
 /* 0 when the request may go on, else the milliseconds until it could. */
-static uint64_t limited(struct api *a, struct MHD_Connection *c, bool post)
+static uint64_t limited(struct api *a, struct MHD_Connection *c)
 {
 	char key[RATELIMIT_KEY_MAX];
-	uint64_t now = uv_now(a->loop), wait = 0;
 
-	if (!a->opts.rate_limit && !(post && a->opts.post_rate_limit))
+	if (!a->opts.rate_limit)
 		return 0;
 	client_key(c, key, sizeof(key));
-	if (a->opts.rate_limit)
-		wait = ratelimit_take(a->limits, key, a->opts.rate_limit, 2.0 * a->opts.rate_limit,
-		                      now);
-	if (!wait && post && a->opts.post_rate_limit)
-		wait = ratelimit_take(a->post_limits, key, a->opts.post_rate_limit,
-		                      2.0 * a->opts.post_rate_limit, now);
-	return wait;
+	return ratelimit_take(a->limits, key, a->opts.rate_limit, 2.0 * a->opts.rate_limit,
+	                      uv_now(a->loop));
+}
+
+/*
+ * Failed authorizations (token guessing) spend a bucket per address; once it
+ * is empty every POST from there gets 429 until it refills. A client with
+ * the right token is never slowed down by its own traffic.
+ */
+static uint64_t auth_wait(struct api *a, struct MHD_Connection *c, bool failed)
+{
+	char key[RATELIMIT_KEY_MAX];
+	double rate = a->opts.auth_failure_limit;
+
+	if (!a->opts.auth_failure_limit)
+		return 0;
+	client_key(c, key, sizeof(key));
+	if (failed)
+		return ratelimit_take(a->auth_limits, key, rate, 10.0 * rate, uv_now(a->loop));
+	return ratelimit_wait(a->auth_limits, key, rate, 10.0 * rate, uv_now(a->loop));
 }
 
 static enum MHD_Result reply_429(struct api *a, struct MHD_Connection *c, uint64_t wait_ms)
@@ -450,9 +462,14 @@ static enum MHD_Result serve_post(struct api *a, struct MHD_Connection *c, const
                                   const struct api_route *rt)
 {
 	enum MHD_Result res;
+	uint64_t wait = auth_wait(a, c, false);
 
-	if (authorize(a, c, &res) < 0)
+	if (wait)
+		return reply_429(a, c, wait);
+	if (authorize(a, c, &res) < 0) {
+		auth_wait(a, c, true);
 		return res;
+	}
 	switch (rt->id) {
 	case R_REBUILD:
 		return post_rebuild(a, c, rq, rt->name);
@@ -487,7 +504,7 @@ enum MHD_Result api_serve(struct api *a, struct MHD_Connection *c, struct api_re
 	if (api_uri_parse(rq->uri, path, sizeof(path), &q, &perr) < 0)
 		return api_reply_error(a, c, 400, "bad_request", perr);
 	r = api_route_match(method, path, &rt);
-	if ((wait = limited(a, c, r == 0 && rt.post)) > 0)
+	if ((wait = limited(a, c)) > 0)
 		return reply_429(a, c, wait);
 	if (r == -ENOENT)
 		return api_reply_error(a, c, 404, "not_found", "no such resource");

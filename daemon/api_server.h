@@ -58,8 +58,8 @@ struct api {
 	struct api_cache_entry cache[API_CACHE_SLOTS];
 	uint64_t tick;
 	uint64_t started_at_ms;
-	struct ratelimit *limits; /* per client address: all requests, and POSTs */
-	struct ratelimit *post_limits;
+	struct ratelimit *limits; /* per client address: all requests, failed authorizations */
+	struct ratelimit *auth_limits;
 };
 
 /* What one request carries between the calls of the access handler. */

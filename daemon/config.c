@@ -188,8 +188,10 @@ static const struct opt api_opts[] = {
          NULL, NULL, 0, false, "an engine down this long makes /healthz say degraded"},
         {"rate_limit", T_INT, O(struct config, api.rate_limit), "0", 0, 1000000, NULL, NULL, 0,
          false, "requests per second from one client address, bursts of twice that; 0 = none"},
-        {"post_rate_limit", T_INT, O(struct config, api.post_rate_limit), "5", 0, 10000, NULL, NULL,
-         0, false, "POST requests per second from one client address; 0 = none"},
+        {"auth_failure_limit", T_INT, O(struct config, api.auth_failure_limit), "1", 0, 10000, NULL,
+         NULL, 0, false,
+         "failed POST authorizations per second from one address (bursts of 10x) before its "
+         "POSTs get 429; 0 = none"},
 };
 /* api is embedded: its offsets are relative to struct config itself. */
 static const struct schema api_schema = {"api", 0, api_opts, N(api_opts), 0, NULL};

@@ -96,7 +96,8 @@ struct config {
 	struct {
 		char **cors_origins; /* NULL-terminated; NULL = no CORS */
 		int max_connections, per_ip_connections, max_body;
-		int rate_limit, post_rate_limit; /* requests/s per client address; 0 = none */
+		int rate_limit;         /* requests/s per client address; 0 = none */
+		int auth_failure_limit; /* failed POST authorizations/s per address; 0 = none */
 		uint64_t timeout_ms, engine_grace_ms;
 	} api;
 };

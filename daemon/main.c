@@ -318,7 +318,7 @@ static void api_opts_from(const struct config *c, struct api_opts *o)
 	        .max_body = (size_t)c->api.max_body,
 	        .engine_grace_ms = c->api.engine_grace_ms,
 	        .rate_limit = (unsigned)c->api.rate_limit,
-	        .post_rate_limit = (unsigned)c->api.post_rate_limit,
+	        .auth_failure_limit = (unsigned)c->api.auth_failure_limit,
 	        .openapi = refit_openapi_json,
 	        .openapi_len = refit_openapi_json_len,
 	};

@@ -30,11 +30,11 @@ static struct ratelimit_slot *slot_of(struct ratelimit *l, const char *key, doub
 	return lru;
 }
 
-uint64_t ratelimit_take(struct ratelimit *l, const char *key, double rate, double burst,
-                        uint64_t now_ms)
+/* Key's bucket, refilled up to now. */
+static struct ratelimit_slot *refilled(struct ratelimit *l, const char *key, double rate,
+                                       double burst, uint64_t now_ms)
 {
 	struct ratelimit_slot *s = slot_of(l, key, burst, now_ms);
-	double need;
 
 	if (now_ms > s->at_ms) {
 		s->tokens += (double)(now_ms - s->at_ms) * rate / 1000.0;
@@ -42,10 +42,31 @@ uint64_t ratelimit_take(struct ratelimit *l, const char *key, double rate, doubl
 			s->tokens = burst;
 		s->at_ms = now_ms;
 	}
-	if (s->tokens >= 1.0) {
-		s->tokens -= 1.0;
-		return 0;
-	}
-	need = (1.0 - s->tokens) * 1000.0 / rate;
+	return s;
+}
+
+static uint64_t wait_for(const struct ratelimit_slot *s, double rate)
+{
+	double need = (1.0 - s->tokens) * 1000.0 / rate;
+
 	return need < 1.0 ? 1 : (uint64_t)need + 1;
+}
+
+uint64_t ratelimit_take(struct ratelimit *l, const char *key, double rate, double burst,
+                        uint64_t now_ms)
+{
+	struct ratelimit_slot *s = refilled(l, key, rate, burst, now_ms);
+
+	if (s->tokens < 1.0)
+		return wait_for(s, rate);
+	s->tokens -= 1.0;
+	return 0;
+}
+
+uint64_t ratelimit_wait(struct ratelimit *l, const char *key, double rate, double burst,
+                        uint64_t now_ms)
+{
+	struct ratelimit_slot *s = refilled(l, key, rate, burst, now_ms);
+
+	return s->tokens >= 1.0 ? 0 : wait_for(s, rate);
 }

@@ -34,4 +34,8 @@ struct ratelimit {
 uint64_t ratelimit_take(struct ratelimit *l, const char *key, double rate, double burst,
                         uint64_t now_ms);
 
+/* How long until key's bucket holds a token (0: now), without taking it. */
+uint64_t ratelimit_wait(struct ratelimit *l, const char *key, double rate, double burst,
+                        uint64_t now_ms);
+
 #endif

@@ -137,7 +137,9 @@ p = json.load(open(sys.argv[1]))
 got = [(a["id"], a["state"], a["environment"]) for a in p["advisories"]]
 assert got == [("PYSEC-2023-192", "pending-upstream", "prod")], got
 PY
-ok "pending-upstream does not trigger again; the project lists it"
+curl -s "$API/" | grep -q 'title="PYSEC-2023-192 (pending-upstream)">1 fixable advisory<' ||
+	fail "the status page does not show the advisory"
+ok "pending-upstream does not trigger again; the project and the status page list it"
 
 # 4. bad data keeps the last good state: a truncated record, then a 500.
 good=$(sql "$DB" "SELECT count(*) FROM advisories")

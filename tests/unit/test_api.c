@@ -562,24 +562,36 @@ static void test_hook_and_limits(void **state)
 	assert_int_equal(res.status, 400);
 }
 
-/* A client over its request rate gets 429 (JSON error, Retry-After); POSTs have their own. */
+/*
+ * A client over its request rate gets 429 (JSON error, Retry-After); failed
+ * authorizations spend their own bucket, after which that address's POSTs
+ * get 429 whatever their token.
+ */
 static void test_rate_limit(void **state)
 {
 	struct api_opts o = opts_for("127.0.0.1:0");
 	const char *auth[] = {"Authorization: Bearer s3cret-token", NULL};
+	const char *wrong[] = {"Authorization: Bearer guess", NULL};
 
 	(void)state;
-	o.post_rate_limit = 1; /* bursts of 2 */
+	o.auth_failure_limit = 1; /* bursts of 10 */
 	api_set_config(fx.api, fx.cfg, &o);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 12; i++) { /* a good token is never limited by this */
 		request("POST", "/v1/projects/alpha/rebuild", auth, "", &res);
 		assert_true(res.status == 202 || res.status == 409);
 	}
-	request("POST", "/v1/projects/alpha/rebuild", auth, "", &res);
+	for (int i = 0; i < 10; i++) {
+		request("POST", "/v1/projects/alpha/rebuild", wrong, "", &res);
+		assert_int_equal(res.status, 401);
+	}
+	request("POST", "/v1/projects/alpha/rebuild", wrong, "", &res);
 	assert_int_equal(res.status, 429);
 	assert_non_null(strstr(res.body, "\"too_many_requests\""));
+	request("POST", "/v1/projects/alpha/rebuild", auth, "", &res);
+	assert_int_equal(res.status, 429);
 	request("GET", "/v1/status", NULL, NULL, &res); /* GETs are not limited by default */
 	assert_int_equal(res.status, 200);
+	o.auth_failure_limit = 0;
 	o.rate_limit = 2; /* bursts of 4, shared by every method */
 	api_set_config(fx.api, fx.cfg, &o);
 	for (int i = 0; i < 4; i++) {

@@ -25,6 +25,11 @@ static void test_burst_and_refill(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(ratelimit_take(l, "10.0.0.1", 2.0, 4.0, 100000), 0);
 	assert_true(ratelimit_take(l, "10.0.0.1", 2.0, 4.0, 100000) > 0);
+	/* wait looks without taking */
+	assert_int_equal(ratelimit_wait(l, "10.0.0.3", 2.0, 1.0, 100000), 0);
+	assert_int_equal(ratelimit_wait(l, "10.0.0.3", 2.0, 1.0, 100000), 0);
+	assert_int_equal(ratelimit_take(l, "10.0.0.3", 2.0, 1.0, 100000), 0);
+	assert_int_equal(ratelimit_wait(l, "10.0.0.3", 2.0, 1.0, 100000), 501);
 	free(l);
 }
 
