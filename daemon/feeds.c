@@ -725,10 +725,50 @@ int feeds_new(uv_loop_t *loop, struct store *store, struct http_client *http, fe
 	return 0;
 }
 
+struct stale {
+	const struct config *cfg;
+	char names[16][64];
+	size_t n;
+};
+
+static int stale_cb(const char *feed, const char *scope, const struct store_feed_state *st,
+                    void *arg)
+{
+	struct stale *x = arg;
+
+	(void)scope;
+	(void)st;
+	for (size_t i = 0; i < x->cfg->n_feeds; i++)
+		if (!strcmp(x->cfg->feeds[i].name, feed))
+			return 0;
+	for (size_t i = 0; i < x->n; i++)
+		if (!strcmp(x->names[i], feed))
+			return 0;
+	if (x->n < 16)
+		snprintf(x->names[x->n++], sizeof(x->names[0]), "%s", feed);
+	return 0;
+}
+
+/* Advisories of a feed taken out of the configuration must not match any more. */
+static void forget_stale(struct feeds *f, const struct config *cfg)
+{
+	struct stale x = {.cfg = cfg};
+
+	if (store_feeds_each(f->store, stale_cb, &x) < 0)
+		return;
+	for (size_t i = 0; i < x.n; i++)
+		if (store_feed_drop(f->store, x.names[i]) == 0)
+			log_info("feed %s: no longer configured; its advisories are forgotten",
+			         x.names[i]);
+	if (x.n && f->cb) /* the images' matches change with it */
+		f->cb(x.n, f->cb_arg);
+}
+
 void feeds_configure(struct feeds *f, struct config *cfg)
 {
 	bool first = !f->cfg;
 
+	forget_stale(f, cfg);
 	config_free(f->cfg);
 	f->cfg = config_ref(cfg);
 	if (!f->running)

@@ -5,6 +5,7 @@
 #include "store_feed.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -294,6 +295,28 @@ int store_feeds_each(struct store *s,
 	        s, "SELECT " FEED_COLS ", name, scope FROM feeds ORDER BY name, scope", &st);
 
 	return r < 0 ? r : store_walk(s, st, feed_row, &w);
+}
+
+static int drop_tx(struct store *s, void *arg)
+{
+	static const char *const sql[] = {"DELETE FROM advisories WHERE feed = ?1",
+	                                  "DELETE FROM feeds WHERE name = ?1"};
+	sqlite3_stmt *st;
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < 2; i++) {
+		r = store_prepare(s, sql[i], &st);
+		if (r < 0)
+			return r;
+		store_bind_text(st, 1, arg);
+		r = store_run(s, st);
+	}
+	return r;
+}
+
+int store_feed_drop(struct store *s, const char *feed)
+{
+	return store_transaction(s, drop_tx, (void *)(uintptr_t)feed);
 }
 
 int64_t store_feed_count(struct store *s, const char *feed)

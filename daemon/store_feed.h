@@ -81,6 +81,9 @@ int store_feeds_each(struct store *s,
                                const struct store_feed_state *st, void *arg),
                      void *arg);
 
+/* Forgets a feed that is no longer configured: its scopes and advisories. */
+int store_feed_drop(struct store *s, const char *feed);
+
 /* Number of advisories stored for feed (all scopes). */
 int64_t store_feed_count(struct store *s, const char *feed);
 

@@ -103,4 +103,12 @@ ok "secdb, tracker and OSV (Debian, by source package): one no-cache rebuild eac
 sleep 5
 [ "$(builds alp)$(builds deb)$(builds str)" = 111 ] || fail "a pending-upstream advisory triggered again"
 ok "no second rebuild"
+
+# A feed taken out of the configuration: its advisories are forgotten and match no more.
+sed -i '/name: alpine, type: alpine-secdb/d' "$TB_DIR/refit.yaml"
+kill -HUP "$RD_PID"
+wait_log "feed alpine: no longer configured" 30
+[ "$(sql "$DB" "SELECT count(*) FROM advisories WHERE feed = 'alpine'")" = 0 ] || fail "alpine rows kept"
+tb_wait "[ -z \"\$(st alp)\" ] || [ \"\$(st alp)\" = None ]" 10 || fail "alp still matches: $(st alp)"
+ok "a feed removed by a reload is forgotten, and the images' matches with it"
 refitd_stop
