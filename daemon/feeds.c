@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "feed.h"
@@ -62,6 +63,9 @@ struct feeds {
 	char newest[64];
 	char error[4096];
 	struct feed_debian *tracker;
+	FILE *zip; /* all.zip on its way to disk (never held in memory) */
+	char zip_path[4200];
+	uint64_t zip_bytes;
 	char *known; /* the inventories' ecosystems at the last plan, '\n'-joined */
 };
 
@@ -268,19 +272,41 @@ static int changed_id_cb(const char *when, const char *id, void *arg)
 	return f->ids[f->n_ids++] ? 0 : -ENOMEM;
 }
 
+static int zip_data(const char *chunk, size_t len, void *arg)
+{
+	struct feeds *f = arg;
+
+	f->zip_bytes += len;
+	if (f->zip_bytes > MAX_ZIP || fwrite(chunk, 1, len, f->zip) != len)
+		return 1; /* abort: over the bound, or the disk is full */
+	return 0;
+}
+
+static void zip_close(struct feeds *f)
+{
+	if (!f->zip)
+		return;
+	fclose(f->zip);
+	f->zip = NULL;
+	unlink(f->zip_path);
+}
+
 static void zip_done(struct feeds *f, struct fetch *x, const struct http_response *r)
 {
 	char err[512];
-	int rc;
+	int rc = fflush(f->zip) == 0 ? 0 : -EIO;
 
-	if (!got_body(x, r)) {
+	if (f->zip_bytes > MAX_ZIP)
+		fail_at(f, x->url, "larger than %u MiB", MAX_ZIP >> 20);
+	else if (rc < 0)
+		fail_at(f, x->url, "%s: %s", f->zip_path, strerror(errno));
+	else if (!got_body(x, r))
 		describe(f, x, r);
-		task_end(f, f->error);
-		return;
-	}
-	rc = osv_zip_each(r->body, r->body_len, feed_batch_row_cb, &f->b, err, sizeof(err));
-	if (rc < 0) {
+	else if ((rc = osv_zip_each_file(f->zip_path, feed_batch_row_cb, &f->b, err, sizeof(err))) <
+	         0)
 		fail_at(f, x->url, "%s", err);
+	zip_close(f);
+	if (f->error[0]) {
 		task_end(f, f->error);
 		return;
 	}
@@ -289,6 +315,7 @@ static void zip_done(struct feeds *f, struct fetch *x, const struct http_respons
 	task_end(f, rc < 0 ? "the store refused the advisories" : NULL);
 }
 
+/* all.zip goes to state_dir/tmp as it arrives, then libarchive reads it from there. */
 static void full_load(struct feeds *f)
 {
 	char url[2048], path[200];
@@ -296,9 +323,23 @@ static void full_load(struct feeds *f)
 
 	snprintf(path, sizeof(path), "%s/all.zip", f->tasks[f->at].scope);
 	url_of(url, sizeof(url), f, path);
-	r = fetch(f, url, MAX_ZIP, false, zip_done, NULL);
-	if (r < 0)
+	snprintf(f->zip_path, sizeof(f->zip_path), "%s/tmp/feed-%s-%s.zip", f->cfg->state_dir,
+	         f->tasks[f->at].name, f->tasks[f->at].scope);
+	for (char *p = strrchr(f->zip_path, '/') + 1; *p; p++)
+		if (*p == '/' || *p == ':')
+			*p = '_';
+	f->zip_bytes = 0;
+	f->zip = fopen(f->zip_path, "we");
+	if (!f->zip) {
+		fail_at(f, f->zip_path, "%s", strerror(errno));
+		task_end(f, f->error);
+		return;
+	}
+	r = fetch(f, url, 0, false, zip_done, zip_data);
+	if (r < 0) {
+		zip_close(f);
 		task_end(f, strerror(-r));
+	}
 }
 
 static void records_start(struct feeds *f);
@@ -603,6 +644,7 @@ static void task_reset(struct feeds *f)
 	feed_batch_done(&f->b);
 	feed_debian_free(f->tracker);
 	f->tracker = NULL;
+	zip_close(f);
 	f->newest[0] = f->error[0] = '\0';
 }
 

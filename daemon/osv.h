@@ -127,6 +127,9 @@ const char *osv_ecosystem_dir(const char *ecosystem, char *buf, size_t n);
  */
 int osv_zip_each(const void *buf, size_t len, feed_row_cb cb, void *arg, char *err, size_t errlen);
 
+/* The same for a zip file on disk (an all.zip downloaded to a temporary file). */
+int osv_zip_each_file(const char *path, feed_row_cb cb, void *arg, char *err, size_t errlen);
+
 /* Called per modified_id.csv line; when and id are NUL-terminated copies. */
 typedef int (*osv_modified_cb)(const char *when, const char *id, void *arg);
 

@@ -112,46 +112,71 @@ static int zip_entry(struct zip_walk *w, struct archive_entry *e, feed_row_cb cb
 	return 0;
 }
 
-int osv_zip_each(const void *buf, size_t len, feed_row_cb cb, void *arg, char *err, size_t errlen)
+/* Every *.json entry of an opened zip through osv_parse; the rows, or -errno. */
+static int zip_walk_all(struct zip_walk *w, feed_row_cb cb, void *arg, char *err, size_t errlen)
 {
-	struct zip_walk w = {0};
 	struct archive_entry *e;
 	size_t entries = 0;
 	int r;
 
-	if (!buf || !len)
-		return osv_fail(err, errlen, -EINVAL, "zip: empty");
-	if (zip_is_empty(buf, len))
-		return 0;
+	while ((r = archive_read_next_header(w->a, &e)) != ARCHIVE_EOF) {
+		if (r < ARCHIVE_WARN)
+			return osv_fail(err, errlen, -EINVAL, "zip: after %zu entries: %s", entries,
+			                aerr(w->a));
+		if (++entries > OSV_ZIP_MAX_ENTRIES)
+			return osv_fail(err, errlen, -E2BIG, "zip: more than %d entries",
+			                OSV_ZIP_MAX_ENTRIES);
+		if (archive_entry_filetype(e) != AE_IFREG || !json_name(archive_entry_pathname(e)))
+			continue;
+		if ((r = zip_entry(w, e, cb, arg, err, errlen)) < 0)
+			return r;
+	}
+	return (int)w->rows;
+}
+
+/* Opens buf (len bytes) or, when buf is NULL, the file at path, and walks it. */
+static int zip_walk_source(const void *buf, size_t len, const char *path, feed_row_cb cb, void *arg,
+                           char *err, size_t errlen)
+{
+	struct zip_walk w = {0};
+	int r;
+
 	if (!(w.a = archive_read_new()))
 		return osv_fail(err, errlen, -ENOMEM, "out of memory");
 	/* Seekable: the central directory at the end is read, so a truncated file fails. */
 	if (archive_read_support_format_zip_seekable(w.a) != ARCHIVE_OK ||
-	    archive_read_open_memory(w.a, buf, len) != ARCHIVE_OK) {
+	    (buf ? archive_read_open_memory(w.a, buf, len)
+	         : archive_read_open_filename(w.a, path, 1 << 16)) != ARCHIVE_OK)
 		r = osv_fail(err, errlen, -EINVAL, "zip: %s", aerr(w.a));
-		goto out;
-	}
-	while ((r = archive_read_next_header(w.a, &e)) != ARCHIVE_EOF) {
-		if (r < ARCHIVE_WARN) {
-			r = osv_fail(err, errlen, -EINVAL, "zip: after %zu entries: %s", entries,
-			             aerr(w.a));
-			goto out;
-		}
-		if (++entries > OSV_ZIP_MAX_ENTRIES) {
-			r = osv_fail(err, errlen, -E2BIG, "zip: more than %d entries",
-			             OSV_ZIP_MAX_ENTRIES);
-			goto out;
-		}
-		if (archive_entry_filetype(e) != AE_IFREG || !json_name(archive_entry_pathname(e)))
-			continue;
-		if ((r = zip_entry(&w, e, cb, arg, err, errlen)) < 0)
-			goto out;
-	}
-	r = (int)w.rows;
-out:
+	else
+		r = zip_walk_all(&w, cb, arg, err, errlen);
 	archive_read_free(w.a);
 	free(w.buf);
 	return r;
+}
+
+int osv_zip_each(const void *buf, size_t len, feed_row_cb cb, void *arg, char *err, size_t errlen)
+{
+	if (!buf || !len)
+		return osv_fail(err, errlen, -EINVAL, "zip: empty");
+	if (zip_is_empty(buf, len))
+		return 0;
+	return zip_walk_source(buf, len, NULL, cb, arg, err, errlen);
+}
+
+int osv_zip_each_file(const char *path, feed_row_cb cb, void *arg, char *err, size_t errlen)
+{
+	unsigned char head[64];
+	FILE *f = fopen(path, "rb");
+	size_t n;
+
+	if (!f)
+		return osv_fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+	n = fread(head, 1, sizeof(head), f);
+	fclose(f);
+	if (n < sizeof(head)) /* an empty zip is 22 bytes, which libarchive refuses */
+		return osv_zip_each(n ? head : NULL, n, cb, arg, err, errlen);
+	return zip_walk_source(NULL, 0, path, cb, arg, err, errlen);
 }
 
 /* ---- modified_id.csv ---- */

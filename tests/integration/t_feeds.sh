@@ -82,6 +82,7 @@ rows=$(sql "$DB" "SELECT count(DISTINCT id) FROM advisories WHERE ecosystem = 'P
 [ "$rows" -gt 2500 ] && [ "$rows" -le "$n_initial" ] || fail "$rows advisories stored of $n_initial"
 wm=$(sql "$DB" "SELECT watermark FROM feeds WHERE name = 'osv' AND scope = 'PyPI'")
 [ -n "$wm" ] || fail "no watermark after the full load"
+ls "$TB_DIR"/state/tmp/feed-* 2>/dev/null && fail "all.zip left in state_dir/tmp"
 sleep 2
 [ "$(security_builds)" = 0 ] || fail "a security rebuild without a matching advisory"
 ok "inventory read from the image; full load of $rows PyPI advisories (watermark $wm); nothing to fix"

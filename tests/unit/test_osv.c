@@ -1357,6 +1357,30 @@ static void *zip_make(const struct zentry *e, size_t n, size_t *ret_len)
 	return buf;
 }
 
+/* The file variant (all.zip downloaded to disk): same rows; truncated is an error. */
+static void zip_file_checks(const char *zip, size_t zlen)
+{
+	char path[] = "/tmp/refit-osvzip-XXXXXX", err[256];
+	int fd = mkstemp(path);
+	struct rows c;
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, zip, zlen), (ssize_t)zlen);
+	rows_open(&c);
+	c.many = true;
+	assert_int_equal(osv_zip_each_file(path, rows_cb, &c, err, sizeof(err)), 11);
+	rows_free(&c);
+	assert_int_equal(ftruncate(fd, (off_t)(zlen - 10)), 0);
+	rows_open(&c);
+	assert_int_equal(osv_zip_each_file(path, rows_cb, &c, err, sizeof(err)), -EINVAL);
+	rows_free(&c);
+	close(fd);
+	unlink(path);
+	rows_open(&c);
+	assert_int_equal(osv_zip_each_file(path, rows_cb, &c, err, sizeof(err)), -ENOENT);
+	rows_free(&c);
+}
+
 static void test_zip(void **state)
 {
 	size_t l1, l2, l3, zlen;
@@ -1399,6 +1423,7 @@ static void test_zip(void **state)
 	rows_open(&c);
 	assert_int_equal(osv_zip_each(zip, zlen - 1, rows_cb, &c, err, sizeof(err)), -EINVAL);
 	rows_free(&c);
+	zip_file_checks(zip, zlen);
 	/* A flipped byte in the first entry's compressed data (after its local header). */
 	z = (unsigned char *)zip;
 	assert_memory_equal(z, "PK\3\4", 4);
