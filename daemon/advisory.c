@@ -434,7 +434,13 @@ static int trigger(struct store *s, const char *project, char *reason, unsigned 
 int advisory_scan(struct store *s, const struct config *cfg, const char *project, uint64_t now)
 {
 	struct current_list l = {NULL, 0, project, cfg};
-	int r = store_current_each(s, current_cb, &l), triggered = 0;
+	/* a feed change touches the images with a changed package; a build, its project's */
+	int r = project ? store_current_each(s, current_cb, &l)
+	                : store_current_changed_each(s, current_cb, &l),
+	    triggered = 0;
+
+	log_debug("advisories: matching %zu image(s) again%s%s", l.n, project ? " of " : "",
+	          project ? project : "");
 
 	for (size_t i = 0; r == 0 && i < l.n;) {
 		char reason[2048] = "";
@@ -450,6 +456,8 @@ int advisory_scan(struct store *s, const struct config *cfg, const char *project
 		i = j;
 	}
 	current_done(&l);
+	if (r == 0 && !project)
+		r = store_changes_clear(s);
 	return r < 0 ? r : triggered;
 }
 

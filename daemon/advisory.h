@@ -49,10 +49,11 @@ void advisory_hits_done(struct advisory_hits *h);
 int advisory_record_build(struct store *s, int64_t build_id, bool nocache, char **ret_fixes);
 
 /*
- * Re-matches the current image of every environment of project (all when
- * NULL) against the advisories now stored, and adds a "security" trigger for
- * each project with an open fixable advisory. Returns the number of
- * projects triggered, or a negative errno.
+ * Re-matches the current image of every environment of project against the
+ * advisories now stored (with project NULL: of every image that has a
+ * package whose advisories the feeds changed since the last such scan), and
+ * adds a "security" trigger for each project with an open fixable
+ * advisory. Returns the number of projects triggered, or a negative errno.
  */
 int advisory_scan(struct store *s, const struct config *cfg, const char *project, uint64_t now);
 

@@ -72,7 +72,10 @@ static const char *const migrations[] = {
         "CREATE TABLE build_advisories("
         "  build_id INTEGER NOT NULL, advisory TEXT NOT NULL, package TEXT NOT NULL,"
         "  ecosystem TEXT NOT NULL, installed TEXT, fixed TEXT, state TEXT NOT NULL,"
-        "  seen_at INTEGER, PRIMARY KEY(build_id, advisory, package));",
+        "  seen_at INTEGER, PRIMARY KEY(build_id, advisory, package));"
+        "CREATE TABLE advisory_changes("
+        "  ecosystem TEXT NOT NULL, package TEXT NOT NULL,"
+        "  PRIMARY KEY(ecosystem, package)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

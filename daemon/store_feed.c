@@ -78,6 +78,22 @@ int store_feed_polled(struct store *s, const char *feed, const char *scope,
 	return store_run(s, st);
 }
 
+/* Remembers that (ecosystem, package) has new advisory content, for the next scan. */
+static int note_change(struct store *s, const char *ecosystem, const char *package)
+{
+	sqlite3_stmt *st;
+	int r = store_prepare(s,
+	                      "INSERT OR IGNORE INTO advisory_changes(ecosystem, package)"
+	                      " VALUES(?1, ?2)",
+	                      &st);
+
+	if (r < 0)
+		return r;
+	store_bind_text(st, 1, ecosystem);
+	store_bind_text(st, 2, package);
+	return store_run(s, st);
+}
+
 /* Upserts one row; seen_at moves only when the content differs. Counts changes. */
 static int advisory_put(struct store *s, sqlite3_stmt *st, const struct store_feed_batch *b,
                         const struct store_advisory *a, size_t *changed)
@@ -100,8 +116,15 @@ static int advisory_put(struct store *s, sqlite3_stmt *st, const struct store_fe
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW)
 		return store_sql_err(s, rc, "advisory put");
-	if (u64(st, 0) == b->now)
+	if (u64(st, 0) == b->now) {
 		(*changed)++;
+		rc = note_change(s, a->ecosystem, a->package);
+		if (rc < 0) {
+			while (sqlite3_step(st) == SQLITE_ROW)
+				;
+			return rc;
+		}
+	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		;
 	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "advisory put");
@@ -129,36 +152,46 @@ static int put_rows(struct store *s, const struct store_feed_batch *b, size_t *c
 	return r;
 }
 
-/* Drops the rows a full load or an updated record no longer has. */
-static int sweep(struct store *s, const struct store_feed_batch *b, size_t *changed)
+/*
+ * Deletes the advisory rows matching cond (?1 feed, ?2 scope or id, ?3 the
+ * batch's poll), first noting their packages as changed. Counts the rows.
+ */
+static int drop_where(struct store *s, const char *cond, const char *feed, const char *key,
+                      uint64_t now, size_t *changed)
 {
+	char sql[2][320];
 	sqlite3_stmt *st;
 	int r = 0;
 
-	if (b->replace) {
-		r = store_prepare(
-		        s, "DELETE FROM advisories WHERE feed = ?1 AND scope = ?2 AND poll != ?3",
-		        &st);
+	snprintf(sql[0], sizeof(sql[0]),
+	         "INSERT OR IGNORE INTO advisory_changes(ecosystem, package)"
+	         " SELECT ecosystem, package FROM advisories WHERE %s",
+	         cond);
+	snprintf(sql[1], sizeof(sql[1]), "DELETE FROM advisories WHERE %s", cond);
+	for (int i = 0; r == 0 && i < 2; i++) {
+		r = store_prepare(s, sql[i], &st);
 		if (r < 0)
 			return r;
-		store_bind_text(st, 1, b->feed);
-		store_bind_text(st, 2, b->scope);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)b->now);
+		store_bind_text(st, 1, feed);
+		store_bind_text(st, 2, key);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 		r = store_run(s, st);
-		*changed += (size_t)sqlite3_changes(s->db);
 	}
-	for (size_t i = 0; r == 0 && i < b->n_clear; i++) {
-		r = store_prepare(
-		        s, "DELETE FROM advisories WHERE feed = ?1 AND id = ?2 AND poll != ?3",
-		        &st);
-		if (r < 0)
-			return r;
-		store_bind_text(st, 1, b->feed);
-		store_bind_text(st, 2, b->clear_ids[i]);
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)b->now);
-		r = store_run(s, st);
-		*changed += (size_t)sqlite3_changes(s->db);
-	}
+	*changed += (size_t)sqlite3_changes(s->db);
+	return r;
+}
+
+/* Drops the rows a full load or an updated record no longer has. */
+static int sweep(struct store *s, const struct store_feed_batch *b, size_t *changed)
+{
+	int r = 0;
+
+	if (b->replace)
+		r = drop_where(s, "feed = ?1 AND scope = ?2 AND poll != ?3", b->feed, b->scope,
+		               b->now, changed);
+	for (size_t i = 0; r == 0 && i < b->n_clear; i++)
+		r = drop_where(s, "feed = ?1 AND id = ?2 AND poll != ?3", b->feed, b->clear_ids[i],
+		               b->now, changed);
 	return r;
 }
 
@@ -299,12 +332,14 @@ int store_feeds_each(struct store *s,
 
 static int drop_tx(struct store *s, void *arg)
 {
-	static const char *const sql[] = {"DELETE FROM advisories WHERE feed = ?1",
-	                                  "DELETE FROM feeds WHERE name = ?1"};
+	static const char *const sql[] = {
+	        "INSERT OR IGNORE INTO advisory_changes(ecosystem, package)"
+	        " SELECT ecosystem, package FROM advisories WHERE feed = ?1",
+	        "DELETE FROM advisories WHERE feed = ?1", "DELETE FROM feeds WHERE name = ?1"};
 	sqlite3_stmt *st;
 	int r = 0;
 
-	for (size_t i = 0; r == 0 && i < 2; i++) {
+	for (size_t i = 0; r == 0 && i < 3; i++) {
 		r = store_prepare(s, sql[i], &st);
 		if (r < 0)
 			return r;
@@ -604,6 +639,26 @@ int store_current_each(struct store *s, int (*cb)(const struct store_current *c,
 	int r = store_prepare(s, CURRENT_SQL " ORDER BY b.project, b.env", &st);
 
 	return r < 0 ? r : store_walk(s, st, current_row, &w);
+}
+
+int store_current_changed_each(struct store *s, int (*cb)(const struct store_current *c, void *arg),
+                               void *arg)
+{
+	struct current_walk w = {cb, arg};
+	sqlite3_stmt *st;
+	int r = store_prepare(s,
+	                      CURRENT_SQL " AND EXISTS (SELECT 1 FROM inventory_pkgs p"
+	                                  " JOIN advisory_changes c ON c.ecosystem = p.ecosystem"
+	                                  " AND c.package IN (p.name, p.source)"
+	                                  " WHERE p.build_id = b.id) ORDER BY b.project, b.env",
+	                      &st);
+
+	return r < 0 ? r : store_walk(s, st, current_row, &w);
+}
+
+int store_changes_clear(struct store *s)
+{
+	return store_exec(s, "DELETE FROM advisory_changes");
 }
 
 int store_previous_inventory_build(struct store *s, int64_t build_id, int64_t *ret)

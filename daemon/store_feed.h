@@ -147,6 +147,14 @@ struct store_current {
 int store_current_each(struct store *s, int (*cb)(const struct store_current *c, void *arg),
                        void *arg);
 
+/*
+ * The same, only for the images with a package whose advisories changed
+ * since store_changes_clear() (rows added, changed or dropped by the feeds).
+ */
+int store_current_changed_each(struct store *s, int (*cb)(const struct store_current *c, void *arg),
+                               void *arg);
+int store_changes_clear(struct store *s);
+
 /* The build before build_id of the same project and env that has an inventory; -ENOENT. */
 int store_previous_inventory_build(struct store *s, int64_t build_id, int64_t *ret);
 

@@ -280,6 +280,35 @@ static void test_feed_apply_seen_at(void **state)
 	assert_int_equal(store_feed_count(st, "osv"), 1);
 }
 
+static int64_t changes(void)
+{
+	int64_t n = -1;
+
+	assert_int_equal(store_query_int(st, "SELECT count(*) FROM advisory_changes", &n), 0);
+	return n;
+}
+
+/* What the feeds changed is remembered per (ecosystem, package) until a scan: only those images. */
+static void test_changes(void **state)
+{
+	(void)state;
+	assert_int_equal(advisory("PYSEC-2099-4", "PyPI", "six", "2099-01-01T00:00:00Z", fixed_231),
+	                 1);
+	assert_int_equal(changes(), 1);
+	assert_int_equal(advisory_scan(st, cfg, NULL, ++clock_ms), 0); /* no image has six */
+	assert_int_equal(changes(), 0);
+	assert_int_equal(advisory("PYSEC-2099-4", "PyPI", "six", "2099-01-01T00:00:00Z", fixed_231),
+	                 0);
+	assert_int_equal(changes(), 0); /* the same content is no change */
+	/* a full load without it drops it, and that is a change */
+	assert_int_equal(advisory("PYSEC-2099-5", "PyPI", "attrs", NULL, fixed_231), 2);
+	assert_int_equal(changes(), 2);
+	assert_int_equal(store_changes_clear(st), 0);
+	assert_int_equal(store_feed_drop(st, "osv"), 0);
+	assert_int_equal(changes(), 1);
+	assert_int_equal(store_feed_count(st, "osv"), 0);
+}
+
 static void test_fixes_label(void **state)
 {
 	char buf[40];
@@ -300,6 +329,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_never_loops, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_debian_source_then_binary, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_feed_apply_seen_at, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
 	        cmocka_unit_test(test_fixes_label),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
