@@ -25,6 +25,12 @@ int ctl_rebuild(int argc, char **argv);
 int ctl_rollback(int argc, char **argv);
 int ctl_logs(int argc, char **argv);
 
+/*
+ * Reads a whole file (or stdin for "-") into a malloc'd NUL-terminated
+ * buffer of at most max bytes: -EFBIG past it, -errno when it cannot be read.
+ */
+int ctl_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
 /* Reads a Dockerfile (or stdin for "-"), at most DFSYNTAX_MAX_FILE bytes; malloc'd. */
 int ctl_read_dockerfile(const char *path, char **ret, size_t *ret_len);
 

@@ -56,39 +56,7 @@ static void usage(FILE *f)
 
 static int read_file(const char *path, char **ret, size_t *ret_len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, got;
-	int r = 0;
-
-	if (!f)
-		return -errno;
-	do {
-		if (n + 65536 > cap) {
-			char *v = cap + 65536 > MAX_FILE ? NULL : realloc(buf, cap + 65536 + 1);
-			if (!v) {
-				r = cap + 65536 > MAX_FILE ? -EFBIG : -ENOMEM;
-				break;
-			}
-			buf = v;
-			cap += 65536;
-		}
-		got = fread(buf + n, 1, cap - n, f);
-		n += got;
-	} while (got > 0);
-	if (r == 0 && ferror(f))
-		r = -EIO;
-	fclose(f);
-	if (r < 0) {
-		free(buf);
-		return r;
-	}
-	if (!buf && !(buf = malloc(1)))
-		return -ENOMEM;
-	buf[n] = '\0';
-	*ret = buf;
-	*ret_len = n;
-	return 0;
+	return ctl_read_file(path, MAX_FILE, ret, ret_len);
 }
 
 static char *norm_name(const char *ecosystem, const char *name)
