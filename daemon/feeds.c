@@ -409,12 +409,9 @@ static void csv_done(struct feeds *f, struct fetch *x, const struct http_respons
 	rc = osv_modified_each(r->body, r->body_len, since[0] ? since : NULL,
 	                       since[0] ? changed_id_cb : first_line_cb, f, err, sizeof(err));
 	if (rc == -E2BIG || (!since[0] && (rc == 0 || rc == -ECANCELED))) {
-		if (rc == -E2BIG)
+		if (rc == -E2BIG) /* newest is the first line already: the full load's watermark */
 			log_info("feed %s/%s: over %d records changed; reloading all.zip",
 			         f->b.feed, f->b.scope, MAX_INCREMENTAL);
-		if (rc == -E2BIG) /* the watermark of the full load is the newest line */
-			osv_modified_each(r->body, r->body_len, NULL, first_line_cb, f, err,
-			                  sizeof(err));
 		full_load(f);
 		return;
 	}
