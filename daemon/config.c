@@ -157,8 +157,9 @@ static const struct opt notify_opts[] = {
         {"events", T_STRLIST, O(struct config_notify, events), NULL, 0, 0, NULL, NULL, 0, false,
          "events to send (built, failed, promoted, pushed); all when absent"},
 };
-static const struct schema notify_schema = {
-        "notify", sizeof(struct config_notify), notify_opts, N(notify_opts), 0, NULL};
+static const struct schema notify_schema = {"notify",    sizeof(struct config_notify),
+                                            notify_opts, N(notify_opts),
+                                            0,           config_check_notify};
 
 static const struct opt poll_opts[] = {
         {"bases", T_DURATION, O(struct config, poll.bases_ms), "15m", 1000, 86400000, NULL, NULL, 0,

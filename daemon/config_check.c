@@ -64,6 +64,26 @@ void config_check_registry(struct ctx *x, const yaml_node_t *n, void *elem)
 		config_add_err(x, n, "registry: username_file and password_file go together");
 }
 
+void config_check_notify(struct ctx *x, const yaml_node_t *n, void *elem)
+{
+	static const char *const known[] = {"built", "pushed", "promoted", "failed", NULL};
+	struct config_notify *w = elem;
+
+	if (w->webhook && !has_prefix(w->webhook, "https://") && !has_prefix(w->webhook, "http://"))
+		config_add_err(x, child(x, n, "webhook"),
+		               "webhook: must be an https:// or http:// URL");
+	for (size_t i = 0; w->events && w->events[i]; i++) {
+		size_t k = 0;
+		while (known[k] && strcmp(known[k], w->events[i]))
+			k++;
+		if (!known[k])
+			config_add_err(
+			        x, child(x, n, "events"),
+			        "events: unknown event '%s' (built, pushed, promoted, failed)",
+			        w->events[i]);
+	}
+}
+
 void config_check_feed(struct ctx *x, const yaml_node_t *n, void *elem)
 {
 	struct config_feed *f = elem;

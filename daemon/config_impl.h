@@ -28,6 +28,7 @@ const char *config_scalar(const yaml_node_t *n);
 void config_check_engine(struct ctx *x, const yaml_node_t *n, void *elem);
 void config_check_registry(struct ctx *x, const yaml_node_t *n, void *elem);
 void config_check_feed(struct ctx *x, const yaml_node_t *n, void *elem);
+void config_check_notify(struct ctx *x, const yaml_node_t *n, void *elem);
 void config_check_env(struct ctx *x, const yaml_node_t *n, void *elem);
 void config_check_project(struct ctx *x, const yaml_node_t *n, void *elem);
 void config_check_top(struct ctx *x, const yaml_node_t *n, void *elem);

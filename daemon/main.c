@@ -28,6 +28,7 @@
 #include "feeds.h"
 #include "http_client.h"
 #include "log.h"
+#include "notify.h"
 #include "registry.h"
 #include "scheduler.h"
 #include "service.h"
@@ -58,6 +59,7 @@ struct daemon {
 	struct watcher *watcher;
 	struct scheduler *scheduler;
 	struct feeds *feeds;
+	struct notify *notify;
 	struct api *api;
 	struct service *svc;
 	char platform[64];
@@ -407,6 +409,8 @@ static void reload(struct daemon *d)
 	engines_to_scheduler(d);
 	scheduler_configure(d->scheduler, d->cfg);
 	feeds_configure(d->feeds, d->cfg);
+	if (notify_configure(d->notify, d->cfg) < 0)
+		log_err("reload: out of memory: webhooks unchanged");
 	store_event_add(d->store, wallclock_ms(), "reload", NULL, "configuration reloaded");
 	log_info("configuration reloaded");
 	service_ready(d->svc);
@@ -427,6 +431,8 @@ static void shut_down(struct daemon *d)
 	d->scheduler = NULL;
 	feeds_free(d->feeds); /* before the HTTP client its requests use */
 	d->feeds = NULL;
+	notify_free(d->notify);
+	d->notify = NULL;
 	engines_stop(d);
 	clients_stop(d);
 	http_client_close(d->http);
@@ -556,8 +562,8 @@ static int feeds_start(struct daemon *d)
 
 static int scheduler_start(struct daemon *d)
 {
-	struct scheduler_deps sd = {&d->loop,          d->store,   d->creds, d->registries,
-	                            d->cfg->state_dir, on_rebuilt, d};
+	struct scheduler_deps sd = {&d->loop,          d->store,  d->creds,   d->registries,
+	                            d->cfg->state_dir, d->notify, on_rebuilt, d};
 	char tmp[4096];
 	int r;
 
@@ -607,6 +613,10 @@ static int run(struct daemon *d)
 	store_event_add(d->store, wallclock_ms(), "start", NULL,
 	                "refitd " REFIT_VERSION " started");
 	r = http_client_new(&d->loop, &d->http);
+	if (r == 0)
+		r = notify_new(&d->loop, d->http, &d->notify);
+	if (r == 0)
+		r = notify_configure(d->notify, d->cfg);
 	if (r == 0)
 		r = service_new(&d->loop, status_line, d, &d->svc);
 	if (r < 0 || clients_start(d) < 0 || engines_start(d) < 0 || scheduler_start(d) < 0 ||

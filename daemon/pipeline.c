@@ -20,6 +20,7 @@
 #include "labels.h"
 #include "inventory.h"
 #include "log.h"
+#include "notify.h"
 #include "ref.h"
 #include "registry.h"
 #include "store.h"
@@ -130,6 +131,50 @@ __attribute__((format(printf, 2, 3))) static void logf_build(struct pipeline *pl
 	fflush(pl->log);
 }
 
+/* Webhooks: pushed (and promoted, for an environment that requires another), or failed. */
+static void notify_env(struct pipeline *pl, const char *status, const char *error)
+{
+	char image[REF_STRING_MAX + 80];
+	struct notify_build nb = {.project = pl->p->name,
+	                          .environment = cur(pl)->name,
+	                          .trigger = pl->trigger,
+	                          .reasons = pl->reasons,
+	                          .build_id = pl->build_id,
+	                          .image = image,
+	                          .image_id = pl->image_id[0] ? pl->image_id : NULL,
+	                          .digest = pl->digest[0] ? pl->digest : NULL,
+	                          .fixes = pl->fixes,
+	                          .error = error,
+	                          .at = wallclock_ms()};
+
+	snprintf(image, sizeof(image), "%s:%s", pl->repo, cur(pl)->name);
+	if (!strcmp(status, "failed")) {
+		nb.event = "failed";
+		notify_build(pl->d.notify, &nb);
+	} else if (!strcmp(status, "succeeded")) {
+		nb.event = "pushed";
+		notify_build(pl->d.notify, &nb);
+		nb.event = "promoted";
+		if (cur(pl)->requires)
+			notify_build(pl->d.notify, &nb);
+	}
+}
+
+/* Webhooks: the image is built (checks and push still to come). */
+static void notify_built(struct pipeline *pl)
+{
+	struct notify_build nb = {.event = "built",
+	                          .project = pl->p->name,
+	                          .environment = cur(pl)->name,
+	                          .trigger = pl->trigger,
+	                          .reasons = pl->reasons,
+	                          .build_id = pl->build_id,
+	                          .image_id = pl->image_id,
+	                          .at = wallclock_ms()};
+
+	notify_build(pl->d.notify, &nb);
+}
+
 /* Ends the current environment's build row with status and (for failures) error. */
 static void env_finish(struct pipeline *pl, const char *status, const char *error)
 {
@@ -154,6 +199,7 @@ static void env_finish(struct pipeline *pl, const char *status, const char *erro
 		        (long long)pl->build_id);
 	log_info("project %s (%s): build %lld %s%s%s", pl->p->name, cur(pl)->name,
 	         (long long)pl->build_id, status, error ? ": " : "", error ? error : "");
+	notify_env(pl, status, error);
 	if (pl->log)
 		fclose(pl->log);
 	pl->log = NULL;
@@ -461,6 +507,8 @@ static void op_done(const struct engine_outcome *o, void *arg)
 	}
 	if (pl->step == S_BUILD || pl->step == S_RELABEL)
 		snprintf(pl->image_id, sizeof(pl->image_id), "%s", o->image_id);
+	if (pl->step == S_BUILD)
+		notify_built(pl);
 	else if (pl->step == S_INSPECT && user_policy(pl, o) < 0) {
 		env_fail(pl, pl->error);
 		return;

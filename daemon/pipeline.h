@@ -35,7 +35,8 @@ struct pipeline_deps {
 	struct creds *creds;
 	struct registry_pool *registries;
 	const char *state_dir;
-	const char *platform; /* the engine's, e.g. linux/amd64 */
+	const char *platform;  /* the engine's, e.g. linux/amd64 */
+	struct notify *notify; /* webhooks; may be NULL */
 };
 
 struct pipeline_request {

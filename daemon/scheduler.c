@@ -365,7 +365,7 @@ static bool start_one(struct scheduler *s, size_t k, const struct pending *t)
 	struct proj_state *ps = &s->ps[k];
 	ssize_t e = pick_engine(s);
 	struct pipeline_deps d = {s->d.loop,       s->d.store,        NULL, s->d.creds,
-	                          s->d.registries, s->cfg->state_dir, NULL};
+	                          s->d.registries, s->cfg->state_dir, NULL, s->d.notify};
 	struct pipeline_request req = {s->cfg, &s->cfg->projects[k], t->kind, t->reasons, t->id};
 	int r;
 
@@ -490,8 +490,13 @@ int scheduler_rollback(struct scheduler *s, const char *project, const char *env
                        size_t errlen)
 {
 	ssize_t k = project_index(s, project), e = pick_engine(s);
-	struct pipeline_deps d = {s->d.loop,  s->d.store,      NULL,
-	                          s->d.creds, s->d.registries, s->cfg ? s->cfg->state_dir : NULL,
+	struct pipeline_deps d = {s->d.loop,
+	                          s->d.store,
+	                          NULL,
+	                          s->d.creds,
+	                          s->d.registries,
+	                          s->cfg ? s->cfg->state_dir : NULL,
+	                          NULL,
 	                          NULL};
 	struct rb_ctx *c;
 	int r;

@@ -33,6 +33,7 @@ struct scheduler_deps {
 	struct creds *creds;
 	struct registry_pool *registries;
 	const char *state_dir;
+	struct notify *notify; /* webhooks for build events; may be NULL */
 	/* after each successful rebuild (may be NULL) */
 	void (*rebuilt)(const char *project, void *arg);
 	void *rebuilt_arg;

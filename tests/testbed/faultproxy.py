@@ -46,6 +46,8 @@ class Handler(BaseHTTPRequestHandler):
                 state["mode"] = q.get("mode", ["ok"])[0]
                 state["count"] = int(q.get("count", ["1"])[0])
             return self.reply(200, b"armed")
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n) if n else None  # read even when faulting: keep-alive stays in step
         mode = self.fault()
         if mode == "drop":
             self.close_connection = True
@@ -56,8 +58,6 @@ class Handler(BaseHTTPRequestHandler):
                 b"TOOMANYREQUESTS" if mode == "429" else b"UNAVAILABLE")
             return self.reply(int(mode), body, [("Content-Type", "application/json")] +
                               ([("Retry-After", "1")] if mode == "429" else []))
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else None
         c = http.client.HTTPConnection(*self.upstream)
         hdrs = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
         c.request(self.command, self.path, body=body, headers=hdrs)

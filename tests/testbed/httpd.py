@@ -11,14 +11,19 @@ Test endpoints (everything else is served from --root):
   /_t/stall           sends headers and 10 bytes, then nothing for 60 s
   /_t/redirect?to=URL 302 to URL
   /_t/chunks          a chunked body of JSON objects split mid-object
+  /_t/record/NAME     POST: keeps the request (headers, body); GET: the list kept under NAME
   /v2/test-status/CODE/…  registry-shaped path answering CODE (429 with Retry-After: 1)
   /v2/test-ratelimit/N/…  a manifest HEAD/GET with Docker Hub's RateLimit-* headers,
                       N requests remaining of 100 (behaviour the registry
                       server here cannot produce on demand)
 """
-import argparse, json, os, sys, time
+import argparse, json, os, sys, threading, time
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
 from urllib.parse import urlparse, parse_qs
+
+
+RECORDED = {}
+RECORDED_LOCK = threading.Lock()
 
 
 class Handler(SimpleHTTPRequestHandler):
@@ -61,6 +66,16 @@ class Handler(SimpleHTTPRequestHandler):
                    "body": self.body().decode("utf-8", "replace")}
             return self.send_plain(200, json.dumps(out).encode(), "application/json",
                                    [("X-Multi", "one"), ("X-Multi", "two")])
+        if parts[0] == "record":
+            name = parts[1] if len(parts) > 1 else ""
+            with RECORDED_LOCK:
+                if self.command == "POST":
+                    RECORDED.setdefault(name, []).append(
+                        {"headers": {k.lower(): v for k, v in self.headers.items()},
+                         "body": self.body().decode("utf-8", "replace")})
+                    return self.send_plain(204)
+                out = json.dumps(RECORDED.get(name, [])).encode()
+            return self.send_plain(200, out, "application/json")
         if parts[0] == "status":
             code = int(parts[1])
             extra = [("Retry-After", "1")] if code == 429 else []

@@ -174,6 +174,10 @@ static void test_bad_values(void **state)
 	          "t.yaml:2:22: type: 'rss' is not one of osv, alpine-secdb, debian-tracker");
 	parse_bad("feeds:\n  - { name: x, type: osv, url: ftp://x }\n",
 	          "t.yaml:2:32: url: 'ftp://x' must be https://, http:// or file://");
+	parse_bad("notify:\n  - { webhook: https://h, events: [built, pushd] }\n",
+	          "t.yaml:2:35: events: unknown event 'pushd' (built, pushed, promoted, failed)");
+	parse_bad("notify:\n  - { webhook: hooks.example }\n",
+	          "t.yaml:2:16: webhook: must be an https:// or http:// URL");
 	parse_bad("state_dir: ''\n", "t.yaml:1:12: state_dir: must not be empty");
 }
 

@@ -1,0 +1,325 @@
+#include "notify.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "http_client.h"
+#include "log.h"
+#include "wallclock.h"
+
+#ifndef REFIT_VERSION
+#define REFIT_VERSION "unknown"
+#endif
+
+#define PARALLEL   4
+#define TIMEOUT_MS 10000
+static const uint64_t retry_ms[] = {2000, 10000, 60000};
+#define MAX_ATTEMPTS (1 + sizeof(retry_ms) / sizeof(retry_ms[0]))
+
+struct hook {
+	char *url;
+	char **events; /* NULL-terminated; NULL = every event */
+};
+
+struct delivery {
+	struct notify *n;
+	char *url, *body, *event;
+	unsigned attempts;
+	uint64_t due; /* loop time */
+	struct http_request *req;
+	struct delivery *next;
+};
+
+struct notify {
+	uv_loop_t *loop;
+	struct http_client *http;
+	struct hook *hooks;
+	size_t n_hooks;
+	struct delivery *queue; /* oldest first */
+	size_t pending;
+	unsigned inflight;
+	uv_timer_t timer;
+};
+
+static void pump(struct notify *n);
+
+/* The URL without user information and query, for logs (a token may be in either). */
+static void shown(const char *url, char *buf, size_t len)
+{
+	const char *host = strstr(url, "://"), *at, *end;
+
+	host = host ? host + 3 : url;
+	end = host + strcspn(host, "/?#");
+	at = memchr(host, '@', (size_t)(end - host));
+	snprintf(buf, len, "%.*s%.*s", (int)(host - url), url,
+	         (int)strcspn(at ? at + 1 : host, "?#"), at ? at + 1 : host);
+}
+
+static void delivery_free(struct delivery *d)
+{
+	if (!d)
+		return;
+	free(d->url);
+	free(d->body);
+	free(d->event);
+	free(d);
+}
+
+static void unlink_delivery(struct notify *n, struct delivery *d)
+{
+	for (struct delivery **p = &n->queue; *p; p = &(*p)->next)
+		if (*p == d) {
+			*p = d->next;
+			n->pending--;
+			return;
+		}
+}
+
+static void drop(struct notify *n, struct delivery *d, const char *why)
+{
+	char url[512];
+
+	shown(d->url, url, sizeof(url));
+	log_warn("webhook %s: %s event dropped: %s", url, d->event, why);
+	unlink_delivery(n, d);
+	delivery_free(d);
+}
+
+static void hooks_free(struct notify *n)
+{
+	for (size_t i = 0; i < n->n_hooks; i++) {
+		free(n->hooks[i].url);
+		for (size_t j = 0; n->hooks[i].events && n->hooks[i].events[j]; j++)
+			free(n->hooks[i].events[j]);
+		free(n->hooks[i].events);
+	}
+	free(n->hooks);
+	n->hooks = NULL;
+	n->n_hooks = 0;
+}
+
+static char **strv_copy(char *const *v)
+{
+	size_t n = 0;
+	char **out;
+
+	if (!v)
+		return NULL;
+	while (v[n])
+		n++;
+	out = calloc(n + 1, sizeof(*out));
+	for (size_t i = 0; out && i < n; i++)
+		if (!(out[i] = strdup(v[i]))) {
+			while (i--)
+				free(out[i]);
+			free(out);
+			return NULL;
+		}
+	return out;
+}
+
+int notify_configure(struct notify *n, const struct config *cfg)
+{
+	struct hook *h = calloc(cfg->n_notify ? cfg->n_notify : 1, sizeof(*h));
+
+	if (!h)
+		return -ENOMEM;
+	hooks_free(n);
+	n->hooks = h;
+	for (size_t i = 0; i < cfg->n_notify; i++) {
+		h[i].url = strdup(cfg->notify[i].webhook);
+		h[i].events = strv_copy(cfg->notify[i].events);
+		n->n_hooks = i + 1;
+		if (!h[i].url || (cfg->notify[i].events && !h[i].events))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static bool wants(const struct hook *h, const char *event)
+{
+	for (size_t i = 0; h->events && h->events[i]; i++)
+		if (!strcmp(h->events[i], event))
+			return true;
+	return !h->events;
+}
+
+static void enqueue(struct notify *n, const char *url, const char *body, const char *event)
+{
+	struct delivery *d = calloc(1, sizeof(*d)), **tail = &n->queue;
+
+	if (!d || !(d->url = strdup(url)) || !(d->body = strdup(body)) ||
+	    !(d->event = strdup(event))) {
+		delivery_free(d);
+		log_err("webhook: out of memory: %s event dropped", event);
+		return;
+	}
+	d->n = n;
+	d->due = uv_now(n->loop);
+	for (struct delivery *o = n->queue; n->pending >= NOTIFY_MAX_PENDING && o; o = o->next)
+		if (!o->req) { /* the oldest that is not on the wire makes room */
+			drop(n, o, "too many deliveries pending");
+			break;
+		}
+	while (*tail)
+		tail = &(*tail)->next;
+	*tail = d;
+	n->pending++;
+}
+
+static json_t *jstr(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+void notify_build(struct notify *n, const struct notify_build *b)
+{
+	char at[40];
+	time_t t = (time_t)(b->at / 1000);
+	struct tm tm;
+	json_t *o;
+	char *body;
+
+	if (!n || !n->n_hooks)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "event", b->event,
+	              "project", b->project, "environment", b->environment, "build_id",
+	              (json_int_t)b->build_id, "trigger", jstr(b->trigger), "reasons",
+	              jstr(b->reasons), "image", jstr(b->image), "image_id", jstr(b->image_id),
+	              "digest", jstr(b->digest), "fixes", jstr(b->fixes), "error", jstr(b->error),
+	              "refit", json_string(REFIT_VERSION), "at", at);
+	body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(o);
+	for (size_t i = 0; body && i < n->n_hooks; i++)
+		if (wants(&n->hooks[i], b->event))
+			enqueue(n, n->hooks[i].url, body, b->event);
+	if (!body)
+		log_err("webhook: cannot encode the %s event of %s", b->event, b->project);
+	free(body);
+	pump(n);
+}
+
+static void sent(const struct http_response *r, void *arg)
+{
+	struct delivery *d = arg;
+	struct notify *n = d->n;
+	char why[160];
+
+	d->req = NULL;
+	n->inflight--;
+	if (r->error == 0 && r->status >= 200 && r->status < 300) {
+		unlink_delivery(n, d);
+		delivery_free(d);
+	} else if (r->error == 0 && r->status != 429 && r->status < 500) {
+		snprintf(why, sizeof(why), "HTTP %ld", r->status);
+		drop(n, d, why); /* the receiver refuses it: sending again will not help */
+	} else if (++d->attempts >= MAX_ATTEMPTS) {
+		snprintf(why, sizeof(why), "%s after %u attempts",
+		         r->error ? strerror(-r->error) : "no success", d->attempts);
+		drop(n, d, why);
+	} else {
+		d->due = uv_now(n->loop) + retry_ms[d->attempts - 1];
+	}
+	pump(n);
+}
+
+static int send_one(struct notify *n, struct delivery *d)
+{
+	static const char *const headers[] = {"Content-Type: application/json", NULL};
+	struct http_request_opts o = {.method = "POST",
+	                              .url = d->url,
+	                              .headers = headers,
+	                              .body = d->body,
+	                              .body_len = strlen(d->body),
+	                              .timeout_ms = TIMEOUT_MS,
+	                              .max_body = 64 * 1024};
+	int r = http_request_start(n->http, &o, sent, d, &d->req);
+
+	if (r == 0)
+		n->inflight++;
+	return r;
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+	pump(t->data);
+}
+
+/* Starts what is due (at most PARALLEL at once) and waits for the next one due. */
+static void pump(struct notify *n)
+{
+	uint64_t now = uv_now(n->loop), next = UINT64_MAX;
+	struct delivery *d = n->queue, *after;
+
+	for (; d; d = after) {
+		after = d->next;
+		if (d->req)
+			continue;
+		if (d->due > now) {
+			next = d->due < next ? d->due : next;
+			continue;
+		}
+		if (n->inflight >= PARALLEL)
+			break;
+		if (send_one(n, d) < 0)
+			drop(n, d, "the request could not start");
+	}
+	if (next != UINT64_MAX)
+		uv_timer_start(&n->timer, timer_cb, next - now, 0);
+}
+
+int notify_new(uv_loop_t *loop, struct http_client *http, struct notify **ret)
+{
+	struct notify *n = calloc(1, sizeof(*n));
+	int r;
+
+	if (!n)
+		return -ENOMEM;
+	r = uv_timer_init(loop, &n->timer);
+	if (r < 0) {
+		free(n);
+		return r;
+	}
+	n->timer.data = n;
+	n->loop = loop;
+	n->http = http;
+	*ret = n;
+	return 0;
+}
+
+size_t notify_pending(const struct notify *n)
+{
+	return n ? n->pending : 0;
+}
+
+static void closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void notify_free(struct notify *n)
+{
+	if (!n)
+		return;
+	if (n->pending)
+		log_warn("webhook: %zu event delivery(ies) dropped at stop", n->pending);
+	while (n->queue) {
+		struct delivery *d = n->queue;
+		if (d->req)
+			http_request_cancel(d->req);
+		n->queue = d->next;
+		delivery_free(d);
+	}
+	n->pending = 0;
+	hooks_free(n);
+	uv_close((uv_handle_t *)&n->timer, closed);
+}

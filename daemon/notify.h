@@ -1,0 +1,51 @@
+/*
+ * notify — the webhooks of the configuration's `notify:` list.
+ *
+ * An event is POSTed as JSON to every webhook
+ * whose `events` name it (all events when the list is absent): built (the
+ * image of an environment is built; checks and push to come), pushed (the
+ * environment succeeded and is in the registry), promoted (the same, for an
+ * environment that requires another), failed. Deliveries
+ * go out a few at a time on the shared HTTP client; a webhook that fails
+ * (no answer, 429, 5xx) is tried again after 2 s, 10 s and 60 s, then the
+ * event is dropped with a warning. Pending deliveries are bounded: past
+ * NOTIFY_MAX_PENDING the oldest is dropped. A webhook URL may carry a token:
+ * logs show it without its query and user information.
+ */
+#ifndef REFIT_NOTIFY_H
+#define REFIT_NOTIFY_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+struct notify;
+struct http_client;
+struct config;
+
+#define NOTIFY_MAX_PENDING 256
+
+int notify_new(uv_loop_t *loop, struct http_client *http, struct notify **ret);
+
+/* Takes the webhooks of cfg (copied: a reload may free cfg). */
+int notify_configure(struct notify *n, const struct config *cfg);
+
+/* What happened to one environment's build. */
+struct notify_build {
+	const char *event; /* built, pushed, promoted, failed */
+	const char *project, *environment, *trigger, *reasons;
+	int64_t build_id;
+	const char *image, *image_id, *digest, *fixes, *error; /* NULL when not known */
+	uint64_t at;                                           /* ms since the epoch */
+};
+
+/* Queues the event for every webhook that wants it. */
+void notify_build(struct notify *n, const struct notify_build *b);
+
+/* Number of deliveries queued or in flight (tests, status). */
+size_t notify_pending(const struct notify *n);
+
+/* Drops what is pending, cancels what is in flight, closes the timer; freed by the loop. */
+void notify_free(struct notify *n);
+
+#endif

@@ -1,0 +1,56 @@
+#!/bin/bash
+# notify: webhooks. Builds against the private dockerd and registry send
+# built / pushed / promoted / failed events as JSON to the test bed's HTTP server:
+# one webhook takes every event through the fault proxy, whose first answer
+# is a 503 (the event comes again after 2 s); another names only `failed`.
+# The token in a webhook's query never reaches the log. (The bad project
+# fails again on its retry: events are compared as a set.)
+set -u
+. "$(dirname "$0")/lib.sh"
+tb_init
+tb_dockerd || fail "dockerd did not start"
+tb_registry || fail "registry did not start"
+tb_base_image refit-test/base:1 || fail "base image"
+R=$TB_REGISTRY
+tb_httpd "$TB_DIR" || fail "httpd did not start"
+tb_faultproxy "${TB_HTTP#http://}" || fail "fault proxy did not start"
+curl -s "http://$TB_PROXY/_fault?mode=503&count=1" >/dev/null
+
+mkdir -p "$TB_DIR/ok" "$TB_DIR/bad"
+printf 'FROM %s/refit-test/base:1\nUSER 65534\n' "$R" >"$TB_DIR/ok/Dockerfile"
+printf 'FROM %s/refit-test/base:1\nRUN exit 3\nUSER 65534\n' "$R" >"$TB_DIR/bad/Dockerfile"
+cat >"$TB_DIR/refit.yaml" <<YAML
+state_dir: $TB_DIR/state
+listen: 127.0.0.1:0
+engines: [ { host: $TB_DOCKER_HOST } ]
+poll: { bases: 1h, settle: 0s }
+notify:
+  - { webhook: "http://$TB_PROXY/_t/record/all?token=s3cret-hook-token" }
+  - { webhook: "$TB_HTTP/_t/record/failures", events: [failed] }
+projects:
+  - name: ok
+    context: $TB_DIR/ok
+    image: $R/team/ok
+    environments: { test: {}, prod: { requires: test } }
+  - { name: bad, context: $TB_DIR/bad, image: $R/team/bad, environments: { prod: {} } }
+YAML
+refitd_start "$TB_DIR/refit.yaml"
+wait_log "project ok: rebuild done" 120
+wait_log "project bad: rebuild failed" 120
+events() { curl -s "$TB_HTTP/_t/record/$1" | python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    e = json.loads(r["body"])
+    assert r["headers"]["content-type"] == "application/json", r["headers"]
+    print(e["event"], e["project"], e["environment"], e["build_id"] > 0,
+          (e["digest"] or "-")[:7], (e["image"] or "-").rsplit("/", 1)[-1],
+          (e["image_id"] or "-")[:7])' | sort -u; }
+want=$'built ok prod True - - sha256:\nbuilt ok test True - - sha256:\nfailed bad prod True - bad:prod -\npromoted ok prod True sha256: ok:prod sha256:\npushed ok prod True sha256: ok:prod sha256:\npushed ok test True sha256: ok:test sha256:'
+tb_wait "[ \"\$(events all)\" = \"\$want\" ]" 30 || fail "all events: $(events all)"
+[ "$(events failures)" = "failed bad prod True - bad:prod -" ] || fail "failed-only hook: $(events failures)"
+grep -q "webhook" "$RD_LOG" && fail "a delivery was dropped: $(grep webhook "$RD_LOG")"
+grep -q "s3cret-hook-token" "$RD_LOG" && fail "the webhook token reached the log"
+err=$(curl -s "$TB_HTTP/_t/record/failures" | python3 -c 'import json,sys; print(json.loads(json.load(sys.stdin)[0]["body"])["error"])')
+case "$err" in *"exit"*|*"returned a non-zero code"*|*"3"*) ;; *) fail "failed event error: $err" ;; esac
+ok "webhooks: built, pushed, promoted and failed events, filtered per hook, a 503 retried, no token in logs"
+refitd_stop
