@@ -333,8 +333,8 @@ int store_feeds_each(struct store *s,
 static int drop_tx(struct store *s, void *arg)
 {
 	static const char *const sql[] = {
-	        "INSERT OR IGNORE INTO advisory_changes(ecosystem, package)"
-	        " SELECT ecosystem, package FROM advisories WHERE feed = ?1",
+	        ("INSERT OR IGNORE INTO advisory_changes(ecosystem, package)"
+	         " SELECT ecosystem, package FROM advisories WHERE feed = ?1"),
 	        "DELETE FROM advisories WHERE feed = ?1", "DELETE FROM feeds WHERE name = ?1"};
 	sqlite3_stmt *st;
 	int r = 0;
