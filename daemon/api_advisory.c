@@ -12,6 +12,7 @@
 #include "api_impl.h"
 #include "config.h"
 #include "store_feed.h"
+#include "url.h"
 
 static bool fixable(const char *state)
 {
@@ -112,20 +113,6 @@ static int scope_cb(const char *feed, const char *scope, const struct store_feed
 	return json_array_append_new(w->scopes, o) < 0 ? -ENOMEM : 0;
 }
 
-/* A mirror URL may carry user:password@: never shown. */
-static void redact_url(const char *url, char *buf, size_t len)
-{
-	const char *host = strstr(url, "://"), *at, *end;
-
-	host = host ? host + 3 : url;
-	end = host + strcspn(host, "/");
-	at = memchr(host, '@', (size_t)(end - host));
-	if (at)
-		snprintf(buf, len, "%.*s***@%s", (int)(host - url), url, at + 1);
-	else
-		snprintf(buf, len, "%s", url);
-}
-
 /* One configured feed with the state of each scope polled so far. */
 static json_t *feed_json(const struct api_view *v, const struct config_feed *f)
 {
@@ -137,7 +124,7 @@ static json_t *feed_json(const struct api_view *v, const struct config_feed *f)
 		json_decref(w.scopes);
 		return NULL;
 	}
-	redact_url(f->url, url, sizeof(url));
+	url_redact(f->url, true, url, sizeof(url));
 	return json_pack("{s:o,s:s,s:o,s:I,s:o}", "name", api_jstr(f->name), "type",
 	                 f->type >= 0 && f->type < 3 ? types[f->type] : "unknown", "url",
 	                 api_jstr(url), "advisories",

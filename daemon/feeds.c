@@ -17,6 +17,7 @@
 #include "log.h"
 #include "osv.h"
 #include "store_feed.h"
+#include "url.h"
 #include "wallclock.h"
 
 /* Bounds of what one poll may fetch and keep. */
@@ -109,20 +110,6 @@ static bool is_file_url(const char *url)
 	return !strncmp(url, "file://", 7);
 }
 
-/* url without user:password@, for messages. */
-static void redact(char *buf, size_t len, const char *url)
-{
-	const char *host = strstr(url, "://"), *at, *slash;
-
-	host = host ? host + 3 : url;
-	slash = host + strcspn(host, "/");
-	at = memchr(host, '@', (size_t)(slash - host));
-	if (at)
-		snprintf(buf, len, "%.*s%s", (int)(host - url), url, at + 1);
-	else
-		snprintf(buf, len, "%s", url);
-}
-
 /* Records the task's failure as "URL: message". */
 __attribute__((format(printf, 3, 4))) static void fail_at(struct feeds *f, const char *url,
                                                           const char *fmt, ...)
@@ -131,7 +118,7 @@ __attribute__((format(printf, 3, 4))) static void fail_at(struct feeds *f, const
 	size_t n;
 	va_list ap;
 
-	redact(u, sizeof(u), url);
+	url_redact(url, true, u, sizeof(u));
 	n = (size_t)snprintf(f->error, sizeof(f->error), "%.1024s: ", u);
 	va_start(ap, fmt);
 	vsnprintf(f->error + n, sizeof(f->error) - n, fmt, ap);

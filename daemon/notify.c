@@ -12,6 +12,7 @@
 #include "config.h"
 #include "http_client.h"
 #include "log.h"
+#include "url.h"
 #include "wallclock.h"
 
 #ifndef REFIT_VERSION
@@ -50,18 +51,6 @@ struct notify {
 
 static void pump(struct notify *n);
 
-/* The URL without user information and query, for logs (a token may be in either). */
-static void shown(const char *url, char *buf, size_t len)
-{
-	const char *host = strstr(url, "://"), *at, *end;
-
-	host = host ? host + 3 : url;
-	end = host + strcspn(host, "/?#");
-	at = memchr(host, '@', (size_t)(end - host));
-	snprintf(buf, len, "%.*s%.*s", (int)(host - url), url,
-	         (int)strcspn(at ? at + 1 : host, "?#"), at ? at + 1 : host);
-}
-
 static void delivery_free(struct delivery *d)
 {
 	if (!d)
@@ -86,7 +75,7 @@ static void drop(struct notify *n, struct delivery *d, const char *why)
 {
 	char url[512];
 
-	shown(d->url, url, sizeof(url));
+	url_redact(d->url, false, url, sizeof(url));
 	log_warn("webhook %s: %s event dropped: %s", url, d->event, why);
 	unlink_delivery(n, d);
 	delivery_free(d);
