@@ -32,7 +32,7 @@ struct parser {
 	struct dfsyntax *s;
 	struct arena *a;
 	bool dir_done, seen[3];
-	struct dfs_buf buf;
+	struct strbuf buf;
 	struct dfs_vec vec;
 	struct dfsyntax_node *nodes;
 	size_t n, cap;
@@ -62,25 +62,9 @@ int dfs_fail(char *err, size_t errlen, int line, int rc, const char *fmt, ...)
 
 #define FAIL(p, line, rc, ...) dfs_fail((p)->err, (p)->errlen, (line), (rc), __VA_ARGS__)
 
-int dfs_buf_put(struct dfs_buf *b, const char *s, size_t n)
+int dfs_buf_put(struct strbuf *b, const char *s, size_t n)
 {
-	if (n > DFSYNTAX_MAX_FILE * 2 || b->len + n > DFSYNTAX_MAX_FILE * 2)
-		return -E2BIG;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *q = realloc(b->p, cap);
-		if (!q)
-			return -ENOMEM;
-		b->p = q;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
+	return strbuf_put(b, s, n, DFSYNTAX_MAX_FILE * 2);
 }
 
 int dfs_vec_push(struct arena *a, struct dfs_vec *v, const char *s, size_t n)
@@ -313,7 +297,7 @@ static bool trim_continuation(const struct parser *p, struct dfs_span *t)
 
 /* ---- instructions ---- */
 
-static int put_byte_rune(struct dfs_buf *w, unsigned char ch)
+static int put_byte_rune(struct strbuf *w, unsigned char ch)
 {
 	char two[2] = {(char)(0xC0 | (ch >> 6)), (char)(0x80 | (ch & 0x3F))};
 
@@ -322,8 +306,8 @@ static int put_byte_rune(struct dfs_buf *w, unsigned char ch)
 
 /* One "--flag" word from line.p[i]: quotes dropped, backslash escapes. Returns
  * the index of the blank that ended it; *end when the line ended instead. */
-static size_t flag_word(struct dfs_span line, size_t i, struct dfs_buf *w, bool *blank_ok,
-                        bool *end, int *rc)
+static size_t flag_word(struct dfs_span line, size_t i, struct strbuf *w, bool *blank_ok, bool *end,
+                        int *rc)
 {
 	char quote = 0;
 
@@ -357,7 +341,7 @@ static size_t flag_word(struct dfs_span line, size_t i, struct dfs_buf *w, bool 
  * >= 0x80 is widened to a rune as Go's string(rune(b)) does. */
 static int extract_flags(struct parser *p, struct dfs_span line, struct dfs_span *rest)
 {
-	struct dfs_buf *w = &p->buf;
+	struct strbuf *w = &p->buf;
 	size_t save = w->len, i = 0;
 	int rc = 0;
 

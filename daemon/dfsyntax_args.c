@@ -43,7 +43,7 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 	return len;
 }
 
-static int put_utf8(struct dfs_buf *b, uint32_t c)
+static int put_utf8(struct strbuf *b, uint32_t c)
 {
 	char u[4];
 	size_t n;
@@ -96,7 +96,7 @@ enum { IN_SPACES, IN_WORD, IN_QUOTE };
 
 static int parse_words(struct arena *a, struct dfs_vec *v, struct dfs_span rest, char esc)
 {
-	struct dfs_buf w = {0};
+	struct strbuf w = {0};
 	int phase = IN_SPACES, rc = 0;
 	uint32_t ch = 0, quote = 0;
 	bool blank_ok = false;
@@ -210,7 +210,7 @@ static int parse_name_val(struct arena *a, struct dfs_vec *v, struct dfs_span re
 	return rc;
 }
 
-static int json_string(struct dfs_span s, size_t *pos, struct dfs_buf *out);
+static int json_string(struct dfs_span s, size_t *pos, struct strbuf *out);
 static int json_skip(struct dfs_span s, size_t *pos, bool *overflow);
 
 static size_t json_ws(struct dfs_span s, size_t i)
@@ -225,7 +225,7 @@ static size_t json_ws(struct dfs_span s, size_t i)
 static int parse_json(struct arena *a, struct dfs_vec *v, struct dfs_span rest, char *msg,
                       size_t msglen)
 {
-	struct dfs_buf str = {0};
+	struct strbuf str = {0};
 	size_t start = v->n, i;
 	bool non_string = false, overflow = false;
 	int rc = 1;
@@ -382,7 +382,7 @@ static int json_unicode(struct dfs_span s, size_t *pos, uint32_t *ret)
 	return 0;
 }
 
-static int json_string(struct dfs_span s, size_t *pos, struct dfs_buf *out)
+static int json_string(struct dfs_span s, size_t *pos, struct strbuf *out)
 {
 	static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
 	size_t i = *pos + 1;
@@ -462,7 +462,7 @@ static int json_number(struct dfs_span s, size_t *pos, bool *overflow)
 static int json_scalar(struct dfs_span s, size_t *pos, bool *overflow)
 {
 	static const char *const lits[] = {"true", "false", "null"};
-	struct dfs_buf junk = {0};
+	struct strbuf junk = {0};
 	int rc;
 
 	if (*pos >= s.n)
@@ -694,7 +694,7 @@ size_t dfsyntax_quote(const char *s, size_t n, char *buf, size_t size)
 	return q.len;
 }
 
-static int put_quoted(struct dfs_buf *b, const char *s, size_t n)
+static int put_quoted(struct strbuf *b, const char *s, size_t n)
 {
 	size_t need = dfsyntax_quote(s, n, NULL, 0) + 1;
 	char *tmp = malloc(need);
@@ -708,7 +708,7 @@ static int put_quoted(struct dfs_buf *b, const char *s, size_t n)
 	return rc;
 }
 
-static int dump_node(struct dfs_buf *b, const struct dfsyntax_node *n)
+static int dump_node(struct strbuf *b, const struct dfsyntax_node *n)
 {
 	int rc = dfs_buf_put(b, n->keyword, strlen(n->keyword));
 
@@ -729,7 +729,7 @@ static int dump_node(struct dfs_buf *b, const struct dfsyntax_node *n)
 
 int dfsyntax_dump(const struct dfsyntax *s, char **ret)
 {
-	struct dfs_buf b = {0};
+	struct strbuf b = {0};
 	int rc = 0;
 
 	for (size_t i = 0; !rc && i < s->n_nodes; i++)

@@ -7,6 +7,7 @@
 #define REFIT_DFSYNTAX_IMPL_H
 
 #include "dfsyntax.h"
+#include "strbuf.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,11 +21,6 @@ struct dfs_span {
 	size_t n;
 };
 
-struct dfs_buf { /* malloc'd, NUL-terminated, at most 2 MiB */
-	char *p;
-	size_t len, cap;
-};
-
 struct dfs_vec { /* malloc'd arrays of arena strings and their lengths */
 	const char **v;
 	size_t *lens;
@@ -33,7 +29,8 @@ struct dfs_vec { /* malloc'd arrays of arena strings and their lengths */
 
 __attribute__((format(printf, 5, 6))) int dfs_fail(char *err, size_t errlen, int line, int rc,
                                                    const char *fmt, ...);
-int dfs_buf_put(struct dfs_buf *b, const char *s, size_t n);
+/* Appends to a buffer of at most 2 MiB (strbuf.h). */
+int dfs_buf_put(struct strbuf *b, const char *s, size_t n);
 int dfs_vec_push(struct arena *a, struct dfs_vec *v, const char *s, size_t n);
 
 bool dfs_byte_space(unsigned char c); /* unicode.IsSpace(rune(byte)) */

@@ -8,6 +8,7 @@
  * even hostile patterns cost O(value * pattern).
  */
 #include "shellword.h"
+#include "strbuf.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,13 +19,8 @@
 
 #define END (-1)
 
-struct sbuf {
-	char *p;
-	size_t len, cap;
-};
-
 struct words {
-	struct sbuf word;
+	struct strbuf word;
 	bool in_word;
 	char **v;
 	size_t n, cap;
@@ -60,25 +56,9 @@ __attribute__((format(printf, 3, 4))) static int fail(struct lexer *lx, int rc, 
 	return rc;
 }
 
-static int sbuf_put(struct sbuf *b, const char *s, size_t n)
+static int sbuf_put(struct strbuf *b, const char *s, size_t n)
 {
-	if (n > SHELLWORD_MAX_OUT || b->len + n > SHELLWORD_MAX_OUT)
-		return -E2BIG;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p)
-			return -ENOMEM;
-		b->p = p;
-		b->cap = cap;
-	}
-	if (n)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
+	return strbuf_put(b, s, n, SHELLWORD_MAX_OUT);
 }
 
 /* Length of the UTF-8 character at s[pos], 1 for a byte that starts none. */
@@ -372,11 +352,11 @@ static void pattern_reverse(struct pattern *pt)
 
 /* ---- the lexer (BuildKit's shellWord) ---- */
 
-static int process_stop_on(struct lexer *lx, int stop, bool raw_escapes, struct sbuf *res,
+static int process_stop_on(struct lexer *lx, int stop, bool raw_escapes, struct strbuf *res,
                            struct words *w);
-static int process_dollar(struct lexer *lx, struct sbuf *res);
+static int process_dollar(struct lexer *lx, struct strbuf *res);
 
-static int out(struct lexer *lx, struct sbuf *res, const char *s, size_t n)
+static int out(struct lexer *lx, struct strbuf *res, const char *s, size_t n)
 {
 	int rc = sbuf_put(res, s, n);
 
@@ -406,7 +386,7 @@ static const char *lookup(struct lexer *lx, size_t start, size_t n)
 	return v;
 }
 
-static int single_quote(struct lexer *lx, struct sbuf *res)
+static int single_quote(struct lexer *lx, struct strbuf *res)
 {
 	const char q = '\'';
 	int rc;
@@ -428,7 +408,7 @@ static int single_quote(struct lexer *lx, struct sbuf *res)
 	}
 }
 
-static int double_quote(struct lexer *lx, struct sbuf *res)
+static int double_quote(struct lexer *lx, struct strbuf *res)
 {
 	const char q = '"', esc = lx->o->escape;
 	int rc;
@@ -495,7 +475,7 @@ static size_t process_name(struct lexer *lx)
 	return lx->pos - start;
 }
 
-static int dollar_plain(struct lexer *lx, struct sbuf *res)
+static int dollar_plain(struct lexer *lx, struct strbuf *res)
 {
 	size_t start = lx->pos, n = process_name(lx);
 
@@ -508,8 +488,8 @@ static int dollar_plain(struct lexer *lx, struct sbuf *res)
 	return v ? out(lx, res, v, strlen(v)) : 0;
 }
 
-static int dollar_trim(struct lexer *lx, struct sbuf *res, const char *v, const struct sbuf *word,
-                       int ch)
+static int dollar_trim(struct lexer *lx, struct strbuf *res, const char *v,
+                       const struct strbuf *word, int ch)
 {
 	const char *p = word->p ? word->p : "";
 	size_t plen = word->len, vlen = strlen(v);
@@ -539,8 +519,8 @@ static int dollar_trim(struct lexer *lx, struct sbuf *res, const char *v, const 
 	                 : out(lx, res, v, vlen - (size_t)k);
 }
 
-static int dollar_apply(struct lexer *lx, struct sbuf *res, size_t ns, size_t nl, const char *v,
-                        const struct sbuf *word, int ch, bool null_unset)
+static int dollar_apply(struct lexer *lx, struct strbuf *res, size_t ns, size_t nl, const char *v,
+                        const struct strbuf *word, int ch, bool null_unset)
 {
 	bool empty = !v || (null_unset && !*v);
 	const char *w = word->p ? word->p : "";
@@ -567,10 +547,10 @@ static int dollar_apply(struct lexer *lx, struct sbuf *res, size_t ns, size_t nl
 }
 
 /* ${NAME op WORD} for op in :- - :+ + :? ? # ## % %% (and bad ones). */
-static int dollar_modifier(struct lexer *lx, struct sbuf *res, size_t ns, size_t nl, int ch)
+static int dollar_modifier(struct lexer *lx, struct strbuf *res, size_t ns, size_t nl, int ch)
 {
 	bool null_unset = ch == ':';
-	struct sbuf word = {0};
+	struct strbuf word = {0};
 	int rc;
 
 	if (null_unset)
@@ -599,8 +579,8 @@ out:
 
 /* Go's regexp template expansion, which ${V//p/r} runs on r: $$ is $, $0 and
  * ${0} the match, any other $name or ${name} nothing. */
-static int put_template(struct lexer *lx, struct sbuf *res, const struct sbuf *rep, const char *m,
-                        size_t mlen)
+static int put_template(struct lexer *lx, struct strbuf *res, const struct strbuf *rep,
+                        const char *m, size_t mlen)
 {
 	const char *r = rep->p ? rep->p : "";
 	int rc = 0;
@@ -632,8 +612,8 @@ static int put_template(struct lexer *lx, struct sbuf *res, const struct sbuf *r
 	return rc;
 }
 
-static int replace_all(struct lexer *lx, struct sbuf *res, const struct pattern *pt, const char *v,
-                       size_t vlen, const struct sbuf *rep)
+static int replace_all(struct lexer *lx, struct strbuf *res, const struct pattern *pt,
+                       const char *v, size_t vlen, const struct strbuf *rep)
 {
 	size_t p = 0, s, e;
 	long last = -1;
@@ -665,8 +645,8 @@ static int replace_all(struct lexer *lx, struct sbuf *res, const struct pattern 
 	return rc || p >= vlen ? rc : out(lx, res, v + p, vlen - p);
 }
 
-static int replace(struct lexer *lx, struct sbuf *res, const char *v, const struct sbuf *pat,
-                   const struct sbuf *rep, bool all)
+static int replace(struct lexer *lx, struct strbuf *res, const char *v, const struct strbuf *pat,
+                   const struct strbuf *rep, bool all)
 {
 	struct pattern pt;
 	size_t vlen = strlen(v), s, e;
@@ -690,10 +670,10 @@ static int replace(struct lexer *lx, struct sbuf *res, const char *v, const stru
 }
 
 /* ${NAME/pattern/replacement} and ${NAME//pattern/replacement}. */
-static int dollar_replace(struct lexer *lx, struct sbuf *res, size_t ns, size_t nl)
+static int dollar_replace(struct lexer *lx, struct strbuf *res, size_t ns, size_t nl)
 {
 	bool all = peek(lx) == '/';
-	struct sbuf pat = {0}, rep = {0};
+	struct strbuf pat = {0}, rep = {0};
 	int rc;
 
 	if (all)
@@ -724,7 +704,7 @@ out:
 	return rc;
 }
 
-static int process_dollar(struct lexer *lx, struct sbuf *res)
+static int process_dollar(struct lexer *lx, struct strbuf *res)
 {
 	lx->pos++;
 	if (peek(lx) != '{')
@@ -756,7 +736,7 @@ static int process_dollar(struct lexer *lx, struct sbuf *res)
 
 /* One ordinary character, or the escape character and what it escapes.
  * Returns 1 when the input ends right after an escape character. */
-static int plain_char(struct lexer *lx, struct sbuf *res, struct words *w)
+static int plain_char(struct lexer *lx, struct strbuf *res, struct words *w)
 {
 	char esc = lx->o->escape;
 	size_t n;
@@ -782,7 +762,7 @@ static int plain_char(struct lexer *lx, struct sbuf *res, struct words *w)
 	return rc;
 }
 
-static int process_stop_on(struct lexer *lx, int stop, bool raw_escapes, struct sbuf *res,
+static int process_stop_on(struct lexer *lx, int stop, bool raw_escapes, struct strbuf *res,
                            struct words *w)
 {
 	bool saved = lx->raw_escapes;
@@ -847,7 +827,7 @@ int shellword_expand(const char *in, size_t len, const struct shellword_opts *o,
 	                   .errlen = errlen,
 	                   .src = in,
 	                   .srclen = len};
-	struct sbuf res = {0};
+	struct strbuf res = {0};
 	struct words w = {0};
 	int rc;
 
