@@ -7,6 +7,14 @@
 # ratio and refitd's RSS before and after. Installs nothing: wrk and nginx
 # come with the bench dependencies (Debian packages wrk, nginx-light).
 #
+# Each run also reads the servers' and wrk's CPU time and run-queue wait from
+# /proc/PID/task/*/schedstat: CPU microseconds per request say what a request
+# costs each server, independently of how the CPUs were shared, and wrk's
+# run-queue wait says whether the load generator itself ran short of CPU (its
+# latency figures then include its own wait). Both servers run in a session of
+# their own (setsid), as a service under systemd runs in a cgroup of its own,
+# so the kernel shares the CPUs between server and load generator per group.
+#
 #   tests/bench/bench_api.sh            # REFITD defaults to build/refitd
 #   BENCH_PROJECTS=20 BENCH_BUILDS=2000 BENCH_SECONDS=5 tests/bench/bench_api.sh
 set -u
@@ -54,7 +62,7 @@ echo bench-token >"$dir/token"
 
 start_refitd() {
 	: >"$dir/refitd.log"
-	"$REFITD" -d -c "$dir/refit.yaml" >"$dir/refitd.log" 2>&1 &
+	setsid "$REFITD" -d -c "$dir/refit.yaml" >"$dir/refitd.log" 2>&1 &
 	RPID=$!
 	pids+=("$RPID")
 	for ((i = 0; i < 300; i++)); do
@@ -114,40 +122,68 @@ http {
 }
 EOF
 mkdir -p "$dir/tmp"
-nginx -p "$dir" -c "$dir/nginx.conf" &
+setsid nginx -p "$dir" -c "$dir/nginx.conf" &
 pids+=($!)
 NURL=http://127.0.0.1:$NPORT
 for ((i = 0; i < 50; i++)); do curl -sf -o /dev/null "$NURL/v1/status" && break; sleep 0.1; done
 cmp -s <(curl -s "$NURL/v1/projects") "$dir/www/v1/projects" || { echo "bench_api: nginx does not serve the body" >&2; exit 1; }
 
-# run NAME URL [wrk args]: prints "req/s p99"
+# schedstat PID: "ns-on-cpu ns-waiting-for-cpu" summed over its threads
+schedstat() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{c += $1; w += $2} END {printf "%.0f %.0f\n", c, w}'; }
+# run PID URL [wrk args]: prints "req/s p99 server-us/req wrk-CPUs/wrk-wait-%",
+# the CPU figures taken over the middle of the run, away from start and end.
 run() {
-	local out rps p99
-	out=$("${WRK[@]}" "${@:2}")
+	local out rps p99 wpid s0 s1 w0 w1 mid=$((SECONDS_EACH > 4 ? SECONDS_EACH - 2 : SECONDS_EACH / 2))
+	"${WRK[@]}" "${@:2}" >"$dir/wrk.out" &
+	wpid=$!
+	sleep 1
+	s0=$(schedstat "$1") w0=$(schedstat "$wpid")
+	sleep "$mid"
+	s1=$(schedstat "$1") w1=$(schedstat "$wpid")
+	wait "$wpid"
+	out=$(cat "$dir/wrk.out")
 	rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
 	p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-	printf '%s %s\n' "$rps" "$p99"
+	python3 -c '
+import sys
+rps, mid = float(sys.argv[1]), float(sys.argv[2])
+(sc0, _), (sc1, _) = [map(int, a.split()) for a in sys.argv[3:5]]
+(wc0, ww0), (wc1, ww1) = [map(int, a.split()) for a in sys.argv[5:7]]
+n = rps * mid
+print("%s %s %.2f %.2f/%.0f%%" % (sys.argv[1], sys.argv[7], (sc1 - sc0) / 1e3 / n,
+      (wc1 - wc0) / 1e9 / mid, 100.0 * (ww1 - ww0) / ((wc1 - wc0) + (ww1 - ww0))))
+' "$rps" "$mid" "$s0" "$s1" "$w0" "$w1" "$p99"
+}
+# row LABEL PATH [REFITD-HEADER NGINX-HEADER]: a refitd run and an nginx run and their ratios:
+# requests/s, and nginx's CPU per request over refitd's.
+row() {
+	local r l rc rw n m nc nw
+	read -r r l rc rw <<<"$(run "$RPID" "$RURL$2" ${3:+-H "$3"})"
+	read -r n m nc nw <<<"$(run "$NWPID" "$NURL$2" ${4:+-H "$4"})"
+	printf '%-31s %9s %8s %6s %9s  %9s %8s %6s %9s  %5s %5s\n' "$1" "$r" "$l" "$rc" "$rw" \
+		"$n" "$m" "$nc" "$nw" "$(python3 -c "print('%.2f' % ($r / $n))")" \
+		"$(python3 -c "print('%.2f' % ($nc / $rc))")"
 }
 etag() { curl -sI "$1" | tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: //p'; }
 
 size=$(wc -c <"$dir/www/v1/projects")
 echo "bench_api: $PROJECTS projects, $BUILDS builds; /v1/projects is $size bytes; wrk -t$THREADS -c64 -d${SECONDS_EACH}s; $(nproc) CPUs"
 rss0=$(rss)
-printf '%-34s %12s %9s %12s %9s %7s\n' "request" "refitd req/s" "p99" "nginx req/s" "p99" "ratio"
-for p in status projects; do
-	read -r r1 l1 <<<"$(run refit "$RURL/v1/$p")"
-	read -r n1 m1 <<<"$(run nginx "$NURL/v1/$p")"
-	printf '%-34s %12s %9s %12s %9s %7s\n' "GET /v1/$p" "$r1" "$l1" "$n1" "$m1" \
-		"$(python3 -c "print('%.2f' % ($r1 / $n1))")"
-done
+NWPID=$(pgrep -P "$(cat "$dir/nginx.pid")" | head -1)
+[ -n "$NWPID" ] || { echo "bench_api: no nginx worker" >&2; exit 1; }
+printf '%-31s %9s %8s %6s %9s  %9s %8s %6s %9s  %5s %5s\n' "" "refitd" "" "CPU" "wrk CPUs" "nginx" "" "CPU" \
+	"wrk CPUs" "" "CPU"
+printf '%-31s %9s %8s %6s %9s  %9s %8s %6s %9s  %5s %5s\n' "request" "req/s" "p99" "us/req" "/ wait" \
+	"req/s" "p99" "us/req" "/ wait" "ratio" "ratio"
+row "GET /v1/status" /v1/status
+row "GET /v1/projects" /v1/projects
 re=$(etag "$RURL/v1/projects")
 ne=$(etag "$NURL/v1/projects")
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $re" "$RURL/v1/projects")" = 304 ] || echo "bench_api: refitd did not answer 304" >&2
 [ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $ne" "$NURL/v1/projects")" = 304 ] || echo "bench_api: nginx did not answer 304" >&2
-read -r r1 l1 <<<"$(run refit "$RURL/v1/projects" -H "If-None-Match: $re")"
-read -r n1 m1 <<<"$(run nginx "$NURL/v1/projects" -H "If-None-Match: $ne")"
-printf '%-34s %12s %9s %12s %9s %7s\n' "GET /v1/projects If-None-Match" "$r1" "$l1" "$n1" "$m1" \
-	"$(python3 -c "print('%.2f' % ($r1 / $n1))")"
+row "GET /v1/projects If-None-Match" /v1/projects "If-None-Match: $re" "If-None-Match: $ne"
+echo "wrk CPUs / wait: the CPUs wrk kept busy and the share of its time it waited for one;"
+echo "CPU ratio: nginx's CPU time per request over refitd's"
 echo "refitd RSS: ${rss0} kB before, $(rss) kB after"
 # What a change costs: a POST writes a trigger, the next GET renders /v1/projects again.
 python3 - "$RURL" <<'PY'
