@@ -170,6 +170,8 @@ static const struct opt poll_opts[] = {
          "random spread of each poll"},
         {"settle", T_DURATION, O(struct config, poll.settle_ms), "10m", 0, 86400000, NULL, NULL, 0,
          false, "how long a new digest must hold before it triggers"},
+        {"engines", T_DURATION, O(struct config, poll.engines_ms), "30s", 1000, 3600000, NULL, NULL,
+         0, false, "how often a reachable engine is checked"},
 };
 /* poll is embedded: its offsets are relative to struct config itself. */
 static const struct schema poll_schema = {"poll", 0, poll_opts, N(poll_opts), 0, NULL};

@@ -84,7 +84,7 @@ struct config {
 	struct config_registry *registries;
 	size_t n_registries;
 	struct {
-		uint64_t bases_ms, feeds_ms, settle_ms;
+		uint64_t bases_ms, feeds_ms, settle_ms, engines_ms;
 		unsigned jitter_pct;
 	} poll;
 	struct config_feed *feeds;

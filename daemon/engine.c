@@ -21,8 +21,8 @@ struct engine {
 	char *socket;   /* unix socket path, or NULL */
 	char *base_url; /* http://localhost or https://host:port */
 	char *tls_ca, *tls_cert, *tls_key;
-	uv_timer_t retry;
-	uint64_t backoff_ms;
+	uv_timer_t retry; /* the next probe: a retry while unreachable, a health check after */
+	uint64_t backoff_ms, health_ms;
 	struct http_request *req;
 	bool podman_hint; /* from the last /_ping */
 	engine_state_cb cb;
@@ -92,10 +92,11 @@ int engine_new(uv_loop_t *loop, struct http_client *http, const struct config_en
 
 static void report(struct engine *e, bool reachable, const char *error)
 {
-	bool changed = !e->reported || e->info.reachable != reachable ||
+	bool changed = !e->reported || e->info.reachable != reachable || e->info.checking ||
 	               (error && (!e->info.error || strcmp(error, e->error)));
 
 	e->info.reachable = reachable;
+	e->info.checking = false;
 	if (error && error != e->error)
 		snprintf(e->error, sizeof(e->error), "%s", error);
 	e->info.error = error ? e->error : NULL;
@@ -184,6 +185,8 @@ static void version_done(const struct http_response *resp, void *arg)
 		e->info.podman = e->podman_hint;
 		e->backoff_ms = 0;
 		report(e, true, NULL);
+		if (e->health_ms)
+			uv_timer_start(&e->retry, retry_cb, e->health_ms, 0);
 	}
 	json_decref(root);
 }
@@ -241,6 +244,35 @@ void engine_start(struct engine *e)
 	probe(e);
 }
 
+void engine_set_health_interval(struct engine *e, uint64_t ms)
+{
+	e->health_ms = ms;
+	if (!e->info.reachable || e->req)
+		return; /* a retry or a probe is under way: the next success uses ms */
+	if (ms)
+		uv_timer_start(&e->retry, retry_cb, ms, 0);
+	else
+		uv_timer_stop(&e->retry);
+}
+
+/* A request to the engine broke, or ran out of time: is the engine still there? */
+static void call_lost(bool broken, void *arg)
+{
+	struct engine *e = arg;
+
+	if (!e->info.reachable || e->info.checking)
+		return;
+	if (broken) {
+		e->info.broken++;
+		e->info.checking = true; /* no new work until the probe says */
+		log_warn("engine %s: a connection broke mid-request; checking the engine", e->host);
+	}
+	if (e->req)
+		return; /* a probe is on its way already */
+	uv_timer_stop(&e->retry);
+	probe(e);
+}
+
 int engine_call(struct engine *e, const struct engine_call *c,
                 void (*cb)(const struct http_response *resp, void *arg), void *arg,
                 struct http_request **ret)
@@ -269,6 +301,8 @@ int engine_call(struct engine *e, const struct engine_call *c,
 	o.tls_ca = e->tls_ca;
 	o.tls_cert = e->tls_cert;
 	o.tls_key = e->tls_key;
+	o.lost_cb = call_lost;
+	o.lost_arg = e;
 	return http_request_start(e->http, &o, cb, arg, ret);
 }
 

@@ -31,9 +31,14 @@ struct engine_info {
 	const char *os, *arch;
 	bool podman;
 	const char *error; /* why it is unusable, NULL when fine */
+	/* A connection to it broke and a probe is finding out whether it is still there:
+	 * no new work should go to it until that probe ends. */
+	bool checking;
+	unsigned long broken; /* connections that broke mid-request, since it was created */
 };
 
-/* Called after every probe whose outcome differs from the previous one. */
+/* Called after every probe whose outcome differs from the previous one (a probe that
+ * ends a check after a broken connection always counts as different). */
 typedef void (*engine_state_cb)(struct engine *e, const struct engine_info *info, void *arg);
 
 int engine_new(uv_loop_t *loop, struct http_client *http, const struct config_engine *cfg,
@@ -41,6 +46,10 @@ int engine_new(uv_loop_t *loop, struct http_client *http, const struct config_en
 
 /* Starts probing (now, then on backoff while unreachable). */
 void engine_start(struct engine *e);
+
+/* How often a reachable engine is probed again (0: never), so that one that stops
+ * answering while idle is noticed before work is sent to it. */
+void engine_set_health_interval(struct engine *e, uint64_t ms);
 
 /* Stops timers and requests; frees the engine once its handles are closed. */
 void engine_free(struct engine *e);

@@ -48,6 +48,8 @@ struct http_request {
 	uint64_t started;
 	uint64_t idle_ms, last_progress;
 	char errbuf[CURL_ERROR_SIZE];
+	void (*lost_cb)(bool broken, void *arg);
+	void *lost_arg;
 };
 
 static void close_poll_cb(uv_handle_t *h);
@@ -102,9 +104,36 @@ static int map_error(struct http_request *r, CURLcode rc)
 	}
 }
 
+/* Tells the owner that its peer is gone (true) or did not keep time (false). */
+static void report_lost(struct http_request *r, CURLcode rc)
+{
+	bool broken;
+
+	switch (rc) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+		broken = true;
+		break;
+	case CURLE_OPERATION_TIMEDOUT:
+		broken = false;
+		break;
+	default:
+		return;
+	}
+	if (r->abort_error && r->abort_error != -ETIMEDOUT)
+		return; /* stopped by our own side: a body limit, a callback */
+	r->lost_cb(broken, r->lost_arg);
+}
+
 static void finish(struct http_request *r, CURLcode rc)
 {
 	struct http_response resp = {0};
+
+	if (r->lost_cb)
+		report_lost(r, rc);
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
 	resp.error = map_error(r, rc);
@@ -483,6 +512,8 @@ int http_request_start(struct http_client *c, const struct http_request_opts *o,
 	r->c = c;
 	r->cb = cb;
 	r->arg = arg;
+	r->lost_cb = o->lost_cb;
+	r->lost_arg = o->lost_arg;
 	r->data_cb = o->data_cb;
 	r->stream_arg = o->stream_arg;
 	r->started = uv_now(c->loop);

@@ -59,6 +59,15 @@ struct http_request_opts {
 	size_t max_body;          /* default 4 MiB */
 	bool follow_redirects;    /* never forwards Authorization to another host */
 	const char *tls_ca, *tls_cert, *tls_key;
+	/*
+	 * Called just before the done callback when the peer could not be reached or
+	 * the connection broke (refused, reset, closed without an answer, cut short):
+	 * lost_cb(true). When the request ran out of time or idled past its limit:
+	 * lost_cb(false): the peer may be alive and slow. Not called for HTTP errors,
+	 * bodies over the limit or requests stopped by their own callbacks.
+	 */
+	void (*lost_cb)(bool broken, void *arg);
+	void *lost_arg;
 };
 
 /* Process-wide set-up and tear-down of the HTTP library (once, in main). */

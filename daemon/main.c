@@ -172,8 +172,10 @@ static void engines_to_scheduler(struct daemon *d)
 {
 	int slots[64];
 
-	for (size_t i = 0; i < d->n_engines && i < 64; i++)
+	for (size_t i = 0; i < d->n_engines && i < 64; i++) {
 		slots[i] = d->cfg->engines[i].max_builds;
+		engine_set_health_interval(d->engines[i], d->cfg->poll.engines_ms);
+	}
 	scheduler_set_engines(d->scheduler, d->engines, slots,
 	                      d->n_engines < 64 ? d->n_engines : 64);
 }

@@ -223,7 +223,8 @@ static int env_begin(struct pipeline *pl)
 	                        .reasons = pl->reasons,
 	                        .status = "running",
 	                        .queued_at = wallclock_ms(),
-	                        .started_at = wallclock_ms()};
+	                        .started_at = wallclock_ms(),
+	                        .engine = engine_info(pl->d.engine)->host};
 	int r;
 
 	pl->image_id[0] = pl->digest[0] = pl->user[0] = pl->base_digest[0] = '\0';

@@ -20,13 +20,18 @@
 #define AGE_CHECK_MS    60000
 #define BACKOFF_BASE_MS 60000ULL
 #define BACKOFF_MAX_MS  (6ULL * 3600 * 1000)
+/* Rebuilds cut short by a lost engine go back to the queue at once, this many times in a
+ * row; after that the failure counts as any other (a build that itself kills its engine). */
+#define LOST_REQUEUES_MAX 3
 
 struct proj_state {
 	char *name;
 	bool running, cyclic, blocked_by_dep;
-	unsigned failures;
+	unsigned failures, lost_requeues;
 	uint64_t retry_at; /* loop time; 0 = now */
 	size_t engine;
+	unsigned long broken_at_start; /* the engine's count of broken connections */
+	char kind[16];                 /* of the trigger running */
 	struct pipeline *pl;
 	struct scheduler *s;
 };
@@ -205,6 +210,9 @@ static void carry_over(struct scheduler *s, struct proj_state *old, size_t n_old
 		s->ps[k].running = old[i].running;
 		s->ps[k].pl = old[i].pl;
 		s->ps[k].engine = old[i].engine;
+		s->ps[k].broken_at_start = old[i].broken_at_start;
+		s->ps[k].lost_requeues = old[i].lost_requeues;
+		memcpy(s->ps[k].kind, old[i].kind, sizeof(s->ps[k].kind));
 	}
 }
 
@@ -310,12 +318,39 @@ static bool waits_for_dependency(const struct scheduler *s, size_t i, const stru
 	return false;
 }
 
-static ssize_t pick_engine(const struct scheduler *s)
+static bool has_free_slot(const struct scheduler *s, size_t e)
 {
-	for (size_t e = 0; e < s->n_engines; e++)
-		if (engine_info(s->engines[e])->reachable && s->running_on[e] < s->max_builds[e])
-			return (ssize_t)e;
-	return -1;
+	const struct engine_info *i = engine_info(s->engines[e]);
+
+	return i->reachable && !i->checking && s->running_on[e] < s->max_builds[e];
+}
+
+/*
+ * Where a project builds: on the engine that last built its image, whose layer cache is
+ * warm, when that one has a free slot; else on the least busy engine with one (*warm
+ * false). -1 when no engine has a free slot.
+ */
+static ssize_t pick_engine(const struct scheduler *s, const char *project, bool *warm)
+{
+	char last[1024];
+	ssize_t best = -1;
+
+	*warm = false;
+	if (store_last_engine(s->d.store, project, last, sizeof(last)) == 0)
+		for (size_t e = 0; e < s->n_engines; e++)
+			if (!strcmp(engine_info(s->engines[e])->host, last) &&
+			    has_free_slot(s, e)) {
+				*warm = true;
+				return (ssize_t)e;
+			}
+	for (size_t e = 0; e < s->n_engines; e++) {
+		size_t b = (size_t)best;
+		if (has_free_slot(s, e) &&
+		    (best < 0 || (long)s->running_on[e] * s->max_builds[b] <
+		                         (long)s->running_on[b] * s->max_builds[e]))
+			best = (ssize_t)e;
+	}
+	return best;
 }
 
 static void trigger_dependants(struct scheduler *s, size_t k)
@@ -330,6 +365,28 @@ static void trigger_dependants(struct scheduler *s, size_t k)
 			         s->cfg->projects[k].image);
 }
 
+/*
+ * A rebuild failed while a connection to its engine broke: the engine went away (or
+ * restarted) under it. The rebuild goes back to the queue at once, with its trigger's
+ * kind, for whichever engine is there; it is not the project's failure. True when so.
+ */
+static bool engine_lost(struct scheduler *s, struct proj_state *ps)
+{
+	char reason[512];
+	const char *host;
+
+	if (ps->engine >= s->n_engines || ps->lost_requeues >= LOST_REQUEUES_MAX ||
+	    engine_info(s->engines[ps->engine])->broken == ps->broken_at_start)
+		return false;
+	host = engine_info(s->engines[ps->engine])->host;
+	ps->lost_requeues++;
+	snprintf(reason, sizeof(reason), "requeued: engine %s was lost mid-rebuild", host);
+	log_warn("project %s: rebuild cut short, engine %s was lost; back in the queue", ps->name,
+	         host);
+	store_trigger_add(s->d.store, ps->name, ps->kind, reason, wallclock_ms(), NULL);
+	return true;
+}
+
 static void pipeline_done(int status, const char *summary, void *arg)
 {
 	struct proj_state *ps = arg;
@@ -340,6 +397,11 @@ static void pipeline_done(int status, const char *summary, void *arg)
 	ps->pl = NULL;
 	s->running--;
 	s->running_on[ps->engine]--;
+	if (status != 0 && engine_lost(s, ps)) {
+		scheduler_kick(s);
+		return;
+	}
+	ps->lost_requeues = 0;
 	if (status == 0) {
 		ps->failures = 0;
 		ps->retry_at = 0;
@@ -363,7 +425,8 @@ static void pipeline_done(int status, const char *summary, void *arg)
 static bool start_one(struct scheduler *s, size_t k, const struct pending *t)
 {
 	struct proj_state *ps = &s->ps[k];
-	ssize_t e = pick_engine(s);
+	bool warm;
+	ssize_t e = pick_engine(s, ps->name, &warm);
 	struct pipeline_deps d = {s->d.loop,       s->d.store,        NULL, s->d.creds,
 	                          s->d.registries, s->cfg->state_dir, NULL, s->d.notify};
 	struct pipeline_request req = {s->cfg, &s->cfg->projects[k], t->kind, t->reasons, t->id};
@@ -379,10 +442,12 @@ static bool start_one(struct scheduler *s, size_t k, const struct pending *t)
 		return true;
 	}
 	store_trigger_set_state(s->d.store, t->id, "running", 0, wallclock_ms());
-	log_info("project %s: rebuild started on %s (trigger %s)", ps->name,
-	         engine_info(d.engine)->host, t->kind);
+	log_info("project %s: rebuild started on %s (trigger %s, %s cache)", ps->name,
+	         engine_info(d.engine)->host, t->kind, warm ? "warm" : "cold");
 	ps->running = true;
 	ps->engine = (size_t)e;
+	ps->broken_at_start = engine_info(d.engine)->broken;
+	snprintf(ps->kind, sizeof(ps->kind), "%s", t->kind);
 	s->running++;
 	s->running_on[e]++;
 	return true;
@@ -489,7 +554,8 @@ static void rollback_done(int status, const char *message, void *arg)
 int scheduler_rollback(struct scheduler *s, const char *project, const char *env, char *err,
                        size_t errlen)
 {
-	ssize_t k = project_index(s, project), e = pick_engine(s);
+	bool warm;
+	ssize_t k = project_index(s, project), e = pick_engine(s, project, &warm);
 	struct pipeline_deps d = {s->d.loop,
 	                          s->d.store,
 	                          NULL,

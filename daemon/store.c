@@ -667,6 +667,27 @@ int store_last_success(struct store *s, const char *project, uint64_t *ret_at)
 	return r;
 }
 
+int store_last_engine(struct store *s, const char *project, char *buf, size_t len)
+{
+	sqlite3_stmt *st;
+	int rc, r = store_prepare(
+	                s,
+	                "SELECT engine FROM builds WHERE project = ?1 AND engine IS NOT NULL"
+	                " AND image_id IS NOT NULL ORDER BY id DESC LIMIT 1",
+	                &st);
+
+	if (r < 0)
+		return r;
+	store_bind_text(st, 1, project);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(buf, len, "%s", (const char *)sqlite3_column_text(st, 0));
+	else
+		r = rc == SQLITE_DONE ? -ENOENT : store_sql_err(s, rc, "last engine");
+	sqlite3_finalize(st);
+	return r;
+}
+
 bool store_project_attempted(struct store *s, const char *project)
 {
 	sqlite3_stmt *st;

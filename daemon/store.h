@@ -133,6 +133,9 @@ int store_recover(struct store *s, uint64_t at);
 
 /* When project last built successfully; -ENOENT when never. */
 int store_last_success(struct store *s, const char *project, uint64_t *ret_at);
+/* The engine that last built an image of the project (its layer cache is warm there);
+ * -ENOENT when none has. */
+int store_last_engine(struct store *s, const char *project, char *buf, size_t len);
 
 /* True when project has any build or trigger recorded (no "initial" trigger then). */
 bool store_project_attempted(struct store *s, const char *project);

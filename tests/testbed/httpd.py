@@ -9,6 +9,7 @@ Test endpoints (everything else is served from --root):
   /_t/bytes/N         N bytes of 'x'
   /_t/slow/MS         answers after MS milliseconds
   /_t/stall           sends headers and 10 bytes, then nothing for 60 s
+  /_t/cut             sends headers and 10 bytes of 1000, then closes the connection
   /_t/redirect?to=URL 302 to URL
   /_t/chunks          a chunked body of JSON objects split mid-object
   /_t/record/NAME     POST: keeps the request (headers, body); GET: the list kept under NAME
@@ -92,6 +93,15 @@ class Handler(SimpleHTTPRequestHandler):
             self.wfile.write(b"x" * 10)
             self.wfile.flush()
             time.sleep(60)
+            return
+        if parts[0] == "cut":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            self.wfile.write(b"x" * 10)
+            self.wfile.flush()
+            self.close_connection = True
+            self.connection.shutdown(2)
             return
         if parts[0] == "redirect":
             return self.send_plain(302, b"", extra=[("Location", q["to"][0])])

@@ -167,6 +167,16 @@ tb_faultproxy() {
 	TB_PROXY=127.0.0.1:$(cat "$pf")
 }
 
+# tb_relay PATH: a unix socket at PATH relaying to the private dockerd, an engine that
+# can be taken away (tb_stop_pid $TB_RELAY_PID closes its connections and its socket).
+tb_relay() {
+	python3 "$(dirname "${BASH_SOURCE[0]}")/unixrelay.py" --listen "$1" --to "$TB_DOCKER_SOCK" \
+		>>"$TB_DIR/relay.log" 2>&1 &
+	TB_RELAY_PID=$!
+	TB_PIDS+=($!)
+	tb_wait "test -S '$1'" 20
+}
+
 tb_docker() { DOCKER_BUILDKIT=0 docker -H "$TB_DOCKER_HOST" "$@"; }
 
 # Builds REPO:TAG from scratch + busybox-static and pushes it to $TB_REGISTRY.

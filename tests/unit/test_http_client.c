@@ -228,6 +228,66 @@ static void test_connect_errors(void **state)
 	assert_int_equal(r.resp.error, -ENOENT);
 }
 
+struct lost {
+	int calls;
+	bool broken;
+};
+
+static void on_lost(bool broken, void *arg)
+{
+	struct lost *l = arg;
+
+	l->calls++;
+	l->broken = broken;
+}
+
+/* lost_cb tells a peer that is gone or late from answers that are merely bad. */
+static void test_lost_cb(void **state)
+{
+	static const struct {
+		const char *path;
+		uint64_t timeout_ms;
+		size_t max_body;
+		int calls;
+		bool broken;
+	} cases[] = {
+	        {"/_t/cut", 0, 0, 1, true},            /* connection closed mid-body */
+	        {"/_t/slow/3000", 300, 0, 1, false},   /* out of time */
+	        {"/_t/status/500", 0, 0, 0, false},    /* an answer, if a bad one */
+	        {"/_t/bytes/5000", 0, 1000, 0, false}, /* our own limit */
+	        {"/_t/echo", 0, 0, 0, false},
+	};
+	char u[256];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct lost l = {0};
+		struct result r = {0};
+		struct http_request_opts o = {.url = u,
+		                              .timeout_ms = cases[i].timeout_ms,
+		                              .max_body = cases[i].max_body,
+		                              .lost_cb = on_lost,
+		                              .lost_arg = &l};
+
+		url(u, sizeof(u), "127.0.0.1", cases[i].path);
+		run_one(&o, &r);
+		print_message("%s: error %d, lost %d\n", cases[i].path, r.resp.error, l.calls);
+		assert_int_equal(l.calls, cases[i].calls);
+		assert_int_equal(l.broken, cases[i].broken);
+	}
+	{
+		struct lost l = {0};
+		struct result r = {0};
+		struct http_request_opts o = {.url = "http://localhost/_ping",
+		                              .unix_socket = "/nonexistent/refit-test.sock",
+		                              .lost_cb = on_lost,
+		                              .lost_arg = &l};
+		run_one(&o, &r);
+		assert_int_equal(l.calls, 1);
+		assert_true(l.broken);
+	}
+}
+
 static int on_chunk(const char *chunk, size_t len, void *arg)
 {
 	struct result *r = arg;
@@ -464,6 +524,7 @@ int main(void)
 	        cmocka_unit_test(test_body_limit),
 	        cmocka_unit_test(test_timeouts),
 	        cmocka_unit_test(test_connect_errors),
+	        cmocka_unit_test(test_lost_cb),
 	        cmocka_unit_test(test_streamed_response),
 	        cmocka_unit_test(test_streamed_pause),
 	        cmocka_unit_test(test_redirect_drops_auth),
