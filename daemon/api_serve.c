@@ -177,7 +177,7 @@ static enum MHD_Result serve_cached(struct api *a, struct MHD_Connection *c,
 
 struct log_lookup {
 	char path[PATH_MAX];
-	bool has_log;
+	bool has_log, pruned;
 };
 
 static int log_cb(int64_t id, const struct store_build *b, void *arg)
@@ -185,6 +185,7 @@ static int log_cb(int64_t id, const struct store_build *b, void *arg)
 	struct log_lookup *l = arg;
 
 	(void)id;
+	l->pruned = b->pruned_at != 0;
 	l->has_log = b->log_path &&
 	             snprintf(l->path, sizeof(l->path), "%s", b->log_path) < (int)sizeof(l->path);
 	return 0;
@@ -225,6 +226,9 @@ static enum MHD_Result serve_log(struct api *a, struct MHD_Connection *c, int64_
 		return api_reply_error(a, c, 404, "not_found", "no such build");
 	if (err < 0)
 		return api_reply_error(a, c, 500, "internal", "the state could not be read");
+	if (l.pruned)
+		return api_reply_error(a, c, 410, "gone",
+		                       "the log of this build was removed by the retention policy");
 	if (!l.has_log)
 		return api_reply_error(a, c, 404, "not_found", "this build has no log");
 	fd = open_log(a, l.path, &st);

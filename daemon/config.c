@@ -213,6 +213,8 @@ static const struct opt top_opts[] = {
          false, "text or json"},
         {"stop_timeout", T_DURATION, O(struct config, stop_timeout_ms), "2m", 0, 3600000, NULL,
          NULL, 0, false, "on SIGTERM: how long running rebuilds may finish (below TimeoutStopSec)"},
+        {"retention", T_DURATION, O(struct config, retention_ms), "90d", 0, 3650LL * 86400000, NULL,
+         NULL, 0, false, "build logs and inventories older than this go (0: kept for ever)"},
         {"engines", T_LIST, O(struct config, engines), NULL, 0, 0, NULL, &engine_schema,
          O(struct config, n_engines), false, "Docker-API engines (a build pool)"},
         {"registries", T_LIST, O(struct config, registries), NULL, 0, 0, NULL, &registry_schema,

@@ -79,6 +79,8 @@ struct config {
 	int log_format; /* 0 text, 1 json */
 	/* on SIGTERM, how long running rebuilds may finish (0: not at all) */
 	uint64_t stop_timeout_ms;
+	/* logs and package inventories of builds finished longer ago go (0: never) */
+	uint64_t retention_ms;
 	struct config_engine *engines;
 	size_t n_engines;
 	struct config_registry *registries;

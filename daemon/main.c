@@ -30,6 +30,7 @@
 #include "log.h"
 #include "notify.h"
 #include "registry.h"
+#include "retention.h"
 #include "scheduler.h"
 #include "service.h"
 #include "store.h"
@@ -60,6 +61,7 @@ struct daemon {
 	struct scheduler *scheduler;
 	struct feeds *feeds;
 	struct notify *notify;
+	struct retention *retention;
 	struct api *api;
 	struct service *svc;
 	char platform[64];
@@ -413,6 +415,10 @@ static void reload(struct daemon *d)
 	feeds_configure(d->feeds, d->cfg);
 	if (notify_configure(d->notify, d->cfg) < 0)
 		log_err("reload: out of memory: webhooks unchanged");
+	if (retention_configure(d->retention, d->cfg->state_dir, d->cfg->retention_ms) < 0)
+		log_err("reload: out of memory: retention unchanged");
+	else
+		retention_run(d->retention); /* a shorter retention applies now */
 	store_event_add(d->store, wallclock_ms(), "reload", NULL, "configuration reloaded");
 	log_info("configuration reloaded");
 	service_ready(d->svc);
@@ -435,6 +441,8 @@ static void shut_down(struct daemon *d)
 	d->feeds = NULL;
 	notify_free(d->notify);
 	d->notify = NULL;
+	retention_free(d->retention);
+	d->retention = NULL;
 	engines_stop(d);
 	clients_stop(d);
 	http_client_close(d->http);
@@ -619,6 +627,10 @@ static int run(struct daemon *d)
 		r = notify_new(&d->loop, d->http, &d->notify);
 	if (r == 0)
 		r = notify_configure(d->notify, d->cfg);
+	if (r == 0)
+		r = retention_new(&d->loop, d->store, &d->retention);
+	if (r == 0)
+		r = retention_configure(d->retention, d->cfg->state_dir, d->cfg->retention_ms);
 	if (r == 0)
 		r = service_new(&d->loop, status_line, d, &d->svc);
 	if (r < 0 || clients_start(d) < 0 || engines_start(d) < 0 || scheduler_start(d) < 0 ||

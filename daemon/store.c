@@ -76,6 +76,8 @@ static const char *const migrations[] = {
         "CREATE TABLE advisory_changes("
         "  ecosystem TEXT NOT NULL, package TEXT NOT NULL,"
         "  PRIMARY KEY(ecosystem, package)) WITHOUT ROWID;",
+        /* 3 -> 4: when the retention policy removed a build's log and inventory */
+        "ALTER TABLE builds ADD COLUMN pruned_at INTEGER;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On
@@ -104,6 +104,7 @@ struct store_build {
 	uint64_t queued_at, started_at, finished_at;
 	const char *engine, *image_id, *digest, *base_name, *base_digest, *tags, *log_path;
 	const char *error;
+	uint64_t pruned_at; /* the retention policy removed its log and inventory (read only) */
 };
 
 int store_build_insert(struct store *s, const struct store_build *b, int64_t *ret_id);
@@ -136,6 +137,17 @@ int store_last_success(struct store *s, const char *project, uint64_t *ret_at);
 /* The engine that last built an image of the project (its layer cache is warm there);
  * -ENOENT when none has. */
 int store_last_engine(struct store *s, const char *project, char *buf, size_t len);
+
+/*
+ * Retention: up to limit builds finished before `before` whose log and inventory may go,
+ * oldest first. Never the newest build of a (project, environment), nor its two newest
+ * successful ones (the current image and the one a rollback returns to), nor a build
+ * pruned already. cb gets each id and log path (NULL when none).
+ */
+int store_prune_each(struct store *s, uint64_t before, int limit,
+                     int (*cb)(int64_t id, const char *log_path, void *arg), void *arg);
+/* Drops the build's package inventory and records when its log went, in one transaction. */
+int store_prune_build(struct store *s, int64_t id, uint64_t at);
 
 /* True when project has any build or trigger recorded (no "initial" trigger then). */
 bool store_project_attempted(struct store *s, const char *project);

@@ -16,7 +16,7 @@
 
 #define BUILD_COLS                                                                        \
 	"id, project, env, trigger, reasons, status, queued_at, started_at, finished_at," \
-	" engine, image_id, digest, base_name, base_digest, tags, log_path, error"
+	" engine, image_id, digest, base_name, base_digest, tags, log_path, error, pruned_at"
 #define BASE_COLS                                                                          \
 	"b.digest, b.index_digest, b.candidate, b.error, b.candidate_since, b.first_seen," \
 	" b.checked_at, b.changed_at"
@@ -59,6 +59,7 @@ static int build_row(sqlite3_stmt *st, void *arg)
 	        .tags = text(st, 14),
 	        .log_path = text(st, 15),
 	        .error = text(st, 16),
+	        .pruned_at = u64(st, 17),
 	};
 
 	w->rows++;

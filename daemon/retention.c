@@ -1,0 +1,144 @@
+#include "retention.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "store.h"
+#include "wallclock.h"
+
+#define FIRST_ROUND_MS (5 * 1000)
+#define ROUND_EVERY_MS (6ULL * 3600 * 1000)
+#define BATCH          100
+
+struct retention {
+	uv_timer_t timer;
+	struct store *store;
+	char *logs_dir; /* "state_dir/logs/" */
+	uint64_t keep_ms, pruned;
+	size_t round; /* builds pruned in the round under way */
+	size_t n;
+	int64_t ids[BATCH];
+	char *paths[BATCH];
+};
+
+static int collect(int64_t id, const char *log_path, void *arg)
+{
+	struct retention *r = arg;
+
+	r->ids[r->n] = id;
+	r->paths[r->n] = log_path ? strdup(log_path) : NULL;
+	if (log_path && !r->paths[r->n])
+		return -ENOMEM;
+	r->n++;
+	return 0;
+}
+
+/* Only a log that refitd wrote: state_dir/logs/NAME, nothing below or beside it. */
+static void remove_log(struct retention *r, const char *path)
+{
+	size_t n = strlen(r->logs_dir);
+
+	if (!path || strncmp(path, r->logs_dir, n) || !path[n] || strchr(path + n, '/'))
+		return;
+	if (unlink(path) < 0 && errno != ENOENT)
+		log_warn("retention: cannot remove %s: %s", path, strerror(errno));
+}
+
+static void round_cb(uv_timer_t *t);
+
+/* The log goes first: a crash in between leaves a row to prune again, never a file behind. */
+static int prune_batch(struct retention *r, uint64_t now)
+{
+	int e;
+
+	r->n = 0;
+	e = store_prune_each(r->store, now - r->keep_ms, BATCH, collect, r);
+	for (size_t i = 0; i < r->n; i++) {
+		if (e == 0) {
+			remove_log(r, r->paths[i]);
+			e = store_prune_build(r->store, r->ids[i], now);
+			r->round += e == 0;
+		}
+		free(r->paths[i]);
+	}
+	return e < 0 ? e : (int)r->n;
+}
+
+static void round_cb(uv_timer_t *t)
+{
+	struct retention *r = t->data;
+	uint64_t now = wallclock_ms();
+	int n = 0;
+
+	if (r->keep_ms && now > r->keep_ms)
+		n = prune_batch(r, now);
+	if (n == BATCH) {
+		uv_timer_start(t, round_cb, 0, 0); /* the next batch, on the next loop turn */
+		return;
+	}
+	if (n < 0)
+		log_warn("retention: a round stopped early: %s", strerror(-n));
+	if (r->round)
+		log_info("retention: removed the logs and package inventories of %zu build(s) "
+		         "finished more than %llu h ago",
+		         r->round, (unsigned long long)(r->keep_ms / 3600000));
+	r->pruned += r->round;
+	r->round = 0;
+	uv_timer_start(t, round_cb, ROUND_EVERY_MS, 0);
+}
+
+int retention_new(uv_loop_t *loop, struct store *store, struct retention **ret)
+{
+	struct retention *r = calloc(1, sizeof(*r));
+
+	if (!r)
+		return -ENOMEM;
+	r->store = store;
+	uv_timer_init(loop, &r->timer);
+	r->timer.data = r;
+	uv_timer_start(&r->timer, round_cb, FIRST_ROUND_MS, 0);
+	*ret = r;
+	return 0;
+}
+
+int retention_configure(struct retention *r, const char *state_dir, uint64_t keep_ms)
+{
+	char *dir;
+
+	if (asprintf(&dir, "%s/logs/", state_dir) < 0)
+		return -ENOMEM;
+	free(r->logs_dir);
+	r->logs_dir = dir;
+	r->keep_ms = keep_ms;
+	return 0;
+}
+
+void retention_run(struct retention *r)
+{
+	uv_timer_start(&r->timer, round_cb, 0, 0);
+}
+
+uint64_t retention_pruned(const struct retention *r)
+{
+	return r->pruned;
+}
+
+static void closed(uv_handle_t *h)
+{
+	struct retention *r = h->data;
+
+	free(r->logs_dir);
+	free(r);
+}
+
+void retention_free(struct retention *r)
+{
+	if (!r)
+		return;
+	uv_timer_stop(&r->timer);
+	uv_close((uv_handle_t *)&r->timer, closed);
+}
