@@ -1,4 +1,4 @@
-/* store: migrations, reopen, process death mid-transaction, trigger coalescing. */
+/* store: migrations, reopen, process death mid-transaction, trigger coalescing, retention. */
 #include <errno.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "store_feed.h"
 
 static char dir[64];
 static char path[128];
@@ -159,6 +160,91 @@ static void test_trigger_coalescing(void **state)
 	store_close(s);
 }
 
+struct ids {
+	int64_t v[16];
+	size_t n;
+};
+
+static int collect_id(int64_t id, const char *log_path, void *arg)
+{
+	struct ids *l = arg;
+
+	assert_non_null(log_path);
+	assert_true(l->n < 16);
+	l->v[l->n++] = id;
+	return 0;
+}
+
+static int count_pkg(const struct store_pkg *p, void *arg)
+{
+	(void)p;
+	++*(int *)arg;
+	return 0;
+}
+
+/* Which builds retention may strip, and that stripping keeps what matching needs. */
+static void test_prune(void **state)
+{
+	static const struct {
+		const char *env, *status;
+		uint64_t finished;
+		bool inventory;
+	} rows[] = {
+	        {"test", "succeeded", 1000, true},  /* 1: old, superseded: goes */
+	        {"test", "succeeded", 1000, true},  /* 2: 2nd newest with an inventory */
+	        {"test", "failed", 1000, false},    /* 3: old failure: goes */
+	        {"test", "succeeded", 1000, true},  /* 4: current (newest with an inventory) */
+	        {"test", "succeeded", 1000, false}, /* 5: newest success, inventory failed */
+	        {"prod", "succeeded", 1000, true},  /* 6: the only prod build */
+	        {"test", "failed", 9000, false},    /* 7: newest, and recent */
+	};
+	const struct store_pkg pkg = {"Debian:12", "openssl", "3.0.1", NULL, NULL};
+	const struct store_inventory inv = {
+	        .ecosystem = "Debian:12", .pkgs = &pkg, .n_pkgs = 1, .read_at = 1000};
+	struct store *s = open_ok();
+	struct ids got = {.n = 0};
+	int64_t id, n = -1;
+	int pkgs;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct store_build b = {.project = "p",
+		                        .env = rows[i].env,
+		                        .trigger = "age",
+		                        .status = "running",
+		                        .log_path = "/x/logs/1.log"};
+		assert_int_equal(store_build_insert(s, &b, &id), 0);
+		b = (struct store_build){.status = rows[i].status, .finished_at = rows[i].finished};
+		assert_int_equal(store_build_update(s, id, &b), 0);
+		if (rows[i].inventory)
+			assert_int_equal(store_inventory_put(s, id, &inv), 0);
+	}
+	assert_int_equal(store_prune_each(s, 5000, 100, collect_id, &got), 0);
+	assert_int_equal(got.n, 2);
+	assert_int_equal(got.v[0], 1);
+	assert_int_equal(got.v[1], 3);
+	got.n = 0; /* a limit of one: the oldest first */
+	assert_int_equal(store_prune_each(s, 5000, 1, collect_id, &got), 0);
+	assert_int_equal(got.n, 1);
+	assert_int_equal(got.v[0], 1);
+
+	assert_int_equal(store_prune_build(s, 1, 7000), 0);
+	assert_int_equal(store_prune_build(s, 3, 7000), 0);
+	pkgs = 0;
+	assert_int_equal(store_inventory_each(s, 1, count_pkg, &pkgs), -ENOENT);
+	assert_int_equal(store_inventory_each(s, 2, count_pkg, &pkgs), 0);
+	assert_int_equal(pkgs, 1);
+	assert_int_equal(
+	        store_query_int(s, "SELECT count(*) FROM builds WHERE pruned_at = 7000", &n), 0);
+	assert_int_equal(n, 2);
+	got.n = 0; /* nothing left to strip, and the current image is still build 4 */
+	assert_int_equal(store_prune_each(s, 5000, 100, collect_id, &got), 0);
+	assert_int_equal(got.n, 0);
+	assert_int_equal(store_previous_inventory_build(s, 5, &id), 0);
+	assert_int_equal(id, 4);
+	store_close(s);
+}
+
 static void test_newer_schema_refused(void **state)
 {
 	struct store *s = open_ok();
@@ -197,6 +283,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_death_mid_transaction, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_trigger_coalescing, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 	};
