@@ -624,7 +624,7 @@ static int run(struct daemon *d)
 	                "refitd " REFIT_VERSION " started");
 	r = http_client_new(&d->loop, &d->http);
 	if (r == 0)
-		r = notify_new(&d->loop, d->http, &d->notify);
+		r = notify_new(&d->loop, d->http, d->store, &d->notify);
 	if (r == 0)
 		r = notify_configure(d->notify, d->cfg);
 	if (r == 0)

@@ -10,8 +10,10 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "digest.h"
 #include "http_client.h"
 #include "log.h"
+#include "store.h"
 #include "url.h"
 #include "wallclock.h"
 
@@ -26,11 +28,13 @@ static const uint64_t retry_ms[] = {2000, 10000, 60000};
 
 struct hook {
 	char *url;
-	char **events; /* NULL-terminated; NULL = every event */
+	char **events;           /* NULL-terminated; NULL = every event */
+	char id[DIGEST_STR_MAX]; /* sha256 of the URL: names it in the store */
 };
 
 struct delivery {
 	struct notify *n;
+	int64_t id; /* its row in the store's outbox; 0 when it has none */
 	char *url, *body, *event;
 	unsigned attempts;
 	uint64_t due; /* loop time */
@@ -41,6 +45,8 @@ struct delivery {
 struct notify {
 	uv_loop_t *loop;
 	struct http_client *http;
+	struct store *store;
+	bool loaded; /* the outbox of the previous run is queued */
 	struct hook *hooks;
 	size_t n_hooks;
 	struct delivery *queue; /* oldest first */
@@ -71,14 +77,24 @@ static void unlink_delivery(struct notify *n, struct delivery *d)
 		}
 }
 
+/* The delivery is over, made or given up: out of the queue and the store. */
+static void forget(struct notify *n, struct delivery *d)
+{
+	if (d->id && store_outbox_delete(n->store, d->id) < 0)
+		log_warn("webhook: a %s event could not be removed from the store: it may be "
+		         "delivered again after a restart",
+		         d->event);
+	unlink_delivery(n, d);
+	delivery_free(d);
+}
+
 static void drop(struct notify *n, struct delivery *d, const char *why)
 {
 	char url[512];
 
 	url_redact(d->url, false, url, sizeof(url));
 	log_warn("webhook %s: %s event dropped: %s", url, d->event, why);
-	unlink_delivery(n, d);
-	delivery_free(d);
+	forget(n, d);
 }
 
 static void hooks_free(struct notify *n)
@@ -114,6 +130,28 @@ static char **strv_copy(char *const *v)
 	return out;
 }
 
+static void enqueue(struct notify *n, const struct hook *h, const char *body, const char *event,
+                    int64_t id);
+
+/* A delivery pending at the last stop: queued again for its webhook, if still configured. */
+static int load_row(int64_t id, const char *hook, const char *event, const char *body, void *arg)
+{
+	struct notify *n = arg;
+
+	for (size_t i = 0; i < n->n_hooks; i++)
+		if (!strcmp(n->hooks[i].id, hook)) {
+			log_info("webhook: a %s event pending at the last stop is sent again",
+			         event);
+			enqueue(n, &n->hooks[i], body, event, id);
+			return 0;
+		}
+	log_warn("webhook: a %s event pending at the last stop is dropped: its webhook is no "
+	         "longer configured",
+	         event);
+	store_outbox_delete(n->store, id);
+	return 0;
+}
+
 int notify_configure(struct notify *n, const struct config *cfg)
 {
 	struct hook *h = calloc(cfg->n_notify ? cfg->n_notify : 1, sizeof(*h));
@@ -126,8 +164,16 @@ int notify_configure(struct notify *n, const struct config *cfg)
 		h[i].url = strdup(cfg->notify[i].webhook);
 		h[i].events = strv_copy(cfg->notify[i].events);
 		n->n_hooks = i + 1;
-		if (!h[i].url || (cfg->notify[i].events && !h[i].events))
+		if (!h[i].url || (cfg->notify[i].events && !h[i].events) ||
+		    digest_sha256(h[i].url, strlen(h[i].url), h[i].id) < 0)
 			return -ENOMEM;
+	}
+	if (!n->loaded && n->store) {
+		n->loaded = true;
+		if (store_outbox_each(n->store, load_row, n) < 0)
+			log_warn("webhook: the deliveries pending at the last stop could not be "
+			         "read");
+		pump(n);
 	}
 	return 0;
 }
@@ -140,16 +186,26 @@ static bool wants(const struct hook *h, const char *event)
 	return !h->events;
 }
 
-static void enqueue(struct notify *n, const char *url, const char *body, const char *event)
+/* Queues a delivery; id is its outbox row, or 0 to give it one now. */
+static void enqueue(struct notify *n, const struct hook *h, const char *body, const char *event,
+                    int64_t id)
 {
 	struct delivery *d = calloc(1, sizeof(*d)), **tail = &n->queue;
 
-	if (!d || !(d->url = strdup(url)) || !(d->body = strdup(body)) ||
+	if (!d || !(d->url = strdup(h->url)) || !(d->body = strdup(body)) ||
 	    !(d->event = strdup(event))) {
 		delivery_free(d);
 		log_err("webhook: out of memory: %s event dropped", event);
+		if (id)
+			store_outbox_delete(n->store, id);
 		return;
 	}
+	if (!id && n->store &&
+	    store_outbox_add(n->store, h->id, event, body, wallclock_ms(), &id) < 0)
+		log_warn("webhook: a %s event could not be stored: a restart before its delivery "
+		         "loses it",
+		         event);
+	d->id = id;
 	d->n = n;
 	d->due = uv_now(n->loop);
 	for (struct delivery *o = n->queue; n->pending >= NOTIFY_MAX_PENDING && o; o = o->next)
@@ -190,7 +246,7 @@ void notify_build(struct notify *n, const struct notify_build *b)
 	json_decref(o);
 	for (size_t i = 0; body && i < n->n_hooks; i++)
 		if (wants(&n->hooks[i], b->event))
-			enqueue(n, n->hooks[i].url, body, b->event);
+			enqueue(n, &n->hooks[i], body, b->event, 0);
 	if (!body)
 		log_err("webhook: cannot encode the %s event of %s", b->event, b->project);
 	free(body);
@@ -206,8 +262,7 @@ static void sent(const struct http_response *r, void *arg)
 	d->req = NULL;
 	n->inflight--;
 	if (r->error == 0 && r->status >= 200 && r->status < 300) {
-		unlink_delivery(n, d);
-		delivery_free(d);
+		forget(n, d);
 	} else if (r->error == 0 && r->status != 429 && r->status < 500) {
 		snprintf(why, sizeof(why), "HTTP %ld", r->status);
 		drop(n, d, why); /* the receiver refuses it: sending again will not help */
@@ -223,7 +278,8 @@ static void sent(const struct http_response *r, void *arg)
 
 static int send_one(struct notify *n, struct delivery *d)
 {
-	static const char *const headers[] = {"Content-Type: application/json", NULL};
+	char id[48];
+	const char *headers[] = {"Content-Type: application/json", id, NULL};
 	struct http_request_opts o = {.method = "POST",
 	                              .url = d->url,
 	                              .headers = headers,
@@ -231,8 +287,13 @@ static int send_one(struct notify *n, struct delivery *d)
 	                              .body_len = strlen(d->body),
 	                              .timeout_ms = TIMEOUT_MS,
 	                              .max_body = 64 * 1024};
-	int r = http_request_start(n->http, &o, sent, d, &d->req);
+	int r;
 
+	/* The same on every attempt, before and after a restart: receivers can drop repeats. */
+	snprintf(id, sizeof(id), "X-Refit-Delivery: %lld", (long long)d->id);
+	if (!d->id)
+		headers[1] = NULL;
+	r = http_request_start(n->http, &o, sent, d, &d->req);
 	if (r == 0)
 		n->inflight++;
 	return r;
@@ -266,7 +327,7 @@ static void pump(struct notify *n)
 		uv_timer_start(&n->timer, timer_cb, next - now, 0);
 }
 
-int notify_new(uv_loop_t *loop, struct http_client *http, struct notify **ret)
+int notify_new(uv_loop_t *loop, struct http_client *http, struct store *store, struct notify **ret)
 {
 	struct notify *n = calloc(1, sizeof(*n));
 	int r;
@@ -281,6 +342,7 @@ int notify_new(uv_loop_t *loop, struct http_client *http, struct notify **ret)
 	n->timer.data = n;
 	n->loop = loop;
 	n->http = http;
+	n->store = store;
 	*ret = n;
 	return 0;
 }
@@ -299,7 +361,10 @@ void notify_free(struct notify *n)
 {
 	if (!n)
 		return;
-	if (n->pending)
+	if (n->pending && n->store)
+		log_info("webhook: %zu event delivery(ies) pending, kept for the next start",
+		         n->pending);
+	else if (n->pending)
 		log_warn("webhook: %zu event delivery(ies) dropped at stop", n->pending);
 	while (n->queue) {
 		struct delivery *d = n->queue;

@@ -9,8 +9,11 @@
  * go out a few at a time on the shared HTTP client; a webhook that fails
  * (no answer, 429, 5xx) is tried again after 2 s, 10 s and 60 s, then the
  * event is dropped with a warning. Pending deliveries are bounded: past
- * NOTIFY_MAX_PENDING the oldest is dropped. A webhook URL may carry a token:
- * logs show it without its query and user information.
+ * NOTIFY_MAX_PENDING the oldest is dropped. They are kept in the store until made
+ * or given up, so a restart sends them again (at least once: a delivery made just
+ * before a crash may come twice; X-Refit-Delivery is the same on every attempt).
+ * A webhook URL may carry a token: logs show it without its query and user
+ * information, and the store names a webhook by the sha256 of its URL.
  */
 #ifndef REFIT_NOTIFY_H
 #define REFIT_NOTIFY_H
@@ -22,10 +25,13 @@
 struct notify;
 struct http_client;
 struct config;
+struct store;
 
 #define NOTIFY_MAX_PENDING 256
 
-int notify_new(uv_loop_t *loop, struct http_client *http, struct notify **ret);
+/* With a store, queued deliveries are kept there until made or given up, and those of the
+ * previous run are queued again by the first notify_configure (NULL: memory only). */
+int notify_new(uv_loop_t *loop, struct http_client *http, struct store *store, struct notify **ret);
 
 /* Takes the webhooks of cfg (copied: a reload may free cfg). */
 int notify_configure(struct notify *n, const struct config *cfg);

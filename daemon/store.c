@@ -78,6 +78,11 @@ static const char *const migrations[] = {
         "  PRIMARY KEY(ecosystem, package)) WITHOUT ROWID;",
         /* 3 -> 4: when the retention policy removed a build's log and inventory */
         "ALTER TABLE builds ADD COLUMN pruned_at INTEGER;",
+        /* 4 -> 5: webhook deliveries not made yet; hook is the sha256 of the URL, which
+         * may hold a token and is not kept here; ids are never reused: X-Refit-Delivery */
+        "CREATE TABLE outbox("
+        "  id INTEGER PRIMARY KEY AUTOINCREMENT, hook TEXT NOT NULL, event TEXT NOT NULL,"
+        "  body TEXT NOT NULL, created_at INTEGER NOT NULL);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On
@@ -148,6 +148,16 @@ int store_prune_each(struct store *s, uint64_t before, int limit,
                      int (*cb)(int64_t id, const char *log_path, void *arg), void *arg);
 /* Drops the build's package inventory and records when its log went, in one transaction. */
 int store_prune_build(struct store *s, int64_t id, uint64_t at);
+
+/* Webhook deliveries not made yet (notify); hook identifies the webhook without its URL. */
+int store_outbox_add(struct store *s, const char *hook, const char *event, const char *body,
+                     uint64_t at, int64_t *ret_id);
+int store_outbox_delete(struct store *s, int64_t id);
+/* Oldest first; a non-zero return of cb stops the walk. */
+int store_outbox_each(struct store *s,
+                      int (*cb)(int64_t id, const char *hook, const char *event,
+                                const char *body, void *arg),
+                      void *arg);
 
 /* True when project has any build or trigger recorded (no "initial" trigger then). */
 bool store_project_attempted(struct store *s, const char *project);

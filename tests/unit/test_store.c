@@ -245,6 +245,47 @@ static void test_prune(void **state)
 	store_close(s);
 }
 
+struct outbox_rows {
+	int64_t ids[4];
+	char bodies[4][16];
+	size_t n;
+};
+
+static int outbox_cb(int64_t id, const char *hook, const char *event, const char *body, void *arg)
+{
+	struct outbox_rows *o = arg;
+
+	assert_string_equal(hook, "sha256:h");
+	assert_string_equal(event, "built");
+	assert_true(o->n < 4);
+	o->ids[o->n] = id;
+	snprintf(o->bodies[o->n++], sizeof(o->bodies[0]), "%s", body);
+	return 0;
+}
+
+/* Deliveries survive a reopen, oldest first, and an id is never handed out twice. */
+static void test_outbox(void **state)
+{
+	struct store *s = open_ok();
+	struct outbox_rows o = {.n = 0};
+	int64_t a, b, c;
+
+	(void)state;
+	assert_int_equal(store_outbox_add(s, "sha256:h", "built", "{\"n\":1}", 1, &a), 0);
+	assert_int_equal(store_outbox_add(s, "sha256:h", "built", "{\"n\":2}", 2, &b), 0);
+	assert_int_equal(store_outbox_delete(s, b), 0); /* the newest goes... */
+	assert_int_equal(store_outbox_add(s, "sha256:h", "built", "{\"n\":3}", 3, &c), 0);
+	assert_true(c > b); /* ...and its id is not reused */
+	store_close(s);
+	s = open_ok();
+	assert_int_equal(store_outbox_each(s, outbox_cb, &o), 0);
+	assert_int_equal(o.n, 2);
+	assert_int_equal(o.ids[0], a);
+	assert_string_equal(o.bodies[0], "{\"n\":1}");
+	assert_int_equal(o.ids[1], c);
+	store_close(s);
+}
+
 static void test_newer_schema_refused(void **state)
 {
 	struct store *s = open_ok();
@@ -284,6 +325,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_trigger_coalescing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
 	};
