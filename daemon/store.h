@@ -155,8 +155,8 @@ int store_outbox_add(struct store *s, const char *hook, const char *event, const
 int store_outbox_delete(struct store *s, int64_t id);
 /* Oldest first; a non-zero return of cb stops the walk. */
 int store_outbox_each(struct store *s,
-                      int (*cb)(int64_t id, const char *hook, const char *event,
-                                const char *body, void *arg),
+                      int (*cb)(int64_t id, const char *hook, const char *event, const char *body,
+                                void *arg),
                       void *arg);
 
 /* True when project has any build or trigger recorded (no "initial" trigger then). */
