@@ -425,6 +425,18 @@ static int advisories_section(FILE *f, struct store *s)
 	return r < 0 ? r : store_feeds_each(s, feed_cb, &(struct feed_pass){f, 2});
 }
 
+static int webhooks_section(FILE *f, struct store *s)
+{
+	int64_t n = store_outbox_count(s);
+
+	if (n < 0)
+		return (int)n;
+	family(f, "refit_webhook_deliveries_pending", "gauge",
+	       "Webhook deliveries not made yet (retrying, or waiting for a free slot).");
+	fprintf(f, "refit_webhook_deliveries_pending %lld\n", (long long)n);
+	return 0;
+}
+
 static int render(FILE *f, const struct metrics_view *v)
 {
 	int r;
@@ -444,6 +456,8 @@ static int render(FILE *f, const struct metrics_view *v)
 		r = engines_section(f, v);
 	if (r == 0)
 		r = advisories_section(f, v->store);
+	if (r == 0)
+		r = webhooks_section(f, v->store);
 	if (r == 0)
 		registries_section(f, v);
 	return r;

@@ -153,6 +153,8 @@ int store_prune_build(struct store *s, int64_t id, uint64_t at);
 int store_outbox_add(struct store *s, const char *hook, const char *event, const char *body,
                      uint64_t at, int64_t *ret_id);
 int store_outbox_delete(struct store *s, int64_t id);
+/* Number of deliveries not made yet (metrics); negative errno on failure. */
+int64_t store_outbox_count(struct store *s);
 /* Oldest first; a non-zero return of cb stops the walk. */
 int store_outbox_each(struct store *s,
                       int (*cb)(int64_t id, const char *hook, const char *event, const char *body,

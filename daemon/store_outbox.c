@@ -43,6 +43,14 @@ int store_outbox_delete(struct store *s, int64_t id)
 	return store_run(s, st);
 }
 
+int64_t store_outbox_count(struct store *s)
+{
+	int64_t n = 0;
+	int r = store_query_int(s, "SELECT count(*) FROM outbox", &n);
+
+	return r < 0 ? r : n;
+}
+
 struct outbox_walk {
 	int (*cb)(int64_t id, const char *hook, const char *event, const char *body, void *arg);
 	void *arg;

@@ -66,6 +66,8 @@ curl -sf -X POST -H "Authorization: Bearer $(cat "$TB_DIR/token")" "http://$api/
 	>/dev/null || fail "POST rebuild ok"
 tb_wait "[ \"\$(grep -c 'project ok: rebuild done' '$RD_LOG')\" -gt $n0 ]" 120 || fail "ok was not rebuilt"
 sleep 1 # the last event's first attempt got a 503: the next comes after 2 s
+curl -s "http://$api/metrics" | grep -qE '^refit_webhook_deliveries_pending [1-9]' ||
+	fail "metrics: $(curl -s "http://$api/metrics" | grep webhook)"
 refitd_stop
 db=$TB_DIR/state/state.db
 ids=$(sql "$db" "SELECT group_concat(id) FROM outbox")
@@ -84,5 +86,7 @@ want = set('$ids'.split(','))
 print(len(want & {r['headers'].get('x-refit-delivery') for r in json.load(sys.stdin)}))"; }
 tb_wait '[ "$(got)" = "$n" ]' 30 || fail "$(got) of the $n kept deliveries arrived after the restart"
 tb_wait "[ \"\$(sql '$db' 'SELECT count(*) FROM outbox')\" = 0 ]" 10 || fail "the outbox is not empty"
+api=$(sed -n 's/.*REST API listening on \([^ ]*\).*/\1/p' "$RD_LOG" | head -1)
+curl -s "http://$api/metrics" | grep -qx 'refit_webhook_deliveries_pending 0' || fail "metrics after delivery"
 ok "$n deliveries pending at stop are made after the restart, with their X-Refit-Delivery ids"
 refitd_stop
