@@ -133,23 +133,67 @@ static char **strv_copy(char *const *v)
 static void enqueue(struct notify *n, const struct hook *h, const char *body, const char *event,
                     int64_t id);
 
-/* A delivery pending at the last stop: queued again for its webhook, if still configured. */
-static int load_row(int64_t id, const char *hook, const char *event, const char *body, void *arg)
-{
-	struct notify *n = arg;
+/* The outbox of the last run, read whole before anything is queued or deleted. */
+struct outbox_row {
+	int64_t id;
+	char *hook, *event, *body;
+};
 
-	for (size_t i = 0; i < n->n_hooks; i++)
-		if (!strcmp(n->hooks[i].id, hook)) {
-			log_info("webhook: a %s event pending at the last stop is sent again",
-			         event);
-			enqueue(n, &n->hooks[i], body, event, id);
-			return 0;
+struct outbox_rows {
+	struct outbox_row *v;
+	size_t n, cap;
+};
+
+static int read_row(int64_t id, const char *hook, const char *event, const char *body, void *arg)
+{
+	struct outbox_rows *l = arg;
+	struct outbox_row *r;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		struct outbox_row *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	r = &l->v[l->n++];
+	*r = (struct outbox_row){id, strdup(hook), strdup(event), strdup(body)};
+	return r->hook && r->event && r->body ? 0 : -ENOMEM;
+}
+
+/* Each delivery pending at the last stop: queued again for its webhook, if still there. */
+static void load_outbox(struct notify *n)
+{
+	struct outbox_rows l = {NULL, 0, 0};
+	size_t again = 0;
+
+	if (store_outbox_each(n->store, read_row, &l) < 0)
+		log_warn("webhook: the deliveries pending at the last stop could not all be read");
+	for (size_t k = 0; k < l.n; k++) {
+		struct outbox_row *r = &l.v[k];
+		size_t i = 0;
+
+		while (r->hook && r->event && r->body && i < n->n_hooks &&
+		       strcmp(n->hooks[i].id, r->hook))
+			i++;
+		if (r->hook && r->event && r->body && i < n->n_hooks) {
+			enqueue(n, &n->hooks[i], r->body, r->event, r->id);
+			again++;
+		} else {
+			log_warn("webhook: a %s event pending at the last stop is dropped: its "
+			         "webhook is no longer configured",
+			         r->event ? r->event : "");
+			store_outbox_delete(n->store, r->id);
 		}
-	log_warn("webhook: a %s event pending at the last stop is dropped: its webhook is no "
-	         "longer configured",
-	         event);
-	store_outbox_delete(n->store, id);
-	return 0;
+		free(r->hook);
+		free(r->event);
+		free(r->body);
+	}
+	free(l.v);
+	if (again)
+		log_info("webhook: %zu event delivery(ies) pending at the last stop are sent again",
+		         again);
 }
 
 int notify_configure(struct notify *n, const struct config *cfg)
@@ -170,9 +214,7 @@ int notify_configure(struct notify *n, const struct config *cfg)
 	}
 	if (!n->loaded && n->store) {
 		n->loaded = true;
-		if (store_outbox_each(n->store, load_row, n) < 0)
-			log_warn("webhook: the deliveries pending at the last stop could not be "
-			         "read");
+		load_outbox(n);
 		pump(n);
 	}
 	return 0;

@@ -79,7 +79,7 @@ sql "$db" "SELECT group_concat(hook || body) FROM outbox" | grep -q "s3cret-hook
 	fail "the webhook URL's token reached the store"
 curl -s "http://$TB_PROXY/_fault?mode=ok" >/dev/null
 refitd_start "$TB_DIR/refit.yaml"
-wait_log "webhook: a (built|pushed|promoted) event pending at the last stop is sent again" 30
+wait_log "webhook: $n event delivery\(ies\) pending at the last stop are sent again" 30
 got() { curl -s "$TB_HTTP/_t/record/all" | python3 -c "
 import json, sys
 want = set('$ids'.split(','))
