@@ -90,3 +90,18 @@ api=$(sed -n 's/.*REST API listening on \([^ ]*\).*/\1/p' "$RD_LOG" | head -1)
 curl -s "http://$api/metrics" | grep -qx 'refit_webhook_deliveries_pending 0' || fail "metrics after delivery"
 ok "$n deliveries pending at stop are made after the restart, with their X-Refit-Delivery ids"
 refitd_stop
+
+# A pending delivery whose webhook has left the configuration is dropped at the next start.
+python3 - "$db" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+db.execute("INSERT INTO outbox(hook, event, body, created_at) VALUES('sha256:gone', 'pushed', '{}', 1)")
+db.commit()
+PY
+refitd_start "$TB_DIR/refit.yaml"
+wait_log "webhook: a pushed event pending at the last stop is dropped: its webhook is no longer configured" 30
+wait_log "refitd .* started" 30 # signals are handled from here on
+[ "$(sql "$db" "SELECT count(*) FROM outbox WHERE hook = 'sha256:gone'")" = 0 ] ||
+	fail "the delivery of a removed webhook stayed in the outbox"
+ok "a pending delivery of a webhook no longer configured is dropped"
+refitd_stop
