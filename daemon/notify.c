@@ -174,16 +174,17 @@ static void load_outbox(struct notify *n)
 		struct outbox_row *r = &l.v[k];
 		size_t i = 0;
 
-		while (r->hook && r->event && r->body && i < n->n_hooks &&
-		       strcmp(n->hooks[i].id, r->hook))
+		while (r->hook && i < n->n_hooks && strcmp(n->hooks[i].id, r->hook))
 			i++;
-		if (r->hook && r->event && r->body && i < n->n_hooks) {
+		if (!r->hook || !r->event || !r->body) {
+			/* out of memory: the row stays for the next start */
+		} else if (i < n->n_hooks) {
 			enqueue(n, &n->hooks[i], r->body, r->event, r->id);
 			again++;
 		} else {
 			log_warn("webhook: a %s event pending at the last stop is dropped: its "
 			         "webhook is no longer configured",
-			         r->event ? r->event : "");
+			         r->event);
 			store_outbox_delete(n->store, r->id);
 		}
 		free(r->hook);
