@@ -19,7 +19,8 @@ struct retention {
 	struct store *store;
 	char *logs_dir; /* "state_dir/logs/" */
 	uint64_t keep_ms, pruned;
-	size_t round; /* builds pruned in the round under way */
+	size_t round;                  /* builds pruned in the round under way */
+	uint64_t round_ns, longest_ns; /* its time on the loop, and its longest batch */
 	size_t n;
 	int64_t ids[BATCH];
 	char *paths[BATCH];
@@ -50,7 +51,7 @@ static void remove_log(struct retention *r, const char *path)
 
 static void round_cb(uv_timer_t *t);
 
-/* The log goes first: a crash in between leaves a row to prune again, never a file behind. */
+/* The logs go first: a crash in between leaves rows to prune again, never a file behind. */
 static int prune_batch(struct retention *r, uint64_t now)
 {
 	int e;
@@ -58,24 +59,29 @@ static int prune_batch(struct retention *r, uint64_t now)
 	r->n = 0;
 	e = store_prune_each(r->store, now - r->keep_ms, BATCH, collect, r);
 	for (size_t i = 0; i < r->n; i++) {
-		if (e == 0) {
+		if (e == 0)
 			remove_log(r, r->paths[i]);
-			e = store_prune_build(r->store, r->ids[i], now);
-			r->round += e == 0;
-		}
 		free(r->paths[i]);
 	}
+	if (e == 0)
+		e = store_prune_builds(r->store, r->ids, r->n, now);
+	if (e == 0)
+		r->round += r->n;
 	return e < 0 ? e : (int)r->n;
 }
 
 static void round_cb(uv_timer_t *t)
 {
 	struct retention *r = t->data;
-	uint64_t now = wallclock_ms();
+	uint64_t now = wallclock_ms(), t0 = uv_hrtime(), ns;
 	int n = 0;
 
 	if (r->keep_ms && now > r->keep_ms)
 		n = prune_batch(r, now);
+	ns = uv_hrtime() - t0;
+	r->round_ns += ns;
+	if (ns > r->longest_ns)
+		r->longest_ns = ns;
 	if (n == BATCH) {
 		uv_timer_start(t, round_cb, 0, 0); /* the next batch, on the next loop turn */
 		return;
@@ -84,10 +90,13 @@ static void round_cb(uv_timer_t *t)
 		log_warn("retention: a round stopped early: %s", strerror(-n));
 	if (r->round)
 		log_info("retention: removed the logs and package inventories of %zu build(s) "
-		         "finished more than %llu h ago",
-		         r->round, (unsigned long long)(r->keep_ms / 3600000));
+		         "finished more than %llu h ago (%.1f ms on the loop, at most %.1f ms at "
+		         "once)",
+		         r->round, (unsigned long long)(r->keep_ms / 3600000),
+		         (double)r->round_ns / 1e6, (double)r->longest_ns / 1e6);
 	r->pruned += r->round;
 	r->round = 0;
+	r->round_ns = r->longest_ns = 0;
 	uv_timer_start(t, round_cb, ROUND_EVERY_MS, 0);
 }
 

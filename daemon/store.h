@@ -146,8 +146,9 @@ int store_last_engine(struct store *s, const char *project, char *buf, size_t le
  */
 int store_prune_each(struct store *s, uint64_t before, int limit,
                      int (*cb)(int64_t id, const char *log_path, void *arg), void *arg);
-/* Drops the build's package inventory and records when its log went, in one transaction. */
-int store_prune_build(struct store *s, int64_t id, uint64_t at);
+/* Drops the builds' package inventories and records when their logs went, in one
+ * transaction. */
+int store_prune_builds(struct store *s, const int64_t *ids, size_t n, uint64_t at);
 
 /* Webhook deliveries not made yet (notify); hook identifies the webhook without its URL. */
 int store_outbox_add(struct store *s, const char *hook, const char *event, const char *body,

@@ -12,20 +12,24 @@
 #include "store_impl.h"
 
 /*
- * The builds a (project, environment) still needs: its newest; its two newest successful
- * ones, the current image and the one a rollback returns to; and its two newest
- * successful ones with an inventory, which advisories are matched against.
+ * A build its (project, environment) still needs: its newest; its two newest successful
+ * ones, the current image and the one a rollback returns to; and its two newest successful
+ * ones with an inventory, which advisories are matched against. Each test walks the
+ * builds_project index backwards from the end of that environment, so a round costs a few
+ * index steps per candidate (builds_unpruned leaves out what is pruned already), not a
+ * ranking of the whole table.
  */
-#define RANKED(where)                                                             \
-	"SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY project, env" \
-	"  ORDER BY id DESC) AS n FROM builds b" where ")"
-#define SUCCEEDED " WHERE status = 'succeeded'"
-#define KEPT_SQL                                                                                 \
-	RANKED("")                                                                               \
-	" WHERE n = 1 UNION " RANKED(SUCCEEDED) " WHERE n <= 2 UNION " RANKED(                   \
-	        SUCCEEDED                                                                        \
-	        " AND EXISTS (SELECT 1 FROM inventories i WHERE i.build_id = b.id)") " WHERE n " \
-	                                                                             "<= 2"
+#define SAME_ENV "c.project = b.project AND c.env = b.env"
+#define SUCCEEDED_NEWEST_FIRST                           \
+	" WHERE " SAME_ENV " AND c.status = 'succeeded'" \
+	" ORDER BY c.id DESC LIMIT 2"
+/* clang-format off */
+#define NOT_KEPT                                                                     \
+	" AND b.id < (SELECT max(c.id) FROM builds c WHERE " SAME_ENV ")"            \
+	" AND b.id NOT IN (SELECT c.id FROM builds c" SUCCEEDED_NEWEST_FIRST ")"     \
+	" AND b.id NOT IN (SELECT c.id FROM builds c"                                \
+	"  JOIN inventories i ON i.build_id = c.id" SUCCEEDED_NEWEST_FIRST ")"
+/* clang-format on */
 
 struct prune_walk {
 	int (*cb)(int64_t id, const char *log_path, void *arg);
@@ -45,9 +49,9 @@ int store_prune_each(struct store *s, uint64_t before, int limit,
 	struct prune_walk w = {cb, arg};
 	sqlite3_stmt *st;
 	int r = store_prepare(s,
-	                      "SELECT id, log_path FROM builds WHERE pruned_at IS NULL"
-	                      " AND finished_at IS NOT NULL AND finished_at < ?1"
-	                      " AND id NOT IN (" KEPT_SQL ") ORDER BY id LIMIT ?2",
+	                      "SELECT b.id, b.log_path FROM builds b WHERE b.pruned_at IS NULL"
+	                      " AND b.finished_at IS NOT NULL AND b.finished_at < ?1" NOT_KEPT
+	                      " ORDER BY b.id LIMIT ?2",
 	                      &st);
 
 	if (r < 0)
@@ -58,7 +62,8 @@ int store_prune_each(struct store *s, uint64_t before, int limit,
 }
 
 struct prune_args {
-	int64_t id;
+	const int64_t *ids;
+	size_t n;
 	uint64_t at;
 };
 
@@ -70,26 +75,30 @@ static int prune_tx(struct store *s, void *arg)
 	        "UPDATE builds SET pruned_at = ?2 WHERE id = ?1",
 	};
 	const struct prune_args *a = arg;
+	sqlite3_stmt *st[3] = {NULL, NULL, NULL};
+	int r = 0;
 
-	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
-		sqlite3_stmt *st;
-		int r = store_prepare(s, sql[i], &st);
+	for (size_t i = 0; r == 0 && i < 3; i++)
+		r = store_prepare(s, sql[i], &st[i]);
+	for (size_t k = 0; r == 0 && k < a->n; k++)
+		for (size_t i = 0; r == 0 && i < 3; i++) {
+			int rc;
 
-		if (r < 0)
-			return r;
-		sqlite3_bind_int64(st, 1, a->id);
-		if (i == 2)
-			sqlite3_bind_int64(st, 2, (sqlite3_int64)a->at);
-		r = store_run(s, st);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+			sqlite3_bind_int64(st[i], 1, a->ids[k]);
+			if (i == 2)
+				sqlite3_bind_int64(st[i], 2, (sqlite3_int64)a->at);
+			rc = sqlite3_step(st[i]);
+			r = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, sql[i]);
+			sqlite3_reset(st[i]);
+		}
+	for (size_t i = 0; i < 3; i++)
+		sqlite3_finalize(st[i]);
+	return r;
 }
 
-int store_prune_build(struct store *s, int64_t id, uint64_t at)
+int store_prune_builds(struct store *s, const int64_t *ids, size_t n, uint64_t at)
 {
-	struct prune_args a = {id, at};
+	struct prune_args a = {ids, n, at};
 
-	return store_transaction(s, prune_tx, &a);
+	return n ? store_transaction(s, prune_tx, &a) : 0;
 }

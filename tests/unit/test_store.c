@@ -228,8 +228,7 @@ static void test_prune(void **state)
 	assert_int_equal(got.n, 1);
 	assert_int_equal(got.v[0], 1);
 
-	assert_int_equal(store_prune_build(s, 1, 7000), 0);
-	assert_int_equal(store_prune_build(s, 3, 7000), 0);
+	assert_int_equal(store_prune_builds(s, (int64_t[]){1, 3}, 2, 7000), 0);
 	pkgs = 0;
 	assert_int_equal(store_inventory_each(s, 1, count_pkg, &pkgs), -ENOENT);
 	assert_int_equal(store_inventory_each(s, 2, count_pkg, &pkgs), 0);
