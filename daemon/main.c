@@ -618,6 +618,9 @@ static int run(struct daemon *d)
 {
 	int r;
 
+	/* First: a SIGTERM that comes while refitd starts waits in the loop for uv_run, and the
+	 * stop is then the graceful one rather than the default action's. */
+	signals_start(d);
 	if (open_store(d) < 0)
 		return 1;
 	store_event_add(d->store, wallclock_ms(), "start", NULL,
@@ -642,7 +645,6 @@ static int run(struct daemon *d)
 		log_err("start-up failed: the REST API could not start");
 		return 1;
 	}
-	signals_start(d);
 	log_info("refitd %s started (config %s, state %s)", REFIT_VERSION, d->config_path,
 	         d->cfg->state_dir);
 	service_ready(d->svc); /* after the store, the configuration and the listener */
