@@ -15,10 +15,12 @@
 #include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "version.h"
 
 /* The releases with a number; the order is the bit in feed_debian.want. */
@@ -56,8 +58,8 @@ struct feed_debian {
 	 * entry after a '{' standing in for its delimiter; base is the number
 	 * of such stand-in bytes, not counted against max.
 	 */
-	char *buf;
-	size_t len, cap, base;
+	struct strbuf entry; /* the CVE entry being cut out, as a JSON object */
+	size_t base;
 	enum scan_state state;
 	int depth; /* inside ST_ENTRIES: 2 in the package's object */
 	bool in_str, esc, started, any_entry;
@@ -112,7 +114,7 @@ void feed_debian_free(struct feed_debian *f)
 {
 	if (!f)
 		return;
-	free(f->buf);
+	free(f->entry.p);
 	free(f);
 }
 
@@ -300,8 +302,8 @@ static int name_end(struct feed_debian *f)
 	json_t *s;
 	size_t n;
 
-	note_size(f, f->len);
-	s = json_loadb(f->buf, f->len, JSON_DECODE_ANY, &jerr);
+	note_size(f, f->entry.len);
+	s = json_loadb(f->entry.p, f->entry.len, JSON_DECODE_ANY, &jerr);
 	if (!s)
 		return decode_failed(f, &jerr, f->kline, f->kcol);
 	if (!json_is_string(s)) { /* cannot happen: the scanner saw one string */
@@ -329,9 +331,9 @@ static int entry_decode(struct feed_debian *f)
 	int r = 0;
 
 	f->any_entry = true;
-	note_size(f, f->len - 1);
-	f->buf[f->len] = '}'; /* append() keeps room for it */
-	obj = json_loadb(f->buf, f->len + 1, 0, &jerr);
+	note_size(f, f->entry.len - 1);
+	f->entry.p[f->entry.len] = '}'; /* append() keeps room for it */
+	obj = json_loadb(f->entry.p, f->entry.len + 1, 0, &jerr);
 	if (!obj)
 		return decode_failed(f, &jerr, f->dline, f->dcol);
 	json_object_foreach(obj, id, v) /* one member: the scanner cut at every comma */
@@ -345,29 +347,16 @@ static int entry_decode(struct feed_debian *f)
 
 /* ---- the scanner ---- */
 
+/* The entry's size is bounded by too_big(), not here; strbuf keeps a byte spare past len. */
 static int append(struct feed_debian *f, const char *p, size_t n)
 {
-	if (f->len + n + 1 > f->cap) {
-		size_t cap = f->cap ? f->cap : 65536;
-		char *grown;
-
-		while (cap < f->len + n + 1)
-			cap *= 2;
-		grown = realloc(f->buf, cap);
-		if (!grown)
-			return oom(f);
-		f->buf = grown;
-		f->cap = cap;
-	}
-	memcpy(f->buf + f->len, p, n);
-	f->len += n;
-	return 0;
+	return strbuf_put(&f->entry, p, n, SIZE_MAX) < 0 ? oom(f) : 0;
 }
 
 /* Starts an entry after the delimiter at the current position. */
 static int entry_begin(struct feed_debian *f)
 {
-	f->len = 0;
+	f->entry.len = 0;
 	f->base = 1;
 	f->started = false;
 	f->dline = f->line;
@@ -447,7 +436,7 @@ static int name_begin(struct feed_debian *f, char c)
 	if (c == '"') {
 		f->state = ST_NAME;
 		f->in_str = true;
-		f->len = 0;
+		f->entry.len = 0;
 		f->base = 0;
 		f->kline = f->line;
 		f->kcol = f->col;
@@ -535,7 +524,7 @@ static size_t string_run(const char *p, size_t n)
 /* Whether buf, plus pending bytes not copied yet, has grown past the bound. */
 static bool over(const struct feed_debian *f, size_t pending)
 {
-	return f->len - f->base + pending > f->max;
+	return f->entry.len - f->base + pending > f->max;
 }
 
 static int too_big(struct feed_debian *f)
