@@ -198,7 +198,7 @@ bench: all $(BENCH_BIN)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 # ---- lint ----
-LINT_FILES := $(wildcard daemon/*.c daemon/*.h tests/unit/*.c tests/fuzz/*.c tests/bench/*.c)
+LINT_FILES := $(wildcard daemon/*.c daemon/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c)
 lint:
 	$(Q)clang-format --dry-run --Werror $(LINT_FILES)
 	$(Q)mandoc -Tlint -Wwarning $(MAN_PAGES)

@@ -11,6 +11,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "arena.h"
 #include "dfsyntax.h"
 #include "dockerfile.h"
@@ -51,32 +53,6 @@ static const struct {
         {"hadolint_rule_cases.json", "GPL: compared by hand for the rules refit shares, not "
                                      "copied"},
 };
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)n + 1)))
-		*len = fread(buf, 1, (size_t)n, f);
-	fclose(f);
-	if (buf)
-		buf[*len] = '\0';
-	return buf;
-}
-
-static char *must_slurp(const char *path, size_t *len)
-{
-	char *s = slurp(path, len);
-
-	if (!s)
-		fail_msg("cannot read %s (run from the repository root)", path);
-	return s;
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -156,7 +132,7 @@ static void test_env_var_vectors(void **state)
 	static const char *const env[] = {"PWD=/home", "SHELL=bash", "KOREAN=한국어",
 	                                  "NULL=", NULL};
 	size_t len, pass = 0, windows = 0, n = 0;
-	char *text = must_slurp(FIX "/buildkit/shell/envVarTest", &len), *save = NULL;
+	char *text = test_read_file(FIX "/buildkit/shell/envVarTest", &len), *save = NULL;
 
 	(void)state;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -192,7 +168,7 @@ static void test_words_vectors(void **state)
 {
 	const char *env[16] = {0};
 	size_t len, pass = 0, n_env = 0;
-	char *text = must_slurp(FIX "/buildkit/shell/wordsTest", &len), *save = NULL;
+	char *text = test_read_file(FIX "/buildkit/shell/wordsTest", &len), *save = NULL;
 
 	(void)state;
 	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -337,9 +313,9 @@ static void test_buildkit_testfiles(void **state)
 		struct dfsyntax *s;
 		snprintf(path, sizeof(path), FIX "/buildkit/parser/testfiles/%s/Dockerfile",
 		         names[i]);
-		text = must_slurp(path, &tl);
+		text = test_read_file(path, &tl);
 		snprintf(path, sizeof(path), FIX "/buildkit/parser/testfiles/%s/result", names[i]);
-		want = must_slurp(path, &wl);
+		want = test_read_file(path, &wl);
 		if (dfsyntax_parse(text, tl, &s, err, sizeof(err)))
 			fail_msg("%s: %s", names[i], err);
 		assert_int_equal(dfsyntax_dump(s, &got), 0);
@@ -368,7 +344,7 @@ static void test_buildkit_negative(void **state)
 		struct dfsyntax *s = NULL;
 		snprintf(path, sizeof(path),
 		         FIX "/buildkit/parser/testfiles-negative/%s/Dockerfile", names[i]);
-		text = must_slurp(path, &tl);
+		text = test_read_file(path, &tl);
 		if (!dfsyntax_parse(text, tl, &s, err, sizeof(err)))
 			fail_msg("%s: parsed, but must fail", names[i]);
 		assert_true(err[0]);
@@ -394,7 +370,7 @@ static void test_line_ranges(void **state)
 {
 	json_t *j = expectations(), *exp, *v;
 	size_t len, i;
-	char *text = must_slurp(FIX "/buildkit/parser/testfile-line/Dockerfile", &len);
+	char *text = test_read_file(FIX "/buildkit/parser/testfile-line/Dockerfile", &len);
 	struct dfsyntax *s = syn(text);
 
 	(void)state;
@@ -657,7 +633,7 @@ static void test_dependabot_vectors(void **state)
 		char path[512], *text, want[2048] = "", err[256];
 		size_t len;
 		snprintf(path, sizeof(path), FIX "/dependabot/%s", fx ? fx : "");
-		text = fx ? must_slurp(path, &len)
+		text = fx ? test_read_file(path, &len)
 		          : strdup(json_string_value(json_object_get(c, "inline_dockerfile")));
 		json_array_foreach(json_object_get(c, "deps"), k, dep)
 		{
@@ -691,7 +667,7 @@ static void test_dependabot_vectors(void **state)
 		if (!strcmp(names[k], "expected.json"))
 			continue;
 		snprintf(path, sizeof(path), FIX "/dependabot/%s", names[k]);
-		text = must_slurp(path, &len);
+		text = test_read_file(path, &len);
 		if (!bases_of(text, NULL, false, err, sizeof(err)))
 			fail_msg("dependabot/%s: %s", names[k], err);
 		free(text);
@@ -708,7 +684,7 @@ static void test_diun_vectors(void **state)
 	json_error_t e;
 	json_t *j = json_load_file(FIX "/diun/expected.json", 0, &e), *c;
 	size_t len, i, pass = 0;
-	char *text = must_slurp(FIX "/diun/valid.Dockerfile", &len), err[256];
+	char *text = test_read_file(FIX "/diun/valid.Dockerfile", &len), err[256];
 	struct dockerfile *df = df_parse(text);
 	struct dockerfile_resolved *r;
 
@@ -736,10 +712,10 @@ static void test_diun_vectors(void **state)
 	dockerfile_free(df);
 	free(text);
 	/* load cases: empty and not-a-Dockerfile fail, valid loads */
-	text = must_slurp(FIX "/diun/empty.Dockerfile", &len);
+	text = test_read_file(FIX "/diun/empty.Dockerfile", &len);
 	assert_int_not_equal(dockerfile_parse(text, len, &df, err, sizeof(err)), 0);
 	free(text);
-	text = must_slurp(FIX "/diun/invalid.Dockerfile", &len);
+	text = test_read_file(FIX "/diun/invalid.Dockerfile", &len);
 	assert_int_not_equal(dockerfile_parse(text, len, &df, err, sizeof(err)), 0);
 	assert_string_equal(err, "line 1: unknown instruction: INVALID");
 	free(text);
@@ -792,8 +768,8 @@ static void features(const char *text, char *out, size_t size)
 static void test_real_world(void **state)
 {
 	size_t len, glen, n = 0, counted = 0;
-	char *index = must_slurp(FIX "/real-world/INDEX.tsv", &len), *save = NULL;
-	char *golden = must_slurp(FIX "/real-world.expected", &glen);
+	char *index = test_read_file(FIX "/real-world/INDEX.tsv", &len), *save = NULL;
+	char *golden = test_read_file(FIX "/real-world.expected", &glen);
 	const char *write_to = getenv("REFIT_GOLDEN_OUT"); /* regenerate, then review by hand */
 	FILE *out = write_to ? fopen(write_to, "w") : NULL;
 
@@ -806,7 +782,7 @@ static void test_real_world(void **state)
 			continue;            /* the header */
 		*strrchr(want, '\t') = '\0'; /* from_lines: the FROM text, not compared */
 		snprintf(path, sizeof(path), FIX "/real-world/%s", name);
-		text = must_slurp(path, &len);
+		text = test_read_file(path, &len);
 		features(text, have, sizeof(have));
 		if (strcmp(have, want))
 			fail_msg("%s: features %s, INDEX.tsv says %s", name, have, want);

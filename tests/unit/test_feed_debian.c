@@ -21,35 +21,13 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #define FIXTURES "tests/fixtures/feeds/debian-tracker/"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- helpers ---- */
-
-static char *read_file(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", path);
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			buf[n] = '\0';
-			*ret_len = (size_t)n;
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	if (!buf)
-		fail_msg("cannot read %s", path);
-	return buf;
-}
 
 /* Allocations jansson may still make before failing; -1 = no limit. */
 static long alloc_budget = -1;
@@ -225,9 +203,9 @@ static void check_excerpt(const char *name, size_t piece, uint32_t seed)
 	int n;
 
 	snprintf(path, sizeof(path), FIXTURES "tracker-json-excerpt-%s.json", name);
-	doc = read_file(path, &len);
+	doc = test_read_file(path, &len);
 	snprintf(path, sizeof(path), FIXTURES "expected/tracker-json-excerpt-%s.tsv", name);
-	tsv = read_file(path, &tlen);
+	tsv = test_read_file(path, &tlen);
 	rows = expected_counts(tsv, &want);
 	rows_init(&r);
 	n = run(doc, len, piece, seed, &r, &got, err, sizeof(err));
@@ -274,7 +252,7 @@ static void test_excerpts_random_pieces(void **state)
 static void test_excerpt_every_split(void **state)
 {
 	size_t len;
-	char *doc = read_file(FIXTURES "tracker-json-excerpt-vunnel.json", &len), err[256];
+	char *doc = test_read_file(FIXTURES "tracker-json-excerpt-vunnel.json", &len), err[256];
 	struct rows whole;
 
 	(void)state;
@@ -383,7 +361,7 @@ static void test_odd_entries_skipped(void **state)
 static void test_want(void **state)
 {
 	size_t len;
-	char *doc = read_file(FIXTURES "tracker-json-excerpt-vunnel.json", &len), err[256];
+	char *doc = test_read_file(FIXTURES "tracker-json-excerpt-vunnel.json", &len), err[256];
 	struct feed_debian *f;
 	struct feed_debian_stats st;
 	struct rows r;
@@ -492,7 +470,7 @@ static void test_truncated(void **state)
 		char *doc;
 
 		snprintf(path, sizeof(path), FIXTURES "tracker-json-excerpt-%s.json", excerpts[i]);
-		doc = read_file(path, &len);
+		doc = test_read_file(path, &len);
 		for (end = len; end > 0 && doc[end - 1] != '}'; end--)
 			;
 		for (size_t cut = 0; cut < end; cut++) {
@@ -792,7 +770,7 @@ static void test_big_package(void **state)
 static void test_callback_stop(void **state)
 {
 	size_t len;
-	char *doc = read_file(FIXTURES "tracker-json-excerpt-osvdev.json", &len), err[256];
+	char *doc = test_read_file(FIXTURES "tracker-json-excerpt-osvdev.json", &len), err[256];
 	struct feed_debian *f;
 	struct feed_debian_stats st;
 	struct rows r;
@@ -819,7 +797,7 @@ static void test_callback_stop(void **state)
 static void test_alloc_failures(void **state)
 {
 	size_t len;
-	char *doc = read_file(FIXTURES "tracker-json-excerpt-vunnel.json", &len), err[256];
+	char *doc = test_read_file(FIXTURES "tracker-json-excerpt-vunnel.json", &len), err[256];
 	int ok = 0, oom = 0;
 
 	(void)state;

@@ -19,35 +19,13 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #define FIXTURES "tests/fixtures/feeds/alpine-secdb/"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- helpers ---- */
-
-static char *read_file(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s (run from the repository root)", path);
-	if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)n + 1);
-		if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) {
-			buf[n] = '\0';
-			*ret_len = (size_t)n;
-		} else {
-			free(buf);
-			buf = NULL;
-		}
-	}
-	fclose(f);
-	if (!buf)
-		fail_msg("cannot read %s", path);
-	return buf;
-}
 
 /* Rows as "package\tid\tfixed\n" lines, each row's other fields checked on the way. */
 struct rows {
@@ -197,10 +175,10 @@ static void test_real_documents(void **state)
 		int n;
 
 		snprintf(path, sizeof(path), FIXTURES "%s.json", real_docs[i]);
-		doc = read_file(path, &len);
+		doc = test_read_file(path, &len);
 		snprintf(path, sizeof(path), FIXTURES "expected/%.*s__%s.tsv",
 		         (int)(slash - real_docs[i]), real_docs[i], slash + 1);
-		tsv = read_file(path, &tlen);
+		tsv = test_read_file(path, &tlen);
 		rows = expected_counts(tsv, &want);
 		memset(&r, 0, sizeof(r));
 		rows_add(&r, "");
@@ -229,7 +207,7 @@ static void test_two_ids_and_bad_version(void **state)
 	struct feed_secdb_stats st;
 
 	(void)state;
-	doc = read_file(FIXTURES "json-excerpts/v3.11-main.vulnerablecode.json", &len);
+	doc = test_read_file(FIXTURES "json-excerpts/v3.11-main.vulnerablecode.json", &len);
 	rows_add(&r, "");
 	assert_int_equal(feed_secdb_parse_stats(doc, len, on_row, &r, &st, err, sizeof(err)), 5);
 	/* "4.10-1-r1" is no apk version: XSA-252 comes from "CVE-2018-7540 XSA-252" alone */
@@ -254,7 +232,7 @@ static void test_never_affected(void **state)
 
 	(void)state;
 	/* real: db's five CVEs under "0" in v3.8 main */
-	doc = read_file(FIXTURES "converted-json/v3.8-main.json", &len);
+	doc = test_read_file(FIXTURES "converted-json/v3.8-main.json", &len);
 	rows_add(&r, "");
 	assert_int_equal(feed_secdb_parse_stats(doc, len, on_row, &r, &st, err, sizeof(err)),
 	                 1202 - 8);
@@ -312,7 +290,7 @@ static void test_lowest_version(void **state)
 	/* real: bind in v3.6 main lists CVE-2017-3142 under 9.11.3-r0 and 9.11.1_p1-r1 */
 	{
 		size_t len;
-		char *doc = read_file(FIXTURES "converted-json/v3.6-main.json", &len);
+		char *doc = test_read_file(FIXTURES "converted-json/v3.6-main.json", &len);
 
 		memset(&r, 0, sizeof(r));
 		rows_add(&r, "");
@@ -369,7 +347,7 @@ static void test_empty_documents(void **state)
 	(void)state;
 	for (size_t i = 0; i < N(files); i++) {
 		size_t len;
-		char *doc = read_file(files[i], &len);
+		char *doc = test_read_file(files[i], &len);
 		struct rows r = {0};
 		struct feed_secdb_stats st;
 
@@ -386,7 +364,7 @@ static void test_empty_documents(void **state)
 static void test_truncated(void **state)
 {
 	size_t len;
-	char *doc = read_file(FIXTURES "converted-json/v3.11-main.json", &len);
+	char *doc = test_read_file(FIXTURES "converted-json/v3.11-main.json", &len);
 	char err[256];
 	struct rows r = {0};
 
@@ -446,7 +424,7 @@ static void test_bad_shapes(void **state)
 static void test_wolfi_refused(void **state)
 {
 	size_t len;
-	char *doc = read_file(FIXTURES "other-distros/wolfi-security.vunnel.json", &len);
+	char *doc = test_read_file(FIXTURES "other-distros/wolfi-security.vunnel.json", &len);
 	char err[256];
 	struct rows r = {0};
 
@@ -461,7 +439,7 @@ static void test_wolfi_refused(void **state)
 static void test_limits_and_stop(void **state)
 {
 	size_t len;
-	char *doc = read_file(FIXTURES "converted-json/v3.10-main.json", &len);
+	char *doc = test_read_file(FIXTURES "converted-json/v3.10-main.json", &len);
 	char err[256];
 	struct rows r = {.stop_at = 3};
 	struct feed_secdb_stats st = {.rows = 777};
@@ -517,7 +495,8 @@ static void *failing_malloc(size_t n)
 static void test_alloc_failures(void **state)
 {
 	size_t len;
-	char *doc = read_file(FIXTURES "json-excerpts/v3.10-community-fetch.claircore.json", &len);
+	char *doc =
+	        test_read_file(FIXTURES "json-excerpts/v3.10-community-fetch.claircore.json", &len);
 	char err[256];
 	int ok = 0, oom = 0;
 

@@ -23,6 +23,8 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <cmocka.h>
+
+#include "testutil.h"
 #include <jansson.h>
 
 #define FIX       "tests/fixtures/feeds/osv/"
@@ -31,27 +33,6 @@
 #define CANCELLED (-ECANCELED)
 
 /* ---- helpers ---- */
-
-static char *slurp(const char *path, size_t *ret_len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	long n;
-
-	if (!f)
-		fail_msg("cannot open %s", path);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n >= 0);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	buf[n] = '\0';
-	fclose(f);
-	*ret_len = (size_t)n;
-	return buf;
-}
 
 static json_t *js(const char *text)
 {
@@ -206,7 +187,7 @@ static json_t *fixture_affected(const char *file, size_t index, enum version_eco
 	char *buf;
 
 	snprintf(path, sizeof(path), FIX "%s", file);
-	buf = slurp(path, &len);
+	buf = test_read_file(path, &len);
 	assert_true(osv_parse(buf, len, pick_cb, &p, err, sizeof(err)) > 0);
 	free(buf);
 	assert_non_null(p.affected);
@@ -412,7 +393,7 @@ static void test_records(void **state)
 		int r;
 
 		snprintf(path, sizeof(path), FIX "%s", rc->file);
-		buf = slurp(path, &len);
+		buf = test_read_file(path, &len);
 		rows_open(&c);
 		r = osv_parse(buf, len, rows_cb, &c, err, sizeof(err));
 		rows_close(&c);
@@ -625,7 +606,7 @@ static void test_truncated(void **state)
 	size_t len;
 
 	(void)state;
-	buf = slurp(FIX "debian/DLA-3008-1.json", &len);
+	buf = test_read_file(FIX "debian/DLA-3008-1.json", &len);
 	for (size_t cut = 0; cut < len - 2; cut += 37) {
 		rows_open(&c);
 		assert_int_equal(osv_parse(buf, cut, rows_cb, &c, err, sizeof(err)), -EINVAL);
@@ -713,7 +694,7 @@ static void test_callback_error(void **state)
 	size_t len;
 
 	(void)state;
-	buf = slurp(FIX "alpine/ALPINE-CVE-2025-26519.json", &len);
+	buf = test_read_file(FIX "alpine/ALPINE-CVE-2025-26519.json", &len);
 	rows_open(&c);
 	c.cancel_at = 3;
 	assert_int_equal(osv_parse(buf, len, rows_cb, &c, err, sizeof(err)), CANCELLED);
@@ -1384,9 +1365,9 @@ static void zip_file_checks(const char *zip, size_t zlen)
 static void test_zip(void **state)
 {
 	size_t l1, l2, l3, zlen;
-	char *dla = slurp(FIX "debian/DLA-3008-1.json", &l1);
-	char *pysec = slurp(FIX "pypi/PYSEC-2021-98.json", &l2);
-	char *alp = slurp(FIX "alpine/ALPINE-CVE-2025-26519.json", &l3);
+	char *dla = test_read_file(FIX "debian/DLA-3008-1.json", &l1);
+	char *pysec = test_read_file(FIX "pypi/PYSEC-2021-98.json", &l2);
+	char *alp = test_read_file(FIX "alpine/ALPINE-CVE-2025-26519.json", &l3);
 	const struct zentry entries[] = {
 	        {"DLA-3008-1.json", dla, l1, false},
 	        {"README", "not a record", 12, false},
@@ -1583,9 +1564,9 @@ static void test_pypa_database(void **state)
 	         dir);
 	r = system(cmd);
 	snprintf(path, sizeof(path), "%s/PyPI/all.zip", dir);
-	zip = r == 0 ? slurp(path, &zlen) : NULL;
+	zip = r == 0 ? test_read_file(path, &zlen) : NULL;
 	snprintf(path, sizeof(path), "%s/PyPI/modified_id.csv", dir);
-	csv = r == 0 ? slurp(path, &clen) : NULL;
+	csv = r == 0 ? test_read_file(path, &clen) : NULL;
 	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 	if (r != 0)
 		fail_msg("%s: exit status %d", cmd, r);

@@ -9,26 +9,16 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "registry.h"
 #include "registry_impl.h"
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = malloc(1 << 16);
-
-	assert_non_null(f);
-	assert_non_null(buf);
-	*len = fread(buf, 1, (1 << 16) - 1, f);
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static void test_pick_platform(void **state)
 {
 	size_t len;
-	char *body = slurp("tests/fixtures/registry/ubuntu_17.10-manifest-list.json", &len);
+	char *body =
+	        test_read_file("tests/fixtures/registry/ubuntu_17.10-manifest-list.json", &len);
 	char d[80];
 
 	(void)state;
