@@ -390,11 +390,6 @@ int notify_new(uv_loop_t *loop, struct http_client *http, struct store *store, s
 	return 0;
 }
 
-size_t notify_pending(const struct notify *n)
-{
-	return n ? n->pending : 0;
-}
-
 static void closed(uv_handle_t *h)
 {
 	free(h->data);

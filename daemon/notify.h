@@ -48,9 +48,6 @@ struct notify_build {
 /* Queues the event for every webhook that wants it. */
 void notify_build(struct notify *n, const struct notify_build *b);
 
-/* Number of deliveries queued or in flight (tests, status). */
-size_t notify_pending(const struct notify *n);
-
 /* Drops what is pending, cancels what is in flight, closes the timer; freed by the loop. */
 void notify_free(struct notify *n);
 

@@ -18,7 +18,7 @@ struct retention {
 	uv_timer_t timer;
 	struct store *store;
 	char *logs_dir; /* "state_dir/logs/" */
-	uint64_t keep_ms, pruned;
+	uint64_t keep_ms;
 	size_t round;                  /* builds pruned in the round under way */
 	uint64_t round_ns, longest_ns; /* its time on the loop, and its longest batch */
 	size_t n;
@@ -94,7 +94,6 @@ static void round_cb(uv_timer_t *t)
 		         "once)",
 		         r->round, (unsigned long long)(r->keep_ms / 3600000),
 		         (double)r->round_ns / 1e6, (double)r->longest_ns / 1e6);
-	r->pruned += r->round;
 	r->round = 0;
 	r->round_ns = r->longest_ns = 0;
 	uv_timer_start(t, round_cb, ROUND_EVERY_MS, 0);
@@ -129,11 +128,6 @@ int retention_configure(struct retention *r, const char *state_dir, uint64_t kee
 void retention_run(struct retention *r)
 {
 	uv_timer_start(&r->timer, round_cb, 0, 0);
-}
-
-uint64_t retention_pruned(const struct retention *r)
-{
-	return r->pruned;
 }
 
 static void closed(uv_handle_t *h)

@@ -23,9 +23,6 @@ int retention_configure(struct retention *r, const char *state_dir, uint64_t kee
 /* Runs a round now (tests, and after a configuration change that shortens it). */
 void retention_run(struct retention *r);
 
-/* Builds pruned since start. */
-uint64_t retention_pruned(const struct retention *r);
-
 void retention_free(struct retention *r);
 
 #endif
