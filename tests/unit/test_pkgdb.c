@@ -30,6 +30,8 @@
 /* ---- helpers ---- */
 
 /* The file in a malloc'd buffer of exactly its size (no NUL terminator). */
+/* Exactly the file's bytes, with no NUL after them (unlike test_read_file): a parser that
+ * reads one byte past its length is caught by ASan. */
 static char *load(const char *name, size_t *len)
 {
 	char path[256];
