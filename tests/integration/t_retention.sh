@@ -78,6 +78,9 @@ python3 -c "import json,sys; b=json.loads(sys.argv[1]); assert b['log_url'] is N
 [ "$(curl -s -o "$TB_DIR/body" -w '%{http_code}' "$URL/v1/builds/1/log")" = 410 ] || fail "pruned log: not 410"
 grep -q '"code":"gone"' "$TB_DIR/body" || fail "410 body: $(cat "$TB_DIR/body")"
 [ "$(curl -s "$URL/v1/builds/2/log")" = "build 2" ] || fail "a kept log is not served"
+out=$("$REFITCTL" --url "$URL" logs 1 2>&1)
+rc=$?
+[ "$rc" = 1 ] && grep -q "removed by the retention policy" <<<"$out" || fail "refitctl logs 1: rc $rc: $out"
 body=$(curl -s "$URL/v1/builds/2")
 python3 -c "import json,sys; b=json.loads(sys.argv[1]); assert b['log_url'] and b['pruned_at'] is None, b" "$body" ||
 	fail "build 2: $body"
