@@ -134,7 +134,7 @@ run: deps all
 # against real servers (dockerd, docker-registry, an HTTP server) on loopback.
 check: deps-test
 	@$(MAKE) --no-print-directory all
-	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZER=address,undefined unit integ-bin
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZER=address,undefined all unit integ-bin
 	@$(MAKE) --no-print-directory fuzz-replay
 	@$(MAKE) --no-print-directory integration INTEG_BIN_DIR=$(BUILD)/san/tests/integration
 	@echo "check: all tests passed"

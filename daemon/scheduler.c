@@ -14,6 +14,7 @@
 #include "rollback.h"
 #include "ref.h"
 #include "store.h"
+#include "strmap.h"
 #include "wallclock.h"
 
 #define MAX_ENGINES     64
@@ -24,9 +25,14 @@
  * row; after that the failure counts as any other (a build that itself kills its engine). */
 #define LOST_REQUEUES_MAX 3
 
+/*
+ * One per configured project, allocated on its own: a running pipeline holds a pointer
+ * to it, so a reload moves these pointers into its new array and never the states.
+ */
 struct proj_state {
 	char *name;
-	bool running, cyclic, blocked_by_dep;
+	size_t k; /* index in cfg->projects, while configured */
+	bool running, cyclic, gone;
 	unsigned failures, lost_requeues;
 	uint64_t retry_at; /* loop time; 0 = now */
 	size_t engine;
@@ -34,6 +40,7 @@ struct proj_state {
 	char kind[16];                 /* of the trigger running */
 	struct pipeline *pl;
 	struct scheduler *s;
+	struct proj_state *next_gone;
 };
 
 struct rb_ctx;
@@ -41,9 +48,12 @@ struct rb_ctx;
 struct scheduler {
 	struct scheduler_deps d;
 	struct config *cfg;
-	struct proj_state *ps; /* per cfg->projects[i] */
+	struct proj_state **ps; /* per cfg->projects[i] */
 	size_t n;
-	bool *dep; /* n x n: dep[i*n+j]: i builds on j's image */
+	struct strmap by_name;        /* project name -> index in ps */
+	struct scheduler_graph deps;  /* whose images project i builds on */
+	struct scheduler_graph users; /* who builds on project i's image */
+	struct proj_state *gone;      /* left the configuration while their rebuild runs */
 	struct engine *engines[MAX_ENGINES];
 	int max_builds[MAX_ENGINES], running_on[MAX_ENGINES];
 	size_t n_engines, running;
@@ -62,42 +72,88 @@ uint64_t scheduler_backoff_ms(unsigned failures)
 	return ms < BACKOFF_MAX_MS ? ms : BACKOFF_MAX_MS;
 }
 
-/* Depth-first visit; colour 0 new, 1 on the stack, 2 done. */
-static int visit(const bool *dep, size_t n, size_t i, unsigned char *colour, size_t *order,
-                 size_t *k, bool *cyclic)
+/* Tarjan's strongly connected components with explicit stacks (a 100,000-deep chain of
+ * bases must not overflow the C stack). Components come out dependencies first. */
+struct tarjan {
+	size_t *idx, *low, *pos, *stk, *call; /* idx 0: not visited yet */
+	bool *on;
+	size_t counter, sp, csp, k;
+};
+
+static void tarjan_push(const struct scheduler_graph *g, struct tarjan *t, size_t v)
+{
+	t->idx[v] = t->low[v] = ++t->counter;
+	t->pos[v] = g->start[v];
+	t->stk[t->sp++] = v;
+	t->on[v] = true;
+	t->call[t->csp++] = v;
+}
+
+/* Pops the component rooted at v into the order; true when it is a cycle. */
+static bool tarjan_pop(struct tarjan *t, size_t v, size_t *order, bool *cyclic)
+{
+	size_t first = t->k, w;
+
+	do {
+		w = t->stk[--t->sp];
+		t->on[w] = false;
+		order[t->k++] = w;
+	} while (w != v);
+	for (size_t i = first; t->k - first > 1 && i < t->k; i++)
+		cyclic[order[i]] = true;
+	return t->k - first > 1;
+}
+
+static int tarjan_from(const struct scheduler_graph *g, struct tarjan *t, size_t root,
+                       size_t *order, bool *cyclic)
 {
 	int r = 0;
 
-	if (colour[i] == 2)
-		return 0;
-	if (colour[i] == 1) {
-		cyclic[i] = true;
-		return -ELOOP;
-	}
-	colour[i] = 1;
-	for (size_t j = 0; j < n; j++)
-		if (dep[i * n + j] && visit(dep, n, j, colour, order, k, cyclic) < 0) {
-			cyclic[i] = true;
-			r = -ELOOP;
+	tarjan_push(g, t, root);
+	while (t->csp) {
+		size_t v = t->call[t->csp - 1];
+		if (t->pos[v] < g->start[v + 1]) {
+			size_t w = g->out[t->pos[v]++];
+			if (!t->idx[w])
+				tarjan_push(g, t, w);
+			else if (t->on[w] && t->idx[w] < t->low[v])
+				t->low[v] = t->idx[w];
+			continue;
 		}
-	colour[i] = 2;
-	order[(*k)++] = i;
+		t->csp--;
+		if (t->csp && t->low[v] < t->low[t->call[t->csp - 1]])
+			t->low[t->call[t->csp - 1]] = t->low[v];
+		if (t->low[v] == t->idx[v] && tarjan_pop(t, v, order, cyclic))
+			r = -ELOOP;
+	}
 	return r;
 }
 
-int scheduler_order(const bool *dep, size_t n, size_t *ret_order, bool *ret_cyclic)
+int scheduler_order(const struct scheduler_graph *g, size_t *ret_order, bool *ret_cyclic)
 {
-	unsigned char *colour = calloc(n ? n : 1, 1);
-	size_t k = 0;
-	int r = 0;
+	size_t n = g->n ? g->n : 1;
+	struct tarjan t = {.idx = calloc(n, sizeof(size_t)),
+	                   .low = calloc(n, sizeof(size_t)),
+	                   .pos = calloc(n, sizeof(size_t)),
+	                   .stk = calloc(n, sizeof(size_t)),
+	                   .call = calloc(n, sizeof(size_t)),
+	                   .on = calloc(n, sizeof(bool))};
+	int r = -ENOMEM;
 
-	if (!colour)
-		return -ENOMEM;
-	memset(ret_cyclic, 0, n * sizeof(bool));
-	for (size_t i = 0; i < n; i++)
-		if (visit(dep, n, i, colour, ret_order, &k, ret_cyclic) < 0)
+	if (!t.idx || !t.low || !t.pos || !t.stk || !t.call || !t.on)
+		goto out;
+	r = 0;
+	memset(ret_cyclic, 0, g->n * sizeof(bool));
+	for (size_t i = 0; i < g->n; i++)
+		if (!t.idx[i] && tarjan_from(g, &t, i, ret_order, ret_cyclic) < 0)
 			r = -ELOOP;
-	free(colour);
+out:
+	free(t.idx);
+	free(t.low);
+	free(t.pos);
+	free(t.stk);
+	free(t.call);
+	free(t.on);
 	return r;
 }
 
@@ -112,59 +168,161 @@ static const char *build_platform(const struct scheduler *s)
 
 static ssize_t project_index(const struct scheduler *s, const char *name)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (!strcmp(s->ps[i].name, name))
-			return (ssize_t)i;
-	return -1;
+	size_t k;
+
+	return strmap_get(&s->by_name, name, &k) ? (ssize_t)k : -1;
 }
 
-/* i depends on j when one of i's bases is j's image repository. */
-static void build_graph(struct scheduler *s)
+void scheduler_graph_done(struct scheduler_graph *g)
 {
-	char names[256][REF_STRING_MAX];
-	size_t n = s->n < 256 ? s->n : 256;
+	free(g->start);
+	free(g->out);
+	*g = (struct scheduler_graph){0};
+}
 
-	for (size_t j = 0; j < n; j++) {
-		struct image_ref r;
-		names[j][0] = '\0';
-		if (ref_parse(s->cfg->projects[j].image, &r, NULL) == 0)
-			ref_name(&r, names[j], sizeof(names[j]));
+struct edges {
+	size_t *from, *to; /* from builds on to */
+	size_t n, cap;
+};
+
+static int edge_add(struct edges *e, size_t from, size_t to)
+{
+	for (size_t i = e->n; i > 0 && e->from[i - 1] == from; i--)
+		if (e->to[i - 1] == to)
+			return 0; /* the same base in two stages */
+	if (e->n == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 64;
+		size_t *f = realloc(e->from, cap * sizeof(size_t)), *t;
+		if (!f)
+			return -ENOMEM;
+		e->from = f;
+		t = realloc(e->to, cap * sizeof(size_t));
+		if (!t)
+			return -ENOMEM;
+		e->to = t;
+		e->cap = cap;
 	}
-	for (size_t i = 0; i < n; i++) {
+	e->from[e->n] = from;
+	e->to[e->n++] = to;
+	return 0;
+}
+
+/* Adjacency lists of n nodes from m edges keys[i] -> vals[i] (a counting sort by key). */
+static int graph_from(size_t n, const size_t *keys, const size_t *vals, size_t m,
+                      struct scheduler_graph *ret)
+{
+	size_t *start = calloc(n + 2, sizeof(size_t)), *out = calloc(m ? m : 1, sizeof(size_t));
+
+	if (!start || !out) {
+		free(start);
+		free(out);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m; i++)
+		start[keys[i] + 2]++;
+	for (size_t i = 2; i < n + 2; i++)
+		start[i] += start[i - 1];
+	for (size_t i = 0; i < m; i++)
+		out[start[keys[i] + 1]++] = vals[i];
+	*ret = (struct scheduler_graph){n, start, out}; /* start[i] .. start[i + 1]: i's */
+	return 0;
+}
+
+/* Every project's image repository, by name, for matching the bases against. */
+static int image_names(const struct config *cfg, char (**ret_names)[REF_STRING_MAX],
+                       struct strmap *ret_map)
+{
+	char(*names)[REF_STRING_MAX] = calloc(cfg->n_projects + 1, sizeof(*names));
+
+	if (!names)
+		return -ENOMEM;
+	for (size_t j = 0; j < cfg->n_projects; j++) {
+		struct image_ref r;
+		if (ref_parse(cfg->projects[j].image, &r, NULL) == 0 &&
+		    ref_name(&r, names[j], sizeof(names[j])) > 0 &&
+		    strmap_put(ret_map, names[j], j) < 0) {
+			free(names);
+			return -ENOMEM;
+		}
+	}
+	*ret_names = names;
+	return 0;
+}
+
+/* The edges i -> j where one of i's bases is j's image repository. */
+static int collect_edges(const struct config *cfg, const char *platform,
+                         const struct strmap *images, struct edges *e)
+{
+	for (size_t i = 0; i < cfg->n_projects; i++) {
 		struct base_use *uses = NULL;
-		size_t nu = 0;
+		size_t nu = 0, j;
 		char err[256], name[REF_STRING_MAX];
 
-		if (bases_of_project(&s->cfg->projects[i], build_platform(s), &uses, &nu, err,
-		                     sizeof(err)) < 0)
+		if (bases_of_project(&cfg->projects[i], platform, &uses, &nu, err, sizeof(err)) < 0)
 			continue;
-		for (size_t u = 0; u < nu; u++) {
-			ref_name(&uses[u].parsed, name, sizeof(name));
-			for (size_t j = 0; j < n; j++)
-				if (j != i && names[j][0] && !strcmp(name, names[j]))
-					s->dep[i * s->n + j] = true;
-		}
+		for (size_t u = 0; u < nu; u++)
+			if (ref_name(&uses[u].parsed, name, sizeof(name)) > 0 &&
+			    strmap_get(images, name, &j) && j != i && edge_add(e, i, j) < 0) {
+				free(uses);
+				return -ENOMEM;
+			}
 		free(uses);
 	}
+	return 0;
 }
 
-static void check_cycles(struct scheduler *s)
+int scheduler_graph_of(const struct config *cfg, const char *platform, struct scheduler_graph *ret)
+{
+	char(*names)[REF_STRING_MAX] = NULL;
+	struct strmap images = {0};
+	struct edges e = {0};
+	int r = image_names(cfg, &names, &images);
+
+	if (r == 0)
+		r = collect_edges(cfg, platform, &images, &e);
+	if (r == 0)
+		r = graph_from(cfg->n_projects, e.from, e.to, e.n, ret);
+	strmap_done(&images);
+	free(names);
+	free(e.from);
+	free(e.to);
+	return r;
+}
+
+/* Both directions of the graph of s's projects. */
+static int build_graph(struct scheduler *s)
+{
+	int r = scheduler_graph_of(s->cfg, build_platform(s), &s->deps);
+	struct scheduler_graph *d = &s->deps;
+	size_t *from = NULL;
+
+	if (r == 0 && !(from = calloc(d->start[d->n] + 1, sizeof(size_t))))
+		r = -ENOMEM;
+	for (size_t i = 0; r == 0 && i < d->n; i++)
+		for (size_t e = d->start[i]; e < d->start[i + 1]; e++)
+			from[e] = i;
+	if (r == 0)
+		r = graph_from(d->n, d->out, from, d->start[d->n], &s->users);
+	free(from);
+	return r;
+}
+
+static int check_cycles(struct scheduler *s)
 {
 	size_t *order = calloc(s->n ? s->n : 1, sizeof(size_t));
 	bool *cyclic = calloc(s->n ? s->n : 1, sizeof(bool));
+	int r = order && cyclic ? scheduler_order(&s->deps, order, cyclic) : -ENOMEM;
 
-	if (order && cyclic && scheduler_order(s->dep, s->n, order, cyclic) == -ELOOP)
-		for (size_t i = 0; i < s->n; i++)
-			if (cyclic[i]) {
-				s->ps[i].cyclic = true;
-				log_err("project %s: its image and its bases form a cycle with "
-				        "other "
-				        "projects; it is not scheduled until the configuration is "
-				        "fixed",
-				        s->ps[i].name);
-			}
+	for (size_t i = 0; r == -ELOOP && i < s->n; i++)
+		if (cyclic[i]) {
+			s->ps[i]->cyclic = true;
+			log_err("project %s: its image and its bases form a cycle with other "
+			        "projects; it is not scheduled until the configuration is fixed",
+			        s->ps[i]->name);
+		}
 	free(order);
 	free(cyclic);
+	return r == -ELOOP ? 0 : r;
 }
 
 static void kick_cb(uv_idle_t *h);
@@ -187,60 +345,145 @@ int scheduler_new(const struct scheduler_deps *d, struct scheduler **ret)
 	return 0;
 }
 
-static void free_states(struct proj_state *ps, size_t n)
+static void state_free(struct proj_state *ps)
 {
-	for (size_t i = 0; i < n; i++)
-		free(ps[i].name);
+	if (ps)
+		free(ps->name);
 	free(ps);
 }
 
-/* Keeps running rebuilds and failure counts of projects that stay. */
-static void carry_over(struct scheduler *s, struct proj_state *old, size_t n_old)
+static void states_free(struct proj_state **ps, size_t n)
 {
-	for (size_t i = 0; i < n_old; i++) {
-		ssize_t k = project_index(s, old[i].name);
-		if (k < 0) {
-			if (old[i].pl)
-				log_info("project %s left the configuration; its rebuild finishes",
-				         old[i].name);
+	for (size_t i = 0; ps && i < n; i++)
+		state_free(ps[i]);
+	free(ps);
+}
+
+static void gone_unlink(struct scheduler *s, struct proj_state *ps)
+{
+	for (struct proj_state **pp = &s->gone; *pp; pp = &(*pp)->next_gone)
+		if (*pp == ps) {
+			*pp = ps->next_gone;
+			break;
+		}
+	ps->gone = false;
+	ps->next_gone = NULL;
+}
+
+/*
+ * The state project name has: kept with its running rebuild, failures and backoff, from
+ * the current array or from the gone list (it left and came back while its rebuild ran).
+ */
+static struct proj_state *state_of(const struct scheduler *s, const char *name)
+{
+	ssize_t k = project_index(s, name);
+
+	if (k >= 0)
+		return s->ps[k];
+	for (struct proj_state *g = s->gone; g; g = g->next_gone)
+		if (!strcmp(g->name, name))
+			return g;
+	return NULL;
+}
+
+static struct proj_state *state_new(const char *name)
+{
+	struct proj_state *ps = calloc(1, sizeof(*ps));
+
+	if (ps && !(ps->name = strdup(name))) {
+		free(ps);
+		ps = NULL;
+	}
+	return ps;
+}
+
+/* The states of cfg's projects, in its order; nothing of s changes (-ENOMEM). */
+static int new_states(const struct scheduler *s, const struct config *cfg,
+                      struct proj_state ***ret_ps, struct strmap *ret_map)
+{
+	size_t n = cfg->n_projects;
+	struct proj_state **ps = calloc(n ? n : 1, sizeof(*ps));
+	bool *fresh = calloc(n ? n : 1, sizeof(bool));
+	int r = ps && fresh ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		ps[i] = state_of(s, cfg->projects[i].name);
+		if (!ps[i])
+			fresh[i] = (ps[i] = state_new(cfg->projects[i].name)) != NULL;
+		if (!ps[i] || strmap_put(ret_map, ps[i]->name, i) < 0)
+			r = -ENOMEM;
+	}
+	if (r < 0) {
+		for (size_t i = 0; ps && i < n; i++)
+			if (fresh[i])
+				state_free(ps[i]);
+		free(ps);
+		strmap_done(ret_map);
+	} else
+		*ret_ps = ps;
+	free(fresh);
+	return r;
+}
+
+static bool taken(const struct proj_state *ps, struct proj_state *const *new_ps,
+                  const struct strmap *map)
+{
+	size_t k;
+
+	return strmap_get(map, ps->name, &k) && new_ps[k] == ps;
+}
+
+/* The states no project took are freed, or kept on the gone list while they run. */
+static void drop_states(struct scheduler *s, struct proj_state *const *new_ps,
+                        const struct strmap *map)
+{
+	for (struct proj_state *g = s->gone, *next; g; g = next) {
+		next = g->next_gone;
+		if (taken(g, new_ps, map))
+			gone_unlink(s, g);
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct proj_state *ps = s->ps[i];
+		if (taken(ps, new_ps, map))
+			continue;
+		if (!ps->pl) {
+			state_free(ps);
 			continue;
 		}
-		s->ps[k].failures = old[i].failures;
-		s->ps[k].retry_at = old[i].retry_at;
-		s->ps[k].running = old[i].running;
-		s->ps[k].pl = old[i].pl;
-		s->ps[k].engine = old[i].engine;
-		s->ps[k].broken_at_start = old[i].broken_at_start;
-		s->ps[k].lost_requeues = old[i].lost_requeues;
-		memcpy(s->ps[k].kind, old[i].kind, sizeof(s->ps[k].kind));
+		log_info("project %s left the configuration; its rebuild finishes", ps->name);
+		ps->gone = true;
+		ps->next_gone = s->gone;
+		s->gone = ps;
 	}
 }
 
 void scheduler_configure(struct scheduler *s, struct config *cfg)
 {
-	struct proj_state *old = s->ps;
-	size_t n_old = s->n;
+	struct proj_state **ps = NULL;
+	struct strmap map = {0};
 
-	s->ps = calloc(cfg->n_projects ? cfg->n_projects : 1, sizeof(*s->ps));
-	free(s->dep);
-	s->dep = calloc(cfg->n_projects * cfg->n_projects + 1, sizeof(bool));
-	if (!s->ps || !s->dep) {
-		log_err("scheduler: out of memory");
-		free(s->ps);
-		s->ps = old;
+	if (new_states(s, cfg, &ps, &map) < 0) {
+		log_err("scheduler: out of memory; the projects stay as they were");
 		return;
+	}
+	drop_states(s, ps, &map);
+	free(s->ps);
+	strmap_done(&s->by_name);
+	s->ps = ps;
+	s->by_name = map;
+	s->n = cfg->n_projects;
+	for (size_t i = 0; i < s->n; i++) {
+		s->ps[i]->k = i;
+		s->ps[i]->cyclic = false;
+		s->ps[i]->s = s;
 	}
 	config_free(s->cfg);
 	s->cfg = config_ref(cfg);
-	s->n = cfg->n_projects;
-	for (size_t i = 0; i < s->n; i++) {
-		s->ps[i].name = strdup(cfg->projects[i].name);
-		s->ps[i].s = s;
-	}
-	carry_over(s, old, n_old);
-	free_states(old, n_old);
-	build_graph(s);
-	check_cycles(s);
+	scheduler_graph_done(&s->deps);
+	scheduler_graph_done(&s->users);
+	if (build_graph(s) < 0 || check_cycles(s) < 0)
+		log_err("scheduler: out of memory building the dependency graph; "
+		        "projects are built without regard to each other's images");
 	scheduler_kick(s);
 }
 
@@ -287,11 +530,12 @@ static int collect(const struct store_trigger *t, void *arg)
 	struct pending *grown;
 
 	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		grown = realloc(l->v, l->cap * sizeof(*grown));
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		grown = realloc(l->v, cap * sizeof(*grown));
 		if (!grown)
 			return 1;
 		l->v = grown;
+		l->cap = cap;
 	}
 	l->v[l->n].id = t->id;
 	snprintf(l->v[l->n].project, sizeof(l->v[l->n].project), "%s", t->project);
@@ -301,20 +545,16 @@ static int collect(const struct store_trigger *t, void *arg)
 	return 0;
 }
 
-static bool has_pending(const struct pending_list *l, const char *project)
-{
-	for (size_t i = 0; i < l->n; i++)
-		if (!strcmp(l->v[i].project, project))
-			return true;
-	return false;
-}
-
 /* A project waits while a project whose image it builds on is running or pending. */
-static bool waits_for_dependency(const struct scheduler *s, size_t i, const struct pending_list *l)
+static bool waits_for_dependency(const struct scheduler *s, size_t i, const bool *pending)
 {
-	for (size_t j = 0; j < s->n; j++)
-		if (s->dep[i * s->n + j] && (s->ps[j].running || has_pending(l, s->ps[j].name)))
+	if (!s->deps.start) /* no graph (out of memory) */
+		return false;
+	for (size_t e = s->deps.start[i]; e < s->deps.start[i + 1]; e++) {
+		size_t j = s->deps.out[e];
+		if (s->ps[j]->running || pending[j])
 			return true;
+	}
 	return false;
 }
 
@@ -357,12 +597,15 @@ static void trigger_dependants(struct scheduler *s, size_t k)
 {
 	char reason[512];
 
+	if (!s->users.start) /* no graph (out of memory) */
+		return;
 	snprintf(reason, sizeof(reason), "base %s was rebuilt by refit", s->cfg->projects[k].image);
-	for (size_t i = 0; i < s->n; i++)
-		if (s->dep[i * s->n + k] && store_trigger_add(s->d.store, s->ps[i].name, "base",
-		                                              reason, wallclock_ms(), NULL) == 0)
-			log_info("project %s: triggered, its base %s was rebuilt", s->ps[i].name,
+	for (size_t e = s->users.start[k]; e < s->users.start[k + 1]; e++) {
+		const char *name = s->ps[s->users.out[e]]->name;
+		if (store_trigger_add(s->d.store, name, "base", reason, wallclock_ms(), NULL) == 0)
+			log_info("project %s: triggered, its base %s was rebuilt", name,
 			         s->cfg->projects[k].image);
+	}
 }
 
 /*
@@ -387,44 +630,56 @@ static bool engine_lost(struct scheduler *s, struct proj_state *ps)
 	return true;
 }
 
+static void succeeded(struct scheduler *s, struct proj_state *ps, const char *summary)
+{
+	ps->lost_requeues = 0;
+	ps->failures = 0;
+	ps->retry_at = 0;
+	log_info("project %s: rebuild done (%s)", ps->name, summary);
+	trigger_dependants(s, ps->k);
+	if (s->d.rebuilt)
+		s->d.rebuilt(ps->name, s->d.rebuilt_arg);
+}
+
+static void failed(struct scheduler *s, struct proj_state *ps, const char *summary)
+{
+	uint64_t delay;
+
+	ps->lost_requeues = 0;
+	ps->failures++;
+	delay = scheduler_backoff_ms(ps->failures);
+	ps->retry_at = uv_now(s->d.loop) + delay;
+	log_warn("project %s: rebuild failed (%s); retry in %llu s", ps->name, summary,
+	         (unsigned long long)(delay / 1000));
+	/* the failed trigger comes back as pending so that the retry happens */
+	store_trigger_add(s->d.store, ps->name, "retry", "retry after a failed rebuild",
+	                  wallclock_ms(), NULL);
+}
+
 static void pipeline_done(int status, const char *summary, void *arg)
 {
 	struct proj_state *ps = arg;
 	struct scheduler *s = ps->s;
-	ssize_t k = project_index(s, ps->name);
 
 	ps->running = false;
 	ps->pl = NULL;
 	s->running--;
 	s->running_on[ps->engine]--;
-	if (status != 0 && engine_lost(s, ps)) {
-		scheduler_kick(s);
-		return;
-	}
-	ps->lost_requeues = 0;
-	if (status == 0) {
-		ps->failures = 0;
-		ps->retry_at = 0;
-		log_info("project %s: rebuild done (%s)", ps->name, summary);
-		if (k >= 0)
-			trigger_dependants(s, (size_t)k);
-		if (s->d.rebuilt)
-			s->d.rebuilt(ps->name, s->d.rebuilt_arg);
-	} else {
-		ps->failures++;
-		ps->retry_at = uv_now(s->d.loop) + scheduler_backoff_ms(ps->failures);
-		log_warn("project %s: rebuild failed (%s); retry in %llu s", ps->name, summary,
-		         (unsigned long long)(scheduler_backoff_ms(ps->failures) / 1000));
-		/* the failed trigger comes back as pending so that the retry happens */
-		store_trigger_add(s->d.store, ps->name, "retry", "retry after a failed rebuild",
-		                  wallclock_ms(), NULL);
-	}
+	if (ps->gone) {
+		log_info("project %s (no longer configured): rebuild %s (%s)", ps->name,
+		         status == 0 ? "done" : "failed", summary);
+		gone_unlink(s, ps);
+		state_free(ps);
+	} else if (status == 0)
+		succeeded(s, ps, summary);
+	else if (!engine_lost(s, ps))
+		failed(s, ps, summary);
 	scheduler_kick(s);
 }
 
 static bool start_one(struct scheduler *s, size_t k, const struct pending *t)
 {
-	struct proj_state *ps = &s->ps[k];
+	struct proj_state *ps = s->ps[k];
 	bool warm;
 	ssize_t e = pick_engine(s, ps->name, &warm);
 	struct pipeline_deps d = {s->d.loop,       s->d.store,        NULL, s->d.creds,
@@ -460,24 +715,35 @@ static void kick_cb(uv_idle_t *h)
 	struct scheduler *s = h->data;
 	struct pending_list l = {0};
 	uint64_t now = uv_now(s->d.loop);
+	bool *pending = NULL;
+	ssize_t k;
 
 	uv_idle_stop(h);
 	if (!s->cfg)
 		return;
-	store_triggers_pending(s->d.store, collect, &l);
+	pending = calloc(s->n ? s->n : 1, sizeof(bool));
+	if (!pending || store_triggers_pending(s->d.store, collect, &l) < 0) {
+		log_err("scheduler: cannot read the pending triggers; trying again later");
+		goto out;
+	}
+	for (size_t i = 0; i < l.n; i++)
+		if ((k = project_index(s, l.v[i].project)) >= 0)
+			pending[k] = true;
 	for (size_t i = 0; i < l.n; i++) {
-		ssize_t k = project_index(s, l.v[i].project);
-		struct proj_state *ps = k >= 0 ? &s->ps[k] : NULL;
+		struct proj_state *ps =
+		        (k = project_index(s, l.v[i].project)) >= 0 ? s->ps[k] : NULL;
 
 		if (!ps || !s->cfg->projects[k].enabled || ps->running || ps->cyclic ||
-		    ps->retry_at > now || waits_for_dependency(s, (size_t)k, &l))
+		    ps->retry_at > now || waits_for_dependency(s, (size_t)k, pending))
 			continue;
 		if (!start_one(s, (size_t)k, &l.v[i]))
 			break; /* no engine slot free */
 	}
+out:
 	for (size_t i = 0; i < l.n; i++)
 		free(l.v[i].reasons);
 	free(l.v);
+	free(pending);
 	arm_timer(s);
 }
 
@@ -517,8 +783,8 @@ static void arm_timer(struct scheduler *s)
 	uint64_t now = uv_now(s->d.loop), next = now + AGE_CHECK_MS;
 
 	for (size_t i = 0; i < s->n; i++)
-		if (s->ps[i].retry_at > now && s->ps[i].retry_at < next)
-			next = s->ps[i].retry_at;
+		if (s->ps[i]->retry_at > now && s->ps[i]->retry_at < next)
+			next = s->ps[i]->retry_at;
 	uv_timer_start(&s->timer, timer_cb, next - now, 0);
 }
 
@@ -571,7 +837,7 @@ int scheduler_rollback(struct scheduler *s, const char *project, const char *env
 		snprintf(err, errlen, "no project named %s", project);
 		return -ENOENT;
 	}
-	if (s->ps[k].running) {
+	if (s->ps[k]->running) {
 		snprintf(err, errlen, "project %s is being rebuilt; roll back when it is done",
 		         project);
 		return -EBUSY;
@@ -601,6 +867,16 @@ int scheduler_rollback(struct scheduler *s, const char *project, const char *env
 	return 0;
 }
 
+static void interrupt(struct scheduler *s, struct proj_state *ps)
+{
+	pipeline_cancel(ps->pl);
+	ps->pl = NULL;
+	ps->running = false;
+	s->running_on[ps->engine]--;
+	s->running--;
+	log_info("project %s: rebuild interrupted; it runs again later", ps->name);
+}
+
 void scheduler_interrupt(struct scheduler *s)
 {
 	while (s->rollbacks) {
@@ -608,15 +884,14 @@ void scheduler_interrupt(struct scheduler *s)
 		rb_unlink(s, s->rollbacks);
 	}
 	for (size_t i = 0; i < s->n; i++)
-		if (s->ps[i].pl) {
-			pipeline_cancel(s->ps[i].pl);
-			s->ps[i].pl = NULL;
-			s->ps[i].running = false;
-			s->running_on[s->ps[i].engine]--;
-			s->running--;
-			log_info("project %s: rebuild interrupted; it runs again later",
-			         s->ps[i].name);
-		}
+		if (s->ps[i]->pl)
+			interrupt(s, s->ps[i]);
+	while (s->gone) {
+		struct proj_state *ps = s->gone;
+		interrupt(s, ps);
+		gone_unlink(s, ps);
+		state_free(ps);
+	}
 }
 
 /* libuv runs close callbacks in no promised order: free with the last one. */
@@ -633,8 +908,10 @@ void scheduler_free(struct scheduler *s)
 	if (!s)
 		return;
 	scheduler_interrupt(s);
-	free_states(s->ps, s->n);
-	free(s->dep);
+	states_free(s->ps, s->n);
+	strmap_done(&s->by_name);
+	scheduler_graph_done(&s->deps);
+	scheduler_graph_done(&s->users);
 	config_free(s->cfg);
 	s->closing = 2;
 	uv_close((uv_handle_t *)&s->timer, closed);

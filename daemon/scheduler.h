@@ -75,11 +75,31 @@ void scheduler_free(struct scheduler *s);
 uint64_t scheduler_backoff_ms(unsigned failures);
 
 /*
- * Orders n projects so that every project comes after those it depends on:
- * dep[i*n + j] is true when i builds on j's image. Writes the order to
- * ret_order and returns 0, or -ELOOP with the projects on a cycle marked in
- * ret_cyclic.
+ * Who builds on whom, as adjacency lists: project i builds on the images of
+ * projects out[start[i]] .. out[start[i + 1] - 1] (start has n + 1 entries).
  */
-int scheduler_order(const bool *dep, size_t n, size_t *ret_order, bool *ret_cyclic);
+struct scheduler_graph {
+	size_t n;
+	size_t *start, *out;
+};
+
+/*
+ * The graph of cfg's projects: i builds on j when one of i's bases (all
+ * stages, for platform) is j's image repository. Projects whose Dockerfile
+ * cannot be read have no edges. -ENOMEM.
+ */
+int scheduler_graph_of(const struct config *cfg, const char *platform, struct scheduler_graph *ret);
+
+/* Frees the lists (the struct itself is the caller's). */
+void scheduler_graph_done(struct scheduler_graph *g);
+
+/*
+ * Orders the projects of g so that every project comes after those it builds
+ * on (strongly connected components, found without recursion). Writes the
+ * order to ret_order and returns 0, or -ELOOP with the projects that lie on
+ * a cycle marked in ret_cyclic (those that merely build on one are not);
+ * -ENOMEM.
+ */
+int scheduler_order(const struct scheduler_graph *g, size_t *ret_order, bool *ret_cyclic);
 
 #endif
