@@ -84,6 +84,52 @@ static const char *const migrations[] = {
         "CREATE TABLE outbox("
         "  id INTEGER PRIMARY KEY AUTOINCREMENT, hook TEXT NOT NULL, event TEXT NOT NULL,"
         "  body TEXT NOT NULL, created_at INTEGER NOT NULL);",
+        /* 5 -> 6: the current image of each environment (its newest succeeded build with an
+         * inventory) and each inventory's ecosystems, kept as state by triggers: the feed
+         * rounds and advisory scans read these instead of ranking all of history. */
+        "CREATE TABLE current_images("
+        "  project TEXT NOT NULL, env TEXT NOT NULL, build_id INTEGER NOT NULL,"
+        "  PRIMARY KEY(project, env)) WITHOUT ROWID;"
+        "CREATE INDEX current_images_build ON current_images(build_id);"
+        "CREATE TABLE inventory_ecosystems("
+        "  build_id INTEGER NOT NULL, ecosystem TEXT NOT NULL,"
+        "  PRIMARY KEY(build_id, ecosystem)) WITHOUT ROWID;"
+        "INSERT INTO current_images(project, env, build_id)"
+        "  SELECT b.project, b.env, max(b.id) FROM builds b JOIN inventories i"
+        "  ON i.build_id = b.id WHERE b.status = 'succeeded' GROUP BY b.project, b.env;"
+        "INSERT INTO inventory_ecosystems(build_id, ecosystem)"
+        "  SELECT DISTINCT build_id, ecosystem FROM inventory_pkgs;"
+        "CREATE TRIGGER inventory_pkgs_ecosystem AFTER INSERT ON inventory_pkgs BEGIN"
+        "  INSERT OR IGNORE INTO inventory_ecosystems(build_id, ecosystem)"
+        "  VALUES(new.build_id, new.ecosystem);"
+        "END;"
+        "CREATE TRIGGER current_by_inventory AFTER INSERT ON inventories BEGIN"
+        "  INSERT OR REPLACE INTO current_images(project, env, build_id)"
+        "  SELECT b.project, b.env, b.id FROM builds b"
+        "  WHERE b.id = new.build_id AND b.status = 'succeeded' AND b.id >= coalesce("
+        "    (SELECT c.build_id FROM current_images c"
+        "     WHERE c.project = b.project AND c.env = b.env), 0);"
+        "END;"
+        "CREATE TRIGGER current_by_success AFTER UPDATE OF status ON builds"
+        "  WHEN new.status = 'succeeded' BEGIN"
+        "  INSERT OR REPLACE INTO current_images(project, env, build_id)"
+        "  SELECT new.project, new.env, new.id"
+        "  WHERE EXISTS (SELECT 1 FROM inventories WHERE build_id = new.id) AND new.id >= coalesce("
+        "    (SELECT c.build_id FROM current_images c"
+        "     WHERE c.project = new.project AND c.env = new.env), 0);"
+        "END;"
+        /* An inventory removed: the environment falls back to its newest other one. */
+        "CREATE TRIGGER inventory_gone AFTER DELETE ON inventories BEGIN"
+        "  DELETE FROM inventory_ecosystems WHERE build_id = old.build_id;"
+        "END;"
+        "CREATE TRIGGER current_inventory_gone AFTER DELETE ON inventories"
+        "  WHEN EXISTS (SELECT 1 FROM current_images WHERE build_id = old.build_id) BEGIN"
+        "  DELETE FROM current_images WHERE build_id = old.build_id;"
+        "  INSERT INTO current_images(project, env, build_id)"
+        "  SELECT b.project, b.env, max(b.id) FROM builds o JOIN builds b"
+        "  ON b.project = o.project AND b.env = o.env JOIN inventories i ON i.build_id = b.id"
+        "  WHERE o.id = old.build_id AND b.status = 'succeeded' GROUP BY b.project, b.env;"
+        "END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

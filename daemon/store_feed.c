@@ -417,6 +417,9 @@ static int inventory_tx(struct store *s, void *arg)
 	sqlite3_stmt *st;
 	int r = delete_rows(s, "DELETE FROM inventory_pkgs WHERE build_id = ?1", a->build_id);
 
+	if (r == 0) /* the triggers add those of the new packages */
+		r = delete_rows(s, "DELETE FROM inventory_ecosystems WHERE build_id = ?1",
+		                a->build_id);
 	if (r == 0)
 		r = store_prepare(
 		        s,
@@ -483,12 +486,11 @@ int store_inventory_each(struct store *s, int64_t build_id,
 	return store_walk(s, st, pkg_row, &w);
 }
 
-/* The latest succeeded build with an inventory, per project and environment. */
-#define CURRENT_SQL                                                             \
-	"SELECT b.project, b.env, b.trigger, b.id FROM builds b"                \
-	" WHERE b.id = (SELECT max(c.id) FROM builds c JOIN inventories i"      \
-	"   ON i.build_id = c.id WHERE c.project = b.project AND c.env = b.env" \
-	"   AND c.status = 'succeeded')"
+/* The latest succeeded build with an inventory, per project and environment (kept by the
+ * schema's triggers in current_images). */
+#define CURRENT_SQL                                                      \
+	"SELECT b.project, b.env, b.trigger, b.id FROM current_images c" \
+	" JOIN builds b ON b.id = c.build_id"
 
 struct eco_walk {
 	int (*cb)(const char *ecosystem, void *arg);
@@ -507,9 +509,9 @@ int store_inventory_ecosystems(struct store *s, int (*cb)(const char *ecosystem,
 	struct eco_walk w = {cb, arg};
 	sqlite3_stmt *st;
 	int r = store_prepare(s,
-	                      "SELECT DISTINCT p.ecosystem FROM inventory_pkgs p"
-	                      " WHERE p.build_id IN (SELECT id FROM (" CURRENT_SQL "))"
-	                      " ORDER BY p.ecosystem",
+	                      "SELECT DISTINCT e.ecosystem FROM current_images c"
+	                      " JOIN inventory_ecosystems e ON e.build_id = c.build_id"
+	                      " ORDER BY e.ecosystem",
 	                      &st);
 
 	return r < 0 ? r : store_walk(s, st, eco_row, &w);
@@ -647,7 +649,7 @@ int store_current_changed_each(struct store *s, int (*cb)(const struct store_cur
 	struct current_walk w = {cb, arg};
 	sqlite3_stmt *st;
 	int r = store_prepare(s,
-	                      CURRENT_SQL " AND EXISTS (SELECT 1 FROM inventory_pkgs p"
+	                      CURRENT_SQL " WHERE EXISTS (SELECT 1 FROM inventory_pkgs p"
 	                                  " JOIN advisory_changes c ON c.ecosystem = p.ecosystem"
 	                                  " AND c.package IN (p.name, p.source)"
 	                                  " WHERE p.build_id = b.id) ORDER BY b.project, b.env",

@@ -244,6 +244,92 @@ static void test_prune(void **state)
 	store_close(s);
 }
 
+struct current_rows {
+	char v[4][64];
+	size_t n;
+};
+
+static int collect_current(const struct store_current *c, void *arg)
+{
+	struct current_rows *r = arg;
+
+	if (r->n < 4)
+		snprintf(r->v[r->n++], sizeof(r->v[0]), "%s:%s:%lld", c->project, c->env,
+		         (long long)c->build_id);
+	return 0;
+}
+
+static int collect_eco(const char *ecosystem, void *arg)
+{
+	struct current_rows *r = arg;
+
+	if (r->n < 4)
+		snprintf(r->v[r->n++], sizeof(r->v[0]), "%s", ecosystem);
+	return 0;
+}
+
+static void add_build(struct store *s, const char *env, const char *status, bool inventory_first,
+                      const struct store_inventory *inv)
+{
+	struct store_build b = {.project = "p", .env = env, .trigger = "age", .status = "running"};
+	int64_t id;
+
+	assert_int_equal(store_build_insert(s, &b, &id), 0);
+	if (inv && inventory_first)
+		assert_int_equal(store_inventory_put(s, id, inv), 0);
+	b = (struct store_build){.status = status, .finished_at = 1000};
+	assert_int_equal(store_build_update(s, id, &b), 0);
+	if (inv && !inventory_first)
+		assert_int_equal(store_inventory_put(s, id, inv), 0);
+}
+
+/* The current image of each environment is kept as state, whichever is written first. */
+static void test_current_images(void **state)
+{
+	const struct store_pkg deb = {"Debian:12", "openssl", "3.0.1", NULL, NULL};
+	const struct store_pkg both[] = {deb, {"PyPI", "numpy", "1.26.0", NULL, NULL}};
+	const struct store_inventory d = {.pkgs = &deb, .n_pkgs = 1, .read_at = 1000};
+	const struct store_inventory dp = {.pkgs = both, .n_pkgs = 2, .read_at = 1000};
+	struct store *s = open_ok();
+	struct current_rows cur = {.n = 0}, eco = {.n = 0};
+
+	(void)state;
+	add_build(s, "test", "succeeded", false, &d);   /* 1 */
+	add_build(s, "prod", "succeeded", false, &dp);  /* 2 */
+	add_build(s, "test", "succeeded", true, &d);    /* 3: inventory before the status */
+	add_build(s, "test", "succeeded", false, NULL); /* 4: no inventory */
+	add_build(s, "test", "failed", true, &dp);      /* 5: failed */
+	assert_int_equal(store_current_each(s, collect_current, &cur), 0);
+	assert_int_equal(cur.n, 2);
+	assert_string_equal(cur.v[0], "p:prod:2");
+	assert_string_equal(cur.v[1], "p:test:3");
+	assert_int_equal(store_inventory_ecosystems(s, collect_eco, &eco), 0);
+	assert_int_equal(eco.n, 2);
+	assert_string_equal(eco.v[0], "Debian:12");
+	assert_string_equal(eco.v[1], "PyPI");
+
+	/* the current test inventory and the only prod one go: test falls back to 1 */
+	assert_int_equal(store_prune_builds(s, (int64_t[]){3, 2}, 2, 7000), 0);
+	cur.n = eco.n = 0;
+	assert_int_equal(store_current_each(s, collect_current, &cur), 0);
+	assert_int_equal(cur.n, 1);
+	assert_string_equal(cur.v[0], "p:test:1");
+	assert_int_equal(store_inventory_ecosystems(s, collect_eco, &eco), 0);
+	assert_int_equal(eco.n, 1);
+	assert_string_equal(eco.v[0], "Debian:12");
+
+	/* an inventory read again replaces its ecosystems */
+	assert_int_equal(store_inventory_put(s, 1, &dp), 0);
+	eco.n = 0;
+	assert_int_equal(store_inventory_ecosystems(s, collect_eco, &eco), 0);
+	assert_int_equal(eco.n, 2);
+	assert_int_equal(store_inventory_put(s, 1, &d), 0);
+	eco.n = 0;
+	assert_int_equal(store_inventory_ecosystems(s, collect_eco, &eco), 0);
+	assert_int_equal(eco.n, 1);
+	store_close(s);
+}
+
 struct outbox_rows {
 	int64_t ids[4];
 	char bodies[4][16];
@@ -324,6 +410,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_trigger_coalescing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_current_images, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
