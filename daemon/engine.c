@@ -301,8 +301,8 @@ int engine_call(struct engine *e, const struct engine_call *c,
 	o.tls_ca = e->tls_ca;
 	o.tls_cert = e->tls_cert;
 	o.tls_key = e->tls_key;
-	o.lost_cb = call_lost;
-	o.lost_arg = e;
+	o.lost_cb = c->detached ? NULL : call_lost;
+	o.lost_arg = c->detached ? NULL : e;
 	return http_request_start(e->http, &o, cb, arg, ret);
 }
 

@@ -69,6 +69,9 @@ struct engine_call {
 	void *stream_arg;
 	uint64_t timeout_ms, idle_timeout_ms;
 	size_t max_body;
+	/* The request may outlive its caller and the engine (a cancelled walk's container
+	 * removal): a connection that breaks under it is not reported to the engine. */
+	bool detached;
 };
 
 /*

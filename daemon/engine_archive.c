@@ -609,11 +609,15 @@ static int start_stream(struct engine_archive *a)
 	return start_archive(a, "GET");
 }
 
+/* A cancelled walk's removal is detached: it outlives the walk, and maybe the engine. */
 static int start_remove(struct engine_archive *a)
 {
 	char path[128];
-	struct engine_call c = {
-	        .method = "DELETE", .path = path, .timeout_ms = 60000, .max_body = 64 << 10};
+	struct engine_call c = {.method = "DELETE",
+	                        .path = path,
+	                        .timeout_ms = 60000,
+	                        .max_body = 64 << 10,
+	                        .detached = a->cancelled};
 
 	snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", a->name);
 	a->remove_sent = true;
@@ -765,20 +769,24 @@ int engine_archive_walk(uv_loop_t *loop, struct engine *e, const char *image,
 
 void engine_archive_cancel(struct engine_archive *a)
 {
+	bool removing;
+
 	if (!a || a->in_cb || a->cancelled)
 		return;
 	uv_mutex_lock(&a->lock);
 	a->filter_off = true;
 	uv_mutex_unlock(&a->lock);
 	a->cancelled = true;
-	if (a->req && a->step != A_REMOVE) {
+	/* The walk's own removal on its way points at the engine: sent again, detached. */
+	removing = a->remove_sent && a->req;
+	if (a->req) {
 		http_request_cancel(a->req);
 		a->req = NULL;
 	}
-	/* Removed by name now, so the engine is not needed later. A create still
-	 * on its way when cancelled can lose this race and leave a container
-	 * (labelled io.refit.inventory). */
-	if (!a->remove_sent && start_remove(a) < 0)
+	/* Removed by name now, so the engine is not needed later (its owner may free it
+	 * as soon as this returns). A create still on its way when cancelled can lose
+	 * this race and leave a container (labelled io.refit.inventory). */
+	if ((!a->remove_sent || removing) && start_remove(a) < 0)
 		log_warn("engine: container %s for %s was not removed", a->name, a->image);
 	close_stream(a);
 	advance(a);

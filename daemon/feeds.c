@@ -81,6 +81,19 @@ struct fetch {
 static void task_next(struct feeds *f);
 static void task_end(struct feeds *f, const char *error);
 
+/*
+ * A round runs the tasks planned from the configuration it started with; a reload that
+ * takes a feed out meanwhile drops the feed's advisories (forget_stale), and what its
+ * tasks still bring must not put them back.
+ */
+static bool feed_configured(const struct feeds *f, const char *name)
+{
+	for (size_t i = 0; f->cfg && i < f->cfg->n_feeds; i++)
+		if (!strcmp(f->cfg->feeds[i].name, name))
+			return true;
+	return false;
+}
+
 /* Writes the batch and the scope's new state in one transaction. */
 static int batch_apply(struct feeds *f, bool replace)
 {
@@ -93,7 +106,11 @@ static int batch_apply(struct feeds *f, bool replace)
 	                              .n_clear = f->b.n_clear,
 	                              .state = &f->st,
 	                              .now = wallclock_ms()};
-	int r = store_feed_apply(f->store, &sb);
+	int r;
+
+	if (!feed_configured(f, sb.feed))
+		return 0; /* taken out of the configuration while it was polled */
+	r = store_feed_apply(f->store, &sb);
 
 	if (r > 0) {
 		f->changed += (size_t)r;
@@ -635,11 +652,16 @@ static void task_reset(struct feeds *f)
 static void task_end(struct feeds *f, const char *error)
 {
 	const struct task *t = &f->tasks[f->at];
+	bool kept = feed_configured(f, t->name);
 
 	f->st.polled_at = wallclock_ms();
-	if (error)
+	if (!kept)
+		log_info("feed %s (%s): no longer configured; its poll is dropped", t->name,
+		         t->scope);
+	else if (error)
 		log_warn("feed %s (%s): %s; the last good state is kept", t->name, t->scope, error);
-	store_feed_polled(f->store, t->name, t->scope, &f->st, error);
+	if (kept)
+		store_feed_polled(f->store, t->name, t->scope, &f->st, error);
 	task_reset(f);
 	f->at++;
 	task_next(f);
@@ -689,6 +711,8 @@ static void task_next(struct feeds *f)
 {
 	int r;
 
+	while (f->at < f->n_tasks && !feed_configured(f, f->tasks[f->at].name))
+		f->at++; /* planned before a reload took its feed out */
 	if (f->at >= f->n_tasks) {
 		round_end(f);
 		return;

@@ -46,6 +46,13 @@ struct sweep_slot {
 	struct engine_archive_sweep *op; /* while one runs */
 };
 
+/* Credentials, the registry pool and the watcher: made from one configuration, replaced as one. */
+struct clients {
+	struct creds *creds;
+	struct registry_pool *registries;
+	struct watcher *watcher;
+};
+
 struct daemon {
 	uv_loop_t loop;
 	const char *config_path;
@@ -55,9 +62,7 @@ struct daemon {
 	struct engine **engines;
 	struct sweep_slot *sweeps; /* per engine */
 	size_t n_engines;
-	struct creds *creds;
-	struct registry_pool *registries;
-	struct watcher *watcher;
+	struct clients cl;
 	struct scheduler *scheduler;
 	struct feeds *feeds;
 	struct notify *notify;
@@ -132,10 +137,10 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 		char plat[64];
 		snprintf(plat, sizeof(plat), "%s/%s", info->os, info->arch);
 		if (strcmp(plat, d->platform) &&
-		    d->watcher) { /* bases are resolved for the engines' platform */
+		    d->cl.watcher) { /* bases are resolved for the engines' platform */
 			snprintf(d->platform, sizeof(d->platform), "%s", plat);
-			watcher_set_platform(d->watcher, plat);
-			watcher_configure(d->watcher, d->cfg);
+			watcher_set_platform(d->cl.watcher, plat);
+			watcher_configure(d->cl.watcher, d->cfg);
 		}
 	}
 	if (info->reachable)
@@ -228,31 +233,41 @@ static void on_base_trigger(const char *project, int64_t trigger_id, void *arg)
 	scheduler_kick(d->scheduler);
 }
 
-/* Credentials, registries and the watcher depend on the configuration. */
-static int clients_start(struct daemon *d)
+/* The pool goes first: its pending callbacks then never reach the watcher. */
+static void clients_free(struct clients *c)
 {
-	struct creds_opts co = {.registries = d->cfg->registries,
-	                        .n_registries = d->cfg->n_registries};
-	const char **insecure = calloc(d->cfg->n_registries + 1, sizeof(char *));
+	registry_pool_free(c->registries);
+	watcher_free(c->watcher);
+	creds_free(c->creds);
+	*c = (struct clients){0};
+}
+
+/* The clients of cfg, all or none (-ENOMEM). */
+static int clients_new(struct daemon *d, const struct config *cfg, struct clients *ret)
+{
+	struct creds_opts co = {.registries = cfg->registries, .n_registries = cfg->n_registries};
+	const char **insecure = calloc(cfg->n_registries + 1, sizeof(char *));
 	struct registry_opts ro = {.insecure_hosts = insecure};
 	struct watcher_opts wo = {.platform = d->platform, .cb = on_base_trigger, .arg = d};
-	int r;
+	struct clients c = {0};
+	int r = insecure ? 0 : -ENOMEM;
 
-	if (!insecure)
-		return -ENOMEM;
-	for (size_t i = 0, n = 0; i < d->cfg->n_registries; i++)
-		if (d->cfg->registries[i].insecure)
-			insecure[n++] = d->cfg->registries[i].host;
-	r = creds_new(&d->loop, &co, &d->creds);
+	for (size_t i = 0, n = 0; r == 0 && i < cfg->n_registries; i++)
+		if (cfg->registries[i].insecure)
+			insecure[n++] = cfg->registries[i].host;
 	if (r == 0)
-		r = registry_pool_new(&d->loop, d->http, d->creds, &ro, &d->registries);
+		r = creds_new(&d->loop, &co, &c.creds);
+	if (r == 0)
+		r = registry_pool_new(&d->loop, d->http, c.creds, &ro, &c.registries);
 	free(insecure);
 	if (r == 0)
-		r = watcher_new(&d->loop, d->store, d->registries, &wo, &d->watcher);
+		r = watcher_new(&d->loop, d->store, c.registries, &wo, &c.watcher);
 	if (r == 0)
-		r = watcher_configure(d->watcher, d->cfg);
-	if (r == 0 && d->scheduler)
-		scheduler_set_clients(d->scheduler, d->creds, d->registries);
+		r = watcher_configure(c.watcher, cfg);
+	if (r < 0)
+		clients_free(&c);
+	else
+		*ret = c;
 	return r;
 }
 
@@ -269,17 +284,34 @@ static bool same_registries(const struct config *a, const struct config *b)
 	return true;
 }
 
-/* The pool goes first: its pending callbacks then never reach the watcher. */
+/* Running rebuilds and rollbacks use the clients: interrupted before they go. */
 static void clients_stop(struct daemon *d)
 {
-	if (d->scheduler) /* rebuilds in flight use these clients */
+	if (d->scheduler)
 		scheduler_interrupt(d->scheduler);
-	registry_pool_free(d->registries);
-	d->registries = NULL;
-	watcher_free(d->watcher);
-	d->watcher = NULL;
-	creds_free(d->creds);
-	d->creds = NULL;
+	clients_free(&d->cl);
+}
+
+/*
+ * Registries changed: the new clients are made before the old ones go, so
+ * that the scheduler never holds freed ones (were they made after, a failure
+ * would leave it the pointers clients_stop freed). Without memory for them,
+ * the old clients stay.
+ */
+static void clients_replace(struct daemon *d)
+{
+	struct clients next;
+
+	if (clients_new(d, d->cfg, &next) < 0) {
+		log_err("reload: out of memory: the registry clients stay as they were");
+		if (d->cl.watcher)
+			watcher_configure(d->cl.watcher, d->cfg);
+		return;
+	}
+	clients_stop(d);
+	d->cl = next;
+	if (d->scheduler)
+		scheduler_set_clients(d->scheduler, d->cl.creds, d->cl.registries);
 }
 
 /* The api stored a manual trigger: the scheduler looks for work. */
@@ -309,8 +341,8 @@ static void api_push_cb(const char *repository_name, void *arg)
 {
 	struct daemon *d = arg;
 
-	if (d->watcher)
-		watcher_check_now(d->watcher, repository_name);
+	if (d->cl.watcher)
+		watcher_check_now(d->cl.watcher, repository_name);
 }
 
 static void api_opts_from(const struct config *c, struct api_opts *o)
@@ -353,7 +385,7 @@ static void api_registry_stats(void (*row)(const struct metrics_registry_row *r,
 	struct daemon *d = arg;
 	struct reg_stats_ctx c = {row, ctx};
 
-	registry_pool_stats(d->registries, reg_stats_cb, &c);
+	registry_pool_stats(d->cl.registries, reg_stats_cb, &c);
 }
 
 static void api_poll_feeds_cb(void *arg)
@@ -374,6 +406,40 @@ static int api_start(struct daemon *d)
 	return api_new(&d->loop, d->store, d->cfg, &o, &ops, &d->api);
 }
 
+/*
+ * Hands the new configuration to every module. The old one is freed last: whatever still
+ * borrows it (the api until api_set_config) never points at freed memory meanwhile.
+ */
+static void reconfigure(struct daemon *d, struct config *next)
+{
+	bool restart = !same_engines(d->cfg, next), reclient = !same_registries(d->cfg, next);
+	struct config *old = d->cfg;
+	struct api_opts ao;
+
+	if (restart)
+		engines_stop(d);
+	d->cfg = next;
+	apply_logging(d);
+	api_opts_from(d->cfg, &ao);
+	api_set_config(d->api, d->cfg, &ao);
+	if (restart && engines_start(d) < 0)
+		log_err("reload: could not start the engines");
+	if (reclient)
+		clients_replace(d);
+	else if (d->cl.watcher)
+		watcher_configure(d->cl.watcher, d->cfg);
+	engines_to_scheduler(d);
+	scheduler_configure(d->scheduler, d->cfg);
+	feeds_configure(d->feeds, d->cfg);
+	if (notify_configure(d->notify, d->cfg) < 0)
+		log_err("reload: out of memory: webhooks unchanged");
+	if (retention_configure(d->retention, d->cfg->state_dir, d->cfg->retention_ms) < 0)
+		log_err("reload: out of memory: retention unchanged");
+	else
+		retention_run(d->retention); /* a shorter retention applies now */
+	config_free(old);
+}
+
 static void reload(struct daemon *d)
 {
 	struct config_errors errs = {0};
@@ -391,34 +457,7 @@ static void reload(struct daemon *d)
 		service_ready(d->svc);
 		return;
 	}
-	bool restart = !same_engines(d->cfg, next);
-	struct api_opts ao;
-	bool reclient = !same_registries(d->cfg, next);
-
-	if (restart)
-		engines_stop(d);
-	if (reclient)
-		clients_stop(d);
-	config_free(d->cfg);
-	d->cfg = next;
-	apply_logging(d);
-	api_opts_from(d->cfg, &ao);
-	api_set_config(d->api, d->cfg, &ao);
-	if (restart && engines_start(d) < 0)
-		log_err("reload: could not start the engines");
-	if (reclient && clients_start(d) < 0)
-		log_err("reload: could not start the registry clients");
-	else if (!reclient)
-		watcher_configure(d->watcher, d->cfg);
-	engines_to_scheduler(d);
-	scheduler_configure(d->scheduler, d->cfg);
-	feeds_configure(d->feeds, d->cfg);
-	if (notify_configure(d->notify, d->cfg) < 0)
-		log_err("reload: out of memory: webhooks unchanged");
-	if (retention_configure(d->retention, d->cfg->state_dir, d->cfg->retention_ms) < 0)
-		log_err("reload: out of memory: retention unchanged");
-	else
-		retention_run(d->retention); /* a shorter retention applies now */
+	reconfigure(d, next);
 	store_event_add(d->store, wallclock_ms(), "reload", NULL, "configuration reloaded");
 	log_info("configuration reloaded");
 	service_ready(d->svc);
@@ -572,8 +611,8 @@ static int feeds_start(struct daemon *d)
 
 static int scheduler_start(struct daemon *d)
 {
-	struct scheduler_deps sd = {&d->loop,          d->store,  d->creds,   d->registries,
-	                            d->cfg->state_dir, d->notify, on_rebuilt, d};
+	struct scheduler_deps sd = {&d->loop,   d->store, d->cl.creds, d->cl.registries, d->notify,
+	                            on_rebuilt, d};
 	char tmp[4096];
 	int r;
 
@@ -636,8 +675,8 @@ static int run(struct daemon *d)
 		r = retention_configure(d->retention, d->cfg->state_dir, d->cfg->retention_ms);
 	if (r == 0)
 		r = service_new(&d->loop, status_line, d, &d->svc);
-	if (r < 0 || clients_start(d) < 0 || engines_start(d) < 0 || scheduler_start(d) < 0 ||
-	    feeds_start(d) < 0) {
+	if (r < 0 || clients_new(d, d->cfg, &d->cl) < 0 || engines_start(d) < 0 ||
+	    scheduler_start(d) < 0 || feeds_start(d) < 0) {
 		log_err("start-up failed: out of memory");
 		return 1;
 	}

@@ -97,17 +97,15 @@ static void drop(struct notify *n, struct delivery *d, const char *why)
 	forget(n, d);
 }
 
-static void hooks_free(struct notify *n)
+static void hooks_free(struct hook *h, size_t n)
 {
-	for (size_t i = 0; i < n->n_hooks; i++) {
-		free(n->hooks[i].url);
-		for (size_t j = 0; n->hooks[i].events && n->hooks[i].events[j]; j++)
-			free(n->hooks[i].events[j]);
-		free(n->hooks[i].events);
+	for (size_t i = 0; h && i < n; i++) {
+		free(h[i].url);
+		for (size_t j = 0; h[i].events && h[i].events[j]; j++)
+			free(h[i].events[j]);
+		free(h[i].events);
 	}
-	free(n->hooks);
-	n->hooks = NULL;
-	n->n_hooks = 0;
+	free(h);
 }
 
 static char **strv_copy(char *const *v)
@@ -197,22 +195,36 @@ static void load_outbox(struct notify *n)
 		         again);
 }
 
-int notify_configure(struct notify *n, const struct config *cfg)
+/* The webhooks of cfg, whole or not at all (-ENOMEM). */
+static int hooks_new(const struct config *cfg, struct hook **ret)
 {
 	struct hook *h = calloc(cfg->n_notify ? cfg->n_notify : 1, sizeof(*h));
+	size_t i = 0;
 
-	if (!h)
-		return -ENOMEM;
-	hooks_free(n);
-	n->hooks = h;
-	for (size_t i = 0; i < cfg->n_notify; i++) {
+	for (; h && i < cfg->n_notify; i++) {
 		h[i].url = strdup(cfg->notify[i].webhook);
 		h[i].events = strv_copy(cfg->notify[i].events);
-		n->n_hooks = i + 1;
 		if (!h[i].url || (cfg->notify[i].events && !h[i].events) ||
 		    digest_sha256(h[i].url, strlen(h[i].url), h[i].id) < 0)
-			return -ENOMEM;
+			break;
 	}
+	if (!h || i < cfg->n_notify) {
+		hooks_free(h, h ? i + 1 : 0);
+		return -ENOMEM;
+	}
+	*ret = h;
+	return 0;
+}
+
+int notify_configure(struct notify *n, const struct config *cfg)
+{
+	struct hook *h;
+
+	if (hooks_new(cfg, &h) < 0)
+		return -ENOMEM; /* the webhooks stay as they were */
+	hooks_free(n->hooks, n->n_hooks);
+	n->hooks = h;
+	n->n_hooks = cfg->n_notify;
 	if (!n->loaded && n->store) {
 		n->loaded = true;
 		load_outbox(n);
@@ -412,6 +424,8 @@ void notify_free(struct notify *n)
 		delivery_free(d);
 	}
 	n->pending = 0;
-	hooks_free(n);
+	hooks_free(n->hooks, n->n_hooks);
+	n->hooks = NULL;
+	n->n_hooks = 0;
 	uv_close((uv_handle_t *)&n->timer, closed);
 }

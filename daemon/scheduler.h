@@ -32,7 +32,6 @@ struct scheduler_deps {
 	struct store *store;
 	struct creds *creds;
 	struct registry_pool *registries;
-	const char *state_dir;
 	struct notify *notify; /* webhooks for build events; may be NULL */
 	/* after each successful rebuild (may be NULL) */
 	void (*rebuilt)(const char *project, void *arg);

@@ -39,6 +39,7 @@ struct watcher {
 	uint64_t interval_ms, settle_ms;
 	unsigned jitter_pct;
 	struct watch_entry *entries;
+	struct watch_entry *dead; /* dropped by a reconfigure while their lookup runs */
 	size_t count, inflight;
 	uv_timer_t tick;
 };
@@ -179,6 +180,15 @@ static void record_error(struct watch_entry *e, int status, const char *error)
 	e->last_error = strdup(error);
 }
 
+static void dead_unlink(struct watcher *w, struct watch_entry *e)
+{
+	for (struct watch_entry **pp = &w->dead; *pp; pp = &(*pp)->next)
+		if (*pp == e) {
+			*pp = e->next;
+			return;
+		}
+}
+
 static void lookup_done(int status, const struct registry_result *r, void *arg)
 {
 	struct watch_entry *e = arg;
@@ -186,6 +196,7 @@ static void lookup_done(int status, const struct registry_result *r, void *arg)
 	e->inflight = false;
 	e->w->inflight--;
 	if (e->dead) {
+		dead_unlink(e->w, e);
 		entry_free(e);
 		return;
 	}
@@ -358,10 +369,13 @@ static void replace_entries(struct watcher *w, struct watch_entry *fresh)
 	}
 	for (e = w->entries; e; e = next) {
 		next = e->next;
-		if (e->inflight)
-			e->dead = true; /* freed by its lookup callback */
-		else
+		if (!e->inflight) {
 			entry_free(e);
+			continue;
+		}
+		e->dead = true; /* freed by its lookup callback, or by watcher_free */
+		e->next = w->dead;
+		w->dead = e;
 	}
 	w->entries = fresh;
 	w->count = n;
@@ -431,9 +445,14 @@ void watcher_free(struct watcher *w)
 
 	if (!w)
 		return;
+	/* The registry pool is freed first: no callback can come, not even for the dead. */
 	for (e = w->entries; e; e = next) {
 		next = e->next;
-		entry_free(e); /* the registry pool is freed first: no callback can come */
+		entry_free(e);
+	}
+	for (e = w->dead; e; e = next) {
+		next = e->next;
+		entry_free(e);
 	}
 	uv_close((uv_handle_t *)&w->tick, watcher_closed);
 }
