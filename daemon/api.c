@@ -21,7 +21,6 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "creds.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "store.h"
@@ -410,7 +409,7 @@ static void token_load(struct api *a)
 	if (!path)
 		return;
 	f = NULL;
-	if (creds_resolve_path(path, full, sizeof(full)) < 0) /* relative: LoadCredential= */
+	if (config_resolve_path(path, full, sizeof(full)) < 0) /* relative: LoadCredential= */
 		errno = ENAMETOOLONG;
 	else
 		f = fopen(full, "re");

@@ -884,3 +884,15 @@ void config_print_schema(void)
 {
 	print_schema(&top_schema, "");
 }
+
+int config_resolve_path(const char *path, char *buf, size_t len)
+{
+	const char *dir = getenv("CREDENTIALS_DIRECTORY");
+	int n;
+
+	if (path[0] == '/' || !dir || !*dir)
+		n = snprintf(buf, len, "%s", path);
+	else
+		n = snprintf(buf, len, "%s/%s", dir, path);
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}

@@ -136,4 +136,11 @@ const struct config_project *config_project_find(const struct config *c, const c
 /* Prints the option table (name, type, default, help) for `refitd --help-config`. */
 void config_print_schema(void);
 
+/*
+ * The file a *_file setting names: a relative path is a file in
+ * $CREDENTIALS_DIRECTORY when systemd set one (LoadCredential=), otherwise
+ * the path as written. -ENAMETOOLONG when it does not fit in buf.
+ */
+int config_resolve_path(const char *path, char *buf, size_t len);
+
 #endif

@@ -104,18 +104,6 @@ static const char *file_error(int r, char *buf, size_t len, size_t max)
 	return buf;
 }
 
-int creds_resolve_path(const char *path, char *buf, size_t len)
-{
-	const char *dir = getenv("CREDENTIALS_DIRECTORY");
-	int n;
-
-	if (path[0] == '/' || !dir || !*dir)
-		n = snprintf(buf, len, "%s", path);
-	else
-		n = snprintf(buf, len, "%s/%s", dir, path);
-	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
-}
-
 /* Reads one secret file: trailing newlines dropped, no NUL, not empty. A password file that
  * every user may read is used, with one warning per creds object. */
 static int read_secret(const char *what, const char *path, bool *warned, char **ret, char *err,
@@ -126,7 +114,7 @@ static int read_secret(const char *what, const char *path, bool *warned, char **
 	mode_t mode;
 	int r;
 
-	if (creds_resolve_path(path, full, sizeof(full)) < 0) {
+	if (config_resolve_path(path, full, sizeof(full)) < 0) {
 		seterr(err, errlen, "%s %s: path too long", what, path);
 		return -ENAMETOOLONG;
 	}

@@ -25,23 +25,10 @@
 
 #include <uv.h>
 
+#include "creds_parse.h" /* struct creds_entry */
+
 struct config_registry;
 struct creds;
-
-enum creds_kind {
-	CREDS_ANONYMOUS,
-	CREDS_BASIC,          /* username + password */
-	CREDS_IDENTITY_TOKEN, /* OAuth2 refresh token for the token endpoint */
-	CREDS_REGISTRY_TOKEN, /* bearer token sent as-is */
-};
-
-struct creds_entry {
-	enum creds_kind kind;
-	char *username;    /* BASIC; IDENTITY_TOKEN when config.json names one; else NULL */
-	char *secret;      /* password or token; NULL when anonymous */
-	char source[64];   /* "config", "config.json", "helper ecr-login", "none": for logs */
-	const char *error; /* failed lookup: why, for the log, never a secret; "" otherwise */
-};
 
 #define CREDS_CACHE_OFF UINT64_MAX
 
@@ -79,43 +66,5 @@ void creds_lookup_cancel(struct creds *c, creds_cb cb, void *arg);
 
 /* Drops host's cached answer, e.g. after a registry refused it with 401. */
 void creds_invalidate(struct creds *c, const char *host);
-
-/* Docker's server address for host: https://index.docker.io/v1/ for Hub. */
-const char *creds_server_address(const char *host);
-
-/*
- * The Engine API's X-Registry-Auth value for e (NULL = anonymous, "e30="):
- * base64url, padded like Go's base64.URLEncoding, of Docker's AuthConfig
- * JSON with serveraddress from host (omitted when NULL). Free *ret with
- * creds_secret_free.
- */
-int creds_x_registry_auth(const struct creds_entry *e, const char *host, char **ret);
-
-struct creds_host_entry {
-	const char *host;
-	const struct creds_entry *entry;
-};
-
-/*
- * The X-Registry-Config value of a build: base64url of a JSON map from each
- * host's server address to its AuthConfig; anonymous entries are left out.
- */
-int creds_x_registry_config(const struct creds_host_entry *list, size_t n, char **ret);
-
-/* Copies src into dst (error pointer not copied). */
-int creds_entry_copy(struct creds_entry *dst, const struct creds_entry *src);
-
-/* Wipes and frees e's strings, leaving it anonymous. */
-void creds_entry_done(struct creds_entry *e);
-
-/* Wipes and frees a string that carries a secret (NULL is fine). */
-void creds_secret_free(char *s);
-
-/*
- * The file a *_file setting names: a relative path is a file in
- * $CREDENTIALS_DIRECTORY when systemd set one (LoadCredential=), otherwise
- * the path as written. -ENAMETOOLONG when it does not fit in buf.
- */
-int creds_resolve_path(const char *path, char *buf, size_t len);
 
 #endif

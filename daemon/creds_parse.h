@@ -1,7 +1,6 @@
 /*
- * creds_parse — the pure parts of creds, exposed for its unit tests and its
- * libFuzzer target only: Docker's config.json, credential-helper output,
- * host-name normalisation and base64. Nothing here does I/O. Error texts
+ * creds_parse — the pure parts of creds: the credential entry type, Docker's config.json,
+ * credential-helper output, host-name normalisation and base64. Nothing here does I/O. Error texts
  * written to err never contain a secret.
  */
 #ifndef REFIT_CREDS_PARSE_H
@@ -10,10 +9,54 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "creds.h"
-
 #define CREDS_HOST_MAX        256
 #define CREDS_HELPER_NAME_MAX 48
+
+enum creds_kind {
+	CREDS_ANONYMOUS,
+	CREDS_BASIC,          /* username + password */
+	CREDS_IDENTITY_TOKEN, /* OAuth2 refresh token for the token endpoint */
+	CREDS_REGISTRY_TOKEN, /* bearer token sent as-is */
+};
+
+struct creds_entry {
+	enum creds_kind kind;
+	char *username;    /* BASIC; IDENTITY_TOKEN when config.json names one; else NULL */
+	char *secret;      /* password or token; NULL when anonymous */
+	char source[64];   /* "config", "config.json", "helper ecr-login", "none": for logs */
+	const char *error; /* failed lookup: why, for the log, never a secret; "" otherwise */
+};
+
+/* Copies src into dst (error pointer not copied). */
+int creds_entry_copy(struct creds_entry *dst, const struct creds_entry *src);
+
+/* Wipes and frees e's strings, leaving it anonymous. */
+void creds_entry_done(struct creds_entry *e);
+
+/* Wipes and frees a string that carries a secret (NULL is fine). */
+void creds_secret_free(char *s);
+
+/* Docker's server address for host: https://index.docker.io/v1/ for Hub. */
+const char *creds_server_address(const char *host);
+
+/*
+ * The Engine API's X-Registry-Auth value for e (NULL = anonymous, "e30="):
+ * base64url, padded like Go's base64.URLEncoding, of Docker's AuthConfig
+ * JSON with serveraddress from host (omitted when NULL). Free *ret with
+ * creds_secret_free.
+ */
+int creds_x_registry_auth(const struct creds_entry *e, const char *host, char **ret);
+
+struct creds_host_entry {
+	const char *host;
+	const struct creds_entry *entry;
+};
+
+/*
+ * The X-Registry-Config value of a build: base64url of a JSON map from each
+ * host's server address to its AuthConfig; anonymous entries are left out.
+ */
+int creds_x_registry_config(const struct creds_host_entry *list, size_t n, char **ret);
 
 /* What config.json says about one host: a helper to ask, or an inline entry. */
 struct creds_dockercfg {
