@@ -27,16 +27,44 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wformat=2 -Wpointer-arith -Wwrite-strings -Wvla -Wundef -Wcast-qual \
 	-Wimplicit-fallthrough -Wno-unused-parameter
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -O2 -g -pipe -fno-strict-aliasing $(WARN) \
-	-DREFIT_VERSION='"$(VERSION)"' -Idaemon
+	-DREFIT_VERSION='"$(VERSION)"'
 ifneq ($(SANITIZER),)
 BASE_CFLAGS += -fsanitize=$(SANITIZER) -fno-omit-frame-pointer -fno-sanitize-recover=all -O1
 SAN_LDFLAGS := -fsanitize=$(SANITIZER)
 endif
 PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LIBS_PC) 2>/dev/null)
+# The pure layer may use these libraries and no other (no loop, network, database or server).
+PURE_PC   := jansson yaml-0.1 libarchive libcrypto
+PURE_PC_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PURE_PC) 2>/dev/null)
 PC_LIBS   := $(shell $(PKG_CONFIG) --libs $(LIBS_PC) 2>/dev/null)
 CMOCKA_LIBS := $(shell $(PKG_CONFIG) --libs cmocka 2>/dev/null)
 # The user's CFLAGS/LDFLAGS come after ours so they win.
-ALL_CFLAGS  = $(BASE_CFLAGS) $(PC_CFLAGS) $(CFLAGS)
+ALL_CFLAGS  = $(BASE_CFLAGS) $(call layer_cflags,$<) $(CFLAGS)
+
+# daemon/ is one folder per layer; each sees its own headers and those of the layers
+# it may use, so a header included across the layering fails to compile:
+#   lib    pure code shared by refitd and refitctl: parsers, orders, lint, matching.
+#          Built with BUILD/poison first on the include path, whose uv.h, curl/curl.h,
+#          sqlite3.h, microhttpd.h... are #error: a pure module cannot include them.
+#   io     clients of the outside: HTTP (curl on the loop), Engine API, registries,
+#          credentials, the build context tar
+#   store  the SQLite state store
+#   core   main, the loop's triggers, the scheduler, the pipeline, feeds, notify
+#   api    the REST endpoint, metrics, the status page (reads the store, never io)
+#   ctl    refitctl
+LAYERS := lib io store core api ctl
+POISON := uv.h curl/curl.h sqlite3.h microhttpd.h systemd/sd-daemon.h nghttp2/nghttp2.h
+INC_lib   := -I$(BUILD)/poison -Idaemon/lib
+INC_io    := -Idaemon/io -Idaemon/lib
+INC_store := -Idaemon/store -Idaemon/lib
+INC_core  := -Idaemon/core -Idaemon/io -Idaemon/store -Idaemon/api -Idaemon/lib
+INC_api   := -Idaemon/api -Idaemon/store -Idaemon/lib
+INC_ctl   := -Idaemon/ctl -Idaemon/io -Idaemon/lib
+INC_ALL   := $(LAYERS:%=-Idaemon/%)
+# $(call layer_cflags,SOURCE): a daemon/LAYER/ source gets its layer's view; tests see all.
+layer_of = $(if $(filter daemon,$(firstword $(subst /, ,$1))),$(word 2,$(subst /, ,$1)))
+layer_cflags = $(if $(filter lib,$(call layer_of,$1)),$(INC_lib) $(PURE_PC_CFLAGS),$(or \
+	$(INC_$(call layer_of,$1)),$(INC_ALL)) $(PC_CFLAGS))
 ALL_LDFLAGS = $(SAN_LDFLAGS) $(LDFLAGS)
 
 ifeq ($(V),1)
@@ -47,7 +75,8 @@ Q := @
 msg = @printf '  %-7s %s\n' $(1) $(2)
 endif
 
-CORE_SRC  := $(filter-out daemon/main.c daemon/refitctl.c,$(wildcard daemon/*.c))
+DAEMON_SRC := $(foreach l,$(LAYERS),$(wildcard daemon/$(l)/*.c))
+CORE_SRC  := $(filter-out daemon/core/main.c daemon/ctl/refitctl.c,$(DAEMON_SRC))
 CORE_OBJ  := $(CORE_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:%.c=$(BUILD)/%)
@@ -70,12 +99,20 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+$(filter $(BUILD)/daemon/lib/%,$(CORE_OBJ)): | $(BUILD)/poison/.stamp
+
+$(BUILD)/poison/.stamp:
+	@for h in $(POISON); do mkdir -p $(@D)/$$(dirname $$h); \
+		echo "#error \"daemon/lib is pure: it may not include $$h (see the Makefile's LAYERS)\"" \
+		>$(@D)/$$h; done
+	@touch $@
+
 $(BUILD)/libcore.a: $(CORE_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
 
 # The OpenAPI document, embedded into refitd (served at /v1/openapi.json).
-$(BUILD)/gen/openapi_json.c: daemon/openapi.json
+$(BUILD)/gen/openapi_json.c: daemon/api/openapi.json
 	$(call msg,GEN,$@)
 	@mkdir -p $(@D)
 	$(Q){ echo '#include <stddef.h>'; \
@@ -91,11 +128,11 @@ $(BUILD)/gen/openapi_json.o: $(BUILD)/gen/openapi_json.c
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(BUILD)/refitd: $(BUILD)/daemon/main.o $(BUILD)/gen/openapi_json.o $(BUILD)/libcore.a
+$(BUILD)/refitd: $(BUILD)/daemon/core/main.o $(BUILD)/gen/openapi_json.o $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) -lm
 
-$(BUILD)/refitctl: $(BUILD)/daemon/refitctl.o $(BUILD)/libcore.a
+$(BUILD)/refitctl: $(BUILD)/daemon/ctl/refitctl.o $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) -lm
 
@@ -156,7 +193,7 @@ valgrind: all
 
 # ---- fuzzing (libFuzzer, clang) ----
 FUZZ_BUILD := $(BUILD)/fuzz
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Idaemon $(PC_CFLAGS) -DREFIT_VERSION='"$(VERSION)"' \
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 $(INC_ALL) $(PC_CFLAGS) -DREFIT_VERSION='"$(VERSION)"' \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_OBJ := $(CORE_SRC:daemon/%.c=$(FUZZ_BUILD)/obj/%.o)
 # The modules are compiled once with coverage instrumentation, then each
@@ -198,13 +235,13 @@ bench: all $(BENCH_BIN)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 # ---- lint ----
-LINT_FILES := $(wildcard daemon/*.c daemon/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c)
+LINT_FILES := $(wildcard daemon/*/*.c daemon/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c)
 lint:
 	$(Q)clang-format --dry-run --Werror $(LINT_FILES)
 	$(Q)mandoc -Tlint -Wwarning $(MAN_PAGES)
 	$(Q)cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 		--enable=warning,portability,performance --suppress=missingIncludeSystem \
-		-Idaemon daemon
+		$(INC_ALL) daemon
 
 format:
 	$(Q)clang-format -i $(LINT_FILES)

@@ -147,7 +147,7 @@ expect 200 GET /v1/bases
 	fail "bases: $(cat "$TB_DIR/body")"
 expect 200 GET /v1/feeds
 expect 200 GET /v1/openapi.json
-cmp -s "$TB_DIR/body" "$(dirname "$0")/../../daemon/openapi.json" || fail "served OpenAPI document differs"
+cmp -s "$TB_DIR/body" "$(dirname "$0")/../../daemon/api/openapi.json" || fail "served OpenAPI document differs"
 ok "builds (paged, filtered, 400 on bad parameters), logs, bases, feeds, openapi"
 
 expect 200 GET /

@@ -35,7 +35,7 @@ import yaml
 
 RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")
-OSV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")  # as daemon/osv.c: a file name
+OSV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")  # as daemon/lib/osv.c: a file name
 DATE_KEYS = ("modified", "published", "withdrawn")
 # A fixed timestamp for the zip entries, so that the archive is reproducible.
 ZIP_TIME = (2024, 10, 10, 0, 0, 0)

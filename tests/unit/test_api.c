@@ -306,7 +306,7 @@ static void seed(void)
 
 static void load_openapi(void)
 {
-	FILE *f = fopen("daemon/openapi.json", "r");
+	FILE *f = fopen("daemon/api/openapi.json", "r");
 
 	fx.openapi_len = 0;
 	if (f) {

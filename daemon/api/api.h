@@ -43,7 +43,7 @@ struct api_ops {
 };
 
 /*
- * The OpenAPI document of this API (daemon/openapi.json), embedded into
+ * The OpenAPI document of this API (daemon/api/openapi.json), embedded into
  * refitd by the build (a generated C file); main passes it in api_opts.
  */
 extern const char refit_openapi_json[];
