@@ -20,7 +20,8 @@ BUILD     ?= build
 FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 60
 
-LIBS_PC   := libuv libcurl jansson yaml-0.1 sqlite3 libarchive libmicrohttpd libsystemd libcrypto
+LIBS_PC   := libuv libcurl jansson yaml-0.1 sqlite3 libarchive libmicrohttpd libsystemd libcrypto \
+	libnghttp2
 VERSION   := $(shell git describe --always --dirty 2>/dev/null || echo 0.1.0)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -152,7 +153,7 @@ $(BUILD)/tests/bench/%: $(BUILD)/tests/bench/%.o $(BUILD)/libcore.a
 # ---- deps: install missing Debian packages (as root), or say exactly how ----
 DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev libuv1-dev \
 	libcurl4-openssl-dev libjansson-dev libyaml-dev libsqlite3-dev libarchive-dev \
-	libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev
+	libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev libnghttp2-dev
 DEB_TEST  := docker.io docker-registry busybox-static apache2-utils python3 valgrind \
 	curl dpkg-dev python3-cryptography wrk nginx-light prometheus chromium podman
 DEB_TEST  += systemd systemd-container mandoc python3-yaml xz-utils

@@ -115,6 +115,7 @@ static json_t *build_json(struct rctx *x, int64_t id, const struct store_build *
 	            ? json_real((double)(b->finished_at - b->started_at) / 1000.0)
 	            : json_null());
 	put(x, o, "engine", jstr(b->engine));
+	put(x, o, "builder", jstr(b->builder));
 	put(x, o, "image_id", jstr(b->image_id));
 	put(x, o, "digest", jstr(b->digest));
 	put(x, base, "name", jstr(b->base_name));
@@ -122,6 +123,7 @@ static json_t *build_json(struct rctx *x, int64_t id, const struct store_build *
 	put(x, o, "base", base);
 	put(x, o, "tags", jlist(x, b->tags, ','));
 	put(x, o, "error", jstr(b->error));
+	put(x, o, "failed_step", jstr(b->failed_step));
 	put(x, o, "log_url", b->log_path && !b->pruned_at ? json_string(log) : json_null());
 	put(x, o, "pruned_at", jtime(b->pruned_at));
 	return o;

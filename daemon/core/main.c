@@ -217,8 +217,8 @@ static bool same_engines(const struct config *a, const struct config *b)
 	for (size_t i = 0; i < a->n_engines; i++) {
 		const struct config_engine *x = &a->engines[i], *y = &b->engines[i];
 		if (!same_str(x->host, y->host) || x->max_builds != y->max_builds ||
-		    !same_str(x->tls_ca, y->tls_ca) || !same_str(x->tls_cert, y->tls_cert) ||
-		    !same_str(x->tls_key, y->tls_key))
+		    x->builder != y->builder || !same_str(x->tls_ca, y->tls_ca) ||
+		    !same_str(x->tls_cert, y->tls_cert) || !same_str(x->tls_key, y->tls_key))
 			return false;
 	}
 	return true;

@@ -213,6 +213,32 @@ static void env_fail(struct pipeline *pl, const char *error)
 	advance(pl);
 }
 
+/*
+ * The builder this rebuild runs with: Podman's own on Podman; on dockerd the classic one
+ * (version=1) until refit serves BuildKit sessions (issue 14), whatever the engine offers.
+ */
+static const char *builder_used(const struct engine *e)
+{
+	const char *b = engine_info(e)->builder;
+
+	return b && !strcmp(b, "podman") ? "podman" : "classic";
+}
+
+/* The same, as the Dockerfile verdicts (and refitctl lint --builder) know builders. */
+static enum dockerfile_builder dockerfile_builder(const struct engine *e)
+{
+	const struct engine_info *i = engine_info(e);
+	const char *b = builder_used(e);
+
+	if (!strcmp(b, "classic"))
+		return DOCKERFILE_CLASSIC;
+	if (!strcmp(b, "podman"))
+		return DOCKERFILE_PODMAN;
+	/* dockerd 23 moved to BuildKit 0.10 and Dockerfile 1.4+ (heredocs, COPY --link) */
+	return i->engine_version && atoi(i->engine_version) >= 23 ? DOCKERFILE_BUILDKIT
+	                                                          : DOCKERFILE_BUILDKIT_0_8;
+}
+
 /* Opens the build row and log of environment pl->env. */
 static int env_begin(struct pipeline *pl)
 {
@@ -224,7 +250,8 @@ static int env_begin(struct pipeline *pl)
 	                        .status = "running",
 	                        .queued_at = wallclock_ms(),
 	                        .started_at = wallclock_ms(),
-	                        .engine = engine_info(pl->d.engine)->host};
+	                        .engine = engine_info(pl->d.engine)->host,
+	                        .builder = builder_used(pl->d.engine)};
 	int r;
 
 	pl->image_id[0] = pl->digest[0] = pl->user[0] = pl->base_digest[0] = '\0';
@@ -675,19 +702,22 @@ static void context_done(const struct context_result *r, void *arg)
 static void credentials_ready(struct pipeline *pl)
 {
 	struct creds_host_entry he[MAX_HOSTS];
+	enum dockerfile_builder b;
 	char why[512];
 	int r;
 
 	for (size_t i = 0; i < pl->n_hosts; i++)
 		he[i] = (struct creds_host_entry){pl->hosts[i], &pl->found[i]};
-	/* Recognised before anything is sent: the classic builder would fail late. */
-	r = bases_needs_buildkit(pl->p, why, sizeof(why));
+	/* Recognised before anything is sent: the builder would fail late, or not say why. */
+	b = dockerfile_builder(pl->d.engine);
+	r = bases_refusal(pl->p, b, why, sizeof(why));
+	if (r > 0)
+		snprintf(pl->error, sizeof(pl->error),
+		         "the %s builder of engine %s cannot build this Dockerfile: %s",
+		         dockerfile_builder_name(b), engine_info(pl->d.engine)->host, why);
+	else if (r < 0)
+		snprintf(pl->error, sizeof(pl->error), "the Dockerfile cannot be used: %s", why);
 	if (r != 0) {
-		snprintf(
-		        pl->error, sizeof(pl->error),
-		        r > 0 ? "this Dockerfile needs BuildKit, which refit does not drive yet: %s"
-		              : "the Dockerfile cannot be used: %s",
-		        why);
 		fail_all(pl, pl->error);
 		return;
 	}

@@ -521,6 +521,7 @@ static void build_row(struct table *t, json_t *b)
 	                   str(b, "env"),
 	                   str(b, "status"),
 	                   str(b, "trigger"),
+	                   str(b, "builder"),
 	                   when(b, "queued_at", t1, sizeof(t1)),
 	                   dur,
 	                   str(b, "error")};
@@ -535,8 +536,8 @@ int ctl_builds(int argc, char **argv)
 	        {"status", required_argument, NULL, 3},  {"limit", required_argument, NULL, 4},
 	        {"before", required_argument, NULL, 5},  {NULL, 0, NULL, 0},
 	};
-	static const char *const head[] = {"ID",      "PROJECT", "ENV",      "STATUS",
-	                                   "TRIGGER", "QUEUED",  "DURATION", "ERROR"};
+	static const char *const head[] = {"ID",      "PROJECT", "ENV",      "STATUS", "TRIGGER",
+	                                   "BUILDER", "QUEUED",  "DURATION", "ERROR"};
 	struct client c = {.cmd = "builds"};
 	struct builds_filter f = {""};
 	char path[600];
@@ -551,7 +552,7 @@ int ctl_builds(int argc, char **argv)
 	code = get_json(&c, path, &doc);
 	if (!doc)
 		return code;
-	t = table_new(8, head);
+	t = table_new(9, head);
 	json_array_foreach(json_object_get(doc, "builds"), i, b)
 	{
 		if (t)

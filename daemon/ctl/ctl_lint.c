@@ -25,7 +25,8 @@ struct lint_out {
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: refitctl lint DOCKERFILE [--context DIR]\n");
+	fprintf(stderr, "usage: refitctl lint DOCKERFILE [--context DIR] "
+	                "[--builder buildkit-0.8|buildkit|podman|classic]\n");
 	return CTL_USAGE;
 }
 
@@ -81,31 +82,36 @@ static int lint_context(const char *dir, const char *file, size_t *errors)
 	return rc;
 }
 
-static int parse_args(int argc, char **argv, const char **file, const char **context)
+static int parse_args(int argc, char **argv, const char **file, const char **context, int *builder)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--context") && i + 1 < argc)
 			*context = argv[++i];
 		else if (!strncmp(argv[i], "--context=", 10))
 			*context = argv[i] + 10;
+		else if (!strcmp(argv[i], "--builder") && i + 1 < argc)
+			*builder = dockerfile_builder_of(argv[++i]);
+		else if (!strncmp(argv[i], "--builder=", 10))
+			*builder = dockerfile_builder_of(argv[i] + 10);
 		else if ((argv[i][0] == '-' && argv[i][1]) || *file)
 			return -EINVAL;
 		else
 			*file = argv[i];
 	}
-	return *file ? 0 : -EINVAL;
+	return *file && *builder >= 0 ? 0 : -EINVAL;
 }
 
-/* refitctl lint DOCKERFILE [--context DIR] */
+/* refitctl lint DOCKERFILE [--context DIR] [--builder B]; B defaults to Debian 12's dockerd. */
 int ctl_lint(int argc, char **argv)
 {
 	const char *file = NULL, *context = NULL;
+	int builder = DOCKERFILE_BUILDKIT_0_8;
 	struct dockerfile *df = NULL;
 	char err[512] = "", *text = NULL;
 	size_t len;
 	int rc, line = 0, off = 0;
 
-	if (parse_args(argc, argv, &file, &context))
+	if (parse_args(argc, argv, &file, &context, &builder))
 		return usage();
 	if ((rc = ctl_read_dockerfile(file, &text, &len))) {
 		fprintf(stderr, "%s: %s\n", file,
@@ -118,7 +124,8 @@ int ctl_lint(int argc, char **argv)
 			off = 0;
 		printf("%s:%d: RF000 error %s\n", file, line, err + off);
 		o.errors++;
-	} else if ((rc = lint_dockerfile(df, print_finding, &o)) < 0) {
+	} else if ((rc = lint_dockerfile(df, (enum dockerfile_builder)builder, print_finding, &o)) <
+	           0) {
 		fprintf(stderr, "refitctl: lint: %s\n", strerror(-rc));
 		o.errors++;
 	}

@@ -25,6 +25,7 @@ struct engine {
 	uint64_t backoff_ms, health_ms;
 	struct http_request *req;
 	bool podman_hint; /* from the last /_ping */
+	int builder_cfg;  /* enum config_builder */
 	engine_state_cb cb;
 	void *arg;
 	struct engine_info info;
@@ -71,6 +72,7 @@ int engine_new(uv_loop_t *loop, struct http_client *http, const struct config_en
 	e->cb = cb;
 	e->arg = arg;
 	e->host = strdup(cfg->host);
+	e->builder_cfg = cfg->builder;
 	if (!e->host || split_host(e, cfg) < 0 ||
 	    (cfg->tls_ca && !(e->tls_ca = strdup(cfg->tls_ca))) ||
 	    (cfg->tls_cert && !(e->tls_cert = strdup(cfg->tls_cert))) ||
@@ -155,6 +157,22 @@ static void copy_str(json_t *o, const char *key, char *buf, size_t len)
 	snprintf(buf, len, "%s", v ? v : "");
 }
 
+/* BuildKit through version=2 on dockerd (API 1.39 on) unless classic is asked for; Podman
+ * builds with its own builder (buildah) whatever the query says (BUILDKIT.md G). */
+static const char *builder_of(const struct engine *e)
+{
+	if (e->podman_hint) {
+		if (e->builder_cfg == BUILDER_BUILDKIT && !e->info.builder)
+			log_warn("engine %s: builder: buildkit, but Podman has no BuildKit; "
+			         "its own builder is used",
+			         e->host);
+		return "podman";
+	}
+	if (e->builder_cfg == BUILDER_CLASSIC || engine_api_cmp(e->api, "1.39") < 0)
+		return "classic";
+	return "buildkit";
+}
+
 static void version_done(const struct http_response *resp, void *arg)
 {
 	struct engine *e = arg;
@@ -183,6 +201,7 @@ static void version_done(const struct http_response *resp, void *arg)
 		e->info.os = e->os;
 		e->info.arch = e->arch;
 		e->info.podman = e->podman_hint;
+		e->info.builder = builder_of(e);
 		e->backoff_ms = 0;
 		report(e, true, NULL);
 		if (e->health_ms)

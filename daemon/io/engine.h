@@ -30,7 +30,8 @@ struct engine_info {
 	const char *engine_version;
 	const char *os, *arch;
 	bool podman;
-	const char *error; /* why it is unusable, NULL when fine */
+	const char *builder; /* "buildkit", "classic" or "podman" (buildah); NULL until known */
+	const char *error;   /* why it is unusable, NULL when fine */
 	/* A connection to it broke and a probe is finding out whether it is still there:
 	 * no new work should go to it until that probe ends. */
 	bool checking;

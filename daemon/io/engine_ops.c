@@ -239,27 +239,77 @@ static int query_add(char *q, size_t len, const char *key, const char *value)
 	return n < 0 || (size_t)n >= len - used ? -ENAMETOOLONG : 0;
 }
 
-static char *kv_json(const struct config_kv *kv, size_t n)
+/* The JSON object of kv, plus extra_key: "1" when extra_key is set. */
+static char *kv_json(const struct config_kv *kv, size_t n, const char *extra_key)
 {
 	json_t *o = json_object();
 	char *s;
 
 	for (size_t i = 0; o && i < n; i++)
 		json_object_set_new(o, kv[i].key, json_string(kv[i].value));
+	if (o && extra_key)
+		json_object_set_new(o, extra_key, json_string("1"));
 	s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 	json_decref(o);
 	return s;
 }
 
+static char *strv_json(const char *const *v)
+{
+	json_t *a = json_array();
+	char *s;
+
+	for (size_t i = 0; a && v && v[i]; i++)
+		json_array_append_new(a, json_string(v[i]));
+	s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return s;
+}
+
+/*
+ * BuildKit (a session) builds with version=2 and, for a registry cache, inline cache
+ * metadata and cachefrom; the classic builder with version=1 and forcerm, which keeps
+ * intermediate containers away. BuildKit ignores rm/forcerm and X-Registry-Config.
+ */
+static int builder_query(const struct engine_build_opts *o, char *q, size_t len)
+{
+	char *from;
+	int r;
+
+	if (o->network && (r = query_add(q, len, "networkmode", o->network)) < 0)
+		return r;
+	if (o->platform && (r = query_add(q, len, "platform", o->platform)) < 0)
+		return r;
+	if (o->podman_secrets && (r = query_add(q, len, "secrets", o->podman_secrets)) < 0)
+		return r;
+	if (!o->session)
+		return (r = query_add(q, len, "version", "1")) < 0
+		               ? r
+		               : query_add(q, len, "forcerm", "1");
+	if ((r = query_add(q, len, "version", "2")) < 0 ||
+	    (r = query_add(q, len, "session", o->session)) < 0)
+		return r;
+	if (!o->cache_from || !o->cache_from[0])
+		return 0;
+	if (!(from = strv_json(o->cache_from)))
+		return -ENOMEM;
+	r = query_add(q, len, "cachefrom", from);
+	free(from);
+	return r;
+}
+
 static int build_query(const struct engine_build_opts *o, char *q, size_t len)
 {
-	char *args = kv_json(o->build_args, o->n_build_args),
-	     *labels = kv_json(o->labels, o->n_labels);
-	int r = args && labels ? 0 : -ENOMEM;
+	/* with BuildKit the image carries its cache metadata for the next cold engine */
+	char *args = kv_json(o->build_args, o->n_build_args,
+	                     o->session ? "BUILDKIT_INLINE_CACHE" : NULL),
+	     *labels = kv_json(o->labels, o->n_labels, NULL);
+	int r = -ENOMEM;
 
+	if (!args || !labels)
+		goto out;
 	q[0] = '\0';
-	if (r == 0)
-		r = query_add(q, len, "t", o->tag);
+	r = query_add(q, len, "t", o->tag);
 	if (r == 0)
 		r = query_add(q, len, "dockerfile", o->dockerfile ? o->dockerfile : "Dockerfile");
 	if (r == 0 && o->target)
@@ -272,10 +322,9 @@ static int build_query(const struct engine_build_opts *o, char *q, size_t len)
 		r = query_add(q, len, "pull", o->pull ? "1" : "0");
 	if (r == 0)
 		r = query_add(q, len, "nocache", o->nocache ? "1" : "0");
-	if (r == 0) /* the classic builder; rm/forcerm keep intermediate containers away */
-		r = query_add(q, len, "version", "1");
 	if (r == 0)
-		r = query_add(q, len, "forcerm", "1");
+		r = builder_query(o, q, len);
+out:
 	free(args);
 	free(labels);
 	return r;

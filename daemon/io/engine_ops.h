@@ -45,8 +45,15 @@ struct engine_build_opts {
 	const struct config_kv *labels;
 	size_t n_labels;
 	bool pull, nocache;
-	const char *registry_config; /* X-Registry-Config value, or NULL */
-	FILE *log;                   /* progress text goes here */
+	const char *registry_config; /* X-Registry-Config value (classic and Podman), or NULL */
+	/* BuildKit (version=2) when session is set: the session serves credentials and secrets;
+	 * cache_from names images whose inline cache metadata may be reused */
+	const char *session;
+	const char *const *cache_from; /* NULL-terminated, or NULL */
+	const char *network;           /* networkmode: "host", "none", or NULL (default) */
+	const char *platform;          /* e.g. linux/amd64, or NULL */
+	const char *podman_secrets;    /* Podman: JSON array of "id=X,src=PATH-IN-TAR", or NULL */
+	FILE *log;                     /* progress text goes here */
 	uint64_t timeout_ms, idle_ms;
 };
 

@@ -179,7 +179,7 @@ int bases_final(const struct config_project *p, const struct config_env *e, cons
 	return r;
 }
 
-int bases_needs_buildkit(const struct config_project *p, char *why, size_t len)
+int bases_refusal(const struct config_project *p, enum dockerfile_builder b, char *why, size_t len)
 {
 	char path[4096], err[256];
 	struct dockerfile *df = NULL;
@@ -190,7 +190,7 @@ int bases_needs_buildkit(const struct config_project *p, char *why, size_t len)
 		snprintf(why, len, "%s", err);
 		return r;
 	}
-	reason = dockerfile_needs_buildkit(df, &line);
+	reason = dockerfile_refusal(df, b, &line);
 	if (reason)
 		snprintf(why, len, "%s:%d: %s", path, line, reason);
 	dockerfile_free(df);

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "dockerfile.h"
 #include "ref.h"
 
 struct config_project;
@@ -44,10 +45,10 @@ int bases_final(const struct config_project *p, const struct config_env *e, cons
                 char *ret_ref, size_t len, char *err, size_t errlen);
 
 /*
- * 1 when p's Dockerfile needs BuildKit (RUN --mount, heredocs...), with the
- * place and reason in why; 0 when the classic builder can build it; a
- * negative errno (reason in why) when it cannot be read or parsed.
+ * 1 when builder b cannot build p's Dockerfile (dockerfile_refusal: the same verdict as
+ * refitctl lint's RF017), with the place and reason in why; 0 when it can; a negative
+ * errno (reason in why) when it cannot be read or parsed.
  */
-int bases_needs_buildkit(const struct config_project *p, char *why, size_t len);
+int bases_refusal(const struct config_project *p, enum dockerfile_builder b, char *why, size_t len);
 
 #endif

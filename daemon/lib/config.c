@@ -67,6 +67,8 @@ static const char *const policy_choices[] = {"off", "warn", "fail", NULL};
 static const char *const level_choices[] = {"error", "warning", "info", "debug", NULL};
 static const char *const format_choices[] = {"text", "json", NULL};
 static const char *const feed_types[] = {"osv", "alpine-secdb", "debian-tracker", NULL};
+static const char *const builder_choices[] = {"auto", "buildkit", "classic", NULL};
+static const char *const network_choices[] = {"default", "host", "none", NULL};
 
 #define O(type, field) offsetof(type, field)
 #define N(a)           (sizeof(a) / sizeof((a)[0]))
@@ -82,6 +84,9 @@ static const struct opt engine_opts[] = {
          "client certificate for tcp:// engines"},
         {"tls_key", T_PATH, O(struct config_engine, tls_key), NULL, 0, 0, NULL, NULL, 0, false,
          "client key for tcp:// engines"},
+        {"builder", T_ENUM, O(struct config_engine, builder), "auto", 0, 0, builder_choices, NULL,
+         0, false,
+         "auto (BuildKit on dockerd, Podman's own builder on Podman), buildkit or classic"},
 };
 static const struct schema engine_schema = {"engine",    sizeof(struct config_engine),
                                             engine_opts, N(engine_opts),
@@ -146,6 +151,11 @@ static const struct opt project_opts[] = {
          false, "local images kept per environment (older stamp tags are removed)"},
         {"environments", T_MAP, O(struct config_project, envs), NULL, 0, 0, NULL, &env_schema,
          O(struct config_project, n_envs), true, "environments in build order"},
+        {"network", T_ENUM, O(struct config_project, network), "default", 0, 0, network_choices,
+         NULL, 0, false, "network of RUN steps: default, host or none"},
+        {"secrets", T_STRMAP, O(struct config_project, secrets), NULL, 0, 0, NULL, NULL,
+         O(struct config_project, n_secrets), false,
+         "RUN --mount=type=secret ids -> files holding them (read at build time, never stored)"},
 };
 static const struct schema project_schema = {
         "project", sizeof(struct config_project), project_opts, N(project_opts),
@@ -780,6 +790,15 @@ static void free_strv(char **v)
 	free(v);
 }
 
+static void free_kvs(struct config_kv *kv, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		free(kv[k].key);
+		free(kv[k].value);
+	}
+	free(kv);
+}
+
 static void free_project(struct config_project *p)
 {
 	free(p->name);
@@ -792,13 +811,10 @@ static void free_project(struct config_project *p)
 		free(e->target);
 		free(e->requires);
 		free_strv(e->check);
-		for (size_t k = 0; k < e->n_build_args; k++) {
-			free(e->build_args[k].key);
-			free(e->build_args[k].value);
-		}
-		free(e->build_args);
+		free_kvs(e->build_args, e->n_build_args);
 	}
 	free(p->envs);
+	free_kvs(p->secrets, p->n_secrets);
 }
 
 struct config *config_ref(struct config *c)

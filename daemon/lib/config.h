@@ -18,10 +18,14 @@ struct config_kv {
 	char *value;
 };
 
+/* Which builder an engine builds with: auto is BuildKit on dockerd, Podman's own on Podman. */
+enum config_builder { BUILDER_AUTO, BUILDER_BUILDKIT, BUILDER_CLASSIC };
+
 struct config_engine {
 	char *host; /* unix:///path or tcp://host:port */
 	int max_builds;
 	char *tls_ca, *tls_cert, *tls_key;
+	int builder; /* enum config_builder */
 };
 
 struct config_registry {
@@ -52,6 +56,9 @@ struct config_env {
 	uint64_t check_timeout_ms;
 };
 
+/* The network of RUN steps (BuildKit's networkmode; Podman's too). */
+enum config_network { NETWORK_DEFAULT, NETWORK_HOST, NETWORK_NONE };
+
 struct config_project {
 	char *name;
 	char *context;
@@ -62,6 +69,9 @@ struct config_project {
 	bool enabled;
 	struct config_env *envs;
 	size_t n_envs;
+	int network;               /* enum config_network */
+	struct config_kv *secrets; /* RUN --mount=type=secret id -> file (read at build time) */
+	size_t n_secrets;
 };
 
 struct config_notify {

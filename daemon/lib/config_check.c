@@ -128,6 +128,17 @@ void config_check_project(struct ctx *x, const yaml_node_t *n, void *elem)
 	    (len > 64 || strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len))
 		config_add_err(x, child(x, n, "name"),
 		               "name: '%s' must be 1-64 characters of a-z 0-9 . _ -", p->name);
+	for (size_t i = 0; i < p->n_secrets; i++) {
+		const char *id = p->secrets[i].key;
+		if (!*id || strlen(id) > 128 ||
+		    strspn(id,
+		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
+		            strlen(id))
+			config_add_err(
+			        x, child(x, n, "secrets"),
+			        "secrets: id '%s' must be 1-128 characters of A-Z a-z 0-9 . _ -",
+			        id);
+	}
 	if (envs != n && envs->type == YAML_MAPPING_NODE && p->n_envs == 0)
 		config_add_err(x, envs, "environments: at least one environment is needed");
 	for (size_t i = 0; i < p->n_envs; i++) {

@@ -279,19 +279,56 @@ static int add_deps(struct dockerfile *df, const struct dfsyntax_node *n, int st
 
 /* ---- what the classic builder cannot do ---- */
 
-__attribute__((format(printf, 3, 4))) static void note_buildkit(struct dockerfile *df, int line,
-                                                                const char *fmt, ...)
+/* Keeps the first reason of a kind: *reason and *line, in df's arena. */
+__attribute__((format(printf, 5, 6))) static void
+note(struct dockerfile *df, const char **reason, int *ret_line, int line, const char *fmt, ...)
 {
 	char msg[160];
 	va_list ap;
 
-	if (df->bk_reason)
+	if (*reason)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	df->bk_reason = arena_strndup(df->syn->arena, msg, strlen(msg));
-	df->bk_line = line;
+	*reason = arena_strndup(df->syn->arena, msg, strlen(msg));
+	*ret_line = line;
+}
+
+#define note_buildkit(df, line, ...) note(df, &(df)->bk_reason, &(df)->bk_line, line, __VA_ARGS__)
+#define note_new(df, line, ...)      note(df, &(df)->new_reason, &(df)->new_line, line, __VA_ARGS__)
+
+static int ssh_field(const char *f, size_t len, void *arg)
+{
+	bool *ssh = arg;
+
+	(void)len;
+	if (strcasecmp(f, "type=ssh"))
+		return 0;
+	*ssh = true;
+	return 1; /* found: stop */
+}
+
+/* Flags of Dockerfile frontends after 1.2 (BuildKit 0.8, dockerd 20.10, Podman 4.3). */
+static void newer_flags(struct dockerfile *df, const struct dfsyntax_node *n, const char *up)
+{
+	static const char newer[] = "link\0parents\0exclude\0checksum\0keep-git-dir\0security\0";
+	bool ssh = false;
+
+	for (size_t i = 0; i < n->n_flags; i++) {
+		const char *name = n->flags[i] + 2;
+		for (const char *f = newer; *f; f += strlen(f) + 1)
+			if (!strncmp(name, f, strlen(f)) &&
+			    (!name[strlen(f)] || name[strlen(f)] == '='))
+				note_new(df, n->start_line, "%s --%s", up, f);
+		if (!strcmp(n->keyword, "run") && !strncmp(name, "mount=", 6))
+			csv_fields(name + 6, ssh_field, &ssh);
+	}
+	if (ssh)
+		note(df, &df->ssh_reason, &df->ssh_line, n->start_line,
+		     "RUN --mount=type=ssh: refit forwards no SSH agent to builds");
+	if (n->n_heredocs)
+		note_new(df, n->start_line, "%s with a heredoc (<<%s)", up, n->heredocs[0].name);
 }
 
 static void buildkit_node(struct dockerfile *df, const struct dfsyntax_node *n)
@@ -305,6 +342,7 @@ static void buildkit_node(struct dockerfile *df, const struct dfsyntax_node *n)
 	char up[16];
 
 	upper(n->keyword, up, sizeof(up));
+	newer_flags(df, n, up);
 	if (n->n_heredocs)
 		note_buildkit(df, n->start_line, "%s with a heredoc (<<%s)", up,
 		              n->heredocs[0].name);
@@ -470,6 +508,40 @@ const char *dockerfile_needs_buildkit(const struct dockerfile *df, int *ret_line
 	if (ret_line)
 		*ret_line = df->bk_line;
 	return df->bk_reason;
+}
+
+const char *dockerfile_refusal(const struct dockerfile *df, enum dockerfile_builder b,
+                               int *ret_line)
+{
+	const char *why = df->ssh_reason;
+	int line = df->ssh_line;
+
+	if (!why && b == DOCKERFILE_CLASSIC) {
+		why = df->bk_reason;
+		line = df->bk_line;
+	} else if (!why && (b == DOCKERFILE_BUILDKIT_0_8 || b == DOCKERFILE_PODMAN)) {
+		why = df->new_reason;
+		line = df->new_line;
+	}
+	if (ret_line)
+		*ret_line = why ? line : 0;
+	return why;
+}
+
+static const char *const builder_names[] = {"classic", "buildkit-0.8", "buildkit", "podman"};
+
+int dockerfile_builder_of(const char *name)
+{
+	for (size_t i = 0; i < sizeof(builder_names) / sizeof(builder_names[0]); i++)
+		if (!strcmp(name, builder_names[i]))
+			return (int)i;
+	return -EINVAL;
+}
+
+const char *dockerfile_builder_name(enum dockerfile_builder b)
+{
+	return (size_t)b < sizeof(builder_names) / sizeof(builder_names[0]) ? builder_names[b]
+	                                                                    : "unknown";
 }
 
 const char *dockerfile_syntax(const struct dockerfile *df)

@@ -91,6 +91,32 @@ int dockerfile_resolve(const struct dockerfile *df, const struct dockerfile_opts
  * COPY --chmod/--link, automatic platform ARGs...), or NULL when it can. */
 const char *dockerfile_needs_buildkit(const struct dockerfile *df, int *ret_line);
 
+/*
+ * The builders refit drives. BuildKit 0.8 is dockerd 20.10's (Dockerfile frontend 1.2: no
+ * heredocs, no COPY --link); dockerd 23 and later carry a newer one; Podman 4.3 builds
+ * with buildah, which has BuildKit's mounts and secrets but not the newer syntax.
+ */
+enum dockerfile_builder {
+	DOCKERFILE_CLASSIC,
+	DOCKERFILE_BUILDKIT_0_8,
+	DOCKERFILE_BUILDKIT,
+	DOCKERFILE_PODMAN,
+};
+
+/*
+ * Why builder b cannot build this file (a RUN --mount=type=ssh for any builder, what needs
+ * BuildKit for the classic one, heredocs and newer flags for BuildKit 0.8 and Podman), with
+ * the line in *ret_line; NULL when it can. refitctl lint and refitd share this verdict.
+ */
+const char *dockerfile_refusal(const struct dockerfile *df, enum dockerfile_builder b,
+                               int *ret_line);
+
+/* The builder named "classic", "buildkit-0.8", "buildkit" or "podman"; -EINVAL. */
+int dockerfile_builder_of(const char *name);
+
+/* That name of b. */
+const char *dockerfile_builder_name(enum dockerfile_builder b);
+
 /* The "# syntax=" directive's image, NULL when absent. */
 const char *dockerfile_syntax(const struct dockerfile *df);
 

@@ -41,6 +41,10 @@ struct dockerfile {
 	int *node_stage; /* per node: its stage, -1 before the first FROM */
 	const char *bk_reason;
 	int bk_line;
+	const char *ssh_reason; /* a RUN --mount=type=ssh: no builder of refit's gets an agent */
+	int ssh_line;
+	const char *new_reason; /* needs a Dockerfile frontend newer than BuildKit 0.8's (1.2) */
+	int new_line;
 };
 
 /* The names BuildKit's automatic platform ARGs have; i in [0, 8). */

@@ -29,6 +29,7 @@ struct item {
 
 struct lint {
 	const struct dockerfile *df;
+	enum dockerfile_builder builder;
 	struct dockerfile_resolved *r; /* every stage; NULL when it does not resolve */
 	struct item *v;
 	size_t n, cap;
@@ -352,17 +353,24 @@ static void rules(struct lint *l)
 		rule_alpine_python(l);
 	}
 	const char *why = dockerfile_needs_buildkit(l->df, &line);
-	if (why)
+	if (why && l->builder != DOCKERFILE_CLASSIC)
 		add(l, line, "RF015", LINT_INFO,
-		    "needs BuildKit (%s); refit builds it with BuildKit, docker's classic builder "
-		    "would refuse it",
+		    "needs BuildKit (%s); refit builds it with BuildKit or Podman, docker's "
+		    "classic "
+		    "builder would refuse it",
 		    why);
+	why = dockerfile_refusal(l->df, l->builder, &line);
+	if (why)
+		add(l, line, "RF017", LINT_ERROR, "the %s builder cannot build this: %s",
+		    dockerfile_builder_name(l->builder), why);
 }
 
-int lint_dockerfile(const struct dockerfile *df, lint_report_cb cb, void *arg)
+int lint_dockerfile(const struct dockerfile *df, enum dockerfile_builder b, lint_report_cb cb,
+                    void *arg)
 {
 	size_t stages = DOCKERFILE_MAX_STAGES + 1;
 	struct lint l = {.df = df,
+	                 .builder = b,
 	                 .pip_stage = calloc(stages, sizeof(bool)),
 	                 .pip_env = calloc(stages, sizeof(bool))};
 	int rc;

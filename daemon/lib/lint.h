@@ -55,6 +55,12 @@
  *                 heredocs, COPY --chmod/--link, automatic
  *                 platform ARGs...): refit builds it so
  * RF016 warning   a FROM uses an ARG that has no value       BuildKit UndefinedArgInFrom
+ * RF017 error     the chosen builder cannot build it: a      -
+ *                 RUN --mount=type=ssh (no agent is
+ *                 forwarded), heredocs or COPY --link on
+ *                 BuildKit 0.8 (dockerd 20.10) or Podman
+ *                 4.3, BuildKit syntax on the classic
+ *                 builder; refitd refuses the same
  */
 #ifndef REFIT_LINT_H
 #define REFIT_LINT_H
@@ -62,10 +68,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dockerfile.h"
+
 #define LINT_CONTEXT_BIG      (50ull * 1024 * 1024) /* RF014's size limit */
 #define LINT_CONTEXT_PER_RULE 20 /* context findings listed per rule, then counted */
-
-struct dockerfile;
 
 enum lint_severity { LINT_ERROR, LINT_WARNING, LINT_INFO };
 
@@ -80,9 +86,10 @@ struct lint_finding {
 /* Receives findings one at a time; its return value is ignored. */
 typedef void (*lint_report_cb)(const struct lint_finding *f, void *arg);
 
-/* Runs the Dockerfile rules, reporting findings in line order. Returns the
+/* Runs the Dockerfile rules for builder b, reporting findings in line order. Returns the
  * number of findings or a negative errno. */
-int lint_dockerfile(const struct dockerfile *df, lint_report_cb cb, void *arg);
+int lint_dockerfile(const struct dockerfile *df, enum dockerfile_builder b, lint_report_cb cb,
+                    void *arg);
 
 struct lint_context; /* counts context findings per rule */
 

@@ -130,6 +130,10 @@ static const char *const migrations[] = {
         "  ON b.project = o.project AND b.env = o.env JOIN inventories i ON i.build_id = b.id"
         "  WHERE o.id = old.build_id AND b.status = 'succeeded' GROUP BY b.project, b.env;"
         "END;",
+        /* 6 -> 7: which builder made a build (buildkit, classic, podman), and the step a
+         * failed build failed at */
+        "ALTER TABLE builds ADD COLUMN builder TEXT;"
+        "ALTER TABLE builds ADD COLUMN failed_step TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -570,7 +574,7 @@ int store_build_insert(struct store *s, const struct store_build *b, int64_t *re
 	int r = store_prepare(
 	        s,
 	        "INSERT INTO builds(project, env, trigger, reasons, status, queued_at,"
-	        " started_at, engine, log_path) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+	        " started_at, engine, log_path, builder) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
 	        &st);
 
 	if (r < 0)
@@ -584,6 +588,7 @@ int store_build_insert(struct store *s, const struct store_build *b, int64_t *re
 	store_bind_u64(st, 7, b->started_at);
 	store_bind_text(st, 8, b->engine);
 	store_bind_text(st, 9, b->log_path);
+	store_bind_text(st, 10, b->builder);
 	r = store_run(s, st);
 	if (r == 0)
 		*ret_id = sqlite3_last_insert_rowid(s->db);
@@ -600,7 +605,8 @@ int store_build_update(struct store *s, int64_t id, const struct store_build *b)
 	        " finished_at = coalesce(?4, finished_at), image_id = coalesce(?5, image_id),"
 	        " digest = coalesce(?6, digest), base_name = coalesce(?7, base_name),"
 	        " base_digest = coalesce(?8, base_digest), tags = coalesce(?9, tags),"
-	        " error = coalesce(?10, error), log_path = coalesce(?11, log_path)"
+	        " error = coalesce(?10, error), log_path = coalesce(?11, log_path),"
+	        " builder = coalesce(?12, builder), failed_step = coalesce(?13, failed_step)"
 	        " WHERE id = ?1",
 	        &st);
 
@@ -617,6 +623,8 @@ int store_build_update(struct store *s, int64_t id, const struct store_build *b)
 	store_bind_text(st, 9, b->tags);
 	store_bind_text(st, 10, b->error);
 	store_bind_text(st, 11, b->log_path);
+	store_bind_text(st, 12, b->builder);
+	store_bind_text(st, 13, b->failed_step);
 	return store_run(s, st);
 }
 

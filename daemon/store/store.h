@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On
@@ -104,7 +104,10 @@ struct store_build {
 	uint64_t queued_at, started_at, finished_at;
 	const char *engine, *image_id, *digest, *base_name, *base_digest, *tags, *log_path;
 	const char *error;
-	uint64_t pruned_at; /* the retention policy removed its log and inventory (read only) */
+	const char *builder; /* buildkit, classic or podman */
+	const char
+	        *failed_step; /* the build step a failed build stopped at, e.g. "[3/5] RUN ..." */
+	uint64_t pruned_at;   /* the retention policy removed its log and inventory (read only) */
 };
 
 int store_build_insert(struct store *s, const struct store_build *b, int64_t *ret_id);

@@ -14,9 +14,10 @@
 #include "log.h"
 #include "store_impl.h"
 
-#define BUILD_COLS                                                                        \
-	"id, project, env, trigger, reasons, status, queued_at, started_at, finished_at," \
-	" engine, image_id, digest, base_name, base_digest, tags, log_path, error, pruned_at"
+#define BUILD_COLS                                                                             \
+	"id, project, env, trigger, reasons, status, queued_at, started_at, finished_at,"      \
+	" engine, image_id, digest, base_name, base_digest, tags, log_path, error, pruned_at," \
+	" builder, failed_step"
 #define BASE_COLS                                                                          \
 	"b.digest, b.index_digest, b.candidate, b.error, b.candidate_since, b.first_seen," \
 	" b.checked_at, b.changed_at"
@@ -60,6 +61,8 @@ static int build_row(sqlite3_stmt *st, void *arg)
 	        .log_path = text(st, 15),
 	        .error = text(st, 16),
 	        .pruned_at = u64(st, 17),
+	        .builder = text(st, 18),
+	        .failed_step = text(st, 19),
 	};
 
 	w->rows++;

@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dockerfile_parse(text, size, &df, err, sizeof(err))) {
 		resolve_variants(df);
 		dockerfile_needs_buildkit(df, NULL);
-		lint_dockerfile(df, count, &n);
+		lint_dockerfile(df, (enum dockerfile_builder)(size % 4), count, &n);
 		dockerfile_free(df);
 	}
 	struct shellword_opts o = {.escape = size && data[0] & 1 ? '`' : '\\',

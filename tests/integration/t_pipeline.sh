@@ -85,14 +85,22 @@ st=$(sql "$DB" "SELECT group_concat(env || '=' || status, ' ') FROM (SELECT env,
 err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'd'")
 case $err in *"policy: the build context holds secret-looking files"*".env"*) ;; *) fail "d error: $err" ;; esac
 ok "tags pushed per environment; failing check blocks promotion; policy stops secrets"
-wait_log "project e: rebuild failed" 60
 wait_log "project f: rebuild failed" 60
-err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'e'")
-case $err in *"needs BuildKit"*"Dockerfile:2"*) ;; *) fail "e error: $err" ;; esac
+# e's cache mount: Podman's builder has it; dockerd builds with the classic builder for now,
+# which is refused up front with the place and the reason.
+if [ "${REFIT_TEST_ENGINE:-docker}" = podman ]; then
+	wait_log "project e: rebuild done" 60
+	[ "$(sql "$DB" "SELECT builder FROM builds WHERE project = 'e'")" = podman ] || fail "e builder"
+else
+	wait_log "project e: rebuild failed" 60
+	err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'e'")
+	case $err in *"classic builder of engine"*"cannot build this Dockerfile"*"Dockerfile:2"*) ;;
+	*) fail "e error: $err" ;; esac
+fi
 err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'f'")
 case $err in *"returned a non-zero code: 3"* | *"exit status 3"*) ;; *) fail "f error: $err" ;; esac
 grep -q "project f: rebuild failed .*retry in 60 s" "$RD_LOG" || fail "f: no retry with backoff"
-ok "BuildKit-only Dockerfile refused up front; a failing build records the engine's message and retries"
+ok "a Dockerfile the builder cannot build is refused up front; a failing build records the engine's message and retries"
 n=$(sql "$DB" "SELECT count(*) FROM builds WHERE project = 'g'")
 [ "$n" = 0 ] || fail "disabled project g was built $n times"
 

@@ -43,7 +43,7 @@ static struct seen *lint(const char *text)
 	memset(&s, 0, sizeof(s));
 	if (dockerfile_parse(text, strlen(text), &df, err, sizeof(err)))
 		fail_msg("parse: %s\n%s", err, text);
-	int n = lint_dockerfile(df, collect, &s);
+	int n = lint_dockerfile(df, DOCKERFILE_BUILDKIT_0_8, collect, &s);
 	assert_int_equal(n, (int)s.n);
 	dockerfile_free(df);
 	return &s;
