@@ -37,6 +37,7 @@ int ctl_logs(int argc, char **argv);
 #define DEFAULT_CONFIG "/etc/refit/refit.yaml"
 #define TOKEN_MAX      4096
 #define TABLE_MAX_ROWS 2048
+#define TABLE_MAX_COLS 12
 
 struct client {
 	char url[512];        /* base URL, no trailing slash */
@@ -305,7 +306,7 @@ static int get_json(const struct client *c, const char *path, json_t **ret)
 
 struct table {
 	size_t cols, rows;
-	char *cells[TABLE_MAX_ROWS][8];
+	char *cells[TABLE_MAX_ROWS][TABLE_MAX_COLS];
 };
 
 static void row(struct table *t, const char *const *vals)
@@ -319,7 +320,7 @@ static void row(struct table *t, const char *const *vals)
 
 static void table_print(struct table *t)
 {
-	size_t w[8] = {0};
+	size_t w[TABLE_MAX_COLS] = {0};
 
 	for (size_t r = 0; r < t->rows; r++)
 		for (size_t i = 0; i < t->cols; i++) {
@@ -358,7 +359,7 @@ static const char *when(json_t *o, const char *key, char *buf, size_t len)
 
 static struct table *table_new(size_t cols, const char *const *header)
 {
-	struct table *t = calloc(1, sizeof(*t));
+	struct table *t = cols <= TABLE_MAX_COLS ? calloc(1, sizeof(*t)) : NULL;
 
 	if (!t) {
 		fprintf(stderr, "refitctl: out of memory\n");
