@@ -318,6 +318,10 @@ int config_parse_duration(const char *s, uint64_t *ret_ms)
 
 	if (!s || !*s)
 		return -EINVAL;
+	if (!strcmp(s, "0")) { /* zero needs no unit: "retention: 0" keeps everything */
+		*ret_ms = 0;
+		return 0;
+	}
 	while (*s) {
 		char *end;
 		size_t i;

@@ -258,6 +258,10 @@ static void test_durations_sizes(void **state)
 	assert_int_equal(v, 250);
 	assert_int_equal(config_parse_duration("2w", &v), 0);
 	assert_int_equal(v, 14ULL * 86400000);
+	v = 7;
+	assert_int_equal(config_parse_duration("0", &v), 0); /* retention: 0 keeps all */
+	assert_int_equal(v, 0);
+	assert_int_equal(config_parse_duration("00", &v), -EINVAL);
 	assert_int_equal(config_parse_duration("15", &v), -EINVAL);
 	assert_int_equal(config_parse_duration("m", &v), -EINVAL);
 	assert_int_equal(config_parse_duration("5 m", &v), -EINVAL);
