@@ -134,6 +134,9 @@ static const char *const migrations[] = {
          * failed build failed at */
         "ALTER TABLE builds ADD COLUMN builder TEXT;"
         "ALTER TABLE builds ADD COLUMN failed_step TEXT;",
+        /* 7 -> 8: /v1/builds pages by keyset on the rowid: per project, and per status */
+        "CREATE INDEX builds_project_id ON builds(project, id);"
+        "CREATE INDEX builds_status_id ON builds(status, id);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

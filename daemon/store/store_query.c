@@ -74,20 +74,26 @@ int store_builds_each(struct store *s, const struct store_build_filter *f, store
 {
 	struct build_walk w = {cb, arg, 0};
 	sqlite3_stmt *st;
-	int r = store_prepare(s,
-	                      "SELECT " BUILD_COLS " FROM builds"
-	                      " WHERE (?1 IS NULL OR project = ?1) AND (?2 IS NULL OR env = ?2)"
-	                      " AND (?3 IS NULL OR status = ?3) AND (?4 <= 0 OR id < ?4)"
-	                      " ORDER BY id DESC LIMIT ?5",
-	                      &st);
+	char sql[512];
+	int r;
 
+	/* Only the filters given are in the WHERE clause, so that SQLite walks the rowid range
+	 * or an index down from the cursor and stops after limit rows: a page costs the same at
+	 * any depth (an "?1 IS NULL OR" form made it scan the table). */
+	snprintf(sql, sizeof(sql),
+	         "SELECT " BUILD_COLS " FROM builds WHERE 1%s%s%s%s"
+	         " ORDER BY id DESC LIMIT :limit",
+	         f->project ? " AND project = :project" : "", f->env ? " AND env = :env" : "",
+	         f->status ? " AND status = :status" : "",
+	         f->before > 0 ? " AND id < :before" : "");
+	r = store_prepare(s, sql, &st);
 	if (r < 0)
 		return r;
-	store_bind_text(st, 1, f->project);
-	store_bind_text(st, 2, f->env);
-	store_bind_text(st, 3, f->status);
-	sqlite3_bind_int64(st, 4, f->before);
-	sqlite3_bind_int64(st, 5, f->limit);
+	store_bind_text(st, sqlite3_bind_parameter_index(st, ":project"), f->project);
+	store_bind_text(st, sqlite3_bind_parameter_index(st, ":env"), f->env);
+	store_bind_text(st, sqlite3_bind_parameter_index(st, ":status"), f->status);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":before"), f->before);
+	sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), f->limit);
 	return store_walk(s, st, build_row, &w);
 }
 
