@@ -11,7 +11,7 @@
 #include <archive_entry.h>
 #include <jansson.h>
 
-#include "creds_parse.h" /* base64 */
+#include "base64.h"
 #include "engine.h"
 #include "http_client.h"
 #include "log.h"
@@ -454,7 +454,7 @@ static bool not_a_dir(const struct http_response *resp)
 	json_int_t mode;
 
 	if (!http_response_header(resp, "X-Docker-Container-Path-Stat", hdr, sizeof(hdr)) ||
-	    creds_base64_decode(hdr, strlen(hdr), false, raw, &n) < 0)
+	    base64_decode(hdr, strlen(hdr), false, raw, sizeof(raw), &n) < 0)
 		return false;
 	st = json_loadb((const char *)raw, n, 0, NULL);
 	if (!st)

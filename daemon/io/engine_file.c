@@ -8,7 +8,7 @@
 #include <jansson.h>
 
 #include "context.h"
-#include "creds_parse.h" /* base64 */
+#include "base64.h"
 #include "engine.h"
 #include "http_client.h"
 
@@ -54,7 +54,7 @@ static void check_stat(struct engine_file *f, const struct http_response *resp)
 	json_t *st;
 
 	if (!http_response_header(resp, "X-Docker-Container-Path-Stat", hdr, sizeof(hdr)) ||
-	    creds_base64_decode(hdr, strlen(hdr), false, raw, &n) < 0)
+	    base64_decode(hdr, strlen(hdr), false, raw, sizeof(raw), &n) < 0)
 		return; /* no size up front: the archive is still bounded below */
 	st = json_loadb((const char *)raw, n, 0, NULL);
 	if (json_integer_value(json_object_get(st, "size")) > (json_int_t)f->max)

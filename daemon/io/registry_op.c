@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "base64.h"
 #include "creds_parse.h"
 #include "http_client.h"
 #include "log.h"
@@ -103,7 +104,7 @@ static int basic_header(struct reg_op *op, char *buf, size_t len)
 
 	if (asprintf(&pair, "%s:%s", op->creds.username, op->creds.secret) < 0)
 		return -ENOMEM;
-	b64 = creds_base64_encode(pair, strlen(pair), false);
+	b64 = base64_encode(pair, strlen(pair), false);
 	creds_secret_free(pair);
 	if (!b64)
 		return -ENOMEM;

@@ -1,7 +1,7 @@
 /*
  * creds_parse — the pure half of creds (see creds.h and creds_parse.h):
- * secrets in memory, base64, host names, Docker's config.json, helper output
- * and the X-Registry-Auth / X-Registry-Config encoders. No I/O.
+ * secrets in memory, host names, Docker's config.json, helper output and the
+ * X-Registry-Auth / X-Registry-Config encoders (base64 is base64.c). No I/O.
  */
 #include "creds_parse.h"
 
@@ -14,6 +14,8 @@
 #include <strings.h>
 
 #include <jansson.h>
+
+#include "base64.h"
 
 static const char hub_key[] = "https://index.docker.io/v1/";
 
@@ -74,82 +76,6 @@ int creds_entry_copy(struct creds_entry *dst, const struct creds_entry *src)
 	if (entry_set(&e, src->kind, src->username, src->secret) < 0)
 		return -ENOMEM;
 	*dst = e;
-	return 0;
-}
-
-/* ---- base64 ---- */
-
-static const char b64_std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-static const char b64_url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-char *creds_base64_encode(const void *data, size_t len, bool url)
-{
-	const char *abc = url ? b64_url : b64_std;
-	const unsigned char *in = data;
-	char *out, *o;
-	size_t i;
-
-	if (len > (SIZE_MAX - 1) / 4 * 3 - 3)
-		return NULL;
-	out = malloc((len + 2) / 3 * 4 + 1);
-	if (!out)
-		return NULL;
-	o = out;
-	for (i = 0; i + 2 < len; i += 3) {
-		uint32_t v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
-		*o++ = abc[v >> 18];
-		*o++ = abc[(v >> 12) & 63];
-		*o++ = abc[(v >> 6) & 63];
-		*o++ = abc[v & 63];
-	}
-	if (i < len) {
-		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
-		*o++ = abc[v >> 18];
-		*o++ = abc[(v >> 12) & 63];
-		*o++ = i + 1 < len ? abc[(v >> 6) & 63] : '=';
-		*o++ = '=';
-	}
-	*o = '\0';
-	return out;
-}
-
-static int b64_value(char ch, bool url)
-{
-	const char *abc = url ? b64_url : b64_std;
-	const char *p = ch ? strchr(abc, ch) : NULL;
-
-	return p ? (int)(p - abc) : -1;
-}
-
-int creds_base64_decode(const char *in, size_t len, bool url, unsigned char *out, size_t *ret_len)
-{
-	size_t n = len, o = 0, i;
-	uint32_t acc = 0;
-
-	if (len % 4 == 0)
-		for (int pad = 0; pad < 2 && n > 0 && in[n - 1] == '='; pad++)
-			n--;
-	if (n % 4 == 1)
-		return -EINVAL;
-	for (i = 0; i < n; i++) {
-		int v = b64_value(in[i], url);
-		if (v < 0)
-			return -EINVAL;
-		acc = acc << 6 | (uint32_t)v;
-		if (i % 4 == 3) {
-			out[o++] = (unsigned char)(acc >> 16);
-			out[o++] = (unsigned char)(acc >> 8);
-			out[o++] = (unsigned char)acc;
-			acc = 0;
-		}
-	}
-	if (n % 4 == 2) {
-		out[o++] = (unsigned char)(acc >> 4);
-	} else if (n % 4 == 3) {
-		out[o++] = (unsigned char)(acc >> 10);
-		out[o++] = (unsigned char)(acc >> 2);
-	}
-	*ret_len = o;
 	return 0;
 }
 
@@ -313,14 +239,14 @@ static int find_helper(const json_t *root, const char *canon, char *name, char *
 static int decode_auth(const char *auth, char **ret_user, char **ret_pass)
 {
 	size_t len = strlen(auth), n;
-	unsigned char *buf = malloc(len / 4 * 3 + 3);
+	unsigned char *buf = malloc(BASE64_DECODED_MAX(len));
 	char *colon, *user = NULL, *pass = NULL;
 	int r = -ENOMEM;
 
 	if (!buf)
 		return -ENOMEM;
-	if (creds_base64_decode(auth, len, false, buf, &n) < 0 || memchr(buf, '\0', n) ||
-	    !(colon = memchr(buf, ':', n))) {
+	if (base64_decode(auth, len, false, buf, BASE64_DECODED_MAX(len), &n) < 0 ||
+	    memchr(buf, '\0', n) || !(colon = memchr(buf, ':', n))) {
 		r = -EINVAL;
 		goto out;
 	}
@@ -593,7 +519,7 @@ static void sb_auth(struct sbuf *b, const struct creds_entry *e, const char *hos
 
 static int sb_finish_base64url(struct sbuf *b, char **ret)
 {
-	char *out = b->oom ? NULL : creds_base64_encode(b->p, b->len, true);
+	char *out = b->oom ? NULL : base64_encode(b->p, b->len, true);
 
 	if (b->p) {
 		explicit_bzero(b->p, b->cap);

@@ -1,7 +1,7 @@
 /*
  * creds_parse — the pure parts of creds: the credential entry type, Docker's config.json,
- * credential-helper output, host-name normalisation and base64. Nothing here does I/O. Error texts
- * written to err never contain a secret.
+ * credential-helper output and host-name normalisation (base64 is base64.h). Nothing here does
+ * I/O. Error texts written to err never contain a secret.
  */
 #ifndef REFIT_CREDS_PARSE_H
 #define REFIT_CREDS_PARSE_H
@@ -77,12 +77,5 @@ int creds_parse_dockercfg(const char *text, size_t len, const char *canon_host,
 /* Parses a helper's `get` answer {"ServerURL","Username","Secret"}. */
 int creds_parse_helper_output(const char *text, size_t len, struct creds_entry *ret, char *err,
                               size_t errlen);
-
-/* Decodes base64 (url = RFC 4648 §5 alphabet); padding optional. out needs
- * len / 4 * 3 + 3 bytes. */
-int creds_base64_decode(const char *in, size_t len, bool url, unsigned char *out, size_t *ret_len);
-
-/* Encodes with padding; the result is malloc'd, NULL when out of memory. */
-char *creds_base64_encode(const void *data, size_t len, bool url);
 
 #endif

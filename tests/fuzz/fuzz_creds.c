@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "base64.h"
 #include "creds.h"
 #include "creds_parse.h"
 #include "log.h"
@@ -27,8 +28,8 @@ static void round_trip(const struct creds_entry *e)
 
 	if (creds_x_registry_auth(e, "docker.io", &v) < 0)
 		return;
-	buf = malloc(strlen(v) / 4 * 3 + 3);
-	if (!buf || creds_base64_decode(v, strlen(v), true, buf, &n) < 0)
+	buf = malloc(BASE64_DECODED_MAX(strlen(v)));
+	if (!buf || base64_decode(v, strlen(v), true, buf, BASE64_DECODED_MAX(strlen(v)), &n) < 0)
 		abort();
 	/* Always JSON; the password intact whenever it was UTF-8 (else U+FFFD stands in). */
 	j = json_loadb((const char *)buf, n, 0, NULL);
@@ -71,18 +72,19 @@ static void fuzz_dockercfg(const char *text, size_t len)
 
 static void fuzz_base64(const char *text, size_t len, bool url)
 {
-	unsigned char *out = malloc(len / 4 * 3 + 3), *again;
+	unsigned char *out = malloc(BASE64_DECODED_MAX(len)), *again;
 	size_t n, m;
 	char *enc;
 
-	if (!out || creds_base64_decode(text, len, url, out, &n) < 0) {
+	if (!out || base64_decode(text, len, url, out, BASE64_DECODED_MAX(len), &n) < 0) {
 		free(out);
 		return;
 	}
-	enc = creds_base64_encode(out, n, url);
-	again = enc ? malloc(strlen(enc) / 4 * 3 + 3) : NULL;
-	if (!enc || !again || creds_base64_decode(enc, strlen(enc), url, again, &m) < 0 || m != n ||
-	    memcmp(out, again, n))
+	enc = base64_encode(out, n, url);
+	again = enc ? malloc(BASE64_DECODED_MAX(strlen(enc))) : NULL;
+	if (!enc || !again ||
+	    base64_decode(enc, strlen(enc), url, again, BASE64_DECODED_MAX(strlen(enc)), &m) < 0 ||
+	    m != n || memcmp(out, again, n))
 		abort();
 	free(again);
 	free(enc);

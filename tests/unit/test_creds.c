@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "base64.h"
 #include "config.h"
 #include "creds.h"
 #include "creds_parse.h"
@@ -192,11 +193,11 @@ static void check_b64(const char *plain, const char *std)
 {
 	unsigned char out[64];
 	size_t n;
-	char *enc = creds_base64_encode(plain, strlen(plain), false);
+	char *enc = base64_encode(plain, strlen(plain), false);
 
 	assert_string_equal(enc, std);
 	free(enc);
-	assert_int_equal(creds_base64_decode(std, strlen(std), false, out, &n), 0);
+	assert_int_equal(base64_decode(std, strlen(std), false, out, sizeof(out), &n), 0);
 	assert_int_equal(n, strlen(plain));
 	assert_memory_equal(out, plain, n);
 }
@@ -217,25 +218,25 @@ static void test_base64(void **state)
 	check_b64("foob", "Zm9vYg==");
 	check_b64("fooba", "Zm9vYmE=");
 	check_b64("foobar", "Zm9vYmFy");
-	s = creds_base64_encode(odd, 3, false);
+	s = base64_encode(odd, 3, false);
 	assert_string_equal(s, "+/+/");
 	free(s);
-	s = creds_base64_encode(odd, 2, true);
+	s = base64_encode(odd, 2, true);
 	assert_string_equal(s, "-_8=");
 	free(s);
-	assert_int_equal(creds_base64_decode("-_8=", 4, true, out, &n), 0);
+	assert_int_equal(base64_decode("-_8=", 4, true, out, sizeof(out), &n), 0);
 	assert_int_equal(n, 2);
 	assert_memory_equal(out, odd, 2);
-	assert_int_equal(creds_base64_decode("-_8=", 4, false, out, &n), -EINVAL);
-	assert_int_equal(creds_base64_decode("+/8=", 4, true, out, &n), -EINVAL);
-	assert_int_equal(creds_base64_decode("Zg", 2, false, out, &n), 0); /* unpadded */
+	assert_int_equal(base64_decode("-_8=", 4, false, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(base64_decode("+/8=", 4, true, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(base64_decode("Zg", 2, false, out, sizeof(out), &n), 0); /* unpadded */
 	assert_int_equal(n, 1);
-	assert_int_equal(creds_base64_decode("Zg=", 3, false, out, &n), -EINVAL);
-	assert_int_equal(creds_base64_decode("Z", 1, false, out, &n), -EINVAL);
-	assert_int_equal(creds_base64_decode("Z===", 4, false, out, &n), -EINVAL);
-	assert_int_equal(creds_base64_decode("Zm9v!A==", 8, false, out, &n), -EINVAL);
-	assert_int_equal(creds_base64_decode("Zg==Zg==", 8, false, out, &n), -EINVAL);
-	assert_int_equal(creds_base64_decode("Zm 9v", 5, false, out, &n), -EINVAL);
+	assert_int_equal(base64_decode("Zg=", 3, false, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(base64_decode("Z", 1, false, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(base64_decode("Z===", 4, false, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(base64_decode("Zm9v!A==", 8, false, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(base64_decode("Zg==Zg==", 8, false, out, sizeof(out), &n), -EINVAL);
+	assert_int_equal(base64_decode("Zm 9v", 5, false, out, sizeof(out), &n), -EINVAL);
 }
 
 static void check_canon(const char *in, const char *want)
@@ -534,7 +535,7 @@ static json_t *decode_header(const char *v)
 
 	assert_true(strlen(v) % 4 == 0); /* padded */
 	assert_null(strpbrk(v, "+/"));
-	assert_int_equal(creds_base64_decode(v, strlen(v), true, buf, &n), 0);
+	assert_int_equal(base64_decode(v, strlen(v), true, buf, sizeof(buf), &n), 0);
 	json_t *j = json_loadb((const char *)buf, n, 0, NULL);
 	assert_non_null(j);
 	return j;
