@@ -291,12 +291,13 @@ void notify_build(struct notify *n, const struct notify_build *b)
 		return;
 	gmtime_r(&t, &tm);
 	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "event", b->event,
-	              "project", b->project, "environment", b->environment, "build_id",
+	o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "event",
+	              b->event, "project", b->project, "environment", b->environment, "build_id",
 	              (json_int_t)b->build_id, "trigger", jstr(b->trigger), "reasons",
 	              jstr(b->reasons), "image", jstr(b->image), "image_id", jstr(b->image_id),
 	              "digest", jstr(b->digest), "fixes", jstr(b->fixes), "error", jstr(b->error),
-	              "refit", json_string(REFIT_VERSION), "at", at);
+	              "failed_step", jstr(b->failed_step), "refit", json_string(REFIT_VERSION),
+	              "at", at);
 	body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	for (size_t i = 0; body && i < n->n_hooks; i++)

@@ -42,7 +42,8 @@ struct notify_build {
 	const char *project, *environment, *trigger, *reasons;
 	int64_t build_id;
 	const char *image, *image_id, *digest, *fixes, *error; /* NULL when not known */
-	uint64_t at;                                           /* ms since the epoch */
+	const char *failed_step; /* failed: the build step it stopped at, when known */
+	uint64_t at;             /* ms since the epoch */
 };
 
 /* Queues the event for every webhook that wants it. */

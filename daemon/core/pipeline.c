@@ -17,6 +17,7 @@
 #include "creds.h"
 #include "engine.h"
 #include "engine_ops.h"
+#include "bksession.h"
 #include "labels.h"
 #include "inventory.h"
 #include "log.h"
@@ -31,7 +32,8 @@
 enum step {
 	S_CREDS,
 	S_CONTEXT,
-	S_ENV, /* start the next environment */
+	S_ENV,     /* start the next environment */
+	S_SESSION, /* BuildKit: a session serving credentials and secrets, one per build */
 	S_BUILD,
 	S_INSPECT,
 	S_INVENTORY, /* packages in the image, matched against advisories */
@@ -57,6 +59,9 @@ struct pipeline {
 	void *arg;
 	enum step step;
 	struct engine_op *op;
+	struct bksession *session;
+	char session_error[256]; /* why the session closed under the build */
+	char failed_step[512];   /* of the environment's failed build, for the webhook */
 	struct context_job *ctx_job;
 	struct inventory_job *inv;
 	char *fixes; /* advisories this image fixed, "ID,ID" */
@@ -94,6 +99,7 @@ static const struct config_env *cur(const struct pipeline *pl)
 
 static void pl_free(struct pipeline *pl)
 {
+	bksession_close(pl->session);
 	for (size_t i = 0; pl->prune && pl->prune[i]; i++)
 		free(pl->prune[i]);
 	free(pl->prune);
@@ -145,6 +151,7 @@ static void notify_env(struct pipeline *pl, const char *status, const char *erro
 	                          .digest = pl->digest[0] ? pl->digest : NULL,
 	                          .fixes = pl->fixes,
 	                          .error = error,
+	                          .failed_step = pl->failed_step[0] ? pl->failed_step : NULL,
 	                          .at = wallclock_ms()};
 
 	snprintf(image, sizeof(image), "%s:%s", pl->repo, cur(pl)->name);
@@ -213,15 +220,12 @@ static void env_fail(struct pipeline *pl, const char *error)
 	advance(pl);
 }
 
-/*
- * The builder this rebuild runs with: Podman's own on Podman; on dockerd the classic one
- * (version=1) until refit serves BuildKit sessions (issue 14), whatever the engine offers.
- */
+/* The builder this rebuild runs with: the engine's (BuildKit, classic, Podman's own). */
 static const char *builder_used(const struct engine *e)
 {
 	const char *b = engine_info(e)->builder;
 
-	return b && !strcmp(b, "podman") ? "podman" : "classic";
+	return b ? b : "classic";
 }
 
 /* The same, as the Dockerfile verdicts (and refitctl lint --builder) know builders. */
@@ -254,7 +258,8 @@ static int env_begin(struct pipeline *pl)
 	                        .builder = builder_used(pl->d.engine)};
 	int r;
 
-	pl->image_id[0] = pl->digest[0] = pl->user[0] = pl->base_digest[0] = '\0';
+	pl->image_id[0] = pl->digest[0] = pl->user[0] = pl->base_digest[0] = pl->failed_step[0] =
+	        '\0';
 	free(pl->fixes);
 	pl->fixes = NULL;
 	pl->have_prev = false;
@@ -309,7 +314,8 @@ static int start_build(struct pipeline *pl)
 	                         .environment = e->name,
 	                         .trigger = pl->trigger,
 	                         .reasons = pl->reasons};
-	char tag[REF_STRING_MAX + 200], rev[80], src[1024];
+	char tag[REF_STRING_MAX + 200], rev[80], src[1024], cache[REF_STRING_MAX + 80];
+	const char *cache_from[] = {cache, NULL};
 	struct engine_build_opts o = {0};
 
 	find_base(pl);
@@ -331,6 +337,16 @@ static int start_build(struct pipeline *pl)
 	o.pull = true;                                /* the moved base must be used */
 	o.nocache = !strcmp(pl->trigger, "security"); /* package layers must refresh */
 	o.registry_config = pl->reg_cfg;
+	o.network = pl->p->network == NETWORK_HOST   ? "host"
+	            : pl->p->network == NETWORK_NONE ? "none"
+	                                             : NULL;
+	if (pl->session) {
+		o.session = bksession_id(pl->session);
+		o.platform = pl->d.platform;
+		/* the environment's current image: a cold engine reuses its unchanged layers */
+		snprintf(cache, sizeof(cache), "%s:%s", pl->repo, e->name);
+		o.cache_from = o.nocache ? NULL : cache_from;
+	}
 	o.log = pl->log;
 	logf_build(pl, "building %s (target %s, base %s %s)", tag, e->target ? e->target : "last",
 	           pl->base_name[0] ? pl->base_name : "-", pl->base_digest);
@@ -481,6 +497,72 @@ static int start_relabel(struct pipeline *pl)
 	return engine_build(pl->d.engine, &o, op_done, pl, &pl->op);
 }
 
+static void session_ready(struct bksession *s, int status, const char *error, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	(void)s;
+	if (status < 0) {
+		bksession_close(pl->session);
+		pl->session = NULL;
+		snprintf(pl->error, sizeof(pl->error),
+		         "cannot open a BuildKit session on engine %s: %s; the build will be "
+		         "retried",
+		         engine_info(pl->d.engine)->host, error ? error : strerror(-status));
+		env_fail(pl, pl->error);
+		return;
+	}
+	logf_build(pl, "BuildKit session %s open", bksession_id(pl->session));
+	pl->step++;
+	advance(pl);
+}
+
+/* The engine dropped the session: the build that needs it fails within seconds (BuildKit
+ * waits 5 s for it to come back); its error then says why. */
+static void session_closed(struct bksession *s, int status, const char *reason, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	(void)s;
+	snprintf(pl->session_error, sizeof(pl->session_error), "%s",
+	         reason ? reason : strerror(-status));
+	logf_build(pl, "the BuildKit session closed: %s", pl->session_error);
+}
+
+/* Credentials for every registry the build touches, and the project's secrets. */
+static int start_session(struct pipeline *pl)
+{
+	struct bksession_secret sec[64];
+	struct bksession_opts o = {.engine_host = engine_info(pl->d.engine)->host,
+	                           .api_version = engine_info(pl->d.engine)->api_version,
+	                           .creds = pl->d.creds,
+	                           .secrets = sec,
+	                           .name = pl->p->name};
+
+	if (pl->p->n_secrets > sizeof(sec) / sizeof(sec[0]))
+		return -E2BIG;
+	for (size_t i = 0; i < pl->p->n_secrets; i++)
+		sec[i] = (struct bksession_secret){pl->p->secrets[i].key, pl->p->secrets[i].value};
+	o.n_secrets = pl->p->n_secrets;
+	pl->session_error[0] = '\0';
+	return bksession_open(pl->d.loop, &o, session_ready, session_closed, pl, &pl->session);
+}
+
+static void session_end(struct pipeline *pl)
+{
+	const struct bksession_stats *st;
+
+	if (!pl->session)
+		return;
+	st = bksession_stats(pl->session);
+	logf_build(pl,
+	           "BuildKit session closed: %u health checks, %u credential and %u secret "
+	           "requests answered",
+	           st->health, st->credentials, st->secrets);
+	bksession_close(pl->session);
+	pl->session = NULL;
+}
+
 /* Starts the operation of the current step; returns 1 when the step has nothing to do. */
 static int run_step(struct pipeline *pl)
 {
@@ -489,6 +571,8 @@ static int run_step(struct pipeline *pl)
 	snprintf(image, sizeof(image), "%s:%s", pl->repo, cur(pl)->name);
 	snprintf(prev, sizeof(prev), "%s-previous", cur(pl)->name);
 	switch (pl->step) {
+	case S_SESSION:
+		return strcmp(builder_used(pl->d.engine), "buildkit") ? 1 : start_session(pl);
 	case S_BUILD:
 		return start_build(pl);
 	case S_INSPECT:
@@ -518,12 +602,47 @@ static int run_step(struct pipeline *pl)
 	}
 }
 
+/* The session goes with the build; the failing step is recorded with the build. */
+static void build_ended(struct pipeline *pl, const struct engine_outcome *o)
+{
+	struct store_build b = {.failed_step = o->failed_step};
+
+	session_end(pl);
+	snprintf(pl->failed_step, sizeof(pl->failed_step), "%s",
+	         o->failed_step ? o->failed_step : "");
+	if (o->failed_step) {
+		logf_build(pl, "failed at step %s", o->failed_step);
+		store_build_update(pl->d.store, pl->build_id, &b);
+	}
+	if (o->status == 0 && !strcmp(pl->trigger, "security") && o->cached_steps)
+		logf_build(pl,
+		           "warning: %zu step(s) of a no-cache security rebuild came from the "
+		           "cache",
+		           o->cached_steps);
+}
+
 /* The outcome of the current step's engine operation. */
 static void op_done(const struct engine_outcome *o, void *arg)
 {
 	struct pipeline *pl = arg;
 
 	pl->op = NULL;
+	if (pl->step == S_BUILD)
+		build_ended(pl, o);
+	if (o->status < 0 && pl->step == S_BUILD && pl->session_error[0]) {
+		snprintf(pl->error, sizeof(pl->error), "%s (the BuildKit session closed: %s)",
+		         o->error, pl->session_error);
+		env_fail(pl, pl->error);
+		return;
+	}
+	if (o->status < 0 && pl->step == S_BUILD && strstr(o->error, "network bridge not found")) {
+		snprintf(pl->error, sizeof(pl->error),
+		         "%s: engine %s has no default bridge network (dockerd --bridge=none); "
+		         "set network: host or none on project %s",
+		         o->error, engine_info(pl->d.engine)->host, pl->p->name);
+		env_fail(pl, pl->error);
+		return;
+	}
 	if (o->status < 0 && pl->step == S_PREV_TAG && o->status == -ENOENT) {
 		pl->step++; /* nothing pushed before: no -previous to keep */
 		advance(pl);
@@ -638,7 +757,7 @@ static void advance(struct pipeline *pl)
 				env_finish(pl, "skipped", pl->error);
 				continue;
 			}
-			pl->step = S_BUILD;
+			pl->step = S_SESSION;
 		}
 		if (pl->step == S_ENV_DONE) {
 			env_finish(pl, "succeeded", NULL);
@@ -829,6 +948,8 @@ void pipeline_cancel(struct pipeline *pl)
 	inventory_cancel(pl->inv);
 	engine_op_cancel(pl->op);
 	pl->op = NULL;
+	bksession_close(pl->session);
+	pl->session = NULL;
 	if (pl->step == S_VERIFY)
 		registry_cancel(pl->d.registries, verify_done, pl);
 	if (pl->ctx_job) {

@@ -6,11 +6,14 @@
 
 #include <jansson.h>
 
+#include "bkprogress.h"
 #include "config.h"
 #include "engine.h"
 #include "http_client.h"
 #include "jsonstream.h"
 #include "log.h"
+#include "logclean.h"
+#include "strbuf.h"
 
 #define LOG_MAX   (64u << 20) /* bytes of engine output written to one build log */
 #define CHUNK_MAX 65536
@@ -23,6 +26,11 @@ struct engine_op {
 	engine_op_cb cb;
 	void *arg;
 	struct jsonstream *js;
+	struct bkprogress *bk; /* a BuildKit build's progress, decoded for the log */
+	struct logclean clean; /* terminal escapes out of the engine's text */
+	struct strbuf text;    /* what goes to the log next */
+	char failed_step[512];
+	size_t cached_steps;
 	FILE *log, *ctx;
 	size_t logged;
 	long expect_status; /* 200, 201, 204 */
@@ -39,9 +47,9 @@ struct engine_op {
 	size_t frame_have, frame_left;
 };
 
-static void log_out(struct engine_op *op, const char *s, size_t len)
+static void log_raw(struct engine_op *op, const char *s, size_t len)
 {
-	if (!op->log || op->logged >= LOG_MAX)
+	if (!op->log || op->logged >= LOG_MAX || !len)
 		return;
 	if (op->logged + len > LOG_MAX)
 		len = LOG_MAX - op->logged;
@@ -49,11 +57,51 @@ static void log_out(struct engine_op *op, const char *s, size_t len)
 	op->logged += len;
 }
 
+/* The engine's own text (classic progress, Podman's STEP lines): escapes taken out. */
+static void log_out(struct engine_op *op, const char *s, size_t len)
+{
+	op->text.len = 0;
+	logclean_feed(&op->clean, s, len, &op->text, LOG_MAX);
+	log_raw(op, op->text.p, op->text.len);
+}
+
+/* One moby.buildkit.trace message, as `docker build --progress=plain` prints it. */
+static void log_trace(struct engine_op *op, const char *b64)
+{
+	op->text.len = 0;
+	if (op->bk || bkprogress_new(&op->bk) == 0)
+		bkprogress_feed_aux(op->bk, b64, strlen(b64), &op->text, LOG_MAX);
+	log_raw(op, op->text.p, op->text.len);
+}
+
+/* The end of a build's progress: unfinished lines, the failing step, the counts. */
+static void progress_end(struct engine_op *op)
+{
+	struct bkprogress_stats st;
+	const char *name, *error;
+
+	op->text.len = 0;
+	if (logclean_flush(&op->clean, &op->text, LOG_MAX) == 0)
+		log_raw(op, op->text.p, op->text.len);
+	if (!op->bk)
+		return;
+	op->text.len = 0;
+	bkprogress_finish(op->bk, &op->text, LOG_MAX);
+	log_raw(op, op->text.p, op->text.len);
+	if (bkprogress_failure(op->bk, &name, &error) == 0)
+		snprintf(op->failed_step, sizeof(op->failed_step), "%s", name);
+	bkprogress_stats(op->bk, &st);
+	op->cached_steps = st.cached_steps;
+}
+
 static void op_free(struct engine_op *op)
 {
 	if (!op)
 		return;
 	jsonstream_free(op->js);
+	bkprogress_free(op->bk);
+	logclean_done(&op->clean);
+	free(op->text.p);
 	if (op->ctx)
 		fclose(op->ctx);
 	free(op->create_body); /* the log belongs to the caller */
@@ -66,6 +114,8 @@ static void deliver(struct engine_op *op, int status, const char *body, size_t b
 
 	o.error = status ? (op->error[0] ? op->error : strerror(-status)) : NULL;
 	o.image_id = op->image_id[0] ? op->image_id : NULL;
+	o.failed_step = status && op->failed_step[0] ? op->failed_step : NULL;
+	o.cached_steps = op->cached_steps;
 	o.digest = op->digest[0] ? op->digest : NULL;
 	o.body = body;
 	o.body_len = body_len;
@@ -101,8 +151,12 @@ static int on_object(json_t *obj, void *arg)
 	        json_string_value(json_object_get(json_object_get(obj, "errorDetail"), "message"));
 	const char *msg = json_string_value(json_object_get(obj, "message"));
 
+	const char *id = json_string_value(json_object_get(obj, "id"));
+
 	if (!err)
 		err = json_string_value(json_object_get(obj, "error"));
+	if (id && !strcmp(id, "moby.buildkit.trace") && json_is_string(aux))
+		log_trace(op, json_string_value(aux));
 	if (s)
 		log_out(op, s, strlen(s));
 	if (status) {
@@ -170,6 +224,7 @@ static void stream_done(const struct http_response *resp, void *arg)
 	int status = 0;
 
 	op->req = NULL;
+	progress_end(op);
 	if (resp->error) {
 		transport_error(op, resp);
 		status = resp->error;

@@ -25,11 +25,13 @@ struct config_kv;
 /* Outcome of an operation: status 0 or a negative errno, error text for humans. */
 struct engine_outcome {
 	int status;
-	const char *error;    /* NULL on success; the engine's own message when it gave one */
-	const char *image_id; /* build: aux.ID */
-	const char *digest;   /* push: aux.Digest */
-	int exit_code;        /* check: the command's exit status (-1 when killed) */
-	const char *body;     /* inspect: the JSON document */
+	const char *error;       /* NULL on success; the engine's own message when it gave one */
+	const char *image_id;    /* build: aux.ID */
+	const char *failed_step; /* BuildKit build that failed: the step, "[3/5] RUN ..." */
+	size_t cached_steps;     /* BuildKit build: Dockerfile steps that came from the cache */
+	const char *digest;      /* push: aux.Digest */
+	int exit_code;           /* check: the command's exit status (-1 when killed) */
+	const char *body;        /* inspect: the JSON document */
 	size_t body_len;
 };
 

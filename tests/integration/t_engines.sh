@@ -37,6 +37,7 @@ engines:
 poll: { bases: 24h, engines: 2s }
 projects:
   - name: p
+    network: none
     context: $TB_DIR/p
     image: $R/team/p
     environments: { test: {} }

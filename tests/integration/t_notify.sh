@@ -204,8 +204,8 @@ listen: 127.0.0.1:$(tb_free_port)
 stop_timeout: 60s
 engines: [ { host: $TB_DOCKER_HOST, max_builds: 2 } ]
 projects:
-  - { name: a, context: $TB_DIR/a, image: $R/team/a, environments: { prod: {} } }
-  - { name: b, context: $TB_DIR/b, image: $R/team/b, environments: { prod: {} } }
+  - { name: a, network: none, context: $TB_DIR/a, image: $R/team/a, environments: { prod: {} } }
+  - { name: b, network: none, context: $TB_DIR/b, image: $R/team/b, environments: { prod: {} } }
 YAML
 DB=$TB_DIR/sstate/state.db
 rm -f "$RD_LOG"
@@ -214,7 +214,7 @@ export NOTIFY_SOCKET=$NL_SOCK
 refitd_start "$scfg"
 unset NOTIFY_SOCKET
 wait_log "project a: rebuild started" 60
-tb_wait "grep -q 'Running in' '$TB_DIR/sstate/logs/1.log'" 60 || fail "the build did not get going"
+tb_wait "grep -qE 'Running in|^#[0-9]+ \\[[^]]*\\] RUN' '$TB_DIR/sstate/logs/1.log'" 60 || fail "the build did not get going"
 kill -TERM "$RD_PID"
 wait_log "stopping: waiting up to 60 s for 1 running rebuild" 10
 wait_msg '^STOPPING=1$' 10
@@ -244,14 +244,14 @@ ok "SIGTERM during a rebuild: it finished, nothing new started, b waits for the 
 mv "$RD_LOG" "$RD_LOG.2"
 sed -i -e 's/^stop_timeout: .*/stop_timeout: 2s/' -e '/name: b,/d' "$scfg" # b would race c
 cat >>"$scfg" <<YAML
-  - { name: c, context: $TB_DIR/c, image: $R/team/c, environments: { prod: {} } }
+  - { name: c, network: none, context: $TB_DIR/c, image: $R/team/c, environments: { prod: {} } }
 YAML
 refitd_start "$scfg"
 wait_log "project c: rebuild started" 60
 c_build() { sql "$DB" "SELECT max(id) FROM builds WHERE project = 'c'"; }
 tb_wait '[ "$(c_build)" -gt 0 ] 2>/dev/null' 60 || fail "no build row for c"
 id=$(c_build)
-tb_wait "grep -q 'Running in' '$TB_DIR/sstate/logs/$id.log'" 60 || fail "c's build did not get going"
+tb_wait "grep -qE 'Running in|^#[0-9]+ \\[[^]]*\\] RUN' '$TB_DIR/sstate/logs/$id.log'" 60 || fail "c's build did not get going"
 t0=$(date +%s)
 kill -TERM "$RD_PID"
 wait_log "stop_timeout reached: interrupting 1 running rebuild" 15

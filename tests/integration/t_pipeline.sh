@@ -43,6 +43,7 @@ poll: { bases: 2s, jitter: 0%, settle: 0s }
 
 projects:
   - name: a
+    network: none
     context: $TB_DIR/a
     image: $R/team/a
     keep_images: 1
@@ -50,22 +51,25 @@ projects:
       test: { check: ["/bin/sh", "-c", "test -f /a && ! touch /forbidden"] }
       prod: { requires: test }
   - name: b
+    network: none
     context: $TB_DIR/b
     image: $R/team/b
     environments: { prod: {} }
   - name: c
+    network: none
     context: $TB_DIR/c
     image: $R/team/c
     environments:
       test: { check: ["/bin/false"] }
       prod: { requires: test }
   - name: d
+    network: none
     context: $TB_DIR/d
     image: $R/team/d
     environments: { prod: {} }
-  - { name: e, context: $TB_DIR/e, image: $R/team/e, environments: { prod: {} } }
-  - { name: f, context: $TB_DIR/f, image: $R/team/f, environments: { prod: {} } }
-  - { name: g, context: $TB_DIR/a, image: $R/team/g, enabled: false, environments: { prod: {} } }
+  - { name: e, network: none, context: $TB_DIR/e, image: $R/team/e, environments: { prod: {} } }
+  - { name: f, network: none, context: $TB_DIR/f, image: $R/team/f, environments: { prod: {} } }
+  - { name: g, network: none, context: $TB_DIR/a, image: $R/team/g, enabled: false, environments: { prod: {} } }
 YAML
 refitd_start "$cfg"
 DB=$TB_DIR/state/state.db
@@ -86,21 +90,16 @@ err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'd'")
 case $err in *"policy: the build context holds secret-looking files"*".env"*) ;; *) fail "d error: $err" ;; esac
 ok "tags pushed per environment; failing check blocks promotion; policy stops secrets"
 wait_log "project f: rebuild failed" 60
-# e's cache mount: Podman's builder has it; dockerd builds with the classic builder for now,
-# which is refused up front with the place and the reason.
-if [ "${REFIT_TEST_ENGINE:-docker}" = podman ]; then
-	wait_log "project e: rebuild done" 60
-	[ "$(sql "$DB" "SELECT builder FROM builds WHERE project = 'e'")" = podman ] || fail "e builder"
-else
-	wait_log "project e: rebuild failed" 60
-	err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'e'")
-	case $err in *"classic builder of engine"*"cannot build this Dockerfile"*"Dockerfile:2"*) ;;
-	*) fail "e error: $err" ;; esac
-fi
+# e's cache mount: BuildKit (dockerd) and Podman's builder both have it.
+wait_log "project e: rebuild done" 60
+want=buildkit
+[ "${REFIT_TEST_ENGINE:-docker}" = podman ] && want=podman
+[ "$(sql "$DB" "SELECT builder FROM builds WHERE project = 'e'")" = $want ] || fail "e builder"
 err=$(sql "$DB" "SELECT error FROM builds WHERE project = 'f'")
-case $err in *"returned a non-zero code: 3"* | *"exit status 3"*) ;; *) fail "f error: $err" ;; esac
+case $err in *"returned a non-zero code: 3"* | *"exit status 3"* | *"exit code: 3"*) ;;
+*) fail "f error: $err" ;; esac
 grep -q "project f: rebuild failed .*retry in 60 s" "$RD_LOG" || fail "f: no retry with backoff"
-ok "a Dockerfile the builder cannot build is refused up front; a failing build records the engine's message and retries"
+ok "a cache mount builds; a failing build records the engine's message and retries"
 n=$(sql "$DB" "SELECT count(*) FROM builds WHERE project = 'g'")
 [ "$n" = 0 ] || fail "disabled project g was built $n times"
 
@@ -160,5 +159,5 @@ ok "rollback: a:prod serves the previous digest again, recorded as a build"
 
 n=$(ls "$TB_DIR/state/logs" | wc -l)
 [ "$n" -ge 8 ] || fail "expected a log per build, found $n"
-grep -q "Successfully built" "$TB_DIR/state/logs/1.log" || fail "build log lacks the engine output"
+grep -qE "Successfully (built|tagged)" "$TB_DIR/state/logs/1.log" || fail "build log lacks the engine output"
 refitd_stop

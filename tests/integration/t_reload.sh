@@ -30,7 +30,7 @@ conf() { # conf FILE PROJECT...
 		echo "engines: [ { host: $TB_DOCKER_HOST, max_builds: 3 } ]"
 		echo "projects:"
 		for p in "$@"; do
-			echo "  - { name: $p, context: $TB_DIR/${p/c/a}, image: $R/team/$p, environments: { prod: {} } }"
+			echo "  - { name: $p, network: none, context: $TB_DIR/${p/c/a}, image: $R/team/$p, environments: { prod: {} } }"
 		done
 	} >"$f"
 }

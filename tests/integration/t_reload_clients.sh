@@ -42,7 +42,7 @@ conf() { # conf FILE MAX_BUILDS REGISTRIES(0|1) FEED(0|1) HOOK(name|"") PROJECT.
 		[ -n "$hook" ] && echo "notify: [ { webhook: \"$TB_HTTP/_t/record/$hook\" } ]"
 		echo "projects:"
 		for p in "$@"; do
-			echo "  - { name: $p, context: $TB_DIR/${p/c/a}, image: $R/team/$p, environments: { prod: {} } }"
+			echo "  - { name: $p, network: none, context: $TB_DIR/${p/c/a}, image: $R/team/$p, environments: { prod: {} } }"
 		done
 	} >"$f"
 }

@@ -16,12 +16,12 @@ cat >"$cfg" <<YAML
 state_dir: $TB_DIR/state
 engines: [ { host: $TB_DOCKER_HOST } ]
 projects:
-  - { name: a, context: $TB_DIR/a, image: $R/team/a, environments: { prod: {} } }
+  - { name: a, network: none, context: $TB_DIR/a, image: $R/team/a, environments: { prod: {} } }
 YAML
 DB=$TB_DIR/state/state.db
 REFIT_VALGRIND=0 refitd_start "$cfg"
 wait_log "project a: rebuild started" 60
-tb_wait "grep -q 'Running in' '$TB_DIR/state/logs/1.log'" 30 || fail "the build did not get going"
+tb_wait "grep -qE 'Running in|RUN sleep 4' '$TB_DIR/state/logs/1.log'" 30 || fail "the build did not get going"
 kill -KILL "$RD_PID"
 wait "$RD_PID" 2>/dev/null
 st=$(sql "$DB" "SELECT status FROM builds WHERE id = 1")

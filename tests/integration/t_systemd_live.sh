@@ -77,7 +77,7 @@ engines: [ { host: "unix:///run/docker.sock", max_builds: 2 } ]
 registries:
   - { host: "$R", username_file: refit_reg-user, password_file: refit_reg-pass }
 projects:
-  - { name: a, context: /srv/a, image: $R/team/a, environments: { prod: {} } }
+  - { name: a, network: none, context: /srv/a, image: $R/team/a, environments: { prod: {} } }
 YAML
 # The container boots refit-test.target: the basic system, refitd and its
 # socket, none of this machine's own services (they would share its network).
@@ -160,7 +160,7 @@ mkdir -p "$M/var/lib/refit/.docker"
 echo "{\"credHelpers\": {\"$R\": \"refittest\"}}" >"$M/var/lib/refit/.docker/config.json"
 ct chown -R refit:refit /var/lib/refit/.docker
 sed -i '/^registries:/,/^projects:/{/^projects:/!d}' "$M/etc/refit/refit.yaml"
-echo "  - { name: helper, context: /srv/helper, image: $R/team/helper, environments: { prod: {} } }" \
+echo "  - { name: helper, network: none, context: /srv/helper, image: $R/team/helper, environments: { prod: {} } }" \
 	>>"$M/etc/refit/refit.yaml"
 ct systemctl reload refitd || fail "systemctl reload"
 tb_wait "journal | grep -q 'configuration reloaded'" 10 || fail "no reload"
@@ -193,7 +193,7 @@ ct journalctl -u refitd --no-pager | grep -q "Failed with result 'watchdog'" || 
 ok "watchdog: a stuck loop was killed (SIGABRT) and restarted"
 
 # ---- the graceful stop ----
-echo "  - { name: slow, context: /srv/slow, image: $R/team/slow, environments: { prod: {} } }" \
+echo "  - { name: slow, network: none, context: /srv/slow, image: $R/team/slow, environments: { prod: {} } }" \
 	>>"$M/etc/refit/refit.yaml"
 ct systemctl restart refitd
 tb_wait "journal | grep -q 'project slow: rebuild started'" 60 || fail "slow did not start"

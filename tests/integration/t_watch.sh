@@ -37,16 +37,18 @@ engines: [ { host: unix://$TB_DIR/no-engine.sock } ]
 poll: { bases: 2s, jitter: 0%, settle: 4s }
 projects:
   - name: p1
+    network: none
     context: $TB_DIR/p1
     image: $R/team/p1
     environments:
       test: { target: test }
       prod: { target: runtime, requires: test }
   - name: p2
+    network: none
     context: $TB_DIR/p2
     image: $R/team/p2
     environments: { prod: {} }
-  - { name: p3, context: $TB_DIR/p3, image: $R/team/p3, environments: { prod: {} } }
+  - { name: p3, network: none, context: $TB_DIR/p3, image: $R/team/p3, environments: { prod: {} } }
 YAML
 refitd_start "$cfg"
 DB=$TB_DIR/state/state.db

@@ -32,10 +32,11 @@ notify:
   - { webhook: "$TB_HTTP/_t/record/failures", events: [failed] }
 projects:
   - name: ok
+    network: none
     context: $TB_DIR/ok
     image: $R/team/ok
     environments: { test: {}, prod: { requires: test } }
-  - { name: bad, context: $TB_DIR/bad, image: $R/team/bad, environments: { prod: {} } }
+  - { name: bad, network: none, context: $TB_DIR/bad, image: $R/team/bad, environments: { prod: {} } }
 YAML
 head -c 24 /dev/urandom | base64 >"$TB_DIR/token"
 refitd_start "$TB_DIR/refit.yaml"

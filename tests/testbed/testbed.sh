@@ -190,7 +190,8 @@ tb_base_image() {
 		COPY busybox /bin/busybox
 		RUN ["/bin/busybox", "--install", "-s", "/bin"]
 		RUN mkdir -p /etc /tmp && echo 'root:x:0:0:root:/root:/bin/sh' > /etc/passwd \
-		 && echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/sh' >> /etc/passwd
+		 && echo 'nobody:x:65534:65534:nobody:/nonexistent:/bin/sh' >> /etc/passwd \
+		 && printf 'root:x:0:\nnogroup:x:65534:\n' > /etc/group
 		CMD ["/bin/sh"]
 	EOF
 	tb_docker build -q -t "$TB_REGISTRY/$1" "$ctx" >/dev/null &&
