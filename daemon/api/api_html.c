@@ -36,7 +36,9 @@ static const char page_script[] =
         "td.dataset.env=e.name;td.appendChild(el('span','st',b?b.status:'never built'));"
         "if(b){td.appendChild(el('br'));td.appendChild(el('small','when',"
         "(b.finished_at||b.queued_at||'')+' \\u00b7 '+b.trigger+(b.reasons.length?': '+"
-        "b.reasons[0]:'')));if(b.log_url){const a=el('a','log','log');"
+        "b.reasons[0]:'')+(b.builder?' \\u00b7 '+b.builder:'')));if(b.failed_step){"
+        "td.appendChild(el('br'));td.appendChild(el('small','step','failed at '+b.failed_step))}"
+        "if(b.log_url){const a=el('a','log','log');"
         "a.href=b.log_url;td.append(' ',a)}}return td}\n"
         "function render(d){const envs=[];d.projects.forEach(p=>p.environments.forEach(e=>"
         "{if(!envs.includes(e.name))envs.push(e.name)}));const h=document.querySelector("
@@ -107,7 +109,16 @@ static void env_cell(FILE *f, json_t *env)
 			fputs(": ", f);
 			esc(f, json_string_value(json_array_get(reasons, 0)));
 		}
+		if (str(b, "builder")) {
+			fputs(" \xc2\xb7 ", f);
+			esc(f, str(b, "builder"));
+		}
 		fputs("</small>", f);
+		if (str(b, "failed_step")) {
+			fputs("<br><small class=\"step\">failed at ", f);
+			esc(f, str(b, "failed_step"));
+			fputs("</small>", f);
+		}
 	}
 	if (b && str(b, "log_url")) {
 		fputs(" <a class=\"log\" href=\"", f);

@@ -41,11 +41,11 @@ static json_t *jstr(const char *s)
 
 static int engine_row_cb(const struct store_engine *e, void *arg)
 {
-	json_t *o = json_pack("{s:b,s:o,s:o,s:o,s:o,s:o,s:b,s:o}", "reachable", e->reachable,
+	json_t *o = json_pack("{s:b,s:o,s:o,s:o,s:o,s:o,s:b,s:o,s:o}", "reachable", e->reachable,
 	                      "api_version", jstr(e->api_version), "engine_version",
 	                      jstr(e->engine_version), "os", jstr(e->os), "arch", jstr(e->arch),
-	                      "error", jstr(e->error), "podman", e->podman, "checked_at",
-	                      jtime(e->checked_at));
+	                      "error", jstr(e->error), "podman", e->podman, "builder",
+	                      jstr(e->builder), "checked_at", jtime(e->checked_at));
 
 	return o && json_object_set_new(arg, e->host, o) == 0 ? 0 : -ENOMEM;
 }
@@ -76,9 +76,9 @@ static json_t *engines_json(const struct api_view *v)
 		const char *host = v->cfg->engines[i].host;
 		json_t *e = json_deep_copy(json_object_get(rows, host));
 		if (!e)
-			e = json_pack("{s:b,s:n,s:n,s:n,s:n,s:s,s:b,s:n}", "reachable", 0,
+			e = json_pack("{s:b,s:n,s:n,s:n,s:n,s:s,s:b,s:n,s:n}", "reachable", 0,
 			              "api_version", "engine_version", "os", "arch", "error",
-			              "not contacted yet", "podman", 0, "checked_at");
+			              "not contacted yet", "podman", 0, "builder", "checked_at");
 		if (!e || json_object_set_new(e, "host", json_string(host)) < 0 ||
 		    json_object_set_new(e, "max_builds",
 		                        json_integer(v->cfg->engines[i].max_builds)) < 0 ||

@@ -128,6 +128,7 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 	        .os = info->os,
 	        .arch = info->arch,
 	        .podman = info->podman,
+	        .builder = info->builder,
 	        .reachable = info->reachable,
 	        .error = info->error,
 	        .checked_at = wallclock_ms(),

@@ -137,6 +137,8 @@ static const char *const migrations[] = {
         /* 7 -> 8: /v1/builds pages by keyset on the rowid: per project, and per status */
         "CREATE INDEX builds_project_id ON builds(project, id);"
         "CREATE INDEX builds_status_id ON builds(status, id);",
+        /* 8 -> 9: the builder each engine builds with (buildkit, classic, podman) */
+        "ALTER TABLE engines ADD COLUMN builder TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -319,12 +321,12 @@ int store_engine_update(struct store *s, const struct store_engine *e)
 	int r = store_prepare(
 	        s,
 	        "INSERT INTO engines(host, api_version, engine_version, os, arch, podman,"
-	        " reachable, error, checked_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)"
+	        " reachable, error, checked_at, builder) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"
 	        " ON CONFLICT(host) DO UPDATE SET"
 	        " api_version = coalesce(?2, api_version),"
 	        " engine_version = coalesce(?3, engine_version), os = coalesce(?4, os),"
 	        " arch = coalesce(?5, arch), podman = ?6, reachable = ?7, error = ?8,"
-	        " checked_at = ?9",
+	        " checked_at = ?9, builder = coalesce(?10, builder)",
 	        &st);
 
 	if (r < 0)
@@ -338,6 +340,7 @@ int store_engine_update(struct store *s, const struct store_engine *e)
 	sqlite3_bind_int(st, 7, e->reachable);
 	store_bind_text(st, 8, e->error);
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)e->checked_at);
+	store_bind_text(st, 10, e->builder);
 	return store_run(s, st);
 }
 

@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On
@@ -48,6 +48,7 @@ struct store_engine {
 	bool reachable;
 	const char *error; /* last failure, NULL when fine */
 	uint64_t checked_at;
+	const char *builder; /* buildkit, classic or podman; NULL until known */
 };
 
 int store_engine_update(struct store *s, const struct store_engine *e);

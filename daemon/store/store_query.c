@@ -147,6 +147,7 @@ static int engine_row(sqlite3_stmt *st, void *arg)
 	        .reachable = sqlite3_column_int(st, 6) != 0,
 	        .error = text(st, 7),
 	        .checked_at = u64(st, 8),
+	        .builder = text(st, 9),
 	};
 
 	return w->cb(&e, w->arg);
@@ -160,7 +161,7 @@ int store_engines_each(struct store *s, int (*cb)(const struct store_engine *e, 
 	int r = store_prepare(
 	        s,
 	        "SELECT host, api_version, engine_version, os, arch, podman, reachable,"
-	        " error, checked_at FROM engines ORDER BY host",
+	        " error, checked_at, builder FROM engines ORDER BY host",
 	        &st);
 
 	return r < 0 ? r : store_walk(s, st, engine_row, &w);
