@@ -7,7 +7,7 @@
 #                                    # waits until Ctrl-C, then stops it all
 #
 # Functions (after `. tests/testbed/testbed.sh; tb_init`):
-#   tb_dockerd            private dockerd: $TB_DOCKER_SOCK, $TB_DOCKER_HOST
+#   tb_dockerd [NAME]     private dockerd: $TB_DOCKER_SOCK, $TB_DOCKER_HOST
 #   tb_registry [auth|token]  docker-registry on a free port: $TB_REGISTRY (host:port);
 #                         "auth": htpasswd basic auth, user $TB_REG_USER / $TB_REG_PASS;
 #                         "token": Bearer tokens from tokenserver.py ($TB_TOKEN_URL),
@@ -48,8 +48,10 @@ tb_wait() {
 	return 1
 }
 
+# tb_dockerd [NAME]: NAME (default docker) is its directory under TB_DIR; a second one
+# with another name is a separate engine with a cold cache.
 tb_dockerd() {
-	local d=$TB_DIR/docker
+	local d=$TB_DIR/${1:-docker}
 	mkdir -p "$d"
 	TB_DOCKER_SOCK=$d/docker.sock
 	TB_DOCKER_HOST=unix://$TB_DOCKER_SOCK
@@ -266,11 +268,11 @@ tb_cleanup() {
 	set +e
 	[ -n "${TB_DIR:-}" ] || return 0
 	# The containerd that dockerd started: by its pid file, in case dockerd dies first.
-	cpid=$(cat "$TB_DIR/docker/x/containerd/containerd.pid" 2>/dev/null)
+	cpid=$(cat "$TB_DIR"/*/x/containerd/containerd.pid 2>/dev/null)
 	for ((i = ${#TB_PIDS[@]} - 1; i >= 0; i--)); do
 		tb_stop_pid "${TB_PIDS[$i]}"
 	done
-	[ -n "$cpid" ] && tb_stop_pid "$cpid"
+	for pid in $cpid; do tb_stop_pid "$pid"; done
 	# dockerd and podman leave overlay and netns mounts when killed hard.
 	grep -o " $TB_DIR[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do
 		umount -l "$m" 2>/dev/null
