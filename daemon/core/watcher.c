@@ -12,6 +12,7 @@
 #include "ref.h"
 #include "registry.h"
 #include "store.h"
+#include "strmap.h"
 #include "wallclock.h"
 
 /* Kept small: a host may watch tens of thousands of references. */
@@ -23,7 +24,9 @@ struct watch_entry {
 	char platform[64];
 	char **users; /* projects using it, NULL-terminated */
 	size_t n_users, cap_users;
-	uint64_t due; /* loop time */
+	uint64_t due;   /* loop time */
+	size_t heap_at; /* in w->heap, or NOT_QUEUED (in flight, or dead) */
+	char *key;      /* "platform ref", for the map of entries */
 	bool inflight, dead, seen_this_round;
 	char *last_error; /* logged once until it changes */
 	struct watch_entry *next;
@@ -40,9 +43,84 @@ struct watcher {
 	unsigned jitter_pct;
 	struct watch_entry *entries;
 	struct watch_entry *dead; /* dropped by a reconfigure while their lookup runs */
+	/* The entries waiting for their turn, a binary min-heap on due: the next check and
+	 * each answer cost O(log n), not a walk of every watched reference. */
+	struct watch_entry **heap;
+	size_t n_heap, cap_heap;
 	size_t count, inflight;
 	uv_timer_t tick;
 };
+
+#define NOT_QUEUED SIZE_MAX
+
+static void heap_set(struct watcher *w, size_t i, struct watch_entry *e)
+{
+	w->heap[i] = e;
+	e->heap_at = i;
+}
+
+static void sift_up(struct watcher *w, size_t i)
+{
+	struct watch_entry *e = w->heap[i];
+
+	while (i > 0 && w->heap[(i - 1) / 2]->due > e->due) {
+		heap_set(w, i, w->heap[(i - 1) / 2]);
+		i = (i - 1) / 2;
+	}
+	heap_set(w, i, e);
+}
+
+static void sift_down(struct watcher *w, size_t i)
+{
+	struct watch_entry *e = w->heap[i];
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= w->n_heap)
+			break;
+		if (c + 1 < w->n_heap && w->heap[c + 1]->due < w->heap[c]->due)
+			c++;
+		if (w->heap[c]->due >= e->due)
+			break;
+		heap_set(w, i, w->heap[c]);
+		i = c;
+	}
+	heap_set(w, i, e);
+}
+
+/* Queues e for its due time; -ENOMEM leaves it out (logged: it is not polled). */
+static int heap_push(struct watcher *w, struct watch_entry *e)
+{
+	if (w->n_heap == w->cap_heap) {
+		size_t cap = w->cap_heap ? w->cap_heap * 2 : 64;
+		struct watch_entry **grown = realloc(w->heap, cap * sizeof(*grown));
+		if (!grown) {
+			log_err("base %s: out of memory; it is not polled", e->ref);
+			return -ENOMEM;
+		}
+		w->heap = grown;
+		w->cap_heap = cap;
+	}
+	heap_set(w, w->n_heap++, e);
+	sift_up(w, e->heap_at);
+	return 0;
+}
+
+static void heap_remove(struct watcher *w, struct watch_entry *e)
+{
+	struct watch_entry *moved;
+	size_t i = e->heap_at;
+
+	if (i == NOT_QUEUED)
+		return;
+	e->heap_at = NOT_QUEUED;
+	if (i == --w->n_heap)
+		return;
+	moved = w->heap[w->n_heap];
+	heap_set(w, i, moved);
+	sift_up(w, i);
+	sift_down(w, moved->heap_at);
+}
 
 static void copy_digest(char *dst, size_t len, const char *src)
 {
@@ -88,6 +166,7 @@ static void entry_free(struct watch_entry *e)
 	for (size_t i = 0; i < e->n_users; i++)
 		free(e->users[i]);
 	free(e->users);
+	free(e->key);
 	free(e->ref);
 	free(e->last_error);
 	free(e);
@@ -208,6 +287,7 @@ static void lookup_done(int status, const struct registry_result *r, void *arg)
 		record(e, r);
 	} else
 		record_error(e, status, r->error);
+	heap_push(e->w, e);
 	arm(e->w);
 }
 
@@ -221,6 +301,7 @@ static void poll_entry(struct watch_entry *e)
 
 	if (ref_parse(e->ref, &parsed, NULL) < 0) { /* it parsed when it was added */
 		e->due = next_due(w, uv_now(w->loop));
+		heap_push(w, e);
 		return;
 	}
 	if (store_base_get(w->store, e->ref, e->platform, &b) == 0 && b.index_digest[0]) {
@@ -229,9 +310,10 @@ static void poll_entry(struct watch_entry *e)
 	}
 	e->due = next_due(w, uv_now(w->loop));
 	r = registry_digest(w->reg, &l, lookup_done, e);
-	if (r < 0)
+	if (r < 0) {
 		log_err("base %s: cannot start a lookup: %s", e->ref, strerror(-r));
-	else {
+		heap_push(w, e);
+	} else {
 		e->inflight = true;
 		w->inflight++;
 	}
@@ -243,20 +325,19 @@ static void tick_cb(uv_timer_t *t)
 	uint64_t now = uv_now(w->loop);
 
 	/* A bounded number in flight: the rest stay due and go out as answers come. */
-	for (struct watch_entry *e = w->entries; e && w->inflight < MAX_INFLIGHT; e = e->next)
-		if (!e->inflight && e->due <= now)
-			poll_entry(e);
+	while (w->n_heap && w->inflight < MAX_INFLIGHT && w->heap[0]->due <= now) {
+		struct watch_entry *e = w->heap[0];
+		heap_remove(w, e);
+		poll_entry(e);
+	}
 	arm(w);
 }
 
 /* Sleeps until the earliest due entry. */
 static void arm(struct watcher *w)
 {
-	uint64_t now = uv_now(w->loop), first = UINT64_MAX;
+	uint64_t now = uv_now(w->loop), first = w->n_heap ? w->heap[0]->due : UINT64_MAX;
 
-	for (struct watch_entry *e = w->entries; e; e = e->next)
-		if (!e->inflight && e->due < first)
-			first = e->due;
 	if (w->inflight >= MAX_INFLIGHT)
 		uv_timer_stop(&w->tick); /* the next answer re-arms */
 	else if (first == UINT64_MAX)
@@ -285,33 +366,63 @@ int watcher_new(uv_loop_t *loop, struct store *store, struct registry_pool *reg,
 	return 0;
 }
 
-static struct watch_entry *find(struct watcher *w, const char *ref, const char *platform)
+/* The entries a configuration watches, found by "platform ref" as they are added. */
+struct fresh {
+	struct watch_entry **v;
+	size_t n, cap;
+	struct strmap by_key;
+};
+
+static struct watch_entry *entry_new(struct watcher *w, const struct base_use *b)
 {
-	for (struct watch_entry *e = w->entries; e; e = e->next)
-		if (!strcmp(e->ref, ref) && !strcmp(e->platform, platform))
-			return e;
-	return NULL;
+	struct watch_entry *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->w = w;
+	e->heap_at = NOT_QUEUED;
+	e->ref = strdup(b->ref);
+	snprintf(e->platform, sizeof(e->platform), "%s", b->platform);
+	if (!e->ref || asprintf(&e->key, "%s %s", b->platform, b->ref) < 0) {
+		e->key = NULL;
+		entry_free(e);
+		return NULL;
+	}
+	return e;
+}
+
+static int fresh_add(struct fresh *f, struct watch_entry *e)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? f->cap * 2 : 64;
+		struct watch_entry **grown = realloc(f->v, cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		f->v = grown;
+		f->cap = cap;
+	}
+	if (strmap_put(&f->by_key, e->key, f->n) < 0)
+		return -ENOMEM;
+	f->v[f->n++] = e;
+	return 0;
 }
 
 /* Adds project as a user of the base b, creating the entry when new. */
-static int watch(struct watcher *w, struct watch_entry **list, const struct base_use *b,
-                 const char *project)
+static int watch(struct watcher *w, struct fresh *f, const struct base_use *b, const char *project)
 {
-	struct watch_entry *e;
+	struct watch_entry *e = NULL;
 	struct store_base st;
+	char key[sizeof(e->platform) + REF_STRING_MAX + 2];
+	size_t k;
 
-	for (e = *list; e; e = e->next)
-		if (!strcmp(e->ref, b->ref) && !strcmp(e->platform, b->platform))
-			break;
+	snprintf(key, sizeof(key), "%s %s", b->platform, b->ref);
+	if (strmap_get(&f->by_key, key, &k))
+		e = f->v[k];
 	if (!e) {
-		e = calloc(1, sizeof(*e));
-		if (!e)
+		if (!(e = entry_new(w, b)))
 			return -ENOMEM;
-		e->w = w;
-		e->ref = strdup(b->ref);
-		snprintf(e->platform, sizeof(e->platform), "%s", b->platform);
-		if (!e->ref) {
-			free(e);
+		if (fresh_add(f, e) < 0) {
+			entry_free(e);
 			return -ENOMEM;
 		}
 		/* never seen: look soon; known: anywhere in the first interval */
@@ -320,8 +431,6 @@ static int watch(struct watcher *w, struct watch_entry **list, const struct base
 		                 (store_base_get(w->store, b->ref, b->platform, &st) == 0
 		                          ? w->interval_ms
 		                          : (w->interval_ms < 5000 ? w->interval_ms : 5000));
-		e->next = *list;
-		*list = e;
 	}
 	for (size_t i = 0; i < e->n_users; i++)
 		if (!strcmp(e->users[i], project))
@@ -357,16 +466,15 @@ static void record_usage(struct watcher *w, const char *project, const struct ba
 }
 
 /* Keeps the schedule of entries that stay; drops the rest (in flight: later). */
-static void replace_entries(struct watcher *w, struct watch_entry *fresh)
+static void replace_entries(struct watcher *w, struct fresh *f)
 {
 	struct watch_entry *e, *next;
-	size_t n = 0;
+	size_t k;
 
-	for (e = fresh; e; e = e->next, n++) {
-		struct watch_entry *old = find(w, e->ref, e->platform);
-		if (old && !old->inflight)
-			e->due = old->due;
-	}
+	for (e = w->entries; e; e = e->next)
+		if (!e->inflight && strmap_get(&f->by_key, e->key, &k))
+			f->v[k]->due = e->due;
+	w->n_heap = 0; /* the old entries go (or wait for their lookup, dead) */
 	for (e = w->entries; e; e = next) {
 		next = e->next;
 		if (!e->inflight) {
@@ -377,13 +485,18 @@ static void replace_entries(struct watcher *w, struct watch_entry *fresh)
 		e->next = w->dead;
 		w->dead = e;
 	}
-	w->entries = fresh;
-	w->count = n;
+	w->entries = NULL;
+	for (size_t i = f->n; i-- > 0;) {
+		f->v[i]->next = w->entries;
+		w->entries = f->v[i];
+		heap_push(w, f->v[i]);
+	}
+	w->count = f->n;
 }
 
 int watcher_configure(struct watcher *w, const struct config *cfg)
 {
-	struct watch_entry *fresh = NULL;
+	struct fresh fresh = {0};
 	int r = 0;
 
 	w->interval_ms = cfg->poll.bases_ms;
@@ -404,7 +517,9 @@ int watcher_configure(struct watcher *w, const struct config *cfg)
 		record_usage(w, p->name, uses, n);
 		free(uses);
 	}
-	replace_entries(w, fresh);
+	replace_entries(w, &fresh);
+	strmap_done(&fresh.by_key);
+	free(fresh.v);
 	log_info("watching %zu base image reference(s), every %llu s", w->count,
 	         (unsigned long long)(w->interval_ms / 1000));
 	arm(w);
@@ -418,8 +533,11 @@ void watcher_check_now(struct watcher *w, const char *name)
 	for (struct watch_entry *e = w->entries; e; e = e->next) {
 		struct image_ref parsed;
 		if (ref_parse(e->ref, &parsed, NULL) == 0 &&
-		    ref_name(&parsed, full, sizeof(full)) >= 0 && !strcmp(full, name))
+		    ref_name(&parsed, full, sizeof(full)) >= 0 && !strcmp(full, name)) {
 			e->due = 0;
+			if (e->heap_at != NOT_QUEUED)
+				sift_up(w, e->heap_at);
+		}
 	}
 	arm(w);
 }
@@ -454,5 +572,6 @@ void watcher_free(struct watcher *w)
 		next = e->next;
 		entry_free(e);
 	}
+	free(w->heap);
 	uv_close((uv_handle_t *)&w->tick, watcher_closed);
 }

@@ -7,11 +7,24 @@
 # the first rebuild starting. Prints a table and the ratio refit/shell.
 #
 #   tests/bench/bench_pipeline.sh [N_PROJECTS]      (BUILD=build by default)
+#
+# BENCH_BUILDER=buildkit (default): refit builds with BuildKit and a session, the shell
+# loop with `DOCKER_BUILDKIT=1 docker build` (Debian's docker CLI, /usr/bin/docker, has
+# BuildKit built in); BENCH_BUILDER=classic: both with the classic builder. RUN steps use
+# no network: the test bed's dockerd has no bridge.
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 REFITD=$PWD/$BUILD/refitd
 N=${1:-20}
+BUILDER=${BENCH_BUILDER:-buildkit}
+case $BUILDER in
+buildkit) SHELL_BK=1 ;;
+classic) SHELL_BK=0 ;;
+*) echo "bench_pipeline: BENCH_BUILDER is buildkit or classic" >&2; exit 2 ;;
+esac
+DOCKER_CLI=/usr/bin/docker
+[ -x $DOCKER_CLI ] || DOCKER_CLI=docker
 . tests/integration/lib.sh
 tb_init
 tb_dockerd || fail "dockerd"
@@ -37,11 +50,11 @@ run_refit() {
 	{
 		echo "state_dir: $TB_DIR/state-$mb"
 		echo "log_format: json"
-		echo "engines: [ { host: $TB_DOCKER_HOST, max_builds: $mb } ]"
+		echo "engines: [ { host: $TB_DOCKER_HOST, max_builds: $mb, builder: $BUILDER } ]"
 		echo "poll: { bases: 1s, jitter: 0%, settle: 0s }"
 		echo "projects:"
 		for i in $(seq -w 1 "$N"); do
-			echo "  - { name: p$i, context: $TB_DIR/r$mb/p$i, image: $R/r$mb/p$i, environments: { prod: {} } }"
+			echo "  - { name: p$i, network: none, context: $TB_DIR/r$mb/p$i, image: $R/r$mb/p$i, environments: { prod: {} } }"
 		done
 	} >"$cfg"
 	REFIT_VALGRIND=0 refitd_start "$cfg"
@@ -69,12 +82,12 @@ PY
 # labels, tags, three pushes), P at a time; $2 = timed.
 run_shell() {
 	local p=$1 t0 t1
-	export R TB_DOCKER_HOST
+	export R TB_DOCKER_HOST SHELL_BK DOCKER_CLI
 	[ "$2" = timed ] && tb_base_move "bench/base-s$p:1"
 	t0=$(now)
 	seq -w 1 "$N" | xargs -P "$p" -I{} bash -c '
-		d="docker -H $TB_DOCKER_HOST"; img=$R/s'"$p"'/p{}; stamp=prod-$(date -u +%Y%m%dT%H%M%SZ)
-		DOCKER_BUILDKIT=0 $d build -q --pull -t $img:$stamp \
+		d="$DOCKER_CLI -H $TB_DOCKER_HOST"; img=$R/s'"$p"'/p{}; stamp=prod-$(date -u +%Y%m%dT%H%M%SZ)
+		DOCKER_BUILDKIT=$SHELL_BK $d build -q --pull --network none -t $img:$stamp \
 			--label org.opencontainers.image.created=$(date -u +%FT%TZ) \
 			--label org.opencontainers.image.base.name=$R/bench/base-s'"$p"':1 \
 			--label org.opencontainers.image.base.digest=sha256:0 \
@@ -96,7 +109,7 @@ for mb in 1 2; do
 	run_refit "$mb"
 done
 grep -v '^REFIT\|^SHELL' "$TB_DIR/results"
-python3 - "$TB_DIR/results" <<'PY'
+python3 - "$TB_DIR/results" "$BUILDER" <<'PY'
 import sys
 r = {}
 for l in open(sys.argv[1]):
@@ -105,5 +118,5 @@ for l in open(sys.argv[1]):
         r[(f[0], f[1])] = float(f[2])
 for mb in ("1", "2"):
     a, b = r[("REFIT", mb)], r[("SHELL", mb)]
-    print("concurrency %s: refit %.2f s, shell loop %.2f s, ratio refit/shell %.2f" % (mb, a, b, a / b))
+    print("%s, concurrency %s: refit %.2f s, shell loop %.2f s, ratio refit/shell %.2f" % (sys.argv[2], mb, a, b, a / b))
 PY
