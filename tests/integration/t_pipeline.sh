@@ -141,8 +141,13 @@ ok "retention: superseded local images removed, registry history kept"
 port=$(sed -n 's/.*REST API listening on 127.0.0.1:\([0-9]*\).*/\1/p' "$RD_LOG" | head -1)
 [ -n "$port" ] || fail "no REST API port in the log"
 rollback() {
-	"$REFITCTL" --url "http://127.0.0.1:$port" --token-file "$TB_DIR/token" rollback a prod ||
-		fail "refitctl rollback"
+	local out i
+	# 503 while every build slot is taken (c and f retry with backoff): try again, as a user would
+	for ((i = 0; i < 60; i++)); do
+		out=$("$REFITCTL" --url "http://127.0.0.1:$port" --token-file "$TB_DIR/token" rollback a prod 2>&1) && break
+		case $out in *"HTTP 503"*) sleep 1 ;; *) fail "refitctl rollback: $out" ;; esac
+	done
+	[ "$i" -lt 60 ] || fail "refitctl rollback: no free slot in 60 s: $out"
 	tb_wait "[ \"\$(tb_digest team/a:prod)\" = '$old_prod' ]" 90
 }
 if ! rollback; then
