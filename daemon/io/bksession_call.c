@@ -18,6 +18,7 @@
 #include "bksession_impl.h"
 #include "config.h"
 #include "creds.h"
+#include "fileread.h"
 #include "log.h"
 
 #define GRPC_MSG_MAX 512 /* a percent-encoded grpc-message */
@@ -170,53 +171,22 @@ static int answer_credentials(struct bksession *s, struct call *c, const uint8_t
 	return 0;
 }
 
-/*
- * Reads a secret file, at most SECRET_MAX bytes. O_NONBLOCK keeps a FIFO
- * in its place from blocking the loop; the buffer is wiped on every path.
- */
+/* Reads a secret file (at most SECRET_MAX bytes); the buffer is wiped on every path. */
 static int read_secret(const char *path, uint8_t **ret, size_t *ret_len, char *err, size_t errlen)
 {
-	char full[4096];
-	struct stat st;
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0;
-	int fd, r;
+	char full[4096], why[64], *buf = NULL;
+	size_t len = 0;
+	int r = config_resolve_path(path, full, sizeof(full));
 
-	if (config_resolve_path(path, full, sizeof(full)) < 0) {
-		snprintf(err, errlen, "path too long");
-		return -ENAMETOOLONG;
-	}
-	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	r = fd < 0 ? -errno : fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EBADFD : 0;
-	if (r == 0 && st.st_size > SECRET_MAX)
-		r = -EFBIG;
-	cap = r == 0 ? (size_t)st.st_size + 1 : 0; /* one more byte: notices a file that grew */
-	if (r == 0 && !(buf = malloc(cap)))
-		r = -ENOMEM;
-	while (r == 0 && len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		else if (n == 0)
-			break;
-		else if (n > 0)
-			len += (size_t)n;
-	}
-	if (fd >= 0)
-		close(fd);
-	if (r == 0 && len == cap)
-		r = -EFBIG;
+	if (r == 0)
+		r = fileread_small(full, SECRET_MAX, &buf, &len, NULL);
 	if (r < 0) {
-		snprintf(err, errlen, "%.256s: %s", full,
-		         r == -EFBIG    ? "larger than 500 KiB"
-		         : r == -EBADFD ? "not a regular file"
-		                        : strerror(-r));
-		if (buf)
-			explicit_bzero(buf, cap);
-		free(buf);
+		snprintf(err, errlen, "%.256s: %s", r == -ENAMETOOLONG ? path : full,
+		         r == -EFBIG ? "larger than 500 KiB"
+		                     : fileread_error(r, why, sizeof(why), 0));
 		return r;
 	}
-	*ret = buf;
+	*ret = (uint8_t *)buf;
 	*ret_len = len;
 	return 0;
 }

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "creds_parse.h"
+#include "fileread.h"
 #include "log.h"
 
 #define SECRET_FILE_MAX    (16 * 1024)   /* a username or password file */
@@ -45,65 +46,6 @@ __attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t len, 
 
 /* ---- files ---- */
 
-/*
- * Reads a regular file of at most max bytes into a NUL-terminated buffer.
- * O_NONBLOCK keeps a FIFO put in the file's place from blocking the loop.
- */
-static int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len,
-                           mode_t *ret_mode)
-{
-	struct stat st;
-	size_t cap, len = 0;
-	char *buf = NULL;
-	int fd, r;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	r = fstat(fd, &st) < 0 ? -errno : !S_ISREG(st.st_mode) ? -EBADFD : 0;
-	if (r == 0 && (uint64_t)st.st_size > max)
-		r = -EFBIG;
-	cap = r == 0 ? (size_t)st.st_size + 2 : 0;
-	if (r == 0 && !(buf = malloc(cap)))
-		r = -ENOMEM;
-	while (r == 0 && len < cap - 1) {
-		ssize_t n = read(fd, buf + len, cap - 1 - len);
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		else if (n == 0)
-			break;
-		else if (n > 0)
-			len += (size_t)n;
-	}
-	close(fd);
-	if (r == 0 && len > (size_t)st.st_size)
-		r = -EFBIG; /* it grew while we read it */
-	if (r < 0) {
-		if (buf)
-			explicit_bzero(buf, cap);
-		free(buf);
-		return r;
-	}
-	buf[len] = '\0';
-	*ret = buf;
-	*ret_len = len;
-	if (ret_mode)
-		*ret_mode = st.st_mode;
-	return 0;
-}
-
-/* Why read_small_file failed, for messages. */
-static const char *file_error(int r, char *buf, size_t len, size_t max)
-{
-	if (r == -EFBIG)
-		snprintf(buf, len, "larger than %zu bytes", max);
-	else if (r == -EBADFD)
-		snprintf(buf, len, "not a regular file");
-	else
-		snprintf(buf, len, "%s", strerror(-r));
-	return buf;
-}
-
 /* Reads one secret file: trailing newlines dropped, no NUL, not empty. A password file that
  * every user may read is used, with one warning per creds object. */
 static int read_secret(const char *what, const char *path, bool *warned, char **ret, char *err,
@@ -118,10 +60,10 @@ static int read_secret(const char *what, const char *path, bool *warned, char **
 		seterr(err, errlen, "%s %s: path too long", what, path);
 		return -ENAMETOOLONG;
 	}
-	r = read_small_file(full, SECRET_FILE_MAX, &s, &len, &mode);
+	r = fileread_small(full, SECRET_FILE_MAX, &s, &len, &mode);
 	if (r < 0) {
 		seterr(err, errlen, "%s %s: %s", what, full,
-		       file_error(r, why, sizeof(why), SECRET_FILE_MAX));
+		       fileread_error(r, why, sizeof(why), SECRET_FILE_MAX));
 		return r;
 	}
 	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
@@ -762,12 +704,12 @@ static void from_dockercfg(struct creds *c, const char *canon, struct lookup *l,
 	snprintf(l->entry.source, sizeof(l->entry.source), "none");
 	if (!c->docker_config)
 		return;
-	r = read_small_file(c->docker_config, DOCKERCFG_MAX, &text, &len, NULL);
+	r = fileread_small(c->docker_config, DOCKERCFG_MAX, &text, &len, NULL);
 	if (r == -ENOENT || r == -ENOTDIR)
 		return;
 	if (r < 0) {
 		lookup_fail(l, r, "%s: %s", c->docker_config,
-		            file_error(r, why, sizeof(why), DOCKERCFG_MAX));
+		            fileread_error(r, why, sizeof(why), DOCKERCFG_MAX));
 		return;
 	}
 	r = creds_parse_dockercfg(text, len, canon, &cfg, why, sizeof(why));
