@@ -27,7 +27,8 @@
 #include "store.h"
 #include "wallclock.h"
 
-#define MAX_HOSTS 8
+#define MAX_HOSTS   8
+#define MAX_SECRETS 64
 
 enum step {
 	S_CREDS,
@@ -71,6 +72,7 @@ struct pipeline {
 	char *auth;    /* X-Registry-Auth (secret) */
 	char *reg_cfg; /* X-Registry-Config (secret) */
 	char tar[4096];
+	char *podman_secrets; /* Podman's secrets query: where in the tar each secret is */
 	time_t started;
 	/* the environment in progress */
 	size_t env;
@@ -112,6 +114,7 @@ static void pl_free(struct pipeline *pl)
 		unlink(relabel);
 	}
 	free(pl->fixes);
+	free(pl->podman_secrets);
 	creds_secret_free(pl->auth);
 	creds_secret_free(pl->reg_cfg);
 	for (size_t i = 0; i < MAX_HOSTS; i++)
@@ -340,6 +343,11 @@ static int start_build(struct pipeline *pl)
 	o.network = pl->p->network == NETWORK_HOST   ? "host"
 	            : pl->p->network == NETWORK_NONE ? "none"
 	                                             : NULL;
+	o.podman_secrets = pl->podman_secrets;
+	if (o.podman_secrets && strcmp(builder_used(pl->d.engine), "podman")) {
+		logf_build(pl, "the engine is no longer Podman: the context carries the secrets");
+		return -ENOTSUP; /* for Podman only (BUILDKIT.md G 34) */
+	}
 	if (pl->session) {
 		o.session = bksession_id(pl->session);
 		o.platform = pl->d.platform;
@@ -817,6 +825,72 @@ static void context_done(const struct context_result *r, void *arg)
 	advance(pl);
 }
 
+struct secret_file {
+	char name[48];  /* .refit-secret- and 32 hex digits */
+	char what[160]; /* "secret ID" for errors */
+};
+
+/*
+ * Podman has no session: a secret travels in the context under a name nobody can guess,
+ * and the query tells Podman to move it out of the context and mount it (BUILDKIT.md G 34).
+ */
+static int podman_secrets(struct pipeline *pl, struct secret_file *f, struct context_extra *x)
+{
+	json_t *a = json_array();
+	char src[256];
+	int r = a ? 0 : -ENOMEM;
+
+	for (size_t i = 0; r == 0 && i < pl->p->n_secrets; i++) {
+		const struct config_kv *s = &pl->p->secrets[i];
+		unsigned char rnd[16];
+
+		if ((r = uv_random(NULL, NULL, rnd, sizeof(rnd), 0, NULL)) < 0)
+			break;
+		memcpy(f[i].name, ".refit-secret-", 15);
+		for (size_t k = 0; k < sizeof(rnd); k++)
+			snprintf(f[i].name + 14 + 2 * k, 3, "%02x", rnd[k]);
+		snprintf(f[i].what, sizeof(f[i].what), "secret %.128s", s->key);
+		x[i] = (struct context_extra){f[i].name, s->value, f[i].what};
+		snprintf(src, sizeof(src), "id=%.128s,src=%.47s", s->key, f[i].name);
+		if (json_array_append_new(a, json_string(src)) < 0)
+			r = -ENOMEM;
+	}
+	if (r == 0 && !(pl->podman_secrets = json_dumps(a, JSON_COMPACT)))
+		r = -ENOMEM;
+	json_decref(a);
+	return r;
+}
+
+/* The build context, once per rebuild; on Podman it carries the project's secrets. */
+static void start_context(struct pipeline *pl)
+{
+	struct secret_file f[MAX_SECRETS];
+	struct context_extra x[MAX_SECRETS];
+	size_t n = 0;
+	int r;
+
+	if (!strcmp(builder_used(pl->d.engine), "podman") && pl->p->n_secrets) {
+		n = pl->p->n_secrets;
+		r = n > MAX_SECRETS ? -E2BIG : podman_secrets(pl, f, x);
+		if (r < 0) {
+			snprintf(pl->error, sizeof(pl->error),
+			         "cannot pass the secrets to Podman: %s",
+			         r == -E2BIG ? "more than 64" : strerror(-r));
+			fail_all(pl, pl->error);
+			return;
+		}
+	}
+	snprintf(pl->tar, sizeof(pl->tar), "%s/tmp/%s-%lld.tar", pl->d.state_dir, pl->p->name,
+	         (long long)pl->started);
+	r = context_tar_start(pl->d.loop, pl->p->context,
+	                      pl->p->dockerfile[0] == '/' ? NULL : pl->p->dockerfile, x, n, pl->tar,
+	                      context_done, pl, &pl->ctx_job);
+	if (r < 0) {
+		pl->tar[0] = '\0';
+		fail_all(pl, "cannot start archiving the build context");
+	}
+}
+
 /* With credentials in hand: X-Registry-Auth for the push, X-Registry-Config for the bases. */
 static void credentials_ready(struct pipeline *pl)
 {
@@ -845,15 +919,7 @@ static void credentials_ready(struct pipeline *pl)
 		fail_all(pl, "out of memory");
 		return;
 	}
-	snprintf(pl->tar, sizeof(pl->tar), "%s/tmp/%s-%lld.tar", pl->d.state_dir, pl->p->name,
-	         (long long)pl->started);
-	r = context_tar_start(pl->d.loop, pl->p->context,
-	                      pl->p->dockerfile[0] == '/' ? NULL : pl->p->dockerfile, pl->tar,
-	                      context_done, pl, &pl->ctx_job);
-	if (r < 0) {
-		pl->tar[0] = '\0';
-		fail_all(pl, "cannot start archiving the build context");
-	}
+	start_context(pl);
 }
 
 /* One registry's credentials; the next lookup, or on to the build. */

@@ -11,6 +11,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "config.h"
 #include "ignore.h"
 #include "lint.h"
 
@@ -26,6 +27,9 @@ struct tar_state {
 struct context_job {
 	uv_work_t work;
 	char *dir, *dockerfile, *out;
+	struct context_extra *extra; /* copies, pointing into strings */
+	size_t n_extra;
+	char *strings;
 	context_cb cb;
 	void *arg;
 	int status;
@@ -135,35 +139,175 @@ static int add_entry(const char *rel, const struct stat *st, void *arg)
 	return r;
 }
 
-int context_tar_write(const char *dir, const char *dockerfile, const char *out_path,
-                      struct context_policy *policy, uint64_t *ret_bytes, uint64_t *ret_entries,
-                      char *err, size_t errlen)
+/* Opens a reading descriptor on an extra file, checked to be a regular file of bounded size. */
+static int open_extra(const char *path, struct stat *st)
+{
+	char full[4096];
+	int fd, r;
+
+	if (config_resolve_path(path, full, sizeof(full)) < 0)
+		return -ENAMETOOLONG;
+	/* O_NONBLOCK: a FIFO in its place does not hold the thread */
+	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, st) < 0                 ? -errno
+	    : !S_ISREG(st->st_mode)           ? -EBADFD
+	    : st->st_size > CONTEXT_EXTRA_MAX ? -EFBIG
+	                                      : 0;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* Reads an extra file whole (one byte more than it said: one that grew is noticed). */
+static int read_extra(const char *path, char **ret, size_t *ret_len)
+{
+	struct stat st;
+	size_t len = 0, cap;
+	char *buf;
+	int fd = open_extra(path, &st), r = 0;
+
+	if (fd < 0)
+		return fd;
+	cap = (size_t)st.st_size + 1;
+	buf = malloc(cap);
+	r = buf ? 0 : -ENOMEM;
+	while (r == 0 && len < cap) {
+		ssize_t n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n == 0)
+			break;
+		else if (n > 0)
+			len += (size_t)n;
+	}
+	close(fd);
+	if (r == 0 && len == cap)
+		r = -ESTALE;
+	if (r < 0 && buf) {
+		explicit_bzero(buf, cap);
+		free(buf);
+	}
+	if (r == 0) {
+		*ret = buf;
+		*ret_len = len;
+	}
+	return r;
+}
+
+/* Adds an extra file as a 0400 root-owned entry; errors name it, never show its bytes. */
+static int add_extra(struct tar_state *t, const struct context_extra *x)
+{
+	const char *what = x->what ? x->what : x->name;
+	struct archive_entry *e = NULL;
+	char *data = NULL;
+	size_t len = 0;
+	int r = read_extra(x->path, &data, &len);
+
+	if (r < 0) {
+		snprintf(t->err, sizeof(t->err), "%s (%.256s): %s", what, x->path,
+		         r == -EFBIG    ? "larger than 500 KiB"
+		         : r == -EBADFD ? "not a regular file"
+		         : r == -ESTALE ? "changed while it was read"
+		                        : strerror(-r));
+		return r;
+	}
+	t->entries++;
+	t->bytes += len;
+	if (!(e = archive_entry_new())) {
+		r = -ENOMEM;
+		goto out;
+	}
+	archive_entry_set_pathname(e, x->name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, 0400);
+	archive_entry_set_uid(e, 0);
+	archive_entry_set_gid(e, 0);
+	archive_entry_set_size(e, (la_int64_t)len);
+	if (archive_write_header(t->a, e) != ARCHIVE_OK ||
+	    (len && archive_write_data(t->a, data, len) != (la_ssize_t)len)) {
+		snprintf(t->err, sizeof(t->err), "%s: %s", what, archive_error_string(t->a));
+		r = -EIO;
+	}
+out:
+	archive_entry_free(e);
+	if (data)
+		explicit_bzero(data, len);
+	free(data);
+	return r;
+}
+
+/*
+ * A fresh out_path (an old file is replaced), 0600 whatever the umask: the tar
+ * may carry secrets, and no earlier opener of the old file sees them.
+ */
+static int open_out(const char *path)
+{
+	int fd;
+
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	return fd < 0 ? -errno : fd;
+}
+
+/* A pax writer on out_path's descriptor; the caller closes *ret_fd after the writer. */
+static struct archive *writer_open(const char *out_path, int *ret_fd, char *err, size_t errlen)
+{
+	struct archive *a = archive_write_new();
+	int fd;
+
+	if (!a) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	archive_write_set_format_pax_restricted(a);
+	fd = open_out(out_path);
+	if (fd < 0)
+		snprintf(err, errlen, "%s: %s", out_path, strerror(-fd));
+	else if (archive_write_open_fd(a, fd) != ARCHIVE_OK)
+		snprintf(err, errlen, "%s: %s", out_path, archive_error_string(a));
+	else {
+		*ret_fd = fd;
+		return a;
+	}
+	if (fd >= 0)
+		close(fd);
+	archive_write_free(a);
+	return NULL;
+}
+
+int context_tar_write(const char *dir, const char *dockerfile, const struct context_extra *extra,
+                      size_t n_extra, const char *out_path, struct context_policy *policy,
+                      uint64_t *ret_bytes, uint64_t *ret_entries, char *err, size_t errlen)
 {
 	struct tar_state t = {.dir = dir, .policy = policy};
-	int r;
+	int fd = -1, r = -EIO;
 
-	if (policy && !(t.lc = lint_context_new(on_finding, policy)))
-		return -ENOMEM;
-	t.a = archive_write_new();
-	if (!t.a) {
-		if (t.lc)
-			lint_context_done(t.lc);
+	if (policy && !(t.lc = lint_context_new(on_finding, policy))) {
+		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	archive_write_set_format_pax_restricted(t.a);
-	if (archive_write_open_filename(t.a, out_path) != ARCHIVE_OK) {
-		snprintf(err, errlen, "%s: %s", out_path, archive_error_string(t.a));
-		archive_write_free(t.a);
-		return -EIO;
-	}
+	if (!(t.a = writer_open(out_path, &fd, err, errlen)))
+		goto out;
 	r = ignore_walk_entries(dir, dockerfile, add_entry, &t, err, errlen);
+	for (size_t i = 0; r == 0 && i < n_extra; i++)
+		r = add_extra(&t, &extra[i]);
 	if (r != 0 && t.err[0])
 		snprintf(err, errlen, "%s", t.err);
 	if (archive_write_close(t.a) != ARCHIVE_OK && r == 0) {
 		snprintf(err, errlen, "%s: %s", out_path, archive_error_string(t.a));
 		r = -EIO;
 	}
+out:
 	archive_write_free(t.a);
+	if (fd >= 0 && close(fd) < 0 && r == 0) {
+		snprintf(err, errlen, "%s: %s", out_path, strerror(errno));
+		r = -EIO;
+	}
 	if (t.lc)
 		lint_context_done(t.lc);
 	if (r == 0) {
@@ -177,12 +321,14 @@ static void work_cb(uv_work_t *w)
 {
 	struct context_job *j = w->data;
 
-	j->status = context_tar_write(j->dir, j->dockerfile, j->out, &j->policy, &j->bytes,
-	                              &j->entries, j->err, sizeof(j->err));
+	j->status = context_tar_write(j->dir, j->dockerfile, j->extra, j->n_extra, j->out,
+	                              &j->policy, &j->bytes, &j->entries, j->err, sizeof(j->err));
 }
 
 static void job_free(struct context_job *j)
 {
+	free(j->extra);
+	free(j->strings);
 	free(j->dir);
 	free(j->dockerfile);
 	free(j->out);
@@ -203,8 +349,47 @@ static void after_cb(uv_work_t *w, int status)
 	job_free(j);
 }
 
+/* Appends a copy of str to the block at *at; NULL stays NULL. */
+static const char *put(char **at, const char *str)
+{
+	char *p = *at;
+	size_t n;
+
+	if (!str)
+		return NULL;
+	n = strlen(str) + 1;
+	memcpy(p, str, n);
+	*at += n;
+	return p;
+}
+
+/* The extras and their strings in one allocation (j->strings). */
+static int copy_extra(struct context_job *j, const struct context_extra *extra, size_t n)
+{
+	size_t size = 0;
+	char *at;
+
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		size += strlen(extra[i].name) + strlen(extra[i].path) +
+		        (extra[i].what ? strlen(extra[i].what) : 0) + 3;
+	j->extra = calloc(n, sizeof(*j->extra));
+	j->strings = at = malloc(size);
+	if (!j->extra || !j->strings)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		j->extra[i].name = put(&at, extra[i].name);
+		j->extra[i].path = put(&at, extra[i].path);
+		j->extra[i].what = put(&at, extra[i].what);
+	}
+	j->n_extra = n;
+	return 0;
+}
+
 int context_tar_start(uv_loop_t *loop, const char *dir, const char *dockerfile,
-                      const char *out_path, context_cb cb, void *arg, struct context_job **ret)
+                      const struct context_extra *extra, size_t n_extra, const char *out_path,
+                      context_cb cb, void *arg, struct context_job **ret)
 {
 	struct context_job *j = calloc(1, sizeof(*j));
 	int r;
@@ -217,7 +402,8 @@ int context_tar_start(uv_loop_t *loop, const char *dir, const char *dockerfile,
 	j->cb = cb;
 	j->arg = arg;
 	j->work.data = j;
-	if (!j->dir || !j->out || (dockerfile && !j->dockerfile)) {
+	if (!j->dir || !j->out || (dockerfile && !j->dockerfile) ||
+	    copy_extra(j, extra, n_extra) < 0) {
 		job_free(j);
 		return -ENOMEM;
 	}
@@ -276,14 +462,14 @@ out:
 
 int context_tar_single(const char *out_path, const char *name, const char *data, size_t len)
 {
-	struct archive *a = archive_write_new();
 	struct archive_entry *e = archive_entry_new();
-	int r = -EIO;
+	struct archive *a = NULL;
+	char err[256];
+	int fd = -1, r = -EIO;
 
-	if (!a || !e)
-		goto out;
-	archive_write_set_format_pax_restricted(a);
-	if (archive_write_open_filename(a, out_path) != ARCHIVE_OK)
+	if (!e)
+		return -ENOMEM;
+	if (!(a = writer_open(out_path, &fd, err, sizeof(err))))
 		goto out;
 	archive_entry_set_pathname(e, name);
 	archive_entry_set_filetype(e, AE_IFREG);
@@ -297,5 +483,7 @@ int context_tar_single(const char *out_path, const char *name, const char *data,
 out:
 	archive_entry_free(e);
 	archive_write_free(a);
-	return a && e ? r : -ENOMEM;
+	if (fd >= 0 && close(fd) < 0)
+		r = -EIO;
+	return r;
 }

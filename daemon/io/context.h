@@ -7,6 +7,10 @@
  * context is blocking file I/O, so the tar is written in libuv's thread pool
  * (uv_queue_work) and the loop stays free; the engine module then streams the
  * file. Sizes are bounded (entry count, total bytes).
+ *
+ * Extra files from outside the project directory (Podman's build secrets,
+ * which travel in the context: BUILDKIT.md G 34) follow the walked entries.
+ * The tar is created 0600, since it may hold them until the caller removes it.
  */
 #ifndef REFIT_CONTEXT_H
 #define REFIT_CONTEXT_H
@@ -18,6 +22,18 @@
 
 #define CONTEXT_MAX_BYTES   (8ULL << 30)
 #define CONTEXT_MAX_ENTRIES 1000000
+#define CONTEXT_EXTRA_MAX   (500 * 1024) /* per extra file, as the docker CLI's secrets */
+
+/*
+ * A regular file added after the project's entries: mode 0400, owner 0:0.
+ * The name must not be one of the project's files; errors say what, never
+ * the content.
+ */
+struct context_extra {
+	const char *name; /* the entry's name in the tar */
+	const char *path; /* the file, resolved with config_resolve_path */
+	const char *what; /* for errors, e.g. "secret pipconf"; NULL: the name */
+};
 
 struct context_job;
 
@@ -41,16 +57,18 @@ struct context_result {
 typedef void (*context_cb)(const struct context_result *r, void *arg);
 
 /*
- * Starts writing dir (with dockerfile, relative to dir) to out_path in the
+ * Starts writing dir (with dockerfile, relative to dir) and the n_extra
+ * extra files (copied: they need not outlive the call) to out_path in the
  * thread pool; cb runs on the loop when it is done.
  */
 int context_tar_start(uv_loop_t *loop, const char *dir, const char *dockerfile,
-                      const char *out_path, context_cb cb, void *arg, struct context_job **ret);
+                      const struct context_extra *extra, size_t n_extra, const char *out_path,
+                      context_cb cb, void *arg, struct context_job **ret);
 
 /* Writes the tar synchronously (tests); policy (may be NULL) collects findings. */
-int context_tar_write(const char *dir, const char *dockerfile, const char *out_path,
-                      struct context_policy *policy, uint64_t *ret_bytes, uint64_t *ret_entries,
-                      char *err, size_t errlen);
+int context_tar_write(const char *dir, const char *dockerfile, const struct context_extra *extra,
+                      size_t n_extra, const char *out_path, struct context_policy *policy,
+                      uint64_t *ret_bytes, uint64_t *ret_entries, char *err, size_t errlen);
 
 /* Writes a tar holding one regular file name with len bytes of data (a generated context). */
 int context_tar_single(const char *out_path, const char *name, const char *data, size_t len);
