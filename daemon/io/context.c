@@ -12,6 +12,7 @@
 #include <archive_entry.h>
 
 #include "config.h"
+#include "fileread.h"
 #include "ignore.h"
 #include "lint.h"
 
@@ -139,63 +140,14 @@ static int add_entry(const char *rel, const struct stat *st, void *arg)
 	return r;
 }
 
-/* Opens a reading descriptor on an extra file, checked to be a regular file of bounded size. */
-static int open_extra(const char *path, struct stat *st)
+/* Reads an extra file whole: a regular file of at most CONTEXT_EXTRA_MAX bytes. */
+static int read_extra(const char *path, char **ret, size_t *ret_len)
 {
 	char full[4096];
-	int fd, r;
 
 	if (config_resolve_path(path, full, sizeof(full)) < 0)
 		return -ENAMETOOLONG;
-	/* O_NONBLOCK: a FIFO in its place does not hold the thread */
-	fd = open(full, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	r = fstat(fd, st) < 0                 ? -errno
-	    : !S_ISREG(st->st_mode)           ? -EBADFD
-	    : st->st_size > CONTEXT_EXTRA_MAX ? -EFBIG
-	                                      : 0;
-	if (r < 0) {
-		close(fd);
-		return r;
-	}
-	return fd;
-}
-
-/* Reads an extra file whole (one byte more than it said: one that grew is noticed). */
-static int read_extra(const char *path, char **ret, size_t *ret_len)
-{
-	struct stat st;
-	size_t len = 0, cap;
-	char *buf;
-	int fd = open_extra(path, &st), r = 0;
-
-	if (fd < 0)
-		return fd;
-	cap = (size_t)st.st_size + 1;
-	buf = malloc(cap);
-	r = buf ? 0 : -ENOMEM;
-	while (r == 0 && len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno != EINTR)
-			r = -errno;
-		else if (n == 0)
-			break;
-		else if (n > 0)
-			len += (size_t)n;
-	}
-	close(fd);
-	if (r == 0 && len == cap)
-		r = -ESTALE;
-	if (r < 0 && buf) {
-		explicit_bzero(buf, cap);
-		free(buf);
-	}
-	if (r == 0) {
-		*ret = buf;
-		*ret_len = len;
-	}
-	return r;
+	return fileread_small(full, CONTEXT_EXTRA_MAX, ret, ret_len, NULL);
 }
 
 /* Adds an extra file as a 0400 root-owned entry; errors name it, never show its bytes. */
@@ -209,9 +161,8 @@ static int add_extra(struct tar_state *t, const struct context_extra *x)
 
 	if (r < 0) {
 		snprintf(t->err, sizeof(t->err), "%s (%.256s): %s", what, x->path,
-		         r == -EFBIG    ? "larger than 500 KiB"
+		         r == -EFBIG    ? "larger than 500 KiB (or it grew while it was read)"
 		         : r == -EBADFD ? "not a regular file"
-		         : r == -ESTALE ? "changed while it was read"
 		                        : strerror(-r));
 		return r;
 	}
