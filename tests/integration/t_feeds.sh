@@ -113,6 +113,12 @@ b=$(sql "$DB" "SELECT id FROM builds WHERE trigger = 'security'")
 st=$(sql "$DB" "SELECT group_concat(advisory || ' ' || state, ', ') FROM (SELECT advisory, state FROM build_advisories WHERE build_id = $b ORDER BY advisory)")
 [ "$st" = "PYSEC-2023-192 pending-upstream, PYSEC-2023-74 fixed" ] || fail "build $b advisories: $st"
 grep -q "Using cache" "$TB_DIR/state/logs/$b.log" && fail "the security rebuild used the build cache"
+# BuildKit: no Dockerfile step (RUN/COPY/ADD) of the security rebuild came from the cache
+steps=$(grep -oE '^#[0-9]+ \[[^]]+\] (RUN|COPY|ADD)' "$TB_DIR/state/logs/$b.log" | cut -d' ' -f1 | sort -u)
+for n in $steps; do
+	grep -qx "$n CACHED" "$TB_DIR/state/logs/$b.log" && fail "security rebuild: step $n CACHED"
+done
+grep -q "came from the cache" "$TB_DIR/state/logs/$b.log" && fail "the pipeline saw cached steps in a security rebuild"
 label=$(eng_label "$R/team/p:prod" io.refit.fixes)
 [ "$label" = PYSEC-2023-74 ] || fail "io.refit.fixes on $R/team/p:prod is '$label'"
 curl -s "$API/v1/builds/$b" >"$TB_DIR/build.json"
