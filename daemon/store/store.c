@@ -558,12 +558,53 @@ static int usage_tx(struct store *s, void *arg)
 	return r;
 }
 
+/* Counts the rows of project_bases for u's project that match the sql's extra bindings. */
+static int usage_count(struct store *s, const char *sql, const struct usage *u, size_t i,
+                       int64_t *ret)
+{
+	sqlite3_stmt *st;
+	int rc, r = store_prepare(s, sql, &st);
+
+	if (r < 0)
+		return r;
+	store_bind_text(st, 1, u->project);
+	if (i < u->n) {
+		store_bind_text(st, 2, u->uses[i].ref);
+		store_bind_text(st, 3, u->uses[i].platform);
+		store_bind_text(st, 4, u->uses[i].envs);
+	}
+	rc = sqlite3_step(st);
+	*ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : store_sql_err(s, rc, "project bases");
+}
+
+/* True when the stored uses of the project are exactly u's (a restart or a reload that
+ * changed nothing): then nothing is written, and no commit is paid per project. */
+static bool usage_same(struct store *s, const struct usage *u)
+{
+	int64_t n;
+
+	if (usage_count(s, "SELECT count(*) FROM project_bases WHERE project = ?1", u, u->n, &n) <
+	            0 ||
+	    (size_t)n != u->n)
+		return false;
+	for (size_t i = 0; i < u->n; i++)
+		if (usage_count(s,
+		                "SELECT count(*) FROM project_bases WHERE project = ?1 AND ref = ?2"
+		                " AND platform = ?3 AND envs = ?4",
+		                u, i, &n) < 0 ||
+		    n != 1)
+			return false;
+	return true;
+}
+
 int store_project_bases_set(struct store *s, const char *project, const struct store_base_use *uses,
                             size_t n)
 {
 	struct usage u = {project, uses, n};
 
-	return store_transaction(s, usage_tx, &u);
+	return usage_same(s, &u) ? 0 : store_transaction(s, usage_tx, &u);
 }
 
 void store_bind_u64(sqlite3_stmt *st, int i, uint64_t v)

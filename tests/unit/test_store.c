@@ -244,6 +244,38 @@ static void test_prune(void **state)
 	store_close(s);
 }
 
+/* Setting a project's bases to what is stored already writes nothing (no commit per
+ * project at start-up or reload); a change is written. */
+static void test_project_bases_unchanged(void **state)
+{
+	const struct store_base_use uses[] = {{"r/a:1", "linux/amd64", "prod"},
+	                                      {"r/b:2", "linux/amd64", "prod,test"}};
+	const struct store_base_use changed[] = {{"r/a:1", "linux/amd64", "prod"},
+	                                         {"r/b:2", "linux/amd64", "test"}};
+	struct store *s = open_ok();
+	uint64_t g;
+	int64_t n = 0;
+
+	(void)state;
+	assert_int_equal(store_project_bases_set(s, "p", uses, 2), 0);
+	g = store_generation(s);
+	assert_int_equal(store_project_bases_set(s, "p", uses, 2), 0);
+	assert_true(store_generation(s) == g);
+	assert_int_equal(store_project_bases_set(s, "p", uses, 1), 0); /* one fewer */
+	assert_true(store_generation(s) != g);
+	assert_int_equal(store_project_bases_set(s, "p", changed, 2), 0);
+	assert_int_equal(store_query_int(s,
+	                                 "SELECT count(*) FROM project_bases WHERE project = 'p'"
+	                                 " AND envs = 'test'",
+	                                 &n),
+	                 0);
+	assert_int_equal(n, 1);
+	g = store_generation(s);
+	assert_int_equal(store_project_bases_set(s, "p", changed, 2), 0);
+	assert_true(store_generation(s) == g);
+	store_close(s);
+}
+
 struct current_rows {
 	char v[4][64];
 	size_t n;
@@ -411,6 +443,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_trigger_coalescing, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_current_images, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_project_bases_unchanged, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
