@@ -275,6 +275,10 @@ static int server_error(const struct reply *r)
 	        json_string_value(json_object_get(json_object_get(doc, "error"), "message"));
 
 	fprintf(stderr, "refitctl: %s (HTTP %ld)\n", msg ? msg : "request failed", r->status);
+	if (r->status == 401)
+		fprintf(stderr, "refitctl: POSTs need refitd's API token: --token-file FILE, "
+		                "$REFIT_TOKEN_FILE, or --config with the refit.yaml naming "
+		                "api_token_file\n");
 	json_decref(doc);
 	return CTL_FAIL;
 }

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "suggest.h"
+
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -22,7 +24,7 @@ static const struct command commands[] = {
         {"ignore", ctl_ignore,
          "ignore CONTEXT_DIR [--dockerfile PATH]  files sent as build context"},
         {"lint", ctl_lint,
-         "lint DOCKERFILE [--context DIR]  findings with line numbers and rule ids"},
+         "lint DOCKERFILE [--context DIR] [--builder B]  findings with line numbers and rule ids"},
         {"scan", ctl_scan,
          "scan --inventory FILE [--os-release FILE] --feed DIR  advisories affecting packages"},
         {"status", ctl_status,
@@ -67,6 +69,25 @@ static void usage(FILE *f)
 	fprintf(f, "\nexit codes: 0 ok, 1 findings or failure, 2 usage\n");
 }
 
+static const char *command_name(size_t i, const void *arg)
+{
+	(void)arg;
+	return commands[i].name;
+}
+
+/* A mistyped command gets the closest one suggested, and the list. */
+static void unknown(const char *cmd)
+{
+	const char *best =
+	        suggest_closest(cmd, sizeof(commands) / sizeof(commands[0]), command_name, NULL);
+
+	if (best)
+		fprintf(stderr, "refitctl: unknown command '%s' (did you mean '%s'?)\n", cmd, best);
+	else
+		fprintf(stderr, "refitctl: unknown command '%s'\n", cmd);
+	usage(stderr);
+}
+
 int main(int argc, char **argv)
 {
 	int ci = command_index(argc, argv);
@@ -91,7 +112,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	fprintf(stderr, "refitctl: unknown command '%s'\n", argv[1]);
-	usage(stderr);
+	unknown(argv[1]);
 	return CTL_USAGE;
 }

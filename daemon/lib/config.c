@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "config_impl.h"
+#include "suggest.h"
 
 #define CONFIG_MAX_BYTES  (4u << 20)
 #define CONFIG_MAX_VISITS 200000 /* bounds alias fan-out ("billion laughs") */
@@ -267,38 +268,18 @@ const char *config_scalar(const yaml_node_t *n)
 	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static size_t edit_distance(const char *a, const char *b)
+static const char *opt_name(size_t i, const void *arg)
 {
-	size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
+	const struct schema *s = arg;
 
-	if (la >= 63 || lb >= 63)
-		return 99;
-	for (size_t j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (size_t i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (size_t j = 1; j <= lb; j++) {
-			size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-			size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-			cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-		}
-		memcpy(prev, cur, (lb + 1) * sizeof(size_t));
-	}
-	return prev[lb];
+	return s->opts[i].name;
 }
 
 static void unknown_key(struct ctx *x, const yaml_node_t *k, const struct schema *s)
 {
-	const char *key = config_scalar(k), *best = NULL;
-	size_t best_d = 3;
+	const char *key = config_scalar(k);
+	const char *best = suggest_closest(key, s->n_opts, opt_name, s);
 
-	for (size_t i = 0; i < s->n_opts; i++) {
-		size_t d = edit_distance(key, s->opts[i].name);
-		if (d < best_d || (!best && strstr(s->opts[i].name, key) && strlen(key) > 3)) {
-			best_d = d;
-			best = s->opts[i].name;
-		}
-	}
 	if (best)
 		config_add_err(x, k, "unknown key '%s' in %s (did you mean '%s'?)", key, s->what,
 		               best);

@@ -313,6 +313,10 @@ out=$(ctl rollback alpha 2>&1) && fail "refitctl rollback succeeded"
 grep -q "no engine is reachable" <<<"$out" || fail "refitctl rollback: $out"
 out=$("$REFITCTL" --url "$URL" rebuild alpha 2>&1) && fail "a POST without token succeeded"
 grep -q "HTTP 401" <<<"$out" || fail "no token: $out"
+grep -q -- "--token-file FILE" <<<"$out" || fail "a 401 without the hint on passing the token: $out"
+out=$("$REFITCTL" statsu 2>&1)
+[ $? = 2 ] || fail "a mistyped command must exit 2"
+grep -q "did you mean 'status'" <<<"$out" || fail "no suggestion for statsu: $out"
 "$REFITCTL" builds --limit x --url "$URL" >/dev/null 2>&1
 [ $? = 1 ] || fail "refitctl builds --limit x must fail with 1"
 "$REFITCTL" logs >/dev/null 2>&1
