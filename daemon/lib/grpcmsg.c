@@ -169,11 +169,19 @@ static int out_start(struct strbuf *b, size_t msg_len)
 	return strbuf_put(b, (const char *)prefix, sizeof(prefix), b->cap);
 }
 
-static void out_finish(struct strbuf *b, struct grpcmsg_out *ret)
+/* Hands the message over when r is 0; else wipes it (it may hold a secret) and returns r. */
+static int out_finish(struct strbuf *b, int r, struct grpcmsg_out *ret)
 {
+	if (r < 0) {
+		if (b->p)
+			explicit_bzero(b->p, b->cap);
+		free(b->p);
+		return r;
+	}
 	assert(b->len + 1 == b->cap);
 	ret->p = (uint8_t *)b->p;
 	ret->len = b->len;
+	return 0;
 }
 
 void grpcmsg_out_free(struct grpcmsg_out *out)
@@ -193,12 +201,7 @@ int grpcmsg_health(struct grpcmsg_out *ret)
 
 	if (r == 0)
 		r = pb_put_varint(&b, 1, 1, b.cap); /* status: SERVING */
-	if (r < 0) {
-		free(b.p);
-		return r;
-	}
-	out_finish(&b, ret);
-	return 0;
+	return out_finish(&b, r, ret);
 }
 
 int grpcmsg_credentials(const char *username, const char *secret, struct grpcmsg_out *ret)
@@ -215,14 +218,7 @@ int grpcmsg_credentials(const char *username, const char *secret, struct grpcmsg
 		r = pb_put_bytes(&b, 1, username, ul, b.cap);
 	if (r == 0 && sl)
 		r = pb_put_bytes(&b, 2, secret, sl, b.cap);
-	if (r < 0) {
-		if (b.p)
-			explicit_bzero(b.p, b.cap);
-		free(b.p);
-		return r;
-	}
-	out_finish(&b, ret);
-	return 0;
+	return out_finish(&b, r, ret);
 }
 
 int grpcmsg_secret(const void *data, size_t len, struct grpcmsg_out *ret)
@@ -235,14 +231,7 @@ int grpcmsg_secret(const void *data, size_t len, struct grpcmsg_out *ret)
 	r = out_start(&b, len ? bytes_field_len(len) : 0);
 	if (r == 0 && len)
 		r = pb_put_bytes(&b, 1, data, len, b.cap);
-	if (r < 0) {
-		if (b.p)
-			explicit_bzero(b.p, b.cap);
-		free(b.p);
-		return r;
-	}
-	out_finish(&b, ret);
-	return 0;
+	return out_finish(&b, r, ret);
 }
 
 /* ---- grpc-message ---- */
