@@ -79,6 +79,20 @@ static void print_errors(const struct config_errors *errs)
 {
 	for (size_t i = 0; i < errs->n; i++)
 		fprintf(stderr, "%s\n", errs->lines[i]);
+	for (size_t i = 0; i < errs->n_problems; i++)
+		fprintf(stderr, "%s\n", errs->problems[i]);
+	for (size_t i = 0; i < errs->n_warnings; i++)
+		fprintf(stderr, "%s\n", errs->warnings[i]);
+}
+
+/* What a loaded configuration's files look like: its projects run, and those with a
+ * problem fail their builds with the same reason until it is fixed. */
+static void log_problems(const struct config_errors *errs)
+{
+	for (size_t i = 0; i < errs->n_problems; i++)
+		log_err("%s", errs->problems[i]);
+	for (size_t i = 0; i < errs->n_warnings; i++)
+		log_warn("%s", errs->warnings[i]);
 }
 
 static void apply_logging(struct daemon *d)
@@ -425,10 +439,15 @@ static void reconfigure(struct daemon *d, struct config *next)
 	api_set_config(d->api, d->cfg, &ao);
 	if (restart && engines_start(d) < 0)
 		log_err("reload: could not start the engines");
-	if (reclient)
+	if (reclient) {
 		clients_replace(d);
-	else if (d->cl.watcher)
-		watcher_configure(d->cl.watcher, d->cfg);
+	} else {
+		/* the same files may hold new secrets: read them again */
+		creds_invalidate_all(d->cl.creds);
+		registry_pool_forget_tokens(d->cl.registries);
+		if (d->cl.watcher)
+			watcher_configure(d->cl.watcher, d->cfg);
+	}
 	engines_to_scheduler(d);
 	scheduler_configure(d->scheduler, d->cfg);
 	feeds_configure(d->feeds, d->cfg);
@@ -448,7 +467,7 @@ static void reload(struct daemon *d)
 
 	service_reloading(d->svc);
 	log_info("reloading %s", d->config_path);
-	if (config_load(d->config_path, &next, &errs) < 0) {
+	if (config_load_checked(d->config_path, &next, &errs) < 0) {
 		for (size_t i = 0; i < errs.n; i++)
 			log_err("%s", errs.lines[i]);
 		log_err("reload failed: keeping the running configuration");
@@ -458,6 +477,8 @@ static void reload(struct daemon *d)
 		service_ready(d->svc);
 		return;
 	}
+	log_problems(&errs);
+	config_errors_done(&errs);
 	reconfigure(d, next);
 	store_event_add(d->store, wallclock_ms(), "reload", NULL, "configuration reloaded");
 	log_info("configuration reloaded");
@@ -711,18 +732,31 @@ static void usage(FILE *f)
 	        DEFAULT_CONFIG);
 }
 
+/*
+ * --check-config: 0 when the file loads and everything it names is there, 1 when
+ * it does not load, 3 when it loads but names files that are missing or broken
+ * (refitd would start, and the projects concerned would fail their builds).
+ */
 static int check_config(const char *path)
 {
 	struct config_errors errs = {0};
 	struct config *c = NULL;
-	int r = config_load(path, &c, &errs);
+	int r = config_load_checked(path, &c, &errs);
+	size_t problems = errs.n_problems;
 
 	print_errors(&errs);
 	config_errors_done(&errs);
 	config_free(c);
-	if (r == 0)
-		printf("%s: configuration OK\n", path);
-	return r == 0 ? 0 : 1;
+	if (r < 0)
+		return 1;
+	if (problems) {
+		fprintf(stderr, "%s: %zu problem%s: refitd would start, and what %s would fail\n",
+		        path, problems, problems == 1 ? "" : "s",
+		        problems == 1 ? "it concerns" : "they concern");
+		return 3;
+	}
+	printf("%s: configuration OK\n", path);
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -769,12 +803,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (config_load(d.config_path, &d.cfg, &errs) < 0) {
+	if (config_load_checked(d.config_path, &d.cfg, &errs) < 0) {
 		print_errors(&errs);
 		config_errors_done(&errs);
 		return 1;
 	}
 	apply_logging(&d);
+	log_problems(&errs);
+	config_errors_done(&errs);
 	http_global_init();
 	srand((unsigned)time(NULL) ^ (unsigned)getpid());
 	uv_loop_init(&d.loop);

@@ -804,6 +804,14 @@ void creds_invalidate(struct creds *c, const char *host)
 		cache_unlink(c, p);
 }
 
+void creds_invalidate_all(struct creds *c)
+{
+	while (c && c->cache) {
+		struct cache_ent **p = &c->cache;
+		cache_unlink(c, p);
+	}
+}
+
 /* ---- life cycle ---- */
 
 static int copy_registries(struct creds *c, const struct creds_opts *o)

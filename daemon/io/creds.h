@@ -67,4 +67,7 @@ void creds_lookup_cancel(struct creds *c, creds_cb cb, void *arg);
 /* Drops host's cached answer, e.g. after a registry refused it with 401. */
 void creds_invalidate(struct creds *c, const char *host);
 
+/* Drops every cached answer: the next lookups read the files again (a reload). */
+void creds_invalidate_all(struct creds *c);
+
 #endif

@@ -164,6 +164,13 @@ void registry_pool_stats(const struct registry_pool *p, registry_stats_cb cb, vo
 		   h->rl_limit ? h->rl_limit : -1, arg);
 }
 
+void registry_pool_forget_tokens(struct registry_pool *p)
+{
+	for (struct reg_host *h = p ? p->hosts : NULL; h; h = h->next)
+		while (h->tokens)
+			reg_host_token_drop(h, h->tokens->scope);
+}
+
 void registry_pool_free(struct registry_pool *p)
 {
 	if (!p)

@@ -42,6 +42,10 @@ int registry_pool_new(uv_loop_t *loop, struct http_client *http, struct creds *c
 /* Frees the pool; pending callbacks never run. */
 void registry_pool_free(struct registry_pool *p);
 
+/* Forgets every bearer token: the next requests authenticate again with what the
+ * credentials module answers then (a reload that may have changed a password). */
+void registry_pool_forget_tokens(struct registry_pool *p);
+
 /* Requests answered with one HTTP status (0: no answer: refused, reset, timed out). */
 struct registry_status_count {
 	long status;

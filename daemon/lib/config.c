@@ -241,26 +241,54 @@ static const struct opt top_opts[] = {
 static const struct schema top_schema = {
         "configuration", sizeof(struct config), top_opts, N(top_opts), 0, config_check_top};
 
-void config_add_err(struct ctx *x, const yaml_node_t *n, const char *fmt, ...)
+/* Appends "file:line:col: message" at node n (NULL: 1:1) to a list of lines. */
+__attribute__((format(printf, 6, 0))) static void add_line(struct ctx *x, char ***lines,
+                                                           size_t *n_lines, const yaml_node_t *n,
+                                                           const char *kind, const char *fmt,
+                                                           va_list ap)
 {
 	char msg[512], *line, **grown;
-	va_list ap;
 
-	if (x->errs->n >= CONFIG_MAX_ERRORS)
+	if (*n_lines >= CONFIG_MAX_ERRORS)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (asprintf(&line, "%s:%zu:%zu: %s", x->file, n ? n->start_mark.line + 1 : 1,
-	             n ? n->start_mark.column + 1 : 1, msg) < 0)
+	if (asprintf(&line, "%s:%zu:%zu: %s%s", x->file, n ? n->start_mark.line + 1 : 1,
+	             n ? n->start_mark.column + 1 : 1, kind, msg) < 0)
 		return;
-	grown = realloc(x->errs->lines, (x->errs->n + 1) * sizeof(*grown));
+	grown = realloc(*lines, (*n_lines + 1) * sizeof(*grown));
 	if (!grown) {
 		free(line);
 		return;
 	}
-	x->errs->lines = grown;
-	x->errs->lines[x->errs->n++] = line;
+	*lines = grown;
+	(*lines)[(*n_lines)++] = line;
+}
+
+void config_add_err(struct ctx *x, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_line(x, &x->errs->lines, &x->errs->n, n, "", fmt, ap);
+	va_end(ap);
+}
+
+void config_add_problem(struct ctx *x, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_line(x, &x->errs->problems, &x->errs->n_problems, n, "", fmt, ap);
+	va_end(ap);
+}
+
+void config_add_warning(struct ctx *x, const yaml_node_t *n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	add_line(x, &x->errs->warnings, &x->errs->n_warnings, n, "warning: ", fmt, ap);
+	va_end(ap);
 }
 
 const char *config_scalar(const yaml_node_t *n)
@@ -713,10 +741,10 @@ static int load_doc(struct ctx *x, const char *text, size_t len, struct config *
 	return r;
 }
 
-int config_parse(const char *name, const char *text, size_t len, struct config **ret,
-                 struct config_errors *errs)
+static int parse_text(const char *name, const char *text, size_t len, bool deep,
+                      struct config **ret, struct config_errors *errs)
 {
-	struct ctx x = {name, NULL, errs, 0};
+	struct ctx x = {name, NULL, errs, 0, deep};
 	struct config *c;
 	size_t before = errs->n;
 	int r;
@@ -740,9 +768,15 @@ int config_parse(const char *name, const char *text, size_t len, struct config *
 	return 0;
 }
 
-int config_load(const char *path, struct config **ret, struct config_errors *errs)
+int config_parse(const char *name, const char *text, size_t len, struct config **ret,
+                 struct config_errors *errs)
 {
-	struct ctx x = {path, NULL, errs, 0};
+	return parse_text(name, text, len, false, ret, errs);
+}
+
+static int load_file(const char *path, bool deep, struct config **ret, struct config_errors *errs)
+{
+	struct ctx x = {path, NULL, errs, 0, deep};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = fopen(path, "re");
@@ -763,9 +797,19 @@ int config_load(const char *path, struct config **ret, struct config_errors *err
 	if (r < 0)
 		config_add_err(&x, NULL, "read error");
 	else
-		r = config_parse(path, buf, len, ret, errs);
+		r = parse_text(path, buf, len, deep, ret, errs);
 	free(buf);
 	return r;
+}
+
+int config_load(const char *path, struct config **ret, struct config_errors *errs)
+{
+	return load_file(path, false, ret, errs);
+}
+
+int config_load_checked(const char *path, struct config **ret, struct config_errors *errs)
+{
+	return load_file(path, true, ret, errs);
 }
 
 static void free_strv(char **v)
@@ -846,13 +890,19 @@ void config_free(struct config *c)
 	free(c);
 }
 
+static void free_lines(char **lines, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
 void config_errors_done(struct config_errors *errs)
 {
-	for (size_t i = 0; i < errs->n; i++)
-		free(errs->lines[i]);
-	free(errs->lines);
-	errs->lines = NULL;
-	errs->n = 0;
+	free_lines(errs->lines, errs->n);
+	free_lines(errs->problems, errs->n_problems);
+	free_lines(errs->warnings, errs->n_warnings);
+	*errs = (struct config_errors){0};
 }
 
 const struct config_project *config_project_find(const struct config *c, const char *name)

@@ -114,10 +114,21 @@ struct config {
 	} api;
 };
 
-/* Accumulated "file:line:col: message" lines of a failed load. */
+/*
+ * Accumulated "file:line:col: message" lines of a load. lines are errors: the
+ * load fails. problems are what config_load_checked found on the file system
+ * (a missing context, a Dockerfile that does not parse, an unreadable secret):
+ * the configuration loads, and the projects concerned fail their builds until
+ * they are fixed; `refitd --check-config` counts them as errors. warnings are
+ * advice (a build arg the Dockerfile does not declare).
+ */
 struct config_errors {
 	char **lines;
 	size_t n;
+	char **problems;
+	size_t n_problems;
+	char **warnings;
+	size_t n_warnings;
 };
 
 /*
@@ -129,6 +140,15 @@ int config_parse(const char *name, const char *text, size_t len, struct config *
 
 /* Reads path and parses it; I/O errors are reported through errs as well. */
 int config_load(const char *path, struct config **ret, struct config_errors *errs);
+
+/*
+ * config_load, then every check that needs the file system but no network: each
+ * project's context (an absolute, readable directory), its Dockerfile (exists and
+ * parses), each environment's target (a stage of it), its build args (declared:
+ * a warning), the secret and credential files (readable by this process). What
+ * is found goes to errs->problems and errs->warnings; the load still succeeds.
+ */
+int config_load_checked(const char *path, struct config **ret, struct config_errors *errs);
 
 /* Takes a reference; config_free drops one and frees with the last. */
 struct config *config_ref(struct config *c);

@@ -11,9 +11,10 @@
 #include <sys/types.h>
 
 #include "config_impl.h"
+#include "ref.h"
 
 /* The value node of key in mapping n, or n itself when absent (for positions). */
-static const yaml_node_t *child(struct ctx *x, const yaml_node_t *n, const char *key)
+const yaml_node_t *config_child(struct ctx *x, const yaml_node_t *n, const char *key)
 {
 	if (n->type != YAML_MAPPING_NODE)
 		return n;
@@ -39,15 +40,16 @@ void config_check_engine(struct ctx *x, const yaml_node_t *n, void *elem)
 		return;
 	if (has_prefix(e->host, "unix://")) {
 		if (e->host[7] != '/')
-			config_add_err(x, child(x, n, "host"),
+			config_add_err(x, config_child(x, n, "host"),
 			               "host: unix:// needs an absolute path");
 	} else if (has_prefix(e->host, "tcp://")) {
 		if (!e->host[6])
-			config_add_err(x, child(x, n, "host"), "host: tcp:// needs host:port");
+			config_add_err(x, config_child(x, n, "host"),
+			               "host: tcp:// needs host:port");
 		if ((e->tls_cert != NULL) != (e->tls_key != NULL))
 			config_add_err(x, n, "engine: tls_cert and tls_key go together");
 	} else {
-		config_add_err(x, child(x, n, "host"),
+		config_add_err(x, config_child(x, n, "host"),
 		               "host: '%s' must start with unix:// or tcp://", e->host);
 	}
 }
@@ -57,7 +59,7 @@ void config_check_registry(struct ctx *x, const yaml_node_t *n, void *elem)
 	struct config_registry *r = elem;
 
 	if (r->host && (strchr(r->host, '/') || strchr(r->host, ' ')))
-		config_add_err(x, child(x, n, "host"),
+		config_add_err(x, config_child(x, n, "host"),
 		               "host: '%s' must be a registry host[:port], without scheme or path",
 		               r->host);
 	if ((r->username_file != NULL) != (r->password_file != NULL))
@@ -70,7 +72,7 @@ void config_check_notify(struct ctx *x, const yaml_node_t *n, void *elem)
 	struct config_notify *w = elem;
 
 	if (w->webhook && !has_prefix(w->webhook, "https://") && !has_prefix(w->webhook, "http://"))
-		config_add_err(x, child(x, n, "webhook"),
+		config_add_err(x, config_child(x, n, "webhook"),
 		               "webhook: must be an https:// or http:// URL");
 	for (size_t i = 0; w->events && w->events[i]; i++) {
 		size_t k = 0;
@@ -78,7 +80,7 @@ void config_check_notify(struct ctx *x, const yaml_node_t *n, void *elem)
 			k++;
 		if (!known[k])
 			config_add_err(
-			        x, child(x, n, "events"),
+			        x, config_child(x, n, "events"),
 			        "events: unknown event '%s' (built, pushed, promoted, failed)",
 			        w->events[i]);
 	}
@@ -90,7 +92,7 @@ void config_check_feed(struct ctx *x, const yaml_node_t *n, void *elem)
 
 	if (f->url && !has_prefix(f->url, "https://") && !has_prefix(f->url, "http://") &&
 	    !has_prefix(f->url, "file://"))
-		config_add_err(x, child(x, n, "url"),
+		config_add_err(x, config_child(x, n, "url"),
 		               "url: '%s' must be https://, http:// or file://", f->url);
 }
 
@@ -106,7 +108,8 @@ void config_check_env(struct ctx *x, const yaml_node_t *n, void *elem)
 		config_add_err(x, n, "environment '%s': names are 1-32 characters of a-z 0-9 _ -",
 		               e->name);
 	if (e->check && !e->check[0])
-		config_add_err(x, child(x, n, "check"), "check: the command must not be empty");
+		config_add_err(x, config_child(x, n, "check"),
+		               "check: the command must not be empty");
 }
 
 static ssize_t env_index(const struct config_project *p, const char *name)
@@ -117,16 +120,56 @@ static ssize_t env_index(const struct config_project *p, const char *name)
 	return -1;
 }
 
+/*
+ * The image is a repository refit tags per environment: a valid reference (the
+ * parser `refitctl ref` uses), without a tag or digest of its own.
+ */
+static void check_image(struct ctx *x, const yaml_node_t *n, const char *image)
+{
+	const yaml_node_t *at = config_child(x, n, "image");
+	struct image_ref r;
+	const char *why = NULL;
+
+	if (!image)
+		return;
+	if (ref_parse(image, &r, &why) < 0)
+		config_add_err(x, at, "image: '%s' is not a valid image reference: %s", image,
+		               why ? why : "invalid");
+	else if (r.tag[0] || r.digest[0])
+		config_add_err(x, at,
+		               "image: '%s' names a %s; give the repository alone, refit tags "
+		               "it per environment",
+		               image, r.digest[0] ? "digest" : "tag");
+}
+
+/* The context is absolute (the daemon's working directory is /); the Dockerfile
+ * is a path inside it. */
+static void check_paths(struct ctx *x, const yaml_node_t *n, const struct config_project *p)
+{
+	const char *df = p->dockerfile;
+
+	if (p->context && p->context[0] != '/')
+		config_add_err(x, config_child(x, n, "context"),
+		               "context: '%s' must be an absolute path", p->context);
+	if (df && (df[0] == '/' || !strcmp(df, "..") || !strncmp(df, "../", 3) ||
+	           strstr(df, "/../") || (strlen(df) >= 3 && !strcmp(df + strlen(df) - 3, "/.."))))
+		config_add_err(x, config_child(x, n, "dockerfile"),
+		               "dockerfile: '%s' must be a path inside the context", df);
+}
+
 /* requires must name an environment declared earlier: builds run in order. */
 void config_check_project(struct ctx *x, const yaml_node_t *n, void *elem)
 {
 	struct config_project *p = elem;
-	const yaml_node_t *envs = child(x, n, "environments");
+	const yaml_node_t *envs = config_child(x, n, "environments");
 	size_t len = p->name ? strlen(p->name) : 0;
+
+	check_image(x, n, p->image);
+	check_paths(x, n, p);
 
 	if (p->name &&
 	    (len > 64 || strspn(p->name, "abcdefghijklmnopqrstuvwxyz0123456789_.-") != len))
-		config_add_err(x, child(x, n, "name"),
+		config_add_err(x, config_child(x, n, "name"),
 		               "name: '%s' must be 1-64 characters of a-z 0-9 . _ -", p->name);
 	for (size_t i = 0; i < p->n_secrets; i++) {
 		const char *id = p->secrets[i].key;
@@ -135,7 +178,7 @@ void config_check_project(struct ctx *x, const yaml_node_t *n, void *elem)
 		           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") !=
 		            strlen(id))
 			config_add_err(
-			        x, child(x, n, "secrets"),
+			        x, config_child(x, n, "secrets"),
 			        "secrets: id '%s' must be 1-128 characters of A-Z a-z 0-9 . _ -",
 			        id);
 	}
@@ -154,6 +197,8 @@ void config_check_project(struct ctx *x, const yaml_node_t *n, void *elem)
 		if (env_index(p, e->name) != (ssize_t)i)
 			config_add_err(x, envs, "environment '%s' is defined twice", e->name);
 	}
+	if (x->deep)
+		config_check_project_files(x, n, p);
 }
 
 static void check_listen(struct ctx *x, const yaml_node_t *n, const char *l)
@@ -177,9 +222,9 @@ static void check_listen(struct ctx *x, const yaml_node_t *n, const char *l)
 void config_check_top(struct ctx *x, const yaml_node_t *n, void *elem)
 {
 	struct config *c = elem;
-	const yaml_node_t *projects = child(x, n, "projects");
+	const yaml_node_t *projects = config_child(x, n, "projects");
 
-	check_listen(x, child(x, n, "listen"), c->listen);
+	check_listen(x, config_child(x, n, "listen"), c->listen);
 	for (size_t i = 0; i < c->n_projects; i++)
 		for (size_t j = 0; j < i; j++)
 			if (c->projects[i].name && c->projects[j].name &&
@@ -190,9 +235,11 @@ void config_check_top(struct ctx *x, const yaml_node_t *n, void *elem)
 		for (size_t j = 0; j < i; j++)
 			if (c->registries[i].host && c->registries[j].host &&
 			    !strcmp(c->registries[i].host, c->registries[j].host))
-				config_add_err(x, child(x, n, "registries"),
+				config_add_err(x, config_child(x, n, "registries"),
 				               "registry '%s' is listed twice",
 				               c->registries[i].host);
+	if (x->deep)
+		config_check_top_files(x, n, c);
 }
 
 /* With no engines configured, the local Docker socket is the one engine. */

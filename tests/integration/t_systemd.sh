@@ -150,7 +150,10 @@ ok "man pages lint clean (mandoc -Tlint -Wwarning)"
 
 mandoc -Tascii systemd/refit.yaml.5 | col -b | expand | sed -n '/^EXAMPLES/,/^SEE ALSO/p' |
 	sed '1d;$d' | sed 's/^           //' >"$TB_DIR/example.yaml"
-"$REFITD" --check-config "$TB_DIR/example.yaml" >/dev/null || fail "the refit.yaml(5) example is rejected"
+# The example names contexts and files this machine lacks: 3 (loads, with problems), never 1.
+"$REFITD" --check-config "$TB_DIR/example.yaml" >/dev/null 2>"$TB_DIR/example.err"
+rc=$?
+[ $rc = 0 ] || [ $rc = 3 ] || { cat "$TB_DIR/example.err"; fail "the refit.yaml(5) example is rejected"; }
 "$REFITD" --help-config | awk '{ print $1 }' | sort -u | while read -r key; do
 	grep -qE "^\.It .*Ic $key( |$)" systemd/refit.yaml.5 || { echo "refit.yaml(5) does not document '$key'"; exit 1; }
 done || fail "a configuration key is missing from refit.yaml(5)"

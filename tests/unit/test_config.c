@@ -1,11 +1,13 @@
 /* config: the DESIGN.md example, defaults, and every kind of bad input with its position. */
 #include <errno.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -293,6 +295,137 @@ static void test_load_file(void **state)
 	config_errors_done(&errs);
 }
 
+/* A project whose image, context or Dockerfile path is wrong fails to load. */
+static void test_project_paths(void **state)
+{
+	static const char head[] = "projects:\n  - name: a\n    context: ";
+	char text[512];
+
+	(void)state;
+	snprintf(text, sizeof(text), "%s/srv/a\n    image: reg.test/ds/Root-Img\n", head);
+	parse_bad(text, "t.yaml:4:12: image: 'reg.test/ds/Root-Img' is not a valid image "
+	                "reference: repository name must be lowercase");
+	snprintf(text, sizeof(text), "%s/srv/a\n    image: reg.test/ds/a:1.0\n", head);
+	parse_bad(text, "t.yaml:4:12: image: 'reg.test/ds/a:1.0' names a tag; give the "
+	                "repository alone, refit tags it per environment");
+	snprintf(text, sizeof(text), "%ssrv/a\n    image: reg.test/ds/a\n", head);
+	parse_bad(text, "t.yaml:3:14: context: 'srv/a' must be an absolute path");
+	snprintf(text, sizeof(text),
+	         "%s/srv/a\n    dockerfile: ../Dockerfile\n    image: reg.test/ds/a\n", head);
+	parse_bad(text, "t.yaml:4:17: dockerfile: '../Dockerfile' must be a path inside the "
+	                "context");
+}
+
+static char tmpdir[64];
+
+static void write_file(const char *dir, const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Loads text (written as tmpdir/refit.yaml) with the file checks; the load succeeds. */
+static void load_checked(const char *text, struct config_errors *errs)
+{
+	char path[128];
+	struct config *c = NULL;
+
+	write_file(tmpdir, "refit.yaml", text);
+	snprintf(path, sizeof(path), "%s/refit.yaml", tmpdir);
+	int r = config_load_checked(path, &c, errs);
+
+	for (size_t i = 0; i < errs->n; i++)
+		print_message("unexpected: %s\n", errs->lines[i]);
+	assert_int_equal(r, 0);
+	config_free(c);
+}
+
+static bool has_line(char **lines, size_t n, const char *want)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strstr(lines[i], want))
+			return true;
+	for (size_t i = 0; i < n; i++)
+		print_message("got: %s\n", lines[i]);
+	return false;
+}
+
+static void test_files_checked(void **state)
+{
+	struct config_errors errs = {0};
+	char text[1024], ctx[128], secret[128];
+
+	(void)state;
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/refit-test-config.XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	snprintf(ctx, sizeof(ctx), "%s/ctx", tmpdir);
+	assert_int_equal(mkdir(ctx, 0755), 0);
+	write_file(ctx, "Dockerfile",
+	           "FROM busybox AS base\nARG PY=3.11\nFROM base AS runtime\nRUN true\n");
+	snprintf(secret, sizeof(secret), "%s/nosuch-secret", tmpdir);
+	snprintf(text, sizeof(text),
+	         "projects:\n"
+	         "  - name: a\n"
+	         "    context: %s\n"
+	         "    image: reg.test/ds/a\n"
+	         "    secrets: { pip: %s }\n"
+	         "    environments:\n"
+	         "      test: { target: runtim, build_args: { PY: '3.12', EXTRA: x } }\n"
+	         "      prod: { target: runtime }\n"
+	         "  - name: b\n"
+	         "    context: %s/missing\n"
+	         "    image: reg.test/ds/b\n"
+	         "    environments: { test: {} }\n"
+	         "  - name: c\n"
+	         "    context: %s\n"
+	         "    dockerfile: Dockerfile.gpu\n"
+	         "    image: reg.test/ds/c\n"
+	         "    environments: { test: {} }\n",
+	         ctx, secret, tmpdir, ctx);
+	load_checked(text, &errs);
+	assert_true(has_line(errs.problems, errs.n_problems,
+	                     ":7:23: target: no stage 'runtim' (did you mean 'runtime'? stages: "
+	                     "base, runtime)"));
+	assert_true(has_line(errs.problems, errs.n_problems, ":5:21: secrets: "));
+	assert_true(has_line(errs.problems, errs.n_problems,
+	                     ":10:14: context: /tmp/refit-test-config."));
+	assert_true(has_line(errs.problems, errs.n_problems, "No such file or directory"));
+	assert_true(has_line(errs.problems, errs.n_problems, ":15:17: dockerfile: "));
+	assert_true(has_line(errs.warnings, errs.n_warnings,
+	                     ":7:43: warning: build_args: EXTRA is not declared"));
+	assert_int_equal(errs.n_problems, 4);
+	assert_int_equal(errs.n_warnings, 1);
+	assert_int_equal(errs.n, 0);
+	config_errors_done(&errs);
+
+	/* config_load (refitctl's) looks at no file */
+	{
+		struct config *c = NULL;
+		char path[128];
+		snprintf(path, sizeof(path), "%s/refit.yaml", tmpdir);
+		assert_int_equal(config_load(path, &c, &errs), 0);
+		assert_int_equal(errs.n_problems + errs.n_warnings, 0);
+		config_free(c);
+	}
+	write_file(ctx, "Dockerfile", "FROM busybox\nCOPY onlyone\n");
+	snprintf(text, sizeof(text),
+	         "projects:\n  - name: a\n    context: %s\n    image: reg.test/ds/a\n"
+	         "    environments: { test: {} }\n",
+	         ctx);
+	load_checked(text, &errs);
+	assert_int_equal(errs.n_problems, 1);
+	assert_true(has_line(errs.problems, 1, "/ctx/Dockerfile:2: COPY requires at least two"));
+	config_errors_done(&errs);
+	snprintf(text, sizeof(text), "rm -rf %s", tmpdir);
+	assert_int_equal(system(text), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,7 +434,8 @@ int main(void)
 	        cmocka_unit_test(test_bad_values),      cmocka_unit_test(test_wrong_types),
 	        cmocka_unit_test(test_projects),        cmocka_unit_test(test_yaml_syntax),
 	        cmocka_unit_test(test_alias_bomb),      cmocka_unit_test(test_durations_sizes),
-	        cmocka_unit_test(test_load_file),
+	        cmocka_unit_test(test_load_file),       cmocka_unit_test(test_project_paths),
+	        cmocka_unit_test(test_files_checked),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
