@@ -25,11 +25,9 @@ struct store;
 
 /* What the api asks of the rest of refitd; any pointer may be NULL. */
 struct api_ops {
-	/*
-	 * A manual rebuild of project was recorded as trigger *ret_trigger_id
-	 * (already in the store): wake the scheduler. Negative errno on failure.
-	 */
-	int (*rebuild)(const char *project, const char *reason, int64_t *ret_trigger_id, void *arg);
+	/* The store changed what may run (a manual trigger, a hold released): the scheduler
+	 * looks for work. */
+	void (*kick)(void *arg);
 	/* Rolls project's prod back to :prod-previous; -ENOSYS until the pipeline exists. */
 	/* Starts rolling env (NULL: prod) back; 0 started, -ENOENT/-EBUSY/-EAGAIN + err. */
 	int (*rollback)(const char *project, const char *env, char *err, size_t errlen, void *arg);

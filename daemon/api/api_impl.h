@@ -56,6 +56,8 @@ enum api_route_id {
 	R_PROJECT,
 	R_REBUILD,
 	R_ROLLBACK,
+	R_HOLD,
+	R_RELEASE,
 	R_BUILDS,
 	R_BUILD,
 	R_BUILD_LOG,

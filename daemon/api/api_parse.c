@@ -158,6 +158,8 @@ static const struct route_def routes[] = {
         {"/v1/projects/{name}", R_PROJECT, false},
         {"/v1/projects/{name}/rebuild", R_REBUILD, true},
         {"/v1/projects/{name}/rollback", R_ROLLBACK, true},
+        {"/v1/projects/{name}/hold", R_HOLD, true},
+        {"/v1/projects/{name}/release", R_RELEASE, true},
         {"/v1/builds", R_BUILDS, false},
         {"/v1/builds/{id}", R_BUILD, false},
         {"/v1/builds/{id}/log", R_BUILD_LOG, false},

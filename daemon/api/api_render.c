@@ -16,6 +16,7 @@
 #include "config.h"
 #include "metrics.h"
 #include "store_query.h"
+#include "store_state.h"
 
 /* A render in progress: the first allocation failure is remembered, not checked per call. */
 struct rctx {
@@ -179,6 +180,7 @@ struct joined {
 	json_t *bases;      /* project -> [base] */
 	json_t *triggers;   /* project -> trigger */
 	json_t *advisories; /* project -> [advisory] */
+	json_t *holds;      /* project -> env or "*" -> {reason, since} */
 };
 
 static json_t *child(struct rctx *x, json_t *o, const char *key)
@@ -248,7 +250,17 @@ static int trigger_cb(const struct store_trigger *t, void *arg)
 	put(j->x, o, "kind", jstr(t->kind));
 	put(j->x, o, "reasons", jlist(j->x, t->reasons, '\n'));
 	put(j->x, o, "created_at", jtime(t->created_at));
+	put(j->x, o, "not_before", t->not_before ? jtime(t->not_before) : json_null());
 	put(j->x, j->triggers, t->project, o);
+	return 0;
+}
+
+static int hold_cb(const struct store_hold *h, void *arg)
+{
+	struct joined *j = arg;
+
+	put(j->x, child(j->x, j->holds, h->project), h->env,
+	    json_pack("{s:o,s:o}", "reason", jstr(h->reason), "since", jtime(h->since)));
 	return 0;
 }
 
@@ -260,13 +272,16 @@ static int join_collect(struct joined *j, const char *only)
 	j->builds = json_object();
 	j->bases = json_object();
 	j->triggers = json_object();
-	if (!j->builds || !j->bases || !j->triggers)
+	j->holds = json_object();
+	if (!j->builds || !j->bases || !j->triggers || !j->holds)
 		return -ENOMEM;
 	r = store_builds_latest_each(s, only, latest_cb, j);
 	if (r == 0)
 		r = store_project_bases_each(s, only, project_base_cb, j);
 	if (r == 0)
 		r = store_triggers_pending(s, trigger_cb, j);
+	if (r >= 0)
+		r = store_holds_each(s, only, hold_cb, j);
 	if (r == 0 && !(j->advisories = api_advisories_json(s, only)))
 		r = -ENOMEM;
 	return r < 0 ? r : 0;
@@ -278,47 +293,83 @@ static void join_done(struct joined *j)
 	json_decref(j->bases);
 	json_decref(j->triggers);
 	json_decref(j->advisories);
+	json_decref(j->holds);
 }
 
 /*
- * A project's state: building (a build queued or running), pending (a
- * trigger waits), failed (an environment's last build did not succeed), ok
- * (every environment has succeeded), or new (nothing built yet).
+ * States, one vocabulary for the API, the page, metrics, refitctl and webhooks.
+ * An environment is: building (its build is queued or running), held (not rebuilt
+ * until released), failing (its last build failed; the error, the attempts since
+ * its last success and the next retry come with it), ok (its last build succeeded,
+ * or was skipped with a current image in place), pending (a trigger waits, nothing
+ * built yet) or new. A project takes the first of failing, held, building, pending
+ * (a trigger waits), ok (every environment ok) and new that one of its
+ * environments (or its trigger) has.
  */
-static const char *project_state(json_t *envs, bool pending, size_t n_envs)
-{
-	size_t ok = 0;
-	bool failed = false, building = false;
-	const char *key;
-	json_t *e;
+static const char *const project_states[] = {"failing", "held", "building", "pending", "ok", "new"};
 
-	json_object_foreach(envs, key, e)
-	{
-		const char *st =
-		        json_string_value(json_object_get(json_object_get(e, "last"), "status"));
-		if (!st)
-			continue;
-		building |= !strcmp(st, "queued") || !strcmp(st, "running");
-		failed |= !strcmp(st, "failed") || !strcmp(st, "interrupted");
-		ok += !strcmp(st, "succeeded");
-	}
-	if (building)
-		return "building";
-	if (pending)
-		return "pending";
-	if (failed)
-		return "failed";
-	return ok && ok >= n_envs ? "ok" : "new";
+static size_t state_rank(const char *st)
+{
+	size_t i = 0;
+
+	while (i < 5 && strcmp(project_states[i], st))
+		i++;
+	return i;
 }
 
-static json_t *env_json(struct rctx *x, const struct config_env *e, json_t *built)
+static const char *env_state(json_t *built, bool held, bool pending)
 {
-	json_t *o = json_object(), *cur = json_object_get(built, "current");
-	json_t *last = json_object_get(built, "last");
+	const char *st =
+	        json_string_value(json_object_get(json_object_get(built, "last"), "status"));
+
+	if (st && (!strcmp(st, "queued") || !strcmp(st, "running")))
+		return "building";
+	if (held)
+		return "held";
+	if (st && (!strcmp(st, "failed") || !strcmp(st, "interrupted")))
+		return "failing";
+	if (json_object_get(built, "current"))
+		return "ok";
+	return pending ? "pending" : "new";
+}
+
+/* What a failing environment needs to say: its error, attempts, since when, next retry. */
+static void put_failing(struct rctx *x, json_t *o, const char *project, const char *env,
+                        json_t *last, json_t *trig)
+{
+	unsigned attempts = 0;
+	uint64_t since = 0;
+	json_t *retry = json_object_get(trig, "not_before");
+
+	if (!retry || json_is_null(retry))
+		retry = json_object_get(trig, "created_at");
+	store_env_failures(x->v->store, project, env, &attempts, &since);
+	put(x, o, "error", json_incref(json_object_get(last, "error")));
+	put(x, o, "failed_step", json_incref(json_object_get(last, "failed_step")));
+	put(x, o, "attempts", json_integer(attempts));
+	put(x, o, "failing_since", jtime(since));
+	put(x, o, "next_retry", trig ? json_incref(retry) : json_null());
+}
+
+static json_t *env_json(struct joined *j, const struct config_project *p,
+                        const struct config_env *e, json_t *trig)
+{
+	struct rctx *x = j->x;
+	json_t *o = json_object(),
+	       *built = json_object_get(json_object_get(j->builds, p->name), e->name);
+	json_t *cur = json_object_get(built, "current"), *last = json_object_get(built, "last");
+	json_t *holds = json_object_get(j->holds, p->name);
+	json_t *hold = json_object_get(holds, e->name) ? json_object_get(holds, e->name)
+	                                               : json_object_get(holds, "*");
+	const char *st = env_state(built, hold != NULL, trig != NULL);
 
 	put(x, o, "name", jstr(e->name));
 	put(x, o, "target", jstr(e->target));
 	put(x, o, "requires", jstr(e->requires));
+	put(x, o, "state", jstr(st));
+	put(x, o, "hold", hold ? json_incref(hold) : json_null());
+	if (!strcmp(st, "failing"))
+		put_failing(x, o, p->name, e->name, last, trig);
 	put(x, o, "current", cur ? json_incref(cur) : json_null());
 	put(x, o, "last_build", last ? json_incref(last) : json_null());
 	return o;
@@ -334,6 +385,8 @@ static json_t *next_rebuild(struct rctx *x, const struct config_project *p, json
 {
 	uint64_t last;
 
+	if (trig && !json_is_null(json_object_get(trig, "not_before")))
+		return json_incref(json_object_get(trig, "not_before")); /* a retry's backoff */
 	if (trig)
 		return json_incref(json_object_get(trig, "created_at"));
 	if (!p->enabled || !p->max_age_ms)
@@ -346,20 +399,29 @@ static json_t *next_rebuild(struct rctx *x, const struct config_project *p, json
 static json_t *project_json(struct joined *j, const struct config_project *p)
 {
 	struct rctx *x = j->x;
-	json_t *o = json_object(), *envs = json_array(),
-	       *built = json_object_get(j->builds, p->name);
+	json_t *o = json_object(), *envs = json_array();
 	json_t *bases = json_object_get(j->bases, p->name);
 	json_t *trig = json_object_get(j->triggers, p->name);
 	json_t *adv = json_object_get(j->advisories, p->name);
+	size_t rank = trig ? state_rank("pending") : state_rank("new"), ok = 0;
 
 	put(x, o, "name", jstr(p->name));
 	put(x, o, "image", jstr(p->image));
 	put(x, o, "context", jstr(p->context));
 	put(x, o, "dockerfile", jstr(p->dockerfile));
 	put(x, o, "max_age_seconds", json_integer((json_int_t)(p->max_age_ms / 1000)));
-	put(x, o, "state", jstr(project_state(built, trig != NULL, p->n_envs)));
-	for (size_t i = 0; i < p->n_envs; i++)
-		append(x, envs, env_json(x, &p->envs[i], json_object_get(built, p->envs[i].name)));
+	for (size_t i = 0; i < p->n_envs; i++) {
+		json_t *e = env_json(j, p, &p->envs[i], trig);
+		const char *st = json_string_value(json_object_get(e, "state"));
+		if (st && !strcmp(st, "ok"))
+			ok++;
+		else if (st && state_rank(st) < rank)
+			rank = state_rank(st);
+		append(x, envs, e);
+	}
+	if (rank == state_rank("new") && ok && ok == p->n_envs)
+		rank = state_rank("ok");
+	put(x, o, "state", jstr(project_states[rank]));
 	put(x, o, "environments", envs);
 	put(x, o, "bases", bases ? json_incref(bases) : json_array());
 	put(x, o, "pending_trigger", trig ? json_incref(trig) : json_null());
@@ -371,7 +433,7 @@ static json_t *project_json(struct joined *j, const struct config_project *p)
 json_t *api_projects_json(const struct api_view *v, const char *only)
 {
 	struct rctx x = {v, false};
-	struct joined j = {&x, NULL, NULL, NULL, NULL};
+	struct joined j = {&x, NULL, NULL, NULL, NULL, NULL};
 	json_t *list = json_array();
 	int r = join_collect(&j, only);
 
@@ -580,10 +642,18 @@ static int render_openapi(const struct api_view *v, struct api_render *ret)
 static int render_metrics(const struct api_view *v, struct api_render *ret)
 {
 	struct metrics_view mv = {v->store,  v->cfg,        v->started_at_ms,
-	                          v->now_ms, v->registries, v->registries_arg};
+	                          v->now_ms, v->registries, v->registries_arg,
+	                          NULL};
 	char *body;
 	size_t len;
-	int r = metrics_render(&mv, &body, &len);
+	json_t *projects = api_projects_json(v, NULL);
+	int r;
+
+	if (!projects)
+		return -EIO;
+	mv.projects = projects;
+	r = metrics_render(&mv, &body, &len);
+	json_decref(projects);
 
 	if (r < 0)
 		return r;

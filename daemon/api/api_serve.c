@@ -22,6 +22,7 @@
 #include "log.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "store_state.h"
 #include "store_query.h"
 #include "wallclock.h"
 
@@ -314,26 +315,88 @@ static enum MHD_Result post_rebuild(struct api *a, struct MHD_Connection *c,
 		return api_reply_error(a, c, 400, "bad_request", err);
 	snprintf(full, sizeof(full), "manual: %s", reason);
 	pending = store_trigger_pending_id(a->store, name, &id) == 0;
-	/* A pending trigger absorbs this one (its reason is merged): coalesced, 409. */
+	/* A pending trigger absorbs this one: its reasons are merged, a retry's backoff ends. */
 	if (store_trigger_add(a->store, name, "manual", full, wallclock_ms(), &id) < 0)
-		return api_reply_error(a, c, 500, "internal", "the trigger could not be recorded");
-	if (pending)
-		return reply_json(a, c, 409,
-		                  json_pack("{s:{s:s,s:s},s:I}", "error", "code", "already_pending",
-		                            "message",
-		                            "a rebuild of this project is already pending; the "
-		                            "request was merged into it",
-		                            "trigger_id", (json_int_t)id),
-		                  NULL);
-	if (a->ops.rebuild && a->ops.rebuild(name, full, &id, a->ops.arg) < 0)
-		log_warn("REST API: rebuild of %s recorded as trigger %lld, the scheduler was not "
-		         "woken",
-		         name, (long long)id);
-	log_info("REST API: manual rebuild of %s requested (trigger %lld)", name, (long long)id);
+		return api_reply_error(a, c, 503, "store_unavailable",
+		                       "the trigger could not be recorded; see refitd's log");
+	if (a->ops.kick)
+		a->ops.kick(a->ops.arg);
+	log_info("REST API: manual rebuild of %s requested (trigger %lld%s)", name, (long long)id,
+	         pending ? ", merged into the pending one" : "");
 	return reply_json(a, c, 202,
-	                  json_pack("{s:I,s:s,s:s}", "trigger_id", (json_int_t)id, "project", name,
-	                            "state", "pending"),
+	                  json_pack("{s:I,s:s,s:s,s:b}", "trigger_id", (json_int_t)id, "project",
+	                            name, "state", "pending", "merged", pending),
 	                  NULL);
+}
+
+/* ?env=NAME, or "*" (the whole project) when absent; NULL after a 400/404 reply. */
+static const char *env_param(struct api *a, struct MHD_Connection *c, const char *name,
+                             enum MHD_Result *res)
+{
+	const struct config_project *p = config_project_find(a->cfg, name);
+	const char *env = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "env");
+
+	if (!p) {
+		*res = api_reply_error(a, c, 404, "not_found",
+		                       "no such project in the configuration");
+		return NULL;
+	}
+	if (!env)
+		return "*";
+	for (size_t i = 0; i < p->n_envs; i++)
+		if (!strcmp(p->envs[i].name, env))
+			return env;
+	*res = api_reply_error(a, c, 404, "not_found", "no such environment in the project");
+	return NULL;
+}
+
+/* POST /v1/projects/NAME/hold[?env=E]: not rebuilt until released. */
+static enum MHD_Result post_hold(struct api *a, struct MHD_Connection *c, const struct api_req *rq,
+                                 const char *name)
+{
+	char reason[API_REASON_MAX + 1] = "held through the API", err[256];
+	enum MHD_Result res;
+	const char *env = env_param(a, c, name, &res);
+
+	if (!env)
+		return res;
+	if (want_json(a, c, rq, false, &res) < 0)
+		return res;
+	if (api_rebuild_parse(rq->body, rq->body_len, reason, sizeof(reason), err, sizeof(err)) < 0)
+		return api_reply_error(a, c, 400, "bad_request", err);
+	if (store_hold_set(a->store, name, env, reason, wallclock_ms()) < 0)
+		return api_reply_error(a, c, 503, "store_unavailable",
+		                       "the hold could not be recorded; see refitd's log");
+	log_info("REST API: %s %s held: %s", name, env, reason);
+	return reply_json(a, c, 200,
+	                  json_pack("{s:s,s:s,s:s,s:s}", "project", name, "env", env, "state",
+	                            "held", "reason", reason),
+	                  NULL);
+}
+
+/* POST /v1/projects/NAME/release[?env=E]: rebuilt again (a pending trigger runs now). */
+static enum MHD_Result post_release(struct api *a, struct MHD_Connection *c, const char *name)
+{
+	enum MHD_Result res;
+	const char *env = env_param(a, c, name, &res);
+	int r;
+
+	if (!env)
+		return res;
+	r = store_hold_release(a->store, name, env);
+	if (r == -ENOENT)
+		return api_reply_error(a, c, 409, "not_held",
+		                       strcmp(env, "*") ? "this environment is not held"
+		                                        : "this project holds nothing");
+	if (r < 0)
+		return api_reply_error(a, c, 503, "store_unavailable",
+		                       "the release could not be recorded; see refitd's log");
+	if (a->ops.kick)
+		a->ops.kick(a->ops.arg);
+	log_info("REST API: %s %s released", name, env);
+	return reply_json(
+	        a, c, 200,
+	        json_pack("{s:s,s:s,s:s}", "project", name, "env", env, "state", "released"), NULL);
 }
 
 static enum MHD_Result post_rollback(struct api *a, struct MHD_Connection *c, const char *name)
@@ -479,6 +542,10 @@ static enum MHD_Result serve_post(struct api *a, struct MHD_Connection *c, const
 		return post_rebuild(a, c, rq, rt->name);
 	case R_ROLLBACK:
 		return post_rollback(a, c, rt->name);
+	case R_HOLD:
+		return post_hold(a, c, rq, rt->name);
+	case R_RELEASE:
+		return post_release(a, c, rt->name);
 	case R_HOOK_REGISTRY:
 		return post_hook(a, c, rq);
 	case R_FEEDS_POLL:

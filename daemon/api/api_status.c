@@ -134,8 +134,8 @@ static json_t *states_json(const struct api_view *v)
 
 	if (!list)
 		return NULL;
-	o = json_pack("{s:i,s:i,s:i,s:i,s:i}", "new", 0, "pending", 0, "building", 0, "ok", 0,
-	              "failed", 0);
+	o = json_pack("{s:i,s:i,s:i,s:i,s:i,s:i}", "failing", 0, "held", 0, "building", 0,
+	              "pending", 0, "ok", 0, "new", 0);
 	json_array_foreach(list, i, p)
 	{
 		const char *st = json_string_value(json_object_get(p, "state"));

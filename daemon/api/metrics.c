@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "config.h"
 #include "store_feed.h"
 #include "store_query.h"
@@ -437,6 +439,40 @@ static int webhooks_section(FILE *f, struct store *s)
 	return 0;
 }
 
+/* The state of each project and environment (see api_render.c): one series each. */
+static void states_section(FILE *f, const json_t *projects)
+{
+	size_t i, k;
+	json_t *p, *e;
+
+	if (!projects)
+		return;
+	family(f, "refit_project_state", "gauge",
+	       "1 for the state of each project: failing, held, building, pending, ok or new.");
+	json_array_foreach(projects, i, p)
+	{
+		const char *l[] = {"project", json_string_value(json_object_get(p, "name")),
+		                   "state", json_string_value(json_object_get(p, "state")), NULL};
+		series(f, "refit_project_state", l);
+		fputs(" 1\n", f);
+	}
+	family(f, "refit_environment_state", "gauge",
+	       "1 for the state of each environment: failing, held, building, pending, ok or new.");
+	json_array_foreach(projects, i, p)
+	{
+		json_array_foreach(json_object_get(p, "environments"), k, e)
+		{
+			const char *l[] = {
+			        "project",     json_string_value(json_object_get(p, "name")),
+			        "environment", json_string_value(json_object_get(e, "name")),
+			        "state",       json_string_value(json_object_get(e, "state")),
+			        NULL};
+			series(f, "refit_environment_state", l);
+			fputs(" 1\n", f);
+		}
+	}
+}
+
 static int render(FILE *f, const struct metrics_view *v)
 {
 	int r;
@@ -460,6 +496,8 @@ static int render(FILE *f, const struct metrics_view *v)
 		r = webhooks_section(f, v->store);
 	if (r == 0)
 		registries_section(f, v);
+	if (r == 0)
+		states_section(f, v->projects);
 	return r;
 }
 

@@ -13,6 +13,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct json_t;
+
 struct config;
 struct store;
 
@@ -39,6 +41,7 @@ struct metrics_view {
 	uint64_t now_ms;
 	metrics_registry_source registries;
 	void *registries_arg;
+	const struct json_t *projects; /* the API's projects (their states); may be NULL */
 };
 
 /* Renders the exposition into a malloc'd NUL-terminated body; negative errno on failure. */

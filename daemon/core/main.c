@@ -329,17 +329,13 @@ static void clients_replace(struct daemon *d)
 		scheduler_set_clients(d->scheduler, d->cl.creds, d->cl.registries);
 }
 
-/* The api stored a manual trigger: the scheduler looks for work. */
-static int api_rebuild_cb(const char *project, const char *reason, int64_t *trigger_id, void *arg)
+/* The api stored a manual trigger or released a hold: the scheduler looks for work. */
+static void api_kick_cb(void *arg)
 {
 	struct daemon *d = arg;
 
-	(void)project;
-	(void)reason;
-	(void)trigger_id;
 	if (d->scheduler)
 		scheduler_kick(d->scheduler);
-	return 0;
 }
 
 /* Rollback runs on an engine through the scheduler; its outcome is a build row. */
@@ -413,7 +409,7 @@ static void api_poll_feeds_cb(void *arg)
 
 static int api_start(struct daemon *d)
 {
-	struct api_ops ops = {api_rebuild_cb,    api_rollback_cb,    api_push_cb,
+	struct api_ops ops = {api_kick_cb,       api_rollback_cb,    api_push_cb,
 	                      api_poll_feeds_cb, api_registry_stats, d};
 	struct api_opts o;
 

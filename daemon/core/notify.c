@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "digest.h"
+#include "fileread.h"
 #include "http_client.h"
 #include "log.h"
 #include "store.h"
@@ -26,15 +27,21 @@
 static const uint64_t retry_ms[] = {2000, 10000, 60000};
 #define MAX_ATTEMPTS (1 + sizeof(retry_ms) / sizeof(retry_ms[0]))
 
+#define SECRET_MAX  4096
+#define MAX_HEADERS 16
+
 struct hook {
 	char *url;
 	char **events;           /* NULL-terminated; NULL = every event */
 	char id[DIGEST_STR_MAX]; /* sha256 of the URL: names it in the store */
+	char *secret_file;       /* read at each delivery, never kept */
+	char **headers;          /* "Name: value", NULL-terminated; values never logged */
 };
 
 struct delivery {
 	struct notify *n;
-	int64_t id; /* its row in the store's outbox; 0 when it has none */
+	int64_t id;                /* its row in the store's outbox; 0 when it has none */
+	char hook[DIGEST_STR_MAX]; /* the webhook's id, for its signing key and headers */
 	char *url, *body, *event;
 	unsigned attempts;
 	uint64_t due; /* loop time */
@@ -104,6 +111,12 @@ static void hooks_free(struct hook *h, size_t n)
 		for (size_t j = 0; h[i].events && h[i].events[j]; j++)
 			free(h[i].events[j]);
 		free(h[i].events);
+		free(h[i].secret_file);
+		for (size_t j = 0; h[i].headers && h[i].headers[j]; j++) {
+			explicit_bzero(h[i].headers[j], strlen(h[i].headers[j]));
+			free(h[i].headers[j]);
+		}
+		free(h[i].headers);
 	}
 	free(h);
 }
@@ -195,6 +208,23 @@ static void load_outbox(struct notify *n)
 		         again);
 }
 
+/* The extra headers of a webhook as "Name: value" lines; 0 or -ENOMEM. */
+static int headers_copy(const struct config_notify *w, struct hook *h)
+{
+	size_t n = w->n_headers < MAX_HEADERS ? w->n_headers : MAX_HEADERS;
+
+	if (!n)
+		return 0;
+	h->headers = calloc(n + 1, sizeof(*h->headers));
+	for (size_t i = 0; h->headers && i < n; i++)
+		if (asprintf(&h->headers[i], "%s: %s", w->headers[i].key, w->headers[i].value) <
+		    0) {
+			h->headers[i] = NULL;
+			return -ENOMEM;
+		}
+	return h->headers ? 0 : -ENOMEM;
+}
+
 /* The webhooks of cfg, whole or not at all (-ENOMEM). */
 static int hooks_new(const struct config *cfg, struct hook **ret)
 {
@@ -202,9 +232,12 @@ static int hooks_new(const struct config *cfg, struct hook **ret)
 	size_t i = 0;
 
 	for (; h && i < cfg->n_notify; i++) {
-		h[i].url = strdup(cfg->notify[i].webhook);
-		h[i].events = strv_copy(cfg->notify[i].events);
-		if (!h[i].url || (cfg->notify[i].events && !h[i].events) ||
+		const struct config_notify *w = &cfg->notify[i];
+		h[i].url = strdup(w->webhook);
+		h[i].events = strv_copy(w->events);
+		if (!h[i].url || (w->events && !h[i].events) ||
+		    (w->secret_file && !(h[i].secret_file = strdup(w->secret_file))) ||
+		    headers_copy(w, &h[i]) < 0 ||
 		    digest_sha256(h[i].url, strlen(h[i].url), h[i].id) < 0)
 			break;
 	}
@@ -262,6 +295,7 @@ static void enqueue(struct notify *n, const struct hook *h, const char *body, co
 		         event);
 	d->id = id;
 	d->n = n;
+	snprintf(d->hook, sizeof(d->hook), "%s", h->id);
 	d->due = uv_now(n->loop);
 	for (struct delivery *o = n->queue; n->pending >= NOTIFY_MAX_PENDING && o; o = o->next)
 		if (!o->req) { /* the oldest that is not on the wire makes room */
@@ -279,6 +313,20 @@ static json_t *jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* The reasons, one per line in the store, as the API shows them: a list. */
+static json_t *reasons_json(const char *reasons)
+{
+	json_t *a = json_array();
+	const char *p = reasons, *nl;
+
+	while (a && p && *p) {
+		nl = strchr(p, '\n');
+		json_array_append_new(a, json_stringn(p, nl ? (size_t)(nl - p) : strlen(p)));
+		p = nl ? nl + 1 : NULL;
+	}
+	return a;
+}
+
 void notify_build(struct notify *n, const struct notify_build *b)
 {
 	char at[40];
@@ -294,10 +342,10 @@ void notify_build(struct notify *n, const struct notify_build *b)
 	o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "event",
 	              b->event, "project", b->project, "environment", b->environment, "build_id",
 	              (json_int_t)b->build_id, "trigger", jstr(b->trigger), "reasons",
-	              jstr(b->reasons), "image", jstr(b->image), "image_id", jstr(b->image_id),
-	              "digest", jstr(b->digest), "fixes", jstr(b->fixes), "error", jstr(b->error),
-	              "failed_step", jstr(b->failed_step), "refit", json_string(REFIT_VERSION),
-	              "at", at);
+	              reasons_json(b->reasons), "image", jstr(b->image), "image_id",
+	              jstr(b->image_id), "digest", jstr(b->digest), "fixes", jstr(b->fixes),
+	              "error", jstr(b->error), "failed_step", jstr(b->failed_step), "refit",
+	              json_string(REFIT_VERSION), "at", at);
 	body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	json_decref(o);
 	for (size_t i = 0; body && i < n->n_hooks; i++)
@@ -332,10 +380,52 @@ static void sent(const struct http_response *r, void *arg)
 	pump(n);
 }
 
+static const struct hook *hook_of(const struct notify *n, const struct delivery *d)
+{
+	for (size_t i = 0; i < n->n_hooks; i++)
+		if (!strcmp(n->hooks[i].id, d->hook))
+			return &n->hooks[i];
+	return NULL;
+}
+
+/*
+ * "X-Refit-Signature: sha256=<HMAC-SHA256 of the body>" with the key in the webhook's
+ * secret_file (read now: a new key applies from the next delivery; trailing newlines
+ * are not part of it). 0 without a secret_file; negative when the key cannot be read.
+ */
+static int sign(const struct hook *h, const struct delivery *d, char *out, size_t len)
+{
+	char path[4096], mac[DIGEST_STR_MAX], why[96], *key = NULL;
+	size_t klen = 0;
+	int r;
+
+	out[0] = '\0';
+	if (!h || !h->secret_file)
+		return 0;
+	if (config_resolve_path(h->secret_file, path, sizeof(path)) < 0)
+		return -ENAMETOOLONG;
+	r = fileread_small(path, SECRET_MAX, &key, &klen, NULL);
+	if (r < 0) {
+		log_warn("webhook: %s event: cannot read secret_file %s: %s", d->event, path,
+		         fileread_error(r, why, sizeof(why), SECRET_MAX));
+		return r;
+	}
+	while (klen && (key[klen - 1] == '\n' || key[klen - 1] == '\r'))
+		klen--;
+	r = digest_hmac_sha256(key, klen, d->body, strlen(d->body), mac);
+	explicit_bzero(key, klen);
+	free(key);
+	if (r == 0)
+		snprintf(out, len, "X-Refit-Signature: %s", mac);
+	return r;
+}
+
 static int send_one(struct notify *n, struct delivery *d)
 {
-	char id[48];
-	const char *headers[] = {"Content-Type: application/json", id, NULL};
+	char id[48], event[64], signature[128];
+	const struct hook *h = hook_of(n, d);
+	const char *headers[4 + MAX_HEADERS + 1] = {"Content-Type: application/json", event};
+	size_t k = 2;
 	struct http_request_opts o = {.method = "POST",
 	                              .url = d->url,
 	                              .headers = headers,
@@ -345,10 +435,18 @@ static int send_one(struct notify *n, struct delivery *d)
 	                              .max_body = 64 * 1024};
 	int r;
 
+	snprintf(event, sizeof(event), "X-Refit-Event: %s", d->event);
 	/* The same on every attempt, before and after a restart: receivers can drop repeats. */
 	snprintf(id, sizeof(id), "X-Refit-Delivery: %lld", (long long)d->id);
-	if (!d->id)
-		headers[1] = NULL;
+	if (d->id)
+		headers[k++] = id;
+	if (sign(h, d, signature, sizeof(signature)) < 0)
+		return -EACCES; /* unsigned bodies would be refused, or worse, trusted */
+	if (signature[0])
+		headers[k++] = signature;
+	for (size_t i = 0; h && h->headers && h->headers[i]; i++)
+		headers[k++] = h->headers[i];
+	headers[k] = NULL;
 	r = http_request_start(n->http, &o, sent, d, &d->req);
 	if (r == 0)
 		n->inflight++;
@@ -365,6 +463,7 @@ static void pump(struct notify *n)
 {
 	uint64_t now = uv_now(n->loop), next = UINT64_MAX;
 	struct delivery *d = n->queue, *after;
+	int r;
 
 	for (; d; d = after) {
 		after = d->next;
@@ -376,7 +475,13 @@ static void pump(struct notify *n)
 		}
 		if (n->inflight >= PARALLEL)
 			break;
-		if (send_one(n, d) < 0)
+		r = send_one(n, d);
+		if (r == -EACCES && ++d->attempts < MAX_ATTEMPTS) { /* the key may come back */
+			d->due = now + retry_ms[d->attempts - 1];
+			next = d->due < next ? d->due : next;
+		} else if (r == -EACCES)
+			drop(n, d, "its secret_file could not be read");
+		else if (r < 0)
 			drop(n, d, "the request could not start");
 	}
 	if (next != UINT64_MAX)

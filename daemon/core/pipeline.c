@@ -25,6 +25,7 @@
 #include "ref.h"
 #include "registry.h"
 #include "store.h"
+#include "store_state.h"
 #include "wallclock.h"
 
 #define MAX_HOSTS   8
@@ -140,10 +141,14 @@ __attribute__((format(printf, 2, 3))) static void logf_build(struct pipeline *pl
 	fflush(pl->log);
 }
 
-/* Webhooks: pushed (and promoted, for an environment that requires another), or failed. */
+/*
+ * Webhooks: pushed (and promoted, for an environment that requires another), and
+ * the changes of state: failed when the environment starts failing (not again on
+ * each retry), recovered when it succeeds after failing.
+ */
 static void notify_env(struct pipeline *pl, const char *status, const char *error)
 {
-	char image[REF_STRING_MAX + 80];
+	char image[REF_STRING_MAX + 80], before[16] = "";
 	struct notify_build nb = {.project = pl->p->name,
 	                          .environment = cur(pl)->name,
 	                          .trigger = pl->trigger,
@@ -158,7 +163,9 @@ static void notify_env(struct pipeline *pl, const char *status, const char *erro
 	                          .at = wallclock_ms()};
 
 	snprintf(image, sizeof(image), "%s:%s", pl->repo, cur(pl)->name);
-	if (!strcmp(status, "failed")) {
+	store_env_outcome_before(pl->d.store, pl->p->name, cur(pl)->name, pl->build_id, before,
+	                         sizeof(before));
+	if (!strcmp(status, "failed") && strcmp(before, "failed")) {
 		nb.event = "failed";
 		notify_build(pl->d.notify, &nb);
 	} else if (!strcmp(status, "succeeded")) {
@@ -166,6 +173,9 @@ static void notify_env(struct pipeline *pl, const char *status, const char *erro
 		notify_build(pl->d.notify, &nb);
 		nb.event = "promoted";
 		if (cur(pl)->requires)
+			notify_build(pl->d.notify, &nb);
+		nb.event = "recovered";
+		if (!strcmp(before, "failed"))
 			notify_build(pl->d.notify, &nb);
 	}
 }
@@ -742,6 +752,19 @@ static void finish(struct pipeline *pl)
 	pl_free(pl);
 }
 
+/* An environment held by hand or by a rollback is not rebuilt until released. */
+static bool held(struct pipeline *pl)
+{
+	char why[256];
+
+	if (store_hold_get(pl->d.store, pl->p->name, cur(pl)->name, why, sizeof(why), NULL) < 0)
+		return false;
+	snprintf(pl->error, sizeof(pl->error),
+	         "held (%s): not rebuilt until `refitctl release %s %s`", why, pl->p->name,
+	         cur(pl)->name);
+	return true;
+}
+
 /* Runs steps until one is in flight (or the rebuild is over). */
 static void advance(struct pipeline *pl)
 {
@@ -757,6 +780,10 @@ static void advance(struct pipeline *pl)
 			if (env_begin(pl) < 0) {
 				env_fail(pl, "could not record the build");
 				return;
+			}
+			if (held(pl)) {
+				env_finish(pl, "skipped", pl->error);
+				continue;
 			}
 			if (!requirement_met(pl)) {
 				snprintf(pl->error, sizeof(pl->error),

@@ -14,6 +14,7 @@
 #include "rollback.h"
 #include "ref.h"
 #include "store.h"
+#include "store_state.h"
 #include "strmap.h"
 #include "wallclock.h"
 
@@ -33,8 +34,7 @@ struct proj_state {
 	char *name;
 	size_t k; /* index in cfg->projects, while configured */
 	bool running, cyclic, gone;
-	unsigned failures, lost_requeues;
-	uint64_t retry_at; /* loop time; 0 = now */
+	unsigned failures, lost_requeues; /* failures: in a row, for the backoff */
 	size_t engine;
 	unsigned long broken_at_start; /* the engine's count of broken connections */
 	char kind[16];                 /* of the trigger running */
@@ -57,8 +57,9 @@ struct scheduler {
 	struct engine *engines[MAX_ENGINES];
 	int max_builds[MAX_ENGINES], running_on[MAX_ENGINES];
 	size_t n_engines, running;
-	uv_timer_t timer; /* retries and max_age */
-	uv_idle_t kick;   /* a kick runs from the loop, never inside the caller */
+	uv_timer_t timer;    /* retries and max_age */
+	uint64_t next_retry; /* the earliest deferred trigger (wall clock ms; 0: none) */
+	uv_idle_t kick;      /* a kick runs from the loop, never inside the caller */
 	int closing;
 	struct rb_ctx *rollbacks; /* in flight */
 };
@@ -517,6 +518,7 @@ struct pending {
 	int64_t id;
 	char project[128], kind[16];
 	char *reasons;
+	uint64_t not_before; /* wall clock ms */
 };
 
 struct pending_list {
@@ -541,6 +543,7 @@ static int collect(const struct store_trigger *t, void *arg)
 	snprintf(l->v[l->n].project, sizeof(l->v[l->n].project), "%s", t->project);
 	snprintf(l->v[l->n].kind, sizeof(l->v[l->n].kind), "%s", t->kind);
 	l->v[l->n].reasons = strdup(t->reasons ? t->reasons : "");
+	l->v[l->n].not_before = t->not_before;
 	l->n++;
 	return 0;
 }
@@ -634,26 +637,29 @@ static void succeeded(struct scheduler *s, struct proj_state *ps, const char *su
 {
 	ps->lost_requeues = 0;
 	ps->failures = 0;
-	ps->retry_at = 0;
 	log_info("project %s: rebuild done (%s)", ps->name, summary);
 	trigger_dependants(s, ps->k);
 	if (s->d.rebuilt)
 		s->d.rebuilt(ps->name, s->d.rebuilt_arg);
 }
 
+/*
+ * The failed trigger comes back as pending, deferred by the backoff: the deferral is
+ * in the store, so that a restart keeps it and a manual rebuild cuts it short.
+ */
 static void failed(struct scheduler *s, struct proj_state *ps, const char *summary)
 {
-	uint64_t delay;
+	uint64_t delay, now = wallclock_ms();
+	int64_t id;
 
 	ps->lost_requeues = 0;
 	ps->failures++;
 	delay = scheduler_backoff_ms(ps->failures);
-	ps->retry_at = uv_now(s->d.loop) + delay;
 	log_warn("project %s: rebuild failed (%s); retry in %llu s", ps->name, summary,
 	         (unsigned long long)(delay / 1000));
-	/* the failed trigger comes back as pending so that the retry happens */
-	store_trigger_add(s->d.store, ps->name, "retry", "retry after a failed rebuild",
-	                  wallclock_ms(), NULL);
+	if (store_trigger_add(s->d.store, ps->name, "retry", "retry after a failed rebuild", now,
+	                      &id) == 0)
+		store_trigger_defer(s->d.store, id, now + delay);
 }
 
 static void pipeline_done(int status, const char *summary, void *arg)
@@ -714,11 +720,12 @@ static void kick_cb(uv_idle_t *h)
 {
 	struct scheduler *s = h->data;
 	struct pending_list l = {0};
-	uint64_t now = uv_now(s->d.loop);
+	uint64_t now = wallclock_ms();
 	bool *pending = NULL;
 	ssize_t k;
 
 	uv_idle_stop(h);
+	s->next_retry = 0;
 	if (!s->cfg)
 		return;
 	pending = calloc(s->n ? s->n : 1, sizeof(bool));
@@ -733,8 +740,12 @@ static void kick_cb(uv_idle_t *h)
 		struct proj_state *ps =
 		        (k = project_index(s, l.v[i].project)) >= 0 ? s->ps[k] : NULL;
 
+		if (ps && l.v[i].not_before > now &&
+		    (!s->next_retry || l.v[i].not_before < s->next_retry))
+			s->next_retry = l.v[i].not_before;
 		if (!ps || !s->cfg->projects[k].enabled || ps->running || ps->cyclic ||
-		    ps->retry_at > now || waits_for_dependency(s, (size_t)k, pending))
+		    l.v[i].not_before > now || waits_for_dependency(s, (size_t)k, pending) ||
+		    store_hold_get(s->d.store, ps->name, "*", NULL, 0, NULL) == 0)
 			continue;
 		if (!start_one(s, (size_t)k, &l.v[i]))
 			break; /* no engine slot free */
@@ -780,12 +791,11 @@ static void timer_cb(uv_timer_t *t)
 /* Wakes up for the earliest retry, and at least every minute for max_age. */
 static void arm_timer(struct scheduler *s)
 {
-	uint64_t now = uv_now(s->d.loop), next = now + AGE_CHECK_MS;
+	uint64_t now = wallclock_ms(), delay = AGE_CHECK_MS;
 
-	for (size_t i = 0; i < s->n; i++)
-		if (s->ps[i]->retry_at > now && s->ps[i]->retry_at < next)
-			next = s->ps[i]->retry_at;
-	uv_timer_start(&s->timer, timer_cb, next - now, 0);
+	if (s->next_retry > now && s->next_retry - now < delay)
+		delay = s->next_retry - now;
+	uv_timer_start(&s->timer, timer_cb, delay, 0);
 }
 
 struct rb_ctx {

@@ -10,6 +10,7 @@
  * api_token_file, and is only ever sent in the Authorization header.
  */
 #include "ctl.h"
+#include "ctl_client.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -24,39 +25,6 @@
 
 #include "config.h"
 #include "http_client.h"
-
-/* Declared in ctl.h once the lead adds them there; repeated here until then. */
-int ctl_status(int argc, char **argv);
-int ctl_projects(int argc, char **argv);
-int ctl_builds(int argc, char **argv);
-int ctl_rebuild(int argc, char **argv);
-int ctl_rollback(int argc, char **argv);
-int ctl_logs(int argc, char **argv);
-
-#define DEFAULT_URL    "http://127.0.0.1:8787"
-#define DEFAULT_CONFIG "/etc/refit/refit.yaml"
-#define TOKEN_MAX      4096
-#define TABLE_MAX_ROWS 2048
-#define TABLE_MAX_COLS 12
-
-struct client {
-	char url[512];        /* base URL, no trailing slash */
-	char unix_path[256];  /* set for unix:/path */
-	char token_file[512]; /* "" = none */
-	char config[512];
-	bool json;
-	const char *cmd;
-};
-
-struct reply {
-	bool done;
-	long status;
-	int error;
-	char err_msg[256];
-	char *body;
-	size_t len;
-	bool stream; /* logs: the body goes to stdout */
-};
 
 /* ---- options and defaults ---- */
 
@@ -123,7 +91,7 @@ static void resolve(struct client *c)
  * command's own (extra, a getopt_long table ending in a zero row, handled by
  * on_opt). Returns optind, or -1 after printing the usage.
  */
-static int parse(struct client *c, int argc, char **argv, const struct option *extra,
+int client_parse(struct client *c, int argc, char **argv, const struct option *extra,
                  int (*on_opt)(int opt, const char *arg, void *ctx), void *ctx)
 {
 	struct option opts[16] = {
@@ -155,7 +123,7 @@ static int parse(struct client *c, int argc, char **argv, const struct option *e
 	return optind;
 }
 
-static int usage(const struct client *c, const char *args)
+int client_usage(const struct client *c, const char *args)
 {
 	fprintf(stderr,
 	        "usage: refitctl %s [--url URL] [--token-file FILE] [--config FILE] [--json]%s\n",
@@ -224,7 +192,7 @@ static int run_request(const struct http_request_opts *o, struct reply *r)
 }
 
 /* Sends one request; POSTs carry the token. Returns 0 when an HTTP answer came. */
-static int call(const struct client *c, const char *method, const char *path, const char *body,
+int client_call(const struct client *c, const char *method, const char *path, const char *body,
                 struct reply *r)
 {
 	char url[1024], auth[TOKEN_MAX + 32] = "", tok[TOKEN_MAX + 1];
@@ -268,7 +236,7 @@ static int call(const struct client *c, const char *method, const char *path, co
 }
 
 /* Prints the server's error message for a failed answer; returns CTL_FAIL. */
-static int server_error(const struct reply *r)
+int client_error(const struct reply *r)
 {
 	json_t *doc = r->body ? json_loads(r->body, 0, NULL) : NULL;
 	const char *msg =
@@ -284,17 +252,17 @@ static int server_error(const struct reply *r)
 }
 
 /* GETs path and returns its JSON (or prints it with --json: *ret stays NULL). */
-static int get_json(const struct client *c, const char *path, json_t **ret)
+int client_get_json(const struct client *c, const char *path, json_t **ret)
 {
 	struct reply r = {0};
 	json_error_t jerr;
 	int code = CTL_OK;
 
 	*ret = NULL;
-	if (call(c, "GET", path, NULL, &r) < 0)
+	if (client_call(c, "GET", path, NULL, &r) < 0)
 		return CTL_FAIL;
 	if (r.status != 200)
-		code = server_error(&r);
+		code = client_error(&r);
 	else if (c->json)
 		printf("%s\n", r.body ? r.body : "");
 	else if (!(*ret = json_loads(r.body ? r.body : "", 0, &jerr))) {
@@ -308,21 +276,30 @@ static int get_json(const struct client *c, const char *path, json_t **ret)
 
 /* ---- tables ---- */
 
-struct table {
-	size_t cols, rows;
-	char *cells[TABLE_MAX_ROWS][TABLE_MAX_COLS];
-};
+/* A cell is one line: a multi-line message is cut at its first break. */
+static char *cell(const char *v)
+{
+	size_t n = strcspn(v ? v : "-", "\r\n");
+	char *c;
 
-static void row(struct table *t, const char *const *vals)
+	if (!v || !v[n])
+		return strdup(v ? v : "-");
+	c = malloc(n + 4);
+	if (c)
+		snprintf(c, n + 4, "%.*s...", (int)n, v);
+	return c;
+}
+
+void table_row(struct table *t, const char *const *vals)
 {
 	if (t->rows >= TABLE_MAX_ROWS)
 		return;
 	for (size_t i = 0; i < t->cols; i++)
-		t->cells[t->rows][i] = strdup(vals[i] ? vals[i] : "-");
+		t->cells[t->rows][i] = cell(vals[i]);
 	t->rows++;
 }
 
-static void table_print(struct table *t)
+void table_print(struct table *t)
 {
 	size_t w[TABLE_MAX_COLS] = {0};
 
@@ -345,15 +322,15 @@ static void table_print(struct table *t)
 	t->rows = 0;
 }
 
-static const char *str(json_t *o, const char *key)
+const char *json_str(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
 
 /* "2025-01-02T03:04:05.678Z" shown as "2025-01-02 03:04:05". */
-static const char *when(json_t *o, const char *key, char *buf, size_t len)
+const char *json_when(json_t *o, const char *key, char *buf, size_t len)
 {
-	const char *t = str(o, key);
+	const char *t = json_str(o, key);
 
 	if (!t)
 		return "-";
@@ -361,7 +338,7 @@ static const char *when(json_t *o, const char *key, char *buf, size_t len)
 	return buf;
 }
 
-static struct table *table_new(size_t cols, const char *const *header)
+struct table *table_new(size_t cols, const char *const *header)
 {
 	struct table *t = cols <= TABLE_MAX_COLS ? calloc(1, sizeof(*t)) : NULL;
 
@@ -370,7 +347,7 @@ static struct table *table_new(size_t cols, const char *const *header)
 		return NULL;
 	}
 	t->cols = cols;
-	row(t, header);
+	table_row(t, header);
 	return t;
 }
 
@@ -389,11 +366,11 @@ static void print_engines(json_t *engines)
 		snprintf(run, sizeof(run), "%lld/%lld",
 		         (long long)json_integer_value(json_object_get(e, "running_builds")),
 		         (long long)json_integer_value(json_object_get(e, "max_builds")));
-		const char *v[] = {str(e, "host"),
+		const char *v[] = {json_str(e, "host"),
 		                   json_is_true(json_object_get(e, "reachable")) ? "yes" : "no",
-		                   str(e, "api_version"), run, str(e, "error")};
+		                   json_str(e, "api_version"), run, json_str(e, "error")};
 		if (t)
-			row(t, v);
+			table_row(t, v);
 	}
 	if (t)
 		table_print(t);
@@ -409,22 +386,23 @@ int ctl_status(int argc, char **argv)
 	const char *k;
 	int code;
 
-	if (parse(&c, argc, argv, NULL, NULL, NULL) != argc)
-		return usage(&c, "");
-	code = get_json(&c, "/v1/status", &s);
+	if (client_parse(&c, argc, argv, NULL, NULL, NULL) != argc)
+		return client_usage(&c, "");
+	code = client_get_json(&c, "/v1/status", &s);
 	if (!s)
 		return code;
 	q = json_object_get(s, "queue");
 	b = json_object_get(s, "bases");
 	st = json_object_get(json_object_get(s, "projects"), "by_state");
-	printf("refitd %s, up %llds (since %s)\n", str(s, "version"),
+	printf("refitd %s, up %llds (since %s)\n", json_str(s, "version"),
 	       (long long)json_integer_value(json_object_get(s, "uptime_seconds")),
-	       when(s, "started_at", t1, sizeof(t1)));
+	       json_when(s, "started_at", t1, sizeof(t1)));
 	printf("queue: %lld pending\n",
 	       (long long)json_integer_value(json_object_get(q, "pending")));
 	printf("bases: %lld watched, last poll %s, next %s\n",
 	       (long long)json_integer_value(json_object_get(b, "count")),
-	       when(b, "last_poll", t1, sizeof(t1)), when(b, "next_poll", t2, sizeof(t2)));
+	       json_when(b, "last_poll", t1, sizeof(t1)),
+	       json_when(b, "next_poll", t2, sizeof(t2)));
 	printf("projects: %lld", (long long)json_integer_value(
 	                                 json_object_get(json_object_get(s, "projects"), "total")));
 	json_object_foreach(st, k, v)
@@ -436,61 +414,6 @@ int ctl_status(int argc, char **argv)
 	print_engines(json_object_get(s, "engines"));
 	json_decref(s);
 	return CTL_OK;
-}
-
-static void project_rows(struct table *t, json_t *p)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(json_object_get(p, "environments"), i, e)
-	{
-		json_t *cur = json_object_get(e, "current"),
-		       *last = json_object_get(e, "last_build");
-		char t1[40];
-		const char *v[] = {i ? "" : str(p, "name"),
-		                   i ? "" : str(p, "state"),
-		                   str(e, "name"),
-		                   last ? str(last, "status") : "never built",
-		                   cur ? when(cur, "built_at", t1, sizeof(t1)) : "-",
-		                   cur ? str(cur, "tag") : "-"};
-		row(t, v);
-	}
-}
-
-/* `refitctl projects [NAME]`: every project (or one) with its environments. */
-int ctl_projects(int argc, char **argv)
-{
-	static const char *const head[] = {"PROJECT", "STATE", "ENV", "LAST BUILD", "BUILT", "TAG"};
-	struct client c = {.cmd = "projects"};
-	char path[128];
-	json_t *doc, *list, *p;
-	struct table *t;
-	size_t i;
-	int n = parse(&c, argc, argv, NULL, NULL, NULL), code;
-
-	if (n < 0 || argc - n > 1)
-		return usage(&c, " [NAME]");
-	snprintf(path, sizeof(path), "/v1/projects%s%.64s", n < argc ? "/" : "",
-	         n < argc ? argv[n] : "");
-	if (n < argc && strchr(argv[n], '/'))
-		return usage(&c, " [NAME]");
-	code = get_json(&c, path, &doc);
-	if (!doc)
-		return code;
-	list = n < argc ? json_pack("[O]", doc) : json_incref(json_object_get(doc, "projects"));
-	t = table_new(6, head);
-	json_array_foreach(list, i, p)
-	{
-		if (t)
-			project_rows(t, p);
-	}
-	if (t)
-		table_print(t);
-	free(t);
-	json_decref(list);
-	json_decref(doc);
-	return t ? CTL_OK : CTL_FAIL;
 }
 
 struct builds_filter {
@@ -522,15 +445,15 @@ static void build_row(struct table *t, json_t *b)
 	snprintf(id, sizeof(id), "%lld", (long long)json_integer_value(json_object_get(b, "id")));
 	snprintf(dur, sizeof(dur), json_is_number(d) ? "%.0fs" : "-", json_number_value(d));
 	const char *v[] = {id,
-	                   str(b, "project"),
-	                   str(b, "env"),
-	                   str(b, "status"),
-	                   str(b, "trigger"),
-	                   str(b, "builder"),
-	                   when(b, "queued_at", t1, sizeof(t1)),
+	                   json_str(b, "project"),
+	                   json_str(b, "env"),
+	                   json_str(b, "status"),
+	                   json_str(b, "trigger"),
+	                   json_str(b, "builder"),
+	                   json_when(b, "queued_at", t1, sizeof(t1)),
 	                   dur,
-	                   str(b, "error")};
-	row(t, v);
+	                   json_str(b, "error")};
+	table_row(t, v);
 }
 
 /* `refitctl builds [--project P] [--env E] [--status S] [--limit N] [--before ID]`. */
@@ -551,10 +474,11 @@ int ctl_builds(int argc, char **argv)
 	size_t i;
 	int code;
 
-	if (parse(&c, argc, argv, extra, builds_opt, &f) != argc)
-		return usage(&c, " [--project P] [--env E] [--status S] [--limit N] [--before ID]");
+	if (client_parse(&c, argc, argv, extra, builds_opt, &f) != argc)
+		return client_usage(
+		        &c, " [--project P] [--env E] [--status S] [--limit N] [--before ID]");
 	snprintf(path, sizeof(path), "/v1/builds%s", f.query);
-	code = get_json(&c, path, &doc);
+	code = client_get_json(&c, path, &doc);
 	if (!doc)
 		return code;
 	t = table_new(9, head);
@@ -579,44 +503,31 @@ static int project_post(struct client *c, int argc, char **argv, const char *act
 	char path[160];
 	struct reply r = {0};
 	json_t *doc;
-	int n = parse(c, argc, argv, NULL, NULL, NULL), code = CTL_OK;
+	int n = client_parse(c, argc, argv, NULL, NULL, NULL), code = CTL_OK;
 
 	bool with_env = !strcmp(action, "rollback") && argc - n == 2;
 
 	if (n < 0 || (argc - n != 1 && !with_env) || strchr(argv[n], '/') || strlen(argv[n]) > 64 ||
 	    (with_env &&
 	     strspn(argv[n + 1], "abcdefghijklmnopqrstuvwxyz0123456789_-") != strlen(argv[n + 1])))
-		return usage(c, !strcmp(action, "rollback") ? " NAME [ENV]" : " NAME");
+		return client_usage(c, !strcmp(action, "rollback") ? " NAME [ENV]" : " NAME");
 	snprintf(path, sizeof(path), "/v1/projects/%s/%s%s%.32s", argv[n], action,
 	         with_env ? "?env=" : "", with_env ? argv[n + 1] : "");
-	if (call(c, "POST", path, NULL, &r) < 0)
+	if (client_call(c, "POST", path, NULL, &r) < 0)
 		return CTL_FAIL;
 	doc = r.body ? json_loads(r.body, 0, NULL) : NULL;
 	if (c->json && (r.status == 202 || r.status == 409))
 		printf("%s\n", r.body ? r.body : "");
-	else if (r.status == 202 && !strcmp(action, "rebuild"))
-		printf("rebuild of %s requested (trigger %lld)\n", argv[n],
-		       (long long)json_integer_value(json_object_get(doc, "trigger_id")));
-	else if (r.status == 409 && !strcmp(action, "rebuild")) /* coalesced: not a failure */
-		printf("a rebuild of %s is already pending (trigger %lld); merged into it\n",
-		       argv[n], (long long)json_integer_value(json_object_get(doc, "trigger_id")));
 	else if (r.status == 202 && !strcmp(action, "rollback"))
 		printf("rollback of %s started: %s\n", argv[n],
 		       json_string_value(json_object_get(doc, "message")) ?: "see refitctl builds");
 	else if (r.status == 202)
 		printf("%s: %s done\n", argv[n], action);
 	else
-		code = server_error(&r);
+		code = client_error(&r);
 	json_decref(doc);
 	free(r.body);
 	return code;
-}
-
-/* `refitctl rebuild NAME`: a manual trigger. */
-int ctl_rebuild(int argc, char **argv)
-{
-	struct client c = {.cmd = "rebuild"};
-	return project_post(&c, argc, argv, "rebuild");
 }
 
 /* `refitctl rollback NAME [ENV]`: ENV (prod) back to :ENV-previous. */
@@ -633,27 +544,27 @@ int ctl_logs(int argc, char **argv)
 	struct reply probe = {0}, r = {.stream = true};
 	char path[64];
 	char *end;
-	int n = parse(&c, argc, argv, NULL, NULL, NULL);
+	int n = client_parse(&c, argc, argv, NULL, NULL, NULL);
 	long long id;
 
 	if (n < 0 || argc - n != 1)
-		return usage(&c, " BUILD_ID");
+		return client_usage(&c, " BUILD_ID");
 	errno = 0;
 	id = strtoll(argv[n], &end, 10);
 	if (errno || *end || id <= 0)
-		return usage(&c, " BUILD_ID");
+		return client_usage(&c, " BUILD_ID");
 	/* The build first, so that an error is a message and not a log. */
 	snprintf(path, sizeof(path), "/v1/builds/%lld", id);
-	if (call(&c, "GET", path, NULL, &probe) < 0)
+	if (client_call(&c, "GET", path, NULL, &probe) < 0)
 		return CTL_FAIL;
 	if (probe.status != 200) {
-		int code = server_error(&probe);
+		int code = client_error(&probe);
 		free(probe.body);
 		return code;
 	}
 	free(probe.body);
 	snprintf(path, sizeof(path), "/v1/builds/%lld/log", id);
-	if (call(&c, "GET", path, NULL, &r) < 0)
+	if (client_call(&c, "GET", path, NULL, &r) < 0)
 		return CTL_FAIL;
 	if (r.status != 200) {
 		fprintf(stderr, "refitctl: build %lld has no log (HTTP %ld)\n", id, r.status);

@@ -29,11 +29,13 @@ static const struct command commands[] = {
          "scan --inventory FILE [--os-release FILE] --feed DIR  advisories affecting packages"},
         {"status", ctl_status,
          "status                     what refitd is doing (engines, queue, polls)"},
-        {"projects", ctl_projects, "projects [NAME]            projects and their environments"},
+        {"projects", ctl_projects, "projects [NAME]            projects, or one in detail"},
         {"builds", ctl_builds,
          "builds [--project P] [--env E] [--status S] [--limit N] [--before ID]"},
         {"rebuild", ctl_rebuild,
-         "rebuild NAME               request a rebuild (needs the API token)"},
+         "rebuild NAME [--wait]      request a rebuild (needs the API token)"},
+        {"hold", ctl_hold, "hold NAME [ENV] [--reason T]  no rebuild until released"},
+        {"release", ctl_release, "release NAME [ENV]         rebuilt again"},
         {"rollback", ctl_rollback, "rollback NAME              prod back to :prod-previous"},
         {"logs", ctl_logs, "logs BUILD_ID              the log of a build"},
 };
@@ -62,7 +64,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: refitctl COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "\nclient options (status, projects, builds, rebuild, rollback, logs):\n"
+	fprintf(f, "\nclient options (status, projects, builds, rebuild, rollback, hold, release, "
+	           "logs):\n"
 	           "  --url URL (or $REFIT_URL; unix:/path), --token-file FILE (or "
 	           "$REFIT_TOKEN_FILE),\n"
 	           "  --config FILE (listen and api_token_file from refit.yaml), --json\n");

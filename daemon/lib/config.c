@@ -166,7 +166,12 @@ static const struct opt notify_opts[] = {
         {"webhook", T_STR, O(struct config_notify, webhook), NULL, 0, 0, NULL, NULL, 0, true,
          "URL receiving a JSON POST per event"},
         {"events", T_STRLIST, O(struct config_notify, events), NULL, 0, 0, NULL, NULL, 0, false,
-         "events to send (built, failed, promoted, pushed); all when absent"},
+         "events to send (built, pushed, promoted, failed, recovered); all when absent"},
+        {"secret_file", T_PATH, O(struct config_notify, secret_file), NULL, 0, 0, NULL, NULL, 0,
+         false, "file holding the key that signs each body (X-Refit-Signature: sha256=HMAC)"},
+        {"headers", T_STRMAP, O(struct config_notify, headers), NULL, 0, 0, NULL, NULL,
+         O(struct config_notify, n_headers), false,
+         "extra HTTP headers sent with each delivery (values are never logged)"},
 };
 static const struct schema notify_schema = {"notify",    sizeof(struct config_notify),
                                             notify_opts, N(notify_opts),
@@ -884,6 +889,8 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < c->n_notify; i++) {
 		free(c->notify[i].webhook);
 		free_strv(c->notify[i].events);
+		free(c->notify[i].secret_file);
+		free_kvs(c->notify[i].headers, c->notify[i].n_headers);
 	}
 	free(c->notify);
 	free_strv(c->api.cors_origins);

@@ -76,7 +76,10 @@ struct config_project {
 
 struct config_notify {
 	char *webhook;
-	char **events; /* NULL-terminated */
+	char **events;             /* NULL-terminated */
+	char *secret_file;         /* signs each body: X-Refit-Signature: sha256=<HMAC> */
+	struct config_kv *headers; /* sent with each delivery; values may be secrets */
+	size_t n_headers;
 };
 
 struct config {

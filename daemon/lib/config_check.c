@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/types.h>
 
 #include "config_impl.h"
@@ -68,7 +69,8 @@ void config_check_registry(struct ctx *x, const yaml_node_t *n, void *elem)
 
 void config_check_notify(struct ctx *x, const yaml_node_t *n, void *elem)
 {
-	static const char *const known[] = {"built", "pushed", "promoted", "failed", NULL};
+	static const char *const known[] = {"built",  "pushed",    "promoted",
+	                                    "failed", "recovered", NULL};
 	struct config_notify *w = elem;
 
 	if (w->webhook && !has_prefix(w->webhook, "https://") && !has_prefix(w->webhook, "http://"))
@@ -81,8 +83,23 @@ void config_check_notify(struct ctx *x, const yaml_node_t *n, void *elem)
 		if (!known[k])
 			config_add_err(
 			        x, config_child(x, n, "events"),
-			        "events: unknown event '%s' (built, pushed, promoted, failed)",
+			        "events: unknown event '%s' (built, pushed, promoted, failed, "
+			        "recovered)",
 			        w->events[i]);
+	}
+	for (size_t i = 0; i < w->n_headers; i++) {
+		const char *k = w->headers[i].key, *v = w->headers[i].value;
+		if (!*k ||
+		    strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+		              "!#$%&'*+-.^_`|~") != strlen(k))
+			config_add_err(x, config_child(x, n, "headers"),
+			               "headers: '%s' is not an HTTP header name", k);
+		else if (strpbrk(v, "\r\n"))
+			config_add_err(x, config_child(x, n, "headers"),
+			               "headers: the value of %s must be one line", k);
+		else if (!strcasecmp(k, "Content-Type") || !strncasecmp(k, "X-Refit-", 8))
+			config_add_err(x, config_child(x, n, "headers"),
+			               "headers: %s is set by refit", k);
 	}
 }
 

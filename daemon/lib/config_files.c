@@ -254,6 +254,9 @@ void config_check_top_files(struct ctx *x, const yaml_node_t *n, const struct co
 		check_readable(x, config_child(x, r, "password_file"), "password_file",
 		               c->registries[i].password_file);
 	}
+	for (size_t i = 0; i < c->n_notify; i++)
+		check_readable(x, config_child(x, item(x, n, "notify", i), "secret_file"),
+		               "secret_file", c->notify[i].secret_file);
 	for (size_t i = 0; i < c->n_engines; i++) {
 		const yaml_node_t *e = item(x, n, "engines", i);
 		check_readable(x, config_child(x, e, "tls_ca"), "tls_ca", c->engines[i].tls_ca);

@@ -12,4 +12,8 @@
 /* Writes "sha256:<hex>" of data into out (DIGEST_STR_MAX bytes). */
 int digest_sha256(const void *data, size_t len, char out[DIGEST_STR_MAX]);
 
+/* Writes "sha256=<hex>" of HMAC-SHA256(key, data) into out (DIGEST_STR_MAX bytes). */
+int digest_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
+                       char out[DIGEST_STR_MAX]);
+
 #endif

@@ -139,6 +139,13 @@ static const char *const migrations[] = {
         "CREATE INDEX builds_status_id ON builds(status, id);",
         /* 8 -> 9: the builder each engine builds with (buildkit, classic, podman) */
         "ALTER TABLE engines ADD COLUMN builder TEXT;",
+        /* 9 -> 10: a retry waits until not_before (wall clock ms; 0: at once), so that
+         * the backoff survives a restart and a manual rebuild can cut it short; an
+         * environment held by hand or by a rollback is not rebuilt until released */
+        "ALTER TABLE triggers ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;"
+        "CREATE TABLE holds("
+        "  project TEXT NOT NULL, env TEXT NOT NULL, since INTEGER NOT NULL,"
+        "  reason TEXT NOT NULL, PRIMARY KEY(project, env));",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -371,14 +378,17 @@ static int trigger_add_tx(struct store *s, void *arg)
 {
 	struct trigger_args *a = arg;
 	sqlite3_stmt *st;
-	int r = store_prepare(s,
-	                      "UPDATE triggers SET updated_at = ?3,"
-	                      " kind = CASE WHEN ?4 = 'security' THEN ?4 ELSE kind END,"
-	                      " reasons = CASE WHEN instr(char(10) || reasons || char(10),"
-	                      "   char(10) || ?2 || char(10)) THEN reasons"
-	                      "   ELSE reasons || char(10) || ?2 END"
-	                      " WHERE project = ?1 AND state = 'pending' RETURNING id",
-	                      &st);
+	int r = store_prepare(
+	        s,
+	        "UPDATE triggers SET updated_at = ?3,"
+	        " kind = CASE WHEN ?4 = 'security' OR (?4 = 'manual' AND kind = 'retry')"
+	        "   THEN ?4 ELSE kind END,"
+	        " not_before = CASE WHEN ?4 = 'manual' THEN 0 ELSE not_before END,"
+	        " reasons = CASE WHEN instr(char(10) || reasons || char(10),"
+	        "   char(10) || ?2 || char(10)) THEN reasons"
+	        "   ELSE reasons || char(10) || ?2 END"
+	        " WHERE project = ?1 AND state = 'pending' RETURNING id",
+	        &st);
 
 	if (r < 0)
 		return r;
@@ -680,8 +690,8 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 	sqlite3_stmt *st;
 	int rc, n = 0,
 	        r = store_prepare(s,
-	                          "SELECT id, project, kind, reasons, created_at FROM triggers"
-	                          " WHERE state = 'pending' ORDER BY id",
+	                          "SELECT id, project, kind, reasons, created_at, not_before"
+	                          " FROM triggers WHERE state = 'pending' ORDER BY id",
 	                          &st);
 
 	if (r < 0)
@@ -693,6 +703,7 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 		        .kind = (const char *)sqlite3_column_text(st, 2),
 		        .reasons = (const char *)sqlite3_column_text(st, 3),
 		        .created_at = (uint64_t)sqlite3_column_int64(st, 4),
+		        .not_before = (uint64_t)sqlite3_column_int64(st, 5),
 		};
 		n++;
 		if (cb(&t, arg))

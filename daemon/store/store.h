@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On
@@ -118,6 +118,7 @@ struct store_trigger {
 	int64_t id;
 	const char *project, *kind, *reasons;
 	uint64_t created_at;
+	uint64_t not_before; /* a retry's backoff: not started before (wall clock ms); 0: now */
 };
 
 /* Called per pending trigger, oldest first; non-zero stops the iteration. */
@@ -125,6 +126,13 @@ typedef int (*store_trigger_cb)(const struct store_trigger *t, void *arg);
 
 /* Iterates the pending triggers; returns how many were seen or a negative errno. */
 int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg);
+
+/*
+ * store_trigger_add merges into the project's pending trigger when there is one: the
+ * reasons are joined, a security kind wins, and a manual one cuts a retry's backoff.
+ * store_trigger_defer sets a trigger's not_before (the retry after a failure).
+ */
+int store_trigger_defer(struct store *s, int64_t id, uint64_t not_before);
 
 /* Moves a trigger to state (running, done, failed, pending) and links its build. */
 int store_trigger_set_state(struct store *s, int64_t id, const char *state, int64_t build_id,

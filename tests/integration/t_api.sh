@@ -111,7 +111,10 @@ etag=$(header etag)
 [ "$(jq_ 'd["projects"][0]["environments"][0]["current"]["tag"]')" = "reg.test/ds/alpha:test-20231114T221451Z" ] ||
 	fail "current tag: $(cat "$TB_DIR/body")"
 # Build 63 was running: the restart recorded it as interrupted.
-[ "$(jq_ 'd["projects"][0]["state"], d["projects"][1]["state"]')" = "failed failed" ] || fail "states"
+[ "$(jq_ 'd["projects"][0]["state"], d["projects"][1]["state"]')" = "failing failing" ] || fail "states"
+[ "$(jq_ 'd["projects"][0]["environments"][1]["state"], d["projects"][0]["environments"][1]["attempts"]')" = "failing 1" ] ||
+	fail "the failing environment's state and attempts"
+jq_ 'd["projects"][0]["environments"][1]["error"]' | grep -q "check <script>" || fail "the failing environment's error"
 expect 304 GET /v1/projects -H "If-None-Match: $etag"
 [ ! -s "$TB_DIR/body" ] || fail "a 304 carries a body"
 expect 200 GET /v1/projects -H 'If-None-Match: "other"'
@@ -189,10 +192,20 @@ expect 202 POST /v1/projects/alpha/rebuild "${auth[@]}" -H 'Content-Type: applic
 id=$(jq_ 'd["trigger_id"]')
 [ "$(sql "$db" "SELECT kind || ' ' || state || ' ' || reasons FROM triggers WHERE id = $id")" = \
 	"manual pending manual: CVE-2024-0001" ] || fail "the rebuild is not a pending trigger in the store"
-expect 409 POST /v1/projects/alpha/rebuild "${auth[@]}"
-[ "$(jq_ 'd["trigger_id"], d["error"]["code"]')" = "$id already_pending" ] || fail "409 body"
+expect 202 POST /v1/projects/alpha/rebuild "${auth[@]}"
+[ "$(jq_ 'd["trigger_id"], d["merged"]')" = "$id True" ] || fail "a second rebuild is merged: $(cat "$TB_DIR/body")"
 expect 200 GET /v1/projects/alpha
-[ "$(jq_ 'd["state"], d["pending_trigger"]["id"]')" = "pending $id" ] || fail "new state not served"
+[ "$(jq_ 'd["state"], d["pending_trigger"]["id"]')" = "failing $id" ] || fail "new state not served"
+# hold and release
+expect 404 POST "/v1/projects/alpha/hold?env=nope" "${auth[@]}"
+expect 200 POST "/v1/projects/alpha/hold?env=prod" "${auth[@]}" -H 'Content-Type: application/json' -d '{"reason":"audit"}'
+expect 200 GET /v1/projects/alpha
+[ "$(jq_ 'd["state"], d["environments"][1]["state"], d["environments"][1]["hold"]["reason"]')" = "held held audit" ] ||
+	fail "held state: $(cat "$TB_DIR/body")"
+[ "$(sql "$db" "SELECT env || ' ' || reason FROM holds WHERE project = 'alpha'")" = "prod audit" ] || fail "hold not stored"
+expect 200 POST "/v1/projects/alpha/release?env=prod" "${auth[@]}"
+expect 409 POST "/v1/projects/alpha/release?env=prod" "${auth[@]}"
+[ "$(jq_ 'd["error"]["code"]')" = "not_held" ] || fail "release of nothing"
 expect 503 POST /v1/projects/alpha/rollback "${auth[@]}"
 grep -q "no engine is reachable" "$TB_DIR/body" || fail "rollback without an engine: 503 message"
 expect 400 POST "/v1/projects/alpha/rollback?env=Bad%20Env" "${auth[@]}"
@@ -207,7 +220,7 @@ wait_log "registry notification: docker.io/library/busybox was pushed"
 expect 401 POST /v1/hooks/registry -H 'Content-Type: application/json' --data-binary @"$TB_DIR/envelope.json"
 expect 400 POST /v1/hooks/registry "${auth[@]}" -H 'Content-Type: application/json' -d '[]'
 grep -q "$(cat "$token")" "$RD_LOG" && fail "the token appears in the log"
-ok "POST auth (401/415/400/404), rebuild 202 then 409 as a stored trigger, rollback 503 without an engine, registry hook"
+ok "POST auth (401/415/400/404), rebuild 202 then merged, hold and release, rollback 503 without an engine, registry hook"
 
 # --- hostile clients ---
 expect 413 POST /v1/hooks/registry "${auth[@]}" -H 'Content-Type: application/json' \
@@ -301,14 +314,22 @@ ctl() { "$REFITCTL" "$@" --url "$URL" --token-file "$token"; }
 out=$(ctl status) || fail "refitctl status"
 grep -q "queue: 2 pending" <<<"$out" || fail "refitctl status: $out"
 out=$(ctl projects) || fail "refitctl projects"
-grep -qE '^alpha +pending +test +succeeded' <<<"$out" || fail "refitctl projects: $out"
+grep -qE '^alpha +failing +test +ok' <<<"$out" || fail "refitctl projects: $out"
 out=$(ctl builds --project alpha --status failed) || fail "refitctl builds"
 grep -qE '^62 +alpha +prod +failed' <<<"$out" || fail "refitctl builds: $out"
 [ "$(ctl builds --limit 3 --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["builds"]))')" = 3 ] ||
 	fail "refitctl builds --json"
 ctl logs 61 | cmp -s - "$state/logs/1.log" || fail "refitctl logs"
 out=$(ctl rebuild alpha) || fail "refitctl rebuild (coalesced) must succeed"
-grep -q "already pending" <<<"$out" || fail "refitctl rebuild: $out"
+grep -q "merged into the pending one" <<<"$out" || fail "refitctl rebuild: $out"
+out=$(ctl projects alpha) || fail "refitctl projects alpha"
+grep -q "^alpha: failing" <<<"$out" || fail "refitctl projects alpha: $out"
+grep -qE "^ +error +check <script>alert" <<<"$out" || fail "the detail shows the failing environment's error: $out"
+ctl hold alpha prod --reason "checking" | grep -q "alpha prod held" || fail "refitctl hold"
+ctl projects alpha | grep -qE "held +since .*: checking" || fail "the detail shows the hold"
+ctl release alpha prod | grep -q "alpha prod released" || fail "refitctl release"
+out=$(ctl release alpha prod 2>&1) && fail "release of nothing must fail"
+grep -q "is not held" <<<"$out" || fail "release of nothing: $out"
 out=$(ctl rollback alpha 2>&1) && fail "refitctl rollback succeeded"
 grep -q "no engine is reachable" <<<"$out" || fail "refitctl rollback: $out"
 out=$("$REFITCTL" --url "$URL" rebuild alpha 2>&1) && fail "a POST without token succeeded"
@@ -324,7 +345,7 @@ grep -q "did you mean 'status'" <<<"$out" || fail "no suggestion for statsu: $ou
 "$REFITCTL" status --url http://127.0.0.1:1 >/dev/null 2>&1
 [ $? = 1 ] || fail "refitctl against nothing must fail with 1"
 out=$("$REFITCTL" --config "$TB_DIR/refit.yaml" projects 2>&1) && fail "refitctl --config: port 0 cannot be reached"
-ok "refitctl status, projects, builds, logs, rebuild, rollback, exit codes"
+ok "refitctl status, projects (list and detail), builds, logs, rebuild, rollback, hold, release, exit codes"
 refitd_stop
 
 # --- a unix socket ---

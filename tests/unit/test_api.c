@@ -226,14 +226,10 @@ static const char yaml_fmt[] = "state_dir: %s/state\n"
                                "  - name: beta\n    context: %s\n    image: reg.test/ds/beta\n"
                                "    environments:\n      rnd: {}\n";
 
-static int rebuild_op(const char *project, const char *reason, int64_t *id, void *arg)
+static void kick_op(void *arg)
 {
-	(void)project;
-	(void)reason;
-	(void)id;
 	(void)arg;
 	fx.rebuilds++;
-	return 0;
 }
 
 static void push_op(const char *name, void *arg)
@@ -328,7 +324,7 @@ static struct api_opts opts_for(const char *listen)
 
 static int setup(void **state)
 {
-	struct api_ops ops = {.rebuild = rebuild_op, .registry_push = push_op};
+	struct api_ops ops = {.kick = kick_op, .registry_push = push_op};
 	struct api_opts o;
 	char err[256], sd[128];
 
@@ -424,8 +420,8 @@ static void test_health_and_status(void **state)
 	assert_int_equal(res.status, 200);
 	assert_non_null(strstr(res.body, "\"queue\":{\"pending\":0"));
 	assert_non_null(strstr(res.body, "\"error\":\"not contacted yet\""));
-	assert_non_null(strstr(res.body, "\"by_state\":{\"new\":0,\"pending\":0,\"building\":1,"
-	                                 "\"ok\":0,\"failed\":1}"));
+	assert_non_null(strstr(res.body, "\"by_state\":{\"failing\":1,\"held\":0,\"building\":1,"
+	                                 "\"pending\":0,\"ok\":0,\"new\":0}"));
 }
 
 static void test_projects_etag(void **state)
@@ -525,9 +521,9 @@ static void test_rebuild_auth(void **state)
 	snprintf(expect, sizeof(expect), "\"trigger_id\":");
 	assert_non_null(strstr(res.body, expect));
 	request("POST", "/v1/projects/alpha/rebuild", good, NULL, &res);
-	assert_int_equal(res.status, 409);
-	assert_non_null(strstr(res.body, "\"already_pending\""));
-	assert_int_equal(fx.rebuilds, 1);
+	assert_int_equal(res.status, 202);
+	assert_non_null(strstr(res.body, "\"merged\":true"));
+	assert_int_equal(fx.rebuilds, 2);
 	assert_int_equal(store_trigger_pending_count(fx.store), 1);
 	request("POST", "/v1/projects/alpha/rollback", good, NULL, &res);
 	assert_int_equal(res.status, 501);
