@@ -205,12 +205,46 @@ static void sleep_ms(long ms)
 		;
 }
 
+/* The id of each environment's last build, joined with ','. */
+static void last_ids(json_t *p, char *buf, size_t len)
+{
+	json_t *e;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(p, "environments"), i, e)
+	{
+		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, "%lld,",
+		                      (long long)json_integer_value(json_object_get(
+		                              json_object_get(e, "last_build"), "id")));
+	}
+}
+
+/* Whether the rebuild asked for is over: its trigger no longer pending, every
+ * environment built anew and none building. */
+static bool rebuild_over(json_t *p, long long trigger, const char *before)
+{
+	json_t *t = json_object_get(p, "pending_trigger"), *e;
+	char now[1024];
+	size_t i;
+
+	if (json_is_object(t) && json_integer_value(json_object_get(t, "id")) == trigger)
+		return false;
+	json_array_foreach(json_object_get(p, "environments"), i, e)
+	{
+		if (!strcmp(json_str(e, "state") ?: "", "building"))
+			return false;
+	}
+	last_ids(p, now, sizeof(now));
+	return strcmp(now, before) != 0;
+}
+
 /*
- * --wait: polls the project until its trigger is no longer pending and no
- * environment builds, then prints each environment's last build. 0 when each
- * succeeded (or was skipped), 1 otherwise.
+ * --wait: polls the project until the rebuild is over, then prints each
+ * environment's last build. 0 when each succeeded (or was skipped), 1 otherwise.
  */
-static int wait_rebuild(const struct client *c, const char *name, long long trigger)
+static int wait_rebuild(const struct client *c, const char *name, long long trigger,
+                        const char *before)
 {
 	struct client quiet = *c;
 	char path[128];
@@ -221,18 +255,18 @@ static int wait_rebuild(const struct client *c, const char *name, long long trig
 	quiet.json = false;
 	snprintf(path, sizeof(path), "/v1/projects/%s", name);
 	for (;;) {
-		json_t *t;
 		if (client_get_json(&quiet, path, &p) != CTL_OK || !p)
 			return CTL_FAIL;
-		t = json_object_get(p, "pending_trigger");
-		if (strcmp(json_str(p, "state") ?: "", "building") &&
-		    (!json_is_object(t) ||
-		     json_integer_value(json_object_get(t, "id")) != trigger)) {
-			bool building = false;
-			json_array_foreach(json_object_get(p, "environments"), i, e) building |=
-			        !strcmp(json_str(e, "state") ?: "", "building");
-			if (!building)
-				break;
+		if (rebuild_over(p, trigger, before))
+			break;
+		if (!strcmp(json_str(p, "state") ?: "", "held") &&
+		    json_is_object(json_object_get(p, "pending_trigger"))) {
+			fprintf(stderr,
+			        "refitctl: %s is held: the rebuild waits for `refitctl "
+			        "release %s`\n",
+			        name, name);
+			json_decref(p);
+			return CTL_FAIL;
 		}
 		json_decref(p);
 		sleep_ms(WAIT_POLL_MS);
@@ -266,13 +300,20 @@ int ctl_rebuild(int argc, char **argv)
 	static const struct option extra[] = {{"wait", no_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
 	struct client c = {.cmd = "rebuild"};
 	bool wait = false;
-	char path[128];
+	char path[128], before[1024] = "";
 	json_t *doc;
 	long long id;
 	int n = client_parse(&c, argc, argv, extra, rebuild_opt, &wait), code;
 
 	if (n < 0 || argc - n != 1 || !valid_name(argv[n], 64))
 		return client_usage(&c, " NAME [--wait]");
+	if (wait && !c.json) { /* what "built anew" is measured against */
+		snprintf(path, sizeof(path), "/v1/projects/%s", argv[n]);
+		if (client_get_json(&c, path, &doc) != CTL_OK || !doc)
+			return CTL_FAIL;
+		last_ids(doc, before, sizeof(before));
+		json_decref(doc);
+	}
 	snprintf(path, sizeof(path), "/v1/projects/%s/rebuild", argv[n]);
 	code = post(&c, path, NULL, 202, &doc);
 	if (code != CTL_OK || c.json)
@@ -285,7 +326,7 @@ int ctl_rebuild(int argc, char **argv)
 	else
 		printf("rebuild of %s requested (trigger %lld)\n", argv[n], id);
 	json_decref(doc);
-	return wait ? wait_rebuild(&c, argv[n], id) : CTL_OK;
+	return wait ? wait_rebuild(&c, argv[n], id, before) : CTL_OK;
 }
 
 struct hold_opts {
