@@ -220,8 +220,20 @@ static enum MHD_Result serve_log(struct api *a, struct MHD_Connection *c, int64_
 	struct log_lookup l = {.has_log = false};
 	struct MHD_Response *r;
 	struct stat st;
-	uint64_t size, off = 0;
-	int fd, err = store_build_get(a->store, id, log_cb, &l);
+	uint64_t size, off = 0, offset, *from = NULL;
+	const char *q = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "offset");
+	char *end, total[32];
+	int fd, err;
+
+	if (q) {
+		errno = 0;
+		offset = strtoull(q, &end, 10);
+		if (!*q || *end || errno || *q == '-')
+			return api_reply_error(a, c, 400, "bad_request",
+			                       "offset: a byte count, 0 or more");
+		from = &offset;
+	}
+	err = store_build_get(a->store, id, log_cb, &l);
 
 	if (err == -ENOENT)
 		return api_reply_error(a, c, 404, "not_found", "no such build");
@@ -238,6 +250,8 @@ static enum MHD_Result serve_log(struct api *a, struct MHD_Connection *c, int64_
 	size = (uint64_t)st.st_size;
 	if (size > API_LOG_MAX) /* the end of a huge log is what explains it */
 		off = size - API_LOG_MAX;
+	if (from) /* ?offset=N: what came after the N bytes a follower has (refitctl logs -f) */
+		off = *from < size ? *from : size;
 	r = MHD_create_response_from_fd_at_offset64(size - off, fd, off);
 	if (!r) {
 		close(fd);
@@ -246,7 +260,9 @@ static enum MHD_Result serve_log(struct api *a, struct MHD_Connection *c, int64_
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "text/plain; charset=utf-8");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	if (off) {
+	snprintf(total, sizeof(total), "%llu", (unsigned long long)size);
+	MHD_add_response_header(r, "X-Refit-Log-Size", total);
+	if (off && !from) {
 		char skipped[32];
 		snprintf(skipped, sizeof(skipped), "%llu", (unsigned long long)off);
 		MHD_add_response_header(r, "X-Refit-Log-Skipped-Bytes", skipped);

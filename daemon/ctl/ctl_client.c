@@ -104,10 +104,21 @@ int client_parse(struct client *c, int argc, char **argv, const struct option *e
 	size_t n = 5;
 	int o;
 
-	for (size_t i = 0; extra && extra[i].name && n < 15; i++)
+	char shorts[32] = "h";
+	size_t k = 1;
+
+	/* an option whose value is a letter also has that short form (-f for --follow) */
+	for (size_t i = 0; extra && extra[i].name && n < 15; i++) {
 		opts[n++] = extra[i];
+		if (extra[i].val >= 'a' && extra[i].val <= 'z' && extra[i].val != 'h' && k < 29) {
+			shorts[k++] = (char)extra[i].val;
+			if (extra[i].has_arg == required_argument)
+				shorts[k++] = ':';
+		}
+	}
+	shorts[k] = '\0';
 	optind = 1;
-	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((o = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
 		if (o == 'U')
 			snprintf(c->url, sizeof(c->url), "%s", optarg);
 		else if (o == 'T')
@@ -203,7 +214,8 @@ int client_call(const struct client *c, const char *method, const char *path, co
 	                              .unix_socket = c->unix_path[0] ? c->unix_path : NULL,
 	                              .body = body,
 	                              .body_len = body ? strlen(body) : 0,
-	                              .timeout_ms = r->stream ? 0 : 30000};
+	                              .timeout_ms = r->stream ? 0 : 30000,
+	                              .max_body = r->max_body};
 	int e;
 
 	snprintf(url, sizeof(url), "%s%s", c->url, path);
@@ -538,37 +550,105 @@ int ctl_rollback(int argc, char **argv)
 }
 
 /* `refitctl logs BUILD_ID`: the build's log on stdout. */
+#define LOG_BODY_MAX  (17u << 20) /* refitd serves at most the last 16 MiB */
+#define FOLLOW_POLL_S 1
+
+/* The build's status ("running", "succeeded", ...) in buf; CTL_OK or the error printed. */
+static int build_status(const struct client *c, long long id, char *buf, size_t len)
+{
+	struct reply r = {0};
+	char path[64];
+	json_t *doc;
+	int code = CTL_OK;
+
+	snprintf(path, sizeof(path), "/v1/builds/%lld", id);
+	if (client_call(c, "GET", path, NULL, &r) < 0)
+		return CTL_FAIL;
+	if (r.status != 200)
+		code = client_error(&r);
+	doc = code == CTL_OK ? json_loads(r.body ? r.body : "", 0, NULL) : NULL;
+	snprintf(buf, len, "%s", json_str(doc, "status") ?: "");
+	json_decref(doc);
+	free(r.body);
+	return code;
+}
+
+/* Writes the log from byte *at on, moving *at; CTL_OK, or the error printed on stderr. */
+static int log_from(const struct client *c, long long id, unsigned long long *at, bool follow)
+{
+	struct reply r = {.max_body = LOG_BODY_MAX};
+	char path[96];
+
+	snprintf(path, sizeof(path), "/v1/builds/%lld/log%s", id, follow ? "?offset=" : "");
+	if (follow)
+		snprintf(path + strlen(path), sizeof(path) - strlen(path), "%llu", *at);
+	if (client_call(c, "GET", path, NULL, &r) < 0)
+		return CTL_FAIL;
+	if (r.status == 404 && follow && *at == 0) { /* not started: no log yet */
+		free(r.body);
+		return CTL_OK;
+	}
+	if (r.status != 200) {
+		int code = client_error(&r);
+		free(r.body);
+		return code;
+	}
+	if (r.len && fwrite(r.body, 1, r.len, stdout) != r.len) {
+		free(r.body);
+		return CTL_FAIL;
+	}
+	*at += r.len;
+	free(r.body);
+	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
+}
+
+static int logs_opt(int opt, const char *arg, void *ctx)
+{
+	(void)arg;
+	if (opt != 'f')
+		return -1;
+	*(bool *)ctx = true;
+	return 0;
+}
+
+/*
+ * `refitctl logs BUILD_ID [-f]`: the build's log on stdout, errors on stderr only.
+ * -f follows a build that runs until it ends; the exit code is then its outcome.
+ */
 int ctl_logs(int argc, char **argv)
 {
+	static const struct option extra[] = {{"follow", no_argument, NULL, 'f'},
+	                                      {NULL, 0, NULL, 0}};
 	struct client c = {.cmd = "logs"};
-	struct reply probe = {0}, r = {.stream = true};
-	char path[64];
+	char status[32];
 	char *end;
-	int n = client_parse(&c, argc, argv, NULL, NULL, NULL);
+	bool follow = false;
+	unsigned long long at = 0;
+	int n = client_parse(&c, argc, argv, extra, logs_opt, &follow), code;
 	long long id;
 
 	if (n < 0 || argc - n != 1)
-		return client_usage(&c, " BUILD_ID");
+		return client_usage(&c, " BUILD_ID [-f|--follow]");
 	errno = 0;
 	id = strtoll(argv[n], &end, 10);
 	if (errno || *end || id <= 0)
-		return client_usage(&c, " BUILD_ID");
+		return client_usage(&c, " BUILD_ID [-f|--follow]");
 	/* The build first, so that an error is a message and not a log. */
-	snprintf(path, sizeof(path), "/v1/builds/%lld", id);
-	if (client_call(&c, "GET", path, NULL, &probe) < 0)
-		return CTL_FAIL;
-	if (probe.status != 200) {
-		int code = client_error(&probe);
-		free(probe.body);
-		return code;
+	code = build_status(&c, id, status, sizeof(status));
+	if (code != CTL_OK || !follow)
+		return code != CTL_OK ? code : log_from(&c, id, &at, false);
+	for (;;) {
+		bool over = strcmp(status, "queued") && strcmp(status, "running");
+		code = log_from(&c, id, &at, true);
+		if (code != CTL_OK || over)
+			break;
+		sleep(FOLLOW_POLL_S);
+		if ((code = build_status(&c, id, status, sizeof(status))) != CTL_OK)
+			break;
 	}
-	free(probe.body);
-	snprintf(path, sizeof(path), "/v1/builds/%lld/log", id);
-	if (client_call(&c, "GET", path, NULL, &r) < 0)
-		return CTL_FAIL;
-	if (r.status != 200) {
-		fprintf(stderr, "refitctl: build %lld has no log (HTTP %ld)\n", id, r.status);
-		return CTL_FAIL;
+	if (code == CTL_OK && strcmp(status, "succeeded")) {
+		fprintf(stderr, "refitctl: build %lld %s\n", id, status);
+		code = CTL_FAIL;
 	}
-	return fflush(stdout) == 0 ? CTL_OK : CTL_FAIL;
+	return code;
 }

@@ -34,7 +34,8 @@ struct reply {
 	char err_msg[256];
 	char *body;
 	size_t len;
-	bool stream; /* logs: the body goes to stdout */
+	bool stream;     /* the body goes to stdout as it comes */
+	size_t max_body; /* a larger body than the default 4 MiB (logs) */
 };
 
 /*

@@ -36,8 +36,9 @@ static const struct command commands[] = {
          "rebuild NAME [--wait]      request a rebuild (needs the API token)"},
         {"hold", ctl_hold, "hold NAME [ENV] [--reason T]  no rebuild until released"},
         {"release", ctl_release, "release NAME [ENV]         rebuilt again"},
-        {"rollback", ctl_rollback, "rollback NAME              prod back to :prod-previous"},
-        {"logs", ctl_logs, "logs BUILD_ID              the log of a build"},
+        {"rollback", ctl_rollback, "rollback NAME [ENV]        ENV (prod) back to :ENV-previous, held"},
+        {"logs", ctl_logs, "logs BUILD_ID [-f]         the log of a build (-f: follow it)"},
+        {"feeds", ctl_feeds, "feeds [poll]               the security feeds (poll: now)"},
 };
 
 /*

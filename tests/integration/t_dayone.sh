@@ -139,8 +139,15 @@ out=$(rollback)
 grep -q "^failed no .*prod-previous to roll back to" <<<"$out" || fail "a rollback with nothing older: $out"
 one=$(digest_of prod)
 printf 'FROM %s/refit-test/base:1 AS runtime\nARG PY=3.11\nRUN echo two >/v\nUSER 65534\n' "$R" >"$TB_DIR/app/Dockerfile"
-out=$(ctl rebuild app --wait 2>&1)
-grep -qE "^prod: build [0-9]+ succeeded" <<<"$out" || fail "the second image did not build: $out"
+n=$(sql "$TB_DIR/state/state.db" "SELECT max(id) FROM builds")
+ctl rebuild app >/dev/null || fail "rebuild"
+tb_wait "[ \$(sql '$TB_DIR/state/state.db' 'SELECT max(id) FROM builds') -gt $n ]" 60 || fail "no new build"
+id=$(sql "$TB_DIR/state/state.db" "SELECT max(id) FROM builds")
+out=$(ctl logs -f "$id" 2>&1) || fail "logs -f of a build that succeeds must exit 0: $out"
+grep -q "succeeded" <<<"$out" || fail "logs -f did not follow the build to its end: $out"
+[ "$(sql "$TB_DIR/state/state.db" "SELECT status FROM builds WHERE id = $id")" = succeeded ] || fail "the second image did not build"
+ctl feeds | grep -q "^FEED" || fail "refitctl feeds"
+out=$(ctl feeds poll) || fail "refitctl feeds poll: $out"
 two=$(digest_of prod)
 [ -n "$one" ] && [ "$one" != "$two" ] && [ "$(digest_of prod-previous)" = "$one" ] || fail "two images: $one $two"
 [ "$(rollback)" = "succeeded " ] || fail "rollback failed"
