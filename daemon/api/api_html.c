@@ -22,7 +22,8 @@ static const char page_head[] =
         "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
         "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.35em .6em;"
         "text-align:left;vertical-align:top}\nth{background:#f3f3f3}small{color:#555}\n"
-        ".s-ok,.s-succeeded{background:#d9f2d9}.s-failed,.s-failing,.s-interrupted{background:#f8d4d4}.s-held{background:#fde9c4}\n"
+        ".s-ok,.s-succeeded{background:#d9f2d9}.s-failed,.s-failing,.s-interrupted{background:#"
+        "f8d4d4}.s-held{background:#fde9c4}\n"
         ".s-building,.s-running,.s-queued{background:#fff0c2}.s-pending{background:#e2ecfb}\n"
         ".s-new,.s-none,.s-skipped{background:#eee}\n</style></head><body>\n<h1>refit</h1>\n";
 

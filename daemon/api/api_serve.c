@@ -313,6 +313,9 @@ static int want_json(struct api *a, struct MHD_Connection *c, const struct api_r
 	return 0;
 }
 
+static const char *env_param(struct api *a, struct MHD_Connection *c, const char *name,
+                             enum MHD_Result *res);
+
 static enum MHD_Result post_rebuild(struct api *a, struct MHD_Connection *c,
                                     const struct api_req *rq, const char *name)
 {
@@ -322,9 +325,10 @@ static enum MHD_Result post_rebuild(struct api *a, struct MHD_Connection *c,
 	bool pending;
 	enum MHD_Result res;
 
-	if (!config_project_find(a->cfg, name))
-		return api_reply_error(a, c, 404, "not_found",
-		                       "no such project in the configuration");
+	const char *env = env_param(a, c, name, &res);
+
+	if (!env)
+		return res;
 	if (want_json(a, c, rq, false, &res) < 0)
 		return res;
 	if (api_rebuild_parse(rq->body, rq->body_len, reason, sizeof(reason), err, sizeof(err)) < 0)
@@ -332,7 +336,8 @@ static enum MHD_Result post_rebuild(struct api *a, struct MHD_Connection *c,
 	snprintf(full, sizeof(full), "manual: %s", reason);
 	pending = store_trigger_pending_id(a->store, name, &id) == 0;
 	/* A pending trigger absorbs this one: its reasons are merged, a retry's backoff ends. */
-	if (store_trigger_add(a->store, name, "manual", full, wallclock_ms(), &id) < 0)
+	if (store_trigger_add_env(a->store, name, strcmp(env, "*") ? env : NULL, "manual", full,
+	                          wallclock_ms(), &id) < 0)
 		return api_reply_error(a, c, 503, "store_unavailable",
 		                       "the trigger could not be recorded; see refitd's log");
 	if (a->ops.kick)

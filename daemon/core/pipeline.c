@@ -78,6 +78,7 @@ struct pipeline {
 	/* the environment in progress */
 	size_t env;
 	bool *passed; /* per environment, this round */
+	bool *wanted; /* per environment: this rebuild builds it */
 	int64_t build_id;
 	FILE *log;
 	char stamp_tag[160], image_id[80], digest[80], base_name[REF_STRING_MAX];
@@ -122,6 +123,7 @@ static void pl_free(struct pipeline *pl)
 		creds_entry_done(&pl->found[i]);
 	free(pl->reasons);
 	free(pl->passed);
+	free(pl->wanted);
 	config_free(pl->cfg);
 	free(pl);
 }
@@ -740,13 +742,15 @@ static void finish(struct pipeline *pl)
 {
 	char summary[256];
 	int status = pl->failures ? -EIO : 0;
+	size_t built = 0;
 
-	snprintf(summary, sizeof(summary), "%zu environment(s), %d failed", pl->p->n_envs,
-	         pl->failures);
+	for (size_t i = 0; i < pl->p->n_envs; i++)
+		built += pl->wanted[i];
+	snprintf(summary, sizeof(summary), "%zu environment(s), %d failed", built, pl->failures);
 	if (pl->trigger_id)
 		store_trigger_set_state(pl->d.store, pl->trigger_id,
 		                        pl->failures ? "failed" : "done", 0, wallclock_ms());
-	if (pl->failures < (int)pl->p->n_envs) /* new images: fixable advisories ask for more */
+	if (pl->failures < (int)built) /* new images: fixable advisories ask for more */
 		advisory_scan(pl->d.store, pl->cfg, pl->p->name, wallclock_ms());
 	pl->cb(status, summary, pl->arg);
 	pl_free(pl);
@@ -772,6 +776,8 @@ static void advance(struct pipeline *pl)
 		int r;
 
 		if (pl->step == S_ENV) {
+			while (pl->env < pl->p->n_envs && !pl->wanted[pl->env])
+				pl->env++; /* not asked for: no build, no row */
 			if (pl->env >= pl->p->n_envs) {
 				pl->step = S_DONE;
 				prune_start(pl);
@@ -816,6 +822,10 @@ static void advance(struct pipeline *pl)
 static void fail_all(struct pipeline *pl, const char *why)
 {
 	while (pl->env < pl->p->n_envs) {
+		if (!pl->wanted[pl->env]) {
+			pl->env++;
+			continue;
+		}
 		if (env_begin(pl) == 0)
 			logf_build(pl, "%s", why);
 		env_finish(pl, "failed", why);
@@ -990,6 +1000,24 @@ static void collect_hosts(struct pipeline *pl)
 	free(uses);
 }
 
+/* The environments named in envs (NULL: all), and transitively those they require. */
+static void want_envs(struct pipeline *pl, const char *envs)
+{
+	const struct config_project *p = pl->p;
+
+	for (size_t i = 0; i < p->n_envs; i++) {
+		size_t n = strlen(p->envs[i].name);
+		const char *at = envs;
+		while (at && *at && !(!strncmp(at, p->envs[i].name, n) && (at[n] == ',' || !at[n])))
+			at = strchr(at, ',') ? strchr(at, ',') + 1 : NULL;
+		pl->wanted[i] = !envs || (at && *at);
+	}
+	for (size_t i = p->n_envs; i-- > 0;)
+		for (size_t j = 0; pl->wanted[i] && p->envs[i].requires && j < i; j++)
+			if (!strcmp(p->envs[j].name, p->envs[i].requires))
+				pl->wanted[j] = true;
+}
+
 int pipeline_start(const struct pipeline_deps *d, const struct pipeline_request *req,
                    pipeline_cb cb, void *arg, struct pipeline **ret)
 {
@@ -1005,11 +1033,15 @@ int pipeline_start(const struct pipeline_deps *d, const struct pipeline_request 
 	snprintf(pl->trigger, sizeof(pl->trigger), "%s", req->trigger);
 	pl->reasons = strdup(req->reasons ? req->reasons : "");
 	pl->passed = calloc(pl->p->n_envs + 1, sizeof(bool));
+	pl->wanted = calloc(pl->p->n_envs + 1, sizeof(bool));
+	if (pl->wanted)
+		want_envs(pl, req->envs);
 	pl->trigger_id = req->trigger_id;
 	pl->cb = cb;
 	pl->arg = arg;
 	pl->started = time(NULL);
-	if (!pl->reasons || !pl->passed || ref_parse(pl->p->image, &pl->image, &why) < 0) {
+	if (!pl->reasons || !pl->passed || !pl->wanted ||
+	    ref_parse(pl->p->image, &pl->image, &why) < 0) {
 		pl_free(pl);
 		return why ? -EINVAL : -ENOMEM;
 	}

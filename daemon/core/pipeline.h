@@ -45,6 +45,7 @@ struct pipeline_request {
 	const char *trigger; /* base, security, age, initial, manual */
 	const char *reasons;
 	int64_t trigger_id;
+	const char *envs; /* comma-separated: only these (and those they require); NULL: all */
 };
 
 /* status: 0 when every environment succeeded (or was skipped), else negative. */

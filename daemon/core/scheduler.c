@@ -518,6 +518,7 @@ struct pending {
 	int64_t id;
 	char project[128], kind[16];
 	char *reasons;
+	char *envs;          /* NULL: every environment */
 	uint64_t not_before; /* wall clock ms */
 };
 
@@ -544,6 +545,7 @@ static int collect(const struct store_trigger *t, void *arg)
 	snprintf(l->v[l->n].kind, sizeof(l->v[l->n].kind), "%s", t->kind);
 	l->v[l->n].reasons = strdup(t->reasons ? t->reasons : "");
 	l->v[l->n].not_before = t->not_before;
+	l->v[l->n].envs = t->envs ? strdup(t->envs) : NULL;
 	l->n++;
 	return 0;
 }
@@ -690,7 +692,8 @@ static bool start_one(struct scheduler *s, size_t k, const struct pending *t)
 	ssize_t e = pick_engine(s, ps->name, &warm);
 	struct pipeline_deps d = {s->d.loop,       s->d.store,        NULL, s->d.creds,
 	                          s->d.registries, s->cfg->state_dir, NULL, s->d.notify};
-	struct pipeline_request req = {s->cfg, &s->cfg->projects[k], t->kind, t->reasons, t->id};
+	struct pipeline_request req = {s->cfg, &s->cfg->projects[k], t->kind, t->reasons, t->id,
+	                               t->envs};
 	int r;
 
 	if (e < 0)
@@ -751,8 +754,10 @@ static void kick_cb(uv_idle_t *h)
 			break; /* no engine slot free */
 	}
 out:
-	for (size_t i = 0; i < l.n; i++)
+	for (size_t i = 0; i < l.n; i++) {
 		free(l.v[i].reasons);
+		free(l.v[i].envs);
+	}
 	free(l.v);
 	free(pending);
 	arm_timer(s);

@@ -143,7 +143,10 @@ static void project_detail(json_t *p)
 	else
 		printf("next     %s\n", json_when(p, "next_rebuild", t1, sizeof(t1)));
 	printf("environments:\n");
-	json_array_foreach(json_object_get(p, "environments"), i, e) env_detail(e);
+	json_array_foreach(json_object_get(p, "environments"), i, e)
+	{
+		env_detail(e);
+	}
 	if (json_array_size(json_object_get(p, "bases")))
 		printf("bases:\n");
 	json_array_foreach(json_object_get(p, "bases"), i, b)
@@ -220,6 +223,14 @@ static void last_ids(json_t *p, char *buf, size_t len)
 	}
 }
 
+/* The i-th entry of a last_ids list. */
+static const char *before_at(const char *list, size_t i)
+{
+	while (i-- && strchr(list, ','))
+		list = strchr(list, ',') + 1;
+	return list;
+}
+
 /* Whether the rebuild asked for is over: its trigger no longer pending, every
  * environment built anew and none building. */
 static bool rebuild_over(json_t *p, long long trigger, const char *before)
@@ -275,6 +286,11 @@ static int wait_rebuild(const struct client *c, const char *name, long long trig
 	{
 		json_t *last = json_object_get(e, "last_build");
 		const char *st = json_str(last, "status") ?: "not built";
+		char id[32];
+		snprintf(id, sizeof(id), "%lld,",
+		         (long long)json_integer_value(json_object_get(last, "id")));
+		if (!strncmp(before_at(before, i), id, strlen(id)))
+			continue; /* not rebuilt this time (another environment was asked for) */
 		printf("%s: build %lld %s%s%s\n", json_str(e, "name"),
 		       (long long)json_integer_value(json_object_get(last, "id")), st,
 		       json_str(last, "error") ? ": " : "", json_str(last, "error") ?: "");
@@ -294,7 +310,10 @@ static int rebuild_opt(int opt, const char *arg, void *ctx)
 	return 0;
 }
 
-/* `refitctl rebuild NAME [--wait]`: a manual trigger; it cuts a failure's backoff short. */
+/*
+ * `refitctl rebuild NAME [ENV] [--wait]`: a manual trigger of the project, or of one
+ * environment and those it requires; it cuts a failure's backoff short.
+ */
 int ctl_rebuild(int argc, char **argv)
 {
 	static const struct option extra[] = {{"wait", no_argument, NULL, 'w'}, {NULL, 0, NULL, 0}};
@@ -305,8 +324,9 @@ int ctl_rebuild(int argc, char **argv)
 	long long id;
 	int n = client_parse(&c, argc, argv, extra, rebuild_opt, &wait), code;
 
-	if (n < 0 || argc - n != 1 || !valid_name(argv[n], 64))
-		return client_usage(&c, " NAME [--wait]");
+	if (n < 0 || argc - n < 1 || argc - n > 2 || !valid_name(argv[n], 64) ||
+	    (argc - n == 2 && !valid_name(argv[n + 1], 32)))
+		return client_usage(&c, " NAME [ENV] [--wait]");
 	if (wait && !c.json) { /* what "built anew" is measured against */
 		snprintf(path, sizeof(path), "/v1/projects/%s", argv[n]);
 		if (client_get_json(&c, path, &doc) != CTL_OK || !doc)
@@ -314,7 +334,8 @@ int ctl_rebuild(int argc, char **argv)
 		last_ids(doc, before, sizeof(before));
 		json_decref(doc);
 	}
-	snprintf(path, sizeof(path), "/v1/projects/%s/rebuild", argv[n]);
+	snprintf(path, sizeof(path), "/v1/projects/%s/rebuild%s%s", argv[n],
+	         argc - n == 2 ? "?env=" : "", argc - n == 2 ? argv[n + 1] : "");
 	code = post(&c, path, NULL, 202, &doc);
 	if (code != CTL_OK || c.json)
 		return code;

@@ -33,10 +33,11 @@ static const struct command commands[] = {
         {"builds", ctl_builds,
          "builds [--project P] [--env E] [--status S] [--limit N] [--before ID]"},
         {"rebuild", ctl_rebuild,
-         "rebuild NAME [--wait]      request a rebuild (needs the API token)"},
+         "rebuild NAME [ENV] [--wait]  request a rebuild (needs the API token)"},
         {"hold", ctl_hold, "hold NAME [ENV] [--reason T]  no rebuild until released"},
         {"release", ctl_release, "release NAME [ENV]         rebuilt again"},
-        {"rollback", ctl_rollback, "rollback NAME [ENV]        ENV (prod) back to :ENV-previous, held"},
+        {"rollback", ctl_rollback,
+         "rollback NAME [ENV]        ENV (prod) back to :ENV-previous, held"},
         {"logs", ctl_logs, "logs BUILD_ID [-f]         the log of a build (-f: follow it)"},
         {"feeds", ctl_feeds, "feeds [poll]               the security feeds (poll: now)"},
 };

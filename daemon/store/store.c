@@ -140,9 +140,11 @@ static const char *const migrations[] = {
         /* 8 -> 9: the builder each engine builds with (buildkit, classic, podman) */
         "ALTER TABLE engines ADD COLUMN builder TEXT;",
         /* 9 -> 10: a retry waits until not_before (wall clock ms; 0: at once), so that
-         * the backoff survives a restart and a manual rebuild can cut it short; an
+         * the backoff survives a restart and a manual rebuild can cut it short; a
+         * trigger may name the environments it rebuilds (envs, comma-separated); an
          * environment held by hand or by a rollback is not rebuilt until released */
         "ALTER TABLE triggers ADD COLUMN not_before INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE triggers ADD COLUMN envs TEXT;" /* NULL: every environment */
         "CREATE TABLE holds("
         "  project TEXT NOT NULL, env TEXT NOT NULL, since INTEGER NOT NULL,"
         "  reason TEXT NOT NULL, PRIMARY KEY(project, env));",
@@ -371,6 +373,7 @@ struct trigger_args {
 	const char *project, *kind, *reason;
 	uint64_t at;
 	int64_t id;
+	const char *env; /* NULL: every environment */
 };
 
 /* Merges into the pending trigger when there is one, else inserts a new one. */
@@ -396,22 +399,25 @@ static int trigger_add_tx(struct store *s, void *arg)
 	sqlite3_bind_text(st, 2, a->reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)a->at);
 	sqlite3_bind_text(st, 4, a->kind, -1, SQLITE_TRANSIENT);
+	store_bind_text(st, 5, a->env);
 	if (sqlite3_step(st) == SQLITE_ROW) {
 		a->id = sqlite3_column_int64(st, 0);
 		sqlite3_finalize(st);
 		return 0;
 	}
 	sqlite3_finalize(st);
-	r = store_prepare(s,
-	                  "INSERT INTO triggers(project, kind, reasons, created_at, updated_at)"
-	                  " VALUES(?1, ?2, ?3, ?4, ?4)",
-	                  &st);
+	r = store_prepare(
+	        s,
+	        "INSERT INTO triggers(project, kind, reasons, created_at, updated_at, envs)"
+	        " VALUES(?1, ?2, ?3, ?4, ?4, ?5)",
+	        &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_text(st, 1, a->project, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 2, a->kind, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(st, 3, a->reason, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)a->at);
+	store_bind_text(st, 5, a->env);
 	r = store_run(s, st);
 	if (r == 0)
 		a->id = sqlite3_last_insert_rowid(s->db);
@@ -421,7 +427,13 @@ static int trigger_add_tx(struct store *s, void *arg)
 int store_trigger_add(struct store *s, const char *project, const char *kind, const char *reason,
                       uint64_t at, int64_t *ret_id)
 {
-	struct trigger_args a = {project, kind, reason, at, 0};
+	return store_trigger_add_env(s, project, NULL, kind, reason, at, ret_id);
+}
+
+int store_trigger_add_env(struct store *s, const char *project, const char *env, const char *kind,
+                          const char *reason, uint64_t at, int64_t *ret_id)
+{
+	struct trigger_args a = {project, kind, reason, at, 0, env};
 	int r = store_transaction(s, trigger_add_tx, &a);
 
 	if (r == 0 && ret_id)
@@ -517,7 +529,7 @@ static int base_update_tx(struct store *s, void *arg)
 	int r = base_put(s, u->ref, u->platform, u->b, u->error);
 
 	for (size_t i = 0; r == 0 && u->projects && u->projects[i]; i++) {
-		struct trigger_args t = {u->projects[i], "base", u->reason, u->at, 0};
+		struct trigger_args t = {u->projects[i], "base", u->reason, u->at, 0, NULL};
 		r = trigger_add_tx(s, &t);
 		if (r == 0 && u->trigger_ids)
 			u->trigger_ids[i] = t.id;
@@ -690,7 +702,7 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 	sqlite3_stmt *st;
 	int rc, n = 0,
 	        r = store_prepare(s,
-	                          "SELECT id, project, kind, reasons, created_at, not_before"
+	                          "SELECT id, project, kind, reasons, created_at, not_before, envs"
 	                          " FROM triggers WHERE state = 'pending' ORDER BY id",
 	                          &st);
 
@@ -704,6 +716,7 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 		        .reasons = (const char *)sqlite3_column_text(st, 3),
 		        .created_at = (uint64_t)sqlite3_column_int64(st, 4),
 		        .not_before = (uint64_t)sqlite3_column_int64(st, 5),
+		        .envs = (const char *)sqlite3_column_text(st, 6),
 		};
 		n++;
 		if (cb(&t, arg))

@@ -119,6 +119,7 @@ struct store_trigger {
 	const char *project, *kind, *reasons;
 	uint64_t created_at;
 	uint64_t not_before; /* a retry's backoff: not started before (wall clock ms); 0: now */
+	const char *envs;    /* the environments it rebuilds, comma-separated; NULL: all */
 };
 
 /* Called per pending trigger, oldest first; non-zero stops the iteration. */
@@ -133,6 +134,11 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg);
  * store_trigger_defer sets a trigger's not_before (the retry after a failure).
  */
 int store_trigger_defer(struct store *s, int64_t id, uint64_t not_before);
+
+/* store_trigger_add for one environment (and those it requires); merged with a pending
+ * trigger, the environments add up, and one for every environment wins. */
+int store_trigger_add_env(struct store *s, const char *project, const char *env, const char *kind,
+                          const char *reason, uint64_t at, int64_t *ret_id);
 
 /* Moves a trigger to state (running, done, failed, pending) and links its build. */
 int store_trigger_set_state(struct store *s, int64_t id, const char *state, int64_t build_id,

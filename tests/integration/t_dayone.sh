@@ -82,7 +82,14 @@ notify:
     headers: { X-Team: data-science }
 projects:
   - { name: app, network: none, context: $TB_DIR/app, image: $R/team/app, environments: { prod: {} } }
+  - name: two
+    network: none
+    context: $TB_DIR/two
+    image: $R/team/two
+    environments: { test: {}, prod: { requires: test }, rnd: {} }
 YAML
+mkdir -p "$TB_DIR/two"
+printf 'FROM %s/refit-test/base:1\nUSER 65534\n' "$R" >"$TB_DIR/two/Dockerfile"
 refitd_start "$TB_DIR/refit.yaml"
 URL=http://127.0.0.1:$port
 ctl() { "$REFITCTL" "$@" --url "$URL" --token-file "$TB_DIR/token"; }
@@ -162,6 +169,13 @@ grep -qE "^prod: build [0-9]+ skipped: held \(rolled back\)" <<<"$out" || fail "
 ctl release app prod | grep -q released || fail "release"
 out=$(ctl rebuild app --wait 2>&1)
 grep -qE "^prod: build [0-9]+ succeeded" <<<"$out" || fail "the released environment did not build: $out"
+# one environment (and what it requires)
+wait_log "project two: rebuild done" 120
+out=$(ctl rebuild two rnd --wait) || fail "rebuild two rnd: $out"
+[ "$(grep -cE '^[a-z]+: build' <<<"$out")" = 1 ] && grep -qE "^rnd: build [0-9]+ succeeded" <<<"$out" ||
+	fail "rebuild of rnd alone: $out"
+out=$(ctl rebuild two prod --wait) || fail "rebuild two prod: $out"
+[ "$(grep -oE '^[a-z]+' <<<"$out" | tr '\n' ' ')" = "test prod " ] || fail "rebuild of prod builds test first, not rnd: $out"
 ok "rollback: nothing older is an error, prod-previous keeps the image rolled away from (roll forward), held until released"
 grep -q "$(cat "$TB_DIR/hook.key")" "$RD_LOG" && fail "the webhook key reached the log"
 refitd_stop
