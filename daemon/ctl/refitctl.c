@@ -36,9 +36,12 @@ static const struct command commands[] = {
          "rebuild NAME [--wait]      request a rebuild (needs the API token)"},
         {"hold", ctl_hold, "hold NAME [ENV] [--reason T]  no rebuild until released"},
         {"release", ctl_release, "release NAME [ENV]         rebuilt again"},
-        {"rollback", ctl_rollback, "rollback NAME [ENV]        ENV (prod) back to :ENV-previous, held"},
+        {"rollback", ctl_rollback,
+         "rollback NAME [ENV]        ENV (prod) back to :ENV-previous, held"},
         {"logs", ctl_logs, "logs BUILD_ID [-f]         the log of a build (-f: follow it)"},
         {"feeds", ctl_feeds, "feeds [poll]               the security feeds (poll: now)"},
+        {"verify", ctl_verify,
+         "verify IMAGE --key PUB     check an image's signature and attestations in its registry"},
 };
 
 /*
