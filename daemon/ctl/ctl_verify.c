@@ -8,7 +8,8 @@
  * manifest and blob is checked against its digest; a signature counts when it
  * verifies and its payload names this digest; an attestation when its envelope
  * verifies and its Statement's subject is this digest. Exit 0 only with a valid
- * signature and no attestation that fails.
+ * signature and no attestation that fails. Credentials: docker's config.json and its
+ * helpers, as refitd's defaults.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -20,6 +21,7 @@
 #include <uv.h>
 
 #include "cosign.h"
+#include "creds.h"
 #include "ctl.h"
 #include "digest.h"
 #include "http_client.h"
@@ -40,6 +42,7 @@ struct verify {
 	uv_loop_t loop;
 	struct http_client *http;
 	struct registry_pool *pool;
+	struct creds *creds;
 	struct image_ref ref;
 	struct sign_key *key;
 	char digest[DIGEST_STR_MAX];
@@ -313,8 +316,8 @@ static int setup(struct verify *v, const char *image, const char *keyfile)
 	}
 	http_global_init();
 	uv_loop_init(&v->loop);
-	if (http_client_new(&v->loop, &v->http) < 0 ||
-	    registry_pool_new(&v->loop, v->http, NULL, NULL, &v->pool) < 0) {
+	if (http_client_new(&v->loop, &v->http) < 0 || creds_new(&v->loop, NULL, &v->creds) < 0 ||
+	    registry_pool_new(&v->loop, v->http, v->creds, NULL, &v->pool) < 0) {
 		fprintf(stderr, "refitctl verify: cannot set up HTTP\n");
 		return CTL_FAIL;
 	}
@@ -325,6 +328,8 @@ static void teardown(struct verify *v)
 {
 	if (v->pool)
 		registry_pool_free(v->pool);
+	if (v->creds)
+		creds_free(v->creds);
 	if (v->http)
 		http_client_close(v->http);
 	uv_run(&v->loop, UV_RUN_DEFAULT);
