@@ -34,7 +34,8 @@ struct evidence_push {
 	struct cosign_attestation atts[MAX_ATTS];
 	char *owned[2 * MAX_ATTS]; /* the attestations' strings */
 	size_t n_atts;
-	struct cosign_blob blobs[MAX_ATTS + 3], sig_manifest, att_manifest, index;
+	struct cosign_blob blobs[MAX_ATTS + 3], sig_manifest, att_manifest, index, old_index;
+	char *signature; /* of the payload, base64 */
 	size_t n_blobs;
 	struct slot slots[MAX_ATTS + 5];
 	unsigned pending, requests;
@@ -57,6 +58,8 @@ static void ev_free(struct evidence_push *e)
 	cosign_blob_done(&e->sig_manifest);
 	cosign_blob_done(&e->att_manifest);
 	cosign_blob_done(&e->index);
+	cosign_blob_done(&e->old_index);
+	free(e->signature);
 	free(e);
 }
 
@@ -109,9 +112,9 @@ __attribute__((format(printf, 3, 4))) static void fail(struct evidence_push *e, 
 	finish(e, status);
 }
 
-/* Sends one request of slot s; false (and e finished) when it could not start. */
-static bool request(struct evidence_push *e, struct slot *s, const char *method, const char *path,
-                    const char *ct, const struct cosign_blob *body)
+/* Sends one request of slot s. */
+static int request(struct evidence_push *e, struct slot *s, const char *method, const char *path,
+                   const char *ct, const struct cosign_blob *body)
 {
 	struct registry_request rq = {.domain = e->domain,
 	                              .name = e->name,
@@ -123,14 +126,23 @@ static bool request(struct evidence_push *e, struct slot *s, const char *method,
 	                              .push = true};
 	int r = registry_request(e->p, &rq, req_cb, s);
 
-	if (r < 0) {
-		fail(e, r, "cannot start a registry request: %s", strerror(-r));
-		return false;
-	}
+	if (r < 0)
+		return r;
 	s->busy = true;
 	e->pending++;
 	e->requests++;
-	return true;
+	return 0;
+}
+
+/* The same, finishing e when the request cannot start; false then. */
+static bool request_or_fail(struct evidence_push *e, struct slot *s, const char *method,
+                            const char *path, const char *ct, const struct cosign_blob *body)
+{
+	int r = request(e, s, method, path, ct, body);
+
+	if (r < 0)
+		fail(e, r, "cannot start a registry request: %s", strerror(-r));
+	return r == 0;
 }
 
 static struct slot *slot_new(struct evidence_push *e, size_t i, enum kind k,
@@ -140,31 +152,33 @@ static struct slot *slot_new(struct evidence_push *e, size_t i, enum kind k,
 	return &e->slots[i];
 }
 
-/* The signature: payload signed, the cosign layer, config and manifest. */
+/* The signature: the payload signed, its layer and config (the manifest waits for the subject). */
 static int build_signature(struct evidence_push *e)
 {
 	struct cosign_blob *payload = &e->blobs[0];
-	char *sig = NULL;
 	int r = cosign_payload(e->repo, e->digest, payload);
 	struct cosign_layer l = {COSIGN_SIG_LAYER, payload, {COSIGN_SIG_ANNOTATION}, {NULL}};
 
 	if (r == 0)
-		r = sign_message(e->key, payload->p, payload->len, &sig);
-	l.annotation_value[0] = sig;
+		r = sign_message(e->key, payload->p, payload->len, &e->signature);
+	l.annotation_value[0] = e->signature;
 	if (r == 0)
 		r = cosign_config(&l, 1, &e->blobs[1]);
-	if (r == 0)
-		r = cosign_manifest(&e->blobs[1], &l, 1, COSIGN_SIG_ARTIFACT, e->digest,
-		                    e->subject_size, e->subject_type, &e->sig_manifest);
-	free(sig);
 	return r;
 }
 
-/* The attestations: a Statement each, in a signed envelope, one layer each. */
+static struct cosign_layer att_layer(const struct evidence_push *e, size_t i)
+{
+	return (struct cosign_layer){COSIGN_ATT_LAYER,
+	                             &e->blobs[2 + i],
+	                             {COSIGN_SIG_ANNOTATION, COSIGN_PRED_ANNOTATION},
+	                             {"", e->atts[i].predicate_type}};
+}
+
+/* The attestations: a Statement each, in a signed envelope, one layer each, and the config. */
 static int build_attestations(struct evidence_push *e)
 {
 	struct cosign_layer layers[MAX_ATTS];
-	struct cosign_blob *cfg = &e->blobs[2 + e->n_atts];
 	int r = 0;
 
 	for (size_t i = 0; r == 0 && i < e->n_atts; i++) {
@@ -173,51 +187,30 @@ static int build_attestations(struct evidence_push *e)
 		if (r == 0)
 			r = dsse_sign(e->key, INTOTO_PAYLOAD_TYPE, st.p, st.len, &e->blobs[2 + i]);
 		cosign_blob_done(&st);
-		layers[i] = (struct cosign_layer){COSIGN_ATT_LAYER,
-		                                  &e->blobs[2 + i],
-		                                  {COSIGN_SIG_ANNOTATION, COSIGN_PRED_ANNOTATION},
-		                                  {"", e->atts[i].predicate_type}};
+		layers[i] = att_layer(e, i);
 	}
-	if (r < 0 || e->n_atts == 0)
-		return r;
-	r = cosign_config(layers, e->n_atts, cfg);
-	if (r == 0)
-		r = cosign_manifest(cfg, layers, e->n_atts, COSIGN_ATT_ARTIFACT, e->digest,
-		                    e->subject_size, e->subject_type, &e->att_manifest);
+	if (r == 0 && e->n_atts)
+		r = cosign_config(layers, e->n_atts, &e->blobs[2 + e->n_atts]);
 	return r;
 }
 
-static void upload_blobs(struct evidence_push *e)
+/* Both manifests, once the subject's size and media type are known. */
+static int build_manifests(struct evidence_push *e)
 {
-	int r = build_signature(e);
+	struct cosign_layer sig = {
+	        COSIGN_SIG_LAYER, &e->blobs[0], {COSIGN_SIG_ANNOTATION}, {e->signature}};
+	struct cosign_layer layers[MAX_ATTS];
+	int r;
 
-	if (r == 0)
-		r = build_attestations(e);
-	if (r < 0) {
-		fail(e, r, "cannot make the signed documents: %s", strerror(-r));
-		return;
-	}
-	e->n_blobs = e->n_atts ? 3 + e->n_atts : 2;
-	for (size_t i = 0; i < e->n_blobs; i++)
-		if (!request(e, slot_new(e, i, K_BLOB_POST, &e->blobs[i]), "POST", "blobs/uploads/",
-		             NULL, NULL))
-			return;
-}
-
-static void put_manifests(struct evidence_push *e)
-{
-	char tag[128], path[160];
-	const struct cosign_blob *m[2] = {&e->sig_manifest, &e->att_manifest};
-	const char *suffix[2] = {".sig", ".att"};
-
-	e->all_subject = true;
-	for (size_t i = 0; i < (e->n_atts ? 2u : 1u); i++) {
-		cosign_tag(e->digest, suffix[i], tag, sizeof(tag));
-		snprintf(path, sizeof(path), "manifests/%s", tag);
-		if (!request(e, slot_new(e, i, K_MANIFEST, m[i]), "PUT", path, OCI_MANIFEST_TYPE,
-		             m[i]))
-			return;
-	}
+	r = cosign_manifest(&e->blobs[1], &sig, 1, COSIGN_SIG_ARTIFACT, e->digest, e->subject_size,
+	                    e->subject_type, &e->sig_manifest);
+	for (size_t i = 0; i < e->n_atts; i++)
+		layers[i] = att_layer(e, i);
+	if (r == 0 && e->n_atts)
+		r = cosign_manifest(&e->blobs[2 + e->n_atts], layers, e->n_atts,
+		                    COSIGN_ATT_ARTIFACT, e->digest, e->subject_size,
+		                    e->subject_type, &e->att_manifest);
+	return r;
 }
 
 static void index_path(const struct evidence_push *e, char *path, size_t len)
@@ -228,11 +221,59 @@ static void index_path(const struct evidence_push *e, char *path, size_t len)
 	snprintf(path, len, "manifests/%s", tag);
 }
 
-/* The referrers tag: what it lists plus our manifests, written back. */
-static void put_index(struct evidence_push *e, const char *old, size_t old_len)
+/*
+ * The first round, all at once: the image manifest (the subject's size and type), the
+ * referrers tag as it is now, and every blob's upload.
+ */
+static int first_round(struct evidence_push *e)
+{
+	char path[160];
+	int r = build_signature(e);
+
+	if (r == 0)
+		r = build_attestations(e);
+	if (r < 0)
+		return r;
+	e->n_blobs = e->n_atts ? 3 + e->n_atts : 2;
+	snprintf(path, sizeof(path), "manifests/%s", e->digest);
+	r = request(e, slot_new(e, e->n_blobs, K_SUBJECT, NULL), "GET", path, NULL, NULL);
+	index_path(e, path, sizeof(path));
+	if (r == 0)
+		r = request(e, slot_new(e, e->n_blobs + 1, K_INDEX_GET, NULL), "GET", path, NULL,
+		            NULL);
+	for (size_t i = 0; r == 0 && i < e->n_blobs; i++)
+		r = request(e, slot_new(e, i, K_BLOB_POST, &e->blobs[i]), "POST", "blobs/uploads/",
+		            NULL, NULL);
+	return r;
+}
+
+static void put_manifests(struct evidence_push *e)
+{
+	char tag[128], path[160];
+	const struct cosign_blob *m[2] = {&e->sig_manifest, &e->att_manifest};
+	const char *suffix[2] = {".sig", ".att"};
+	int r = build_manifests(e);
+
+	if (r < 0) {
+		fail(e, r, "cannot make the artifact manifests: %s", strerror(-r));
+		return;
+	}
+	e->all_subject = true;
+	for (size_t i = 0; i < (e->n_atts ? 2u : 1u); i++) {
+		cosign_tag(e->digest, suffix[i], tag, sizeof(tag));
+		snprintf(path, sizeof(path), "manifests/%s", tag);
+		if (!request_or_fail(e, slot_new(e, i, K_MANIFEST, m[i]), "PUT", path,
+		                     OCI_MANIFEST_TYPE, m[i]))
+			return;
+	}
+}
+
+/* The referrers tag: what it listed plus our manifests, written back. */
+static void put_index(struct evidence_push *e)
 {
 	struct cosign_referrer add[2] = {{.size = e->sig_manifest.len},
 	                                 {.size = e->att_manifest.len}};
+	const struct cosign_blob *old = &e->old_index;
 	char path[160];
 	int r;
 
@@ -240,7 +281,7 @@ static void put_index(struct evidence_push *e, const char *old, size_t old_len)
 	snprintf(add[0].artifact_type, sizeof(add[0].artifact_type), "%s", COSIGN_SIG_ARTIFACT);
 	memcpy(add[1].digest, e->att_manifest.digest, DIGEST_STR_MAX);
 	snprintf(add[1].artifact_type, sizeof(add[1].artifact_type), "%s", COSIGN_ATT_ARTIFACT);
-	r = cosign_index_merge(old, old_len, add, e->n_atts ? 2 : 1, &e->index);
+	r = cosign_index_merge(old->p, old->len, add, e->n_atts ? 2 : 1, &e->index);
 	if (r == -EINVAL) /* not an index: someone else's tag; ours replaces it */
 		r = cosign_index_merge(NULL, 0, add, e->n_atts ? 2 : 1, &e->index);
 	if (r < 0) {
@@ -248,7 +289,8 @@ static void put_index(struct evidence_push *e, const char *old, size_t old_len)
 		return;
 	}
 	index_path(e, path, sizeof(path));
-	request(e, slot_new(e, 0, K_INDEX_PUT, &e->index), "PUT", path, OCI_INDEX_TYPE, &e->index);
+	request_or_fail(e, slot_new(e, 0, K_INDEX_PUT, &e->index), "PUT", path, OCI_INDEX_TYPE,
+	                &e->index);
 }
 
 static void blob_posted(struct evidence_push *e, struct slot *s, const struct registry_response *r)
@@ -264,30 +306,38 @@ static void blob_posted(struct evidence_push *e, struct slot *s, const struct re
 	snprintf(path, sizeof(path), "%s%cdigest=sha256%%3A%s", loc, strchr(loc, '?') ? '&' : '?',
 	         s->blob->digest + 7);
 	s->kind = K_BLOB_PUT;
-	request(e, s, "PUT", path, "application/octet-stream", s->blob);
+	request_or_fail(e, s, "PUT", path, "application/octet-stream", s->blob);
 }
 
-/* The answer of a step whose requests all came back: the next step. */
-static void step_done(struct evidence_push *e, enum kind k, int status,
-                      const struct registry_response *r)
+/* What one answer carries forward (the subject, the old index), before the round ends. */
+static int keep(struct evidence_push *e, enum kind k, int status, const struct registry_response *r)
 {
-	char path[160];
-
 	if (k == K_SUBJECT) {
 		e->subject_size = r->body_len;
 		snprintf(e->subject_type, sizeof(e->subject_type), "%s",
 		         r->content_type && *r->content_type ? r->content_type : OCI_MANIFEST_TYPE);
-		upload_blobs(e);
-	} else if (k == K_BLOB_PUT) {
+	} else if (k == K_INDEX_GET && status == 0 && r->body_len) {
+		char *p = malloc(r->body_len);
+		if (!p)
+			return -ENOMEM;
+		memcpy(p, r->body, r->body_len);
+		e->old_index = (struct cosign_blob){.p = p, .len = r->body_len};
+	} else if (k == K_MANIFEST && !r->oci_subject) {
+		e->all_subject = false;
+	}
+	return 0;
+}
+
+/* Every request of a round is answered: the next round. */
+static void round_done(struct evidence_push *e, enum kind k)
+{
+	if (k == K_SUBJECT || k == K_INDEX_GET || k == K_BLOB_PUT) {
 		put_manifests(e);
 	} else if (k == K_MANIFEST && e->all_subject) {
 		logf_ev(e, "the registry keeps the referrers (OCI-Subject)");
 		finish(e, 0);
 	} else if (k == K_MANIFEST) {
-		index_path(e, path, sizeof(path));
-		request(e, slot_new(e, 0, K_INDEX_GET, NULL), "GET", path, NULL, NULL);
-	} else if (k == K_INDEX_GET) {
-		put_index(e, status == 0 ? r->body : NULL, status == 0 ? r->body_len : 0);
+		put_index(e);
 	} else {
 		finish(e, 0);
 	}
@@ -317,10 +367,12 @@ static void req_cb(int status, const struct registry_response *r, void *arg)
 		blob_posted(e, s, r);
 		return;
 	}
-	if (k == K_MANIFEST && !r->oci_subject)
-		e->all_subject = false;
+	if (keep(e, k, status, r) < 0) {
+		fail(e, -ENOMEM, "out of memory");
+		return;
+	}
 	if (e->pending == 0)
-		step_done(e, k, status, r);
+		round_done(e, k);
 }
 
 static int copy_atts(struct evidence_push *e, const struct cosign_attestation *a, size_t n)
@@ -374,20 +426,12 @@ int evidence_push_start(uv_loop_t *loop, const struct evidence_push_opts *o, evi
 		return r;
 	}
 	snprintf(e->digest, sizeof(e->digest), "%s", o->digest);
-	snprintf(path, sizeof(path), "manifests/%s", e->digest);
-	r = registry_request(e->p,
-	                     &(struct registry_request){.domain = e->domain,
-	                                                .name = e->name,
-	                                                .method = "GET",
-	                                                .path = path,
-	                                                .push = true},
-	                     req_cb, slot_new(e, 0, K_SUBJECT, NULL));
+	r = first_round(e);
 	if (r < 0) {
+		cancel_all(e);
 		ev_free(e);
 		return r;
 	}
-	e->slots[0].busy = true;
-	e->pending = e->requests = 1;
 	*ret = e;
 	return 0;
 }

@@ -70,6 +70,7 @@ struct pipeline {
 	struct inventory_job *inv;
 	struct evidence_step *evidence;
 	char *fixes; /* advisories this image fixed, "ID,ID" */
+	uint64_t push_started; /* loop time of the push in flight */
 	bool cancelled;
 	struct image_ref image; /* the project's repository */
 	char repo[REF_STRING_MAX], registry_host[REF_DOMAIN_MAX + 1];
@@ -429,6 +430,7 @@ static int start_check(struct pipeline *pl)
 static int start_push(struct pipeline *pl, const char *tag)
 {
 	logf_build(pl, "pushing %s:%s", pl->repo, tag);
+	pl->push_started = uv_now(pl->d.loop);
 	return engine_push(pl->d.engine, pl->repo, tag, pl->auth, pl->log, op_done, pl, &pl->op);
 }
 
@@ -744,6 +746,8 @@ static void op_done(const struct engine_outcome *o, void *arg)
 		pl->have_prev = true;
 	} else if (pl->step == S_PUSH || pl->step == S_PUSH_STAMP) {
 		snprintf(pl->digest, sizeof(pl->digest), "%s", o->digest);
+		logf_build(pl, "pushed %s in %llu ms", o->digest,
+		           (unsigned long long)(uv_now(pl->d.loop) - pl->push_started));
 	}
 	pl->step++;
 	advance(pl);
