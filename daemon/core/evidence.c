@@ -36,7 +36,9 @@ int evidence_docs_add(struct evidence_docs *d, const char *predicate_type, const
 	}
 	memcpy(j, json, len);
 	j[len] = '\0';
-	d->atts[d->n++] = (struct cosign_attestation){t, j, len};
+	d->atts[d->n].predicate_type = t;
+	d->atts[d->n].json = j;
+	d->atts[d->n++].len = len;
 	return 0;
 }
 

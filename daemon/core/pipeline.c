@@ -69,7 +69,7 @@ struct pipeline {
 	struct context_job *ctx_job;
 	struct inventory_job *inv;
 	struct evidence_step *evidence;
-	char *fixes; /* advisories this image fixed, "ID,ID" */
+	char *fixes;           /* advisories this image fixed, "ID,ID" */
 	uint64_t push_started; /* loop time of the push in flight */
 	bool cancelled;
 	struct image_ref image; /* the project's repository */
