@@ -313,6 +313,9 @@ static void blob_posted(struct evidence_push *e, struct slot *s, const struct re
 static int keep(struct evidence_push *e, enum kind k, int status, const struct registry_response *r)
 {
 	if (k == K_SUBJECT) {
+		char got[DIGEST_STR_MAX];
+		if (digest_sha256(r->body, r->body_len, got) < 0 || strcmp(got, e->digest))
+			return -EBADMSG; /* what is signed must be what the registry serves */
 		e->subject_size = r->body_len;
 		snprintf(e->subject_type, sizeof(e->subject_type), "%s",
 		         r->content_type && *r->content_type ? r->content_type : OCI_MANIFEST_TYPE);
@@ -367,8 +370,12 @@ static void req_cb(int status, const struct registry_response *r, void *arg)
 		blob_posted(e, s, r);
 		return;
 	}
-	if (keep(e, k, status, r) < 0) {
-		fail(e, -ENOMEM, "out of memory");
+	status = keep(e, k, status, r);
+	if (status < 0) {
+		fail(e, status, "%s",
+		     status == -EBADMSG ? "the registry serves other bytes for the "
+		                          "image manifest"
+		                        : "out of memory");
 		return;
 	}
 	if (e->pending == 0)
