@@ -17,6 +17,7 @@
 #include "creds.h"
 #include "engine.h"
 #include "engine_ops.h"
+#include "evidence.h"
 #include "bksession.h"
 #include "labels.h"
 #include "inventory.h"
@@ -45,6 +46,7 @@ enum step {
 	S_TAG,
 	S_PUSH_PREV,
 	S_PUSH_STAMP,
+	S_EVIDENCE, /* signature and attestations, before IMAGE:ENV moves (evidence.c) */
 	S_PUSH,
 	S_VERIFY,
 	S_ENV_DONE,
@@ -66,7 +68,9 @@ struct pipeline {
 	char failed_step[512];   /* of the environment's failed build, for the webhook */
 	struct context_job *ctx_job;
 	struct inventory_job *inv;
-	char *fixes; /* advisories this image fixed, "ID,ID" */
+	struct evidence_step *evidence;
+	char *fixes;           /* advisories this image fixed, "ID,ID" */
+	uint64_t push_started; /* loop time of the push in flight */
 	bool cancelled;
 	struct image_ref image; /* the project's repository */
 	char repo[REF_STRING_MAX], registry_host[REF_DOMAIN_MAX + 1];
@@ -428,7 +432,61 @@ static int start_check(struct pipeline *pl)
 static int start_push(struct pipeline *pl, const char *tag)
 {
 	logf_build(pl, "pushing %s:%s", pl->repo, tag);
+	pl->push_started = uv_now(pl->d.loop);
 	return engine_push(pl->d.engine, pl->repo, tag, pl->auth, pl->log, op_done, pl, &pl->op);
+}
+
+/* The evidence is out (or not): a required one failing stops the promotion. */
+static void evidence_done(int status, const struct evidence_result *r, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pl->evidence = NULL;
+	if (status < 0 && cur(pl)->requires_evidence) {
+		snprintf(pl->error, sizeof(pl->error), "not promoted: evidence not pushed: %s",
+		         r->error);
+		env_fail(pl, pl->error);
+		return;
+	}
+	if (status < 0) {
+		logf_build(pl, "warning: evidence not pushed: %s", r->error);
+		log_warn("project %s (%s): evidence not pushed: %s", pl->p->name, cur(pl)->name,
+		         r->error);
+	} else {
+		logf_build(pl,
+		           "evidence: signature %s, attestations %s, referrers %s; %u requests in "
+		           "%llu ms",
+		           r->sig_digest, r->att_digest[0] ? r->att_digest : "none",
+		           r->referrers_api ? "kept by the registry" : "in the fallback tag",
+		           r->requests, (unsigned long long)r->elapsed_ms);
+	}
+	pl->step++;
+	advance(pl);
+}
+
+/* With signing configured: the signature and attestations of the image just pushed. */
+static int start_evidence(struct pipeline *pl)
+{
+	struct evidence_build b = {.store = pl->d.store,
+	                           .build_id = pl->build_id,
+	                           .project = pl->p->name,
+	                           .env = cur(pl)->name,
+	                           .trigger = pl->trigger,
+	                           .reasons = pl->reasons,
+	                           .fixes = pl->fixes,
+	                           .domain = pl->image.domain,
+	                           .path = pl->image.path,
+	                           .digest = pl->digest};
+	char err[512];
+
+	if (!evidence_enabled(pl->cfg))
+		return 1;
+	logf_build(pl, "evidence: signing %s and pushing its attestations", pl->digest);
+	if (evidence_step_start(pl->d.loop, pl->d.registries, pl->cfg, &b, pl->log, evidence_done,
+	                        pl, &pl->evidence, err, sizeof(err)) == 0)
+		return 0;
+	evidence_done(-EIO, &(struct evidence_result){.error = err}, pl);
+	return 0;
 }
 
 static void verify_done(int status, const struct registry_result *r, void *arg)
@@ -613,6 +671,8 @@ static int run_step(struct pipeline *pl)
 		return pl->have_prev ? start_push(pl, prev) : 1;
 	case S_PUSH_STAMP:
 		return start_push(pl, pl->stamp_tag);
+	case S_EVIDENCE:
+		return start_evidence(pl);
 	case S_PUSH:
 		return start_push(pl, cur(pl)->name);
 	case S_VERIFY:
@@ -686,8 +746,10 @@ static void op_done(const struct engine_outcome *o, void *arg)
 		return;
 	} else if (pl->step == S_PREV_TAG) {
 		pl->have_prev = true;
-	} else if (pl->step == S_PUSH) {
+	} else if (pl->step == S_PUSH || pl->step == S_PUSH_STAMP) {
 		snprintf(pl->digest, sizeof(pl->digest), "%s", o->digest);
+		logf_build(pl, "pushed %s in %llu ms", o->digest,
+		           (unsigned long long)(uv_now(pl->d.loop) - pl->push_started));
 	}
 	pl->step++;
 	advance(pl);
@@ -1071,6 +1133,8 @@ void pipeline_cancel(struct pipeline *pl)
 		store_trigger_set_state(pl->d.store, pl->trigger_id, "pending", 0, wallclock_ms());
 	creds_lookup_cancel(pl->d.creds, creds_done, pl);
 	inventory_cancel(pl->inv);
+	evidence_step_cancel(pl->evidence);
+	pl->evidence = NULL;
 	engine_op_cancel(pl->op);
 	pl->op = NULL;
 	bksession_close(pl->session);

@@ -27,6 +27,7 @@ int ctl_logs(int argc, char **argv);
 int ctl_hold(int argc, char **argv);
 int ctl_release(int argc, char **argv);
 int ctl_feeds(int argc, char **argv);
+int ctl_verify(int argc, char **argv);
 
 /*
  * Reads a whole file (or stdin for "-") into a malloc'd NUL-terminated

@@ -40,6 +40,8 @@ static const struct command commands[] = {
          "rollback NAME [ENV]        ENV (prod) back to :ENV-previous, held"},
         {"logs", ctl_logs, "logs BUILD_ID [-f]         the log of a build (-f: follow it)"},
         {"feeds", ctl_feeds, "feeds [poll]               the security feeds (poll: now)"},
+        {"verify", ctl_verify,
+         "verify IMAGE --key PUB     check an image's signature and attestations in its registry"},
 };
 
 /*

@@ -104,7 +104,13 @@ int registry_pool_new(uv_loop_t *loop, struct http_client *http, struct creds *c
 static void op_free(struct reg_op *op)
 {
 	creds_entry_done(&op->creds);
+	reg_raw_free(op->raw);
 	free(op);
+}
+
+void reg_op_free(struct reg_op *op)
+{
+	op_free(op);
 }
 
 static void unlink_running(struct reg_op *op)
@@ -127,6 +133,12 @@ void reg_op_finish(struct reg_op *op, int status)
 	struct registry_result r = {0};
 
 	unlink_running(op);
+	if (op->raw) {
+		reg_raw_deliver(op, status);
+		op_free(op);
+		reg_pump(p);
+		return;
+	}
 	if (status == 0) {
 		r.digest = op->digest;
 		r.index_digest = op->index_digest[0] ? op->index_digest : NULL;
@@ -197,12 +209,20 @@ void registry_pool_free(struct registry_pool *p)
 	uv_close((uv_handle_t *)&p->kick, pool_closed);
 }
 
-void registry_cancel(struct registry_pool *p, registry_cb cb, void *arg)
+static bool op_matches(const struct reg_op *op, registry_cb cb, registry_request_cb rcb, void *arg)
+{
+	if (op->arg != arg)
+		return false;
+	return op->raw ? rcb && op->raw->cb == rcb : cb && op->cb == cb;
+}
+
+static void cancel_matching(struct registry_pool *p, registry_cb cb, registry_request_cb rcb,
+                            void *arg)
 {
 	struct reg_op **pp = &p->queue, *op, *next;
 
 	while ((op = *pp)) {
-		if (op->cb == cb && op->arg == arg) {
+		if (op_matches(op, cb, rcb, arg)) {
 			*pp = op->next;
 			if (p->queue_tail == op)
 				p->queue_tail = NULL;
@@ -215,12 +235,22 @@ void registry_cancel(struct registry_pool *p, registry_cb cb, void *arg)
 		p->queue_tail = p->queue_tail->next;
 	for (op = p->running; op; op = next) {
 		next = op->next;
-		if (op->cb == cb && op->arg == arg) {
+		if (op_matches(op, cb, rcb, arg)) {
 			reg_op_abort(op);
 			unlink_running(op);
 			op_free(op);
 		}
 	}
+}
+
+void registry_cancel(struct registry_pool *p, registry_cb cb, void *arg)
+{
+	cancel_matching(p, cb, NULL, arg);
+}
+
+void registry_request_cancel(struct registry_pool *p, registry_request_cb cb, void *arg)
+{
+	cancel_matching(p, NULL, cb, arg);
 }
 
 void reg_pump(struct registry_pool *p)
@@ -241,7 +271,7 @@ void reg_pump(struct registry_pool *p)
 	}
 }
 
-static int enqueue(struct registry_pool *p, struct reg_op *op, const char *domain)
+int reg_enqueue(struct registry_pool *p, struct reg_op *op, const char *domain)
 {
 	op->p = p;
 	op->h = host_get(p, domain);
@@ -292,7 +322,7 @@ int registry_digest(struct registry_pool *p, const struct registry_lookup *l, re
 		return -EINVAL;
 	}
 	snprintf(op->scope, sizeof(op->scope), "repository:%s:pull", op->name);
-	return enqueue(p, op, ref->domain);
+	return reg_enqueue(p, op, ref->domain);
 }
 
 int registry_ping(struct registry_pool *p, const char *host, registry_cb cb, void *arg)
@@ -304,5 +334,5 @@ int registry_ping(struct registry_pool *p, const char *host, registry_cb cb, voi
 	op->cb = cb;
 	op->arg = arg;
 	op->ping = true;
-	return enqueue(p, op, host);
+	return reg_enqueue(p, op, host);
 }

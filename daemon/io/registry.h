@@ -99,6 +99,43 @@ bool registry_plain_http(const struct registry_pool *p, const char *host);
 int registry_index_pick(const char *body, size_t len, const char *platform, char *ret_digest,
                         size_t digest_len);
 
+/*
+ * Any request of the v2 API on a repository, with the pool's credentials, tokens (scope
+ * pull, or pull,push), backoff and limits: what pushing artifacts and reading them back
+ * needs (registry_push.c). The answer of a 2xx is status 0; 404 is -ENOENT; others fail
+ * as registry_digest's do. The response's strings live during the callback only.
+ */
+struct registry_request {
+	const char *domain;       /* registry host as references write it */
+	const char *name;         /* repository path */
+	const char *method;       /* GET, HEAD, PUT, POST */
+	const char *path;         /* under /v2/NAME/ ("manifests/T"), or a Location it gave */
+	const char *content_type; /* of the body, or NULL */
+	const void *body;         /* copied */
+	size_t body_len;
+	bool push;       /* needs the push scope */
+	size_t max_body; /* of the answer; default 4 MiB */
+};
+
+struct registry_response {
+	long status;
+	const char *body;
+	size_t body_len;
+	const char *location;     /* Location, or NULL */
+	const char *digest;       /* Docker-Content-Digest, or NULL */
+	const char *content_type; /* without parameters, or "" */
+	bool oci_subject;         /* OCI-Subject: the registry keeps the referrers itself */
+	const char *error;        /* on failure */
+};
+
+typedef void (*registry_request_cb)(int status, const struct registry_response *r, void *arg);
+
+int registry_request(struct registry_pool *p, const struct registry_request *rq,
+                     registry_request_cb cb, void *arg);
+
+/* Cancels the requests started with cb and arg: their callbacks do not run. */
+void registry_request_cancel(struct registry_pool *p, registry_request_cb cb, void *arg);
+
 /* Parses "20;w=21600" (RateLimit-Remaining/-Limit) into count and window seconds. */
 int registry_parse_ratelimit(const char *v, long *ret_count, long *ret_window);
 

@@ -68,7 +68,7 @@ int reg_host_token_put(struct reg_host *h, const char *scope, const char *token,
 void reg_host_token_drop(struct reg_host *h, const char *scope);
 void reg_host_free(struct reg_host *h);
 
-enum op_step { STEP_CREDS, STEP_PING, STEP_HEAD, STEP_GET, STEP_TOKEN, STEP_DONE };
+enum op_step { STEP_CREDS, STEP_PING, STEP_HEAD, STEP_GET, STEP_TOKEN, STEP_RAW, STEP_DONE };
 
 struct registry_pool {
 	uv_loop_t *loop;
@@ -98,16 +98,39 @@ struct reg_op {
 	struct http_request *req;
 	registry_cb cb;
 	void *arg;
+	struct reg_raw *raw; /* registry_request: the request and its callback */
 	/* result */
 	char digest[DIGEST_STR_MAX], index_digest[DIGEST_STR_MAX], media_type[128];
 	char error[256];
 };
+
+/* A registry_request in flight (registry_raw.c). */
+struct reg_raw {
+	char method[8];
+	char *url; /* path under /v2/NAME/ or an absolute Location */
+	char content_type[128];
+	void *body;
+	size_t body_len, max_body;
+	registry_request_cb cb;
+	const struct http_response *resp; /* while the callback runs */
+};
+
+/* The URL and headers of a raw request; hdrs gets up to 2 entries at *n. */
+int reg_raw_prepare(struct reg_op *op, char *url, size_t len, const char **hdrs, int *n, char *ct,
+                    size_t ctlen);
+/* Delivers a raw op's outcome (resp on success, NULL on failure). */
+void reg_raw_deliver(struct reg_op *op, int status);
+void reg_raw_free(struct reg_raw *raw);
 
 /* Delivers the outcome, frees the op and lets the next queued one run. */
 void reg_op_finish(struct reg_op *op, int status);
 /* Same with an error message (prefixed with the registry host). */
 __attribute__((format(printf, 3, 4))) void reg_op_fail(struct reg_op *op, int status,
                                                        const char *fmt, ...);
+/* Queues an op for domain's registry (freed on failure); started from the loop. */
+int reg_enqueue(struct registry_pool *p, struct reg_op *op, const char *domain);
+/* Frees an op that never ran. */
+void reg_op_free(struct reg_op *op);
 /* Starts queued ops while fewer than max_active run. */
 void reg_pump(struct registry_pool *p);
 /* Cancels the op's request or credentials lookup (its callback does not run). */

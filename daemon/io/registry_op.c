@@ -77,7 +77,7 @@ void reg_op_start(struct reg_op *op)
 	struct reg_host *h = op->h;
 	int r;
 
-	op->step = op->ping ? STEP_PING : STEP_HEAD;
+	op->step = op->raw ? STEP_RAW : op->ping ? STEP_PING : STEP_HEAD;
 	if (now(op) < h->blocked_until) {
 		reg_op_fail(op, -EAGAIN, "backing off for %llu s more (%s)",
 		            (unsigned long long)((h->blocked_until - now(op)) / 1000 + 1),
@@ -174,8 +174,8 @@ out:
 static void op_send(struct reg_op *op)
 {
 	struct reg_host *h = op->h;
-	char url[2048], auth[HDR_MAX] = "", *form = NULL;
-	const char *hdrs[4] = {NULL};
+	char url[2048], auth[HDR_MAX] = "", *form = NULL, ct[160];
+	const char *hdrs[5] = {NULL};
 	struct http_request_opts o = {.url = url, .timeout_ms = op->p->timeout_ms};
 	int n = 0, r = 0;
 
@@ -185,6 +185,14 @@ static void op_send(struct reg_op *op)
 		r = token_request(op, &o, url, sizeof(url), auth, sizeof(auth), &form);
 		if (form)
 			hdrs[n++] = "Content-Type: application/x-www-form-urlencoded";
+	} else if (op->step == STEP_RAW) {
+		o.method = op->raw->method;
+		o.body = op->raw->body;
+		o.body_len = op->raw->body_len;
+		o.max_body = op->raw->max_body;
+		r = reg_raw_prepare(op, url, sizeof(url), hdrs, &n, ct, sizeof(ct));
+		if (r == 0)
+			r = auth_header(op, auth, sizeof(auth));
 	} else {
 		if (op->step == STEP_PING)
 			snprintf(url, sizeof(url), "%s/v2/", h->base_url);
@@ -410,7 +418,13 @@ static void on_response(const struct http_response *resp, void *arg)
 		handle_401(op, resp);
 		return;
 	}
-	if (resp->status != 200) {
+	if (op->step == STEP_RAW && resp->status >= 200 && resp->status < 300) {
+		reg_host_ok(op->h);
+		op->raw->resp = resp;
+		reg_op_finish(op, 0);
+		return;
+	}
+	if (resp->status != 200 || op->step == STEP_RAW) {
 		handle_status(op, resp);
 		return;
 	}

@@ -123,7 +123,8 @@ static const struct opt env_opts[] = {
         {"check", T_STRLIST, O(struct config_env, check), NULL, 0, 0, NULL, NULL, 0, false,
          "command run in a container from the new image; must exit 0"},
         {"requires", T_STR, O(struct config_env, requires), NULL, 0, 0, NULL, NULL, 0, false,
-         "environment that must pass first in the same rebuild"},
+         "environment that must pass first in the same rebuild, and/or 'evidence': promoted "
+         "only once signature and attestations are pushed (\"test, evidence\")"},
         {"build_args", T_STRMAP, O(struct config_env, build_args), NULL, 0, 0, NULL, NULL,
          O(struct config_env, n_build_args), false, "build arguments"},
         {"user_policy", T_ENUM, O(struct config_env, user_policy), NULL, 0, 0, policy_choices, NULL,
@@ -154,6 +155,9 @@ static const struct opt project_opts[] = {
          O(struct config_project, n_envs), true, "environments in build order"},
         {"network", T_ENUM, O(struct config_project, network), "default", 0, 0, network_choices,
          NULL, 0, false, "network of RUN steps: default, host or none"},
+        {"requires_evidence", T_BOOL, O(struct config_project, requires_evidence), "false", 0, 0,
+         NULL, NULL, 0, false,
+         "every environment is promoted only once its signature and attestations are pushed"},
         {"secrets", T_STRMAP, O(struct config_project, secrets), NULL, 0, 0, NULL, NULL,
          O(struct config_project, n_secrets), false,
          "RUN --mount=type=secret ids -> files holding them (read at build time, never stored)"},
@@ -212,6 +216,14 @@ static const struct opt api_opts[] = {
          "failed POST authorizations per second from one address (bursts of 10x) before its "
          "POSTs get 429; 0 = none"},
 };
+static const struct opt signing_opts[] = {
+        {"key_file", T_PATH, O(struct config, signing.key_file), NULL, 0, 0, NULL, NULL, 0, false,
+         "ECDSA P-256 private key (PEM) signing every pushed image and its attestations, "
+         "cosign-compatible (never logged)"},
+};
+/* signing is embedded: its offsets are relative to struct config itself. */
+static const struct schema signing_schema = {"signing", 0, signing_opts, N(signing_opts), 0, NULL};
+
 /* api is embedded: its offsets are relative to struct config itself. */
 static const struct schema api_schema = {"api", 0, api_opts, N(api_opts), 0, NULL};
 
@@ -236,6 +248,8 @@ static const struct opt top_opts[] = {
         {"registries", T_LIST, O(struct config, registries), NULL, 0, 0, NULL, &registry_schema,
          O(struct config, n_registries), false, "registry credentials and options"},
         {"poll", T_STRUCT, 0, NULL, 0, 0, NULL, &poll_schema, 0, false, "poll intervals"},
+        {"signing", T_STRUCT, 0, NULL, 0, 0, NULL, &signing_schema, 0, false,
+         "signatures and attestations of pushed images"},
         {"feeds", T_LIST, O(struct config, feeds), NULL, 0, 0, NULL, &feed_schema,
          O(struct config, n_feeds), false, "security feeds"},
         {"projects", T_LIST, O(struct config, projects), NULL, 0, 0, NULL, &project_schema,
@@ -865,6 +879,7 @@ void config_free(struct config *c)
 	free(c->state_dir);
 	free(c->listen);
 	free(c->api_token_file);
+	free(c->signing.key_file);
 	for (size_t i = 0; i < c->n_engines; i++) {
 		free(c->engines[i].host);
 		free(c->engines[i].tls_ca);

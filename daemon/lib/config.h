@@ -48,8 +48,9 @@ enum config_policy { POLICY_OFF, POLICY_WARN, POLICY_FAIL };
 struct config_env {
 	char *name; /* test, prod, rnd… */
 	char *target;
-	char **check; /* argv, NULL-terminated; NULL when no check */
-	char *requires;
+	char **check;           /* argv, NULL-terminated; NULL when no check */
+	char *requires;         /* an earlier environment, or NULL */
+	bool requires_evidence; /* `requires: evidence` (or "ENV, evidence"), or the project's */
 	struct config_kv *build_args;
 	size_t n_build_args;
 	int user_policy; /* enum config_policy; -1 = default (fail for prod, warn else) */
@@ -70,6 +71,7 @@ struct config_project {
 	struct config_env *envs;
 	size_t n_envs;
 	int network;               /* enum config_network */
+	bool requires_evidence;    /* every environment requires evidence */
 	struct config_kv *secrets; /* RUN --mount=type=secret id -> file (read at build time) */
 	size_t n_secrets;
 };
@@ -94,6 +96,9 @@ struct config {
 	uint64_t stop_timeout_ms;
 	/* logs and package inventories of builds finished longer ago go (0: never) */
 	uint64_t retention_ms;
+	struct {
+		char *key_file; /* ECDSA P-256 private key (PEM); NULL: nothing is signed */
+	} signing;
 	struct config_engine *engines;
 	size_t n_engines;
 	struct config_registry *registries;

@@ -174,6 +174,43 @@ static void check_paths(struct ctx *x, const yaml_node_t *n, const struct config
 		               "dockerfile: '%s' must be a path inside the context", df);
 }
 
+static void trim(char **s)
+{
+	char *end;
+
+	*s += strspn(*s, " \t");
+	end = *s + strlen(*s);
+	while (end > *s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+}
+
+/*
+ * "evidence" in requires (alone or beside an environment: "test, evidence") asks for the
+ * signature and attestations before promotion; what remains is the environment's name.
+ */
+static void split_requires(struct ctx *x, const yaml_node_t *n, struct config_env *e)
+{
+	char *copy, *tok, *save = NULL, *env = NULL;
+
+	if (!e->requires || !(copy = strdup(e->requires)))
+		return;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		trim(&tok);
+		if (!strcmp(tok, "evidence"))
+			e->requires_evidence = true;
+		else if (env || !*tok)
+			config_add_err(x, n,
+			               "environment '%s': requires names one environment "
+			               "(and/or evidence), not '%s'",
+			               e->name ? e->name : "?", e->requires);
+		else
+			env = tok;
+	}
+	free(e->requires);
+	e->requires = env ? strdup(env) : NULL;
+	free(copy);
+}
+
 /* requires must name an environment declared earlier: builds run in order. */
 void config_check_project(struct ctx *x, const yaml_node_t *n, void *elem)
 {
@@ -201,6 +238,10 @@ void config_check_project(struct ctx *x, const yaml_node_t *n, void *elem)
 	}
 	if (envs != n && envs->type == YAML_MAPPING_NODE && p->n_envs == 0)
 		config_add_err(x, envs, "environments: at least one environment is needed");
+	for (size_t i = 0; i < p->n_envs; i++) {
+		split_requires(x, envs, &p->envs[i]);
+		p->envs[i].requires_evidence |= p->requires_evidence;
+	}
 	for (size_t i = 0; i < p->n_envs; i++) {
 		const struct config_env *e = &p->envs[i];
 		ssize_t r;
@@ -242,6 +283,15 @@ void config_check_top(struct ctx *x, const yaml_node_t *n, void *elem)
 	const yaml_node_t *projects = config_child(x, n, "projects");
 
 	check_listen(x, config_child(x, n, "listen"), c->listen);
+	for (size_t i = 0; i < c->n_projects && !c->signing.key_file; i++)
+		for (size_t j = 0; j < c->projects[i].n_envs; j++)
+			if (c->projects[i].envs[j].requires_evidence) {
+				config_add_err(x, projects,
+				               "project '%s': environment '%s' requires evidence, "
+				               "which needs signing: { key_file: ... }",
+				               c->projects[i].name, c->projects[i].envs[j].name);
+				break;
+			}
 	for (size_t i = 0; i < c->n_projects; i++)
 		for (size_t j = 0; j < i; j++)
 			if (c->projects[i].name && c->projects[j].name &&

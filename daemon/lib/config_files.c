@@ -247,6 +247,8 @@ void config_check_top_files(struct ctx *x, const yaml_node_t *n, const struct co
 {
 	check_readable(x, config_child(x, n, "api_token_file"), "api_token_file",
 	               c->api_token_file);
+	check_readable(x, config_child(x, config_child(x, n, "signing"), "key_file"), "key_file",
+	               c->signing.key_file);
 	for (size_t i = 0; i < c->n_registries; i++) {
 		const yaml_node_t *r = item(x, n, "registries", i);
 		check_readable(x, config_child(x, r, "username_file"), "username_file",

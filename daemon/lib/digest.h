@@ -1,6 +1,6 @@
 /*
  * digest — content digests as the OCI specs write them ("sha256:<64 hex>"),
- * computed with libcrypto; the only module that includes OpenSSL headers.
+ * computed with libcrypto (which sign, for keys and signatures, includes too).
  */
 #ifndef REFIT_DIGEST_H
 #define REFIT_DIGEST_H

@@ -218,6 +218,42 @@ static void test_projects(void **state)
 	          "t.yaml:3:5: duplicate key 'host'");
 }
 
+/* requires: evidence (alone or beside an environment), the project-wide default, and the
+ * signing key it needs. */
+static void test_requires_evidence(void **state)
+{
+	struct config *c;
+
+	(void)state;
+	c = parse_ok("signing: { key_file: /etc/refit/signing.key }\n"
+	             "projects:\n  - name: a\n    context: /x\n    image: r/a\n"
+	             "    environments:\n      test: { requires: evidence }\n"
+	             "      prod: { requires: \"test, evidence\" }\n      rnd: {}\n"
+	             "  - {name: b, context: /x, image: r/b, requires_evidence: true,\n"
+	             "     environments: {p: {}}}\n");
+	assert_string_equal(c->signing.key_file, "/etc/refit/signing.key");
+	assert_true(c->projects[0].envs[0].requires_evidence);
+	assert_null(c->projects[0].envs[0].requires);
+	assert_true(c->projects[0].envs[1].requires_evidence);
+	assert_string_equal(c->projects[0].envs[1].requires, "test");
+	assert_false(c->projects[0].envs[2].requires_evidence);
+	assert_true(c->projects[1].envs[0].requires_evidence);
+	config_free(c);
+	c = parse_ok("projects:\n  - {name: a, context: /x, image: r, environments: {p: {}}}\n");
+	assert_null(c->signing.key_file);
+	config_free(c);
+	parse_bad("projects:\n  - name: a\n    context: /x\n    image: r/a\n"
+	          "    environments:\n      prod: { requires: evidence }\n",
+	          "t.yaml:2:3: project 'a': environment 'prod' requires evidence, which needs "
+	          "signing: { key_file: ... }");
+	parse_bad("signing: { key_file: /k }\nprojects:\n  - name: a\n    context: /x\n"
+	          "    image: r/a\n    environments:\n      t: {}\n      u: {}\n"
+	          "      prod: { requires: \"t, u\" }\n",
+	          "t.yaml:7:7: environment 'prod': requires names one environment (and/or "
+	          "evidence), not 't, u'");
+	parse_bad("signing: { key: /k }\n", "t.yaml:1:12: unknown key 'key' in signing");
+}
+
 static void test_yaml_syntax(void **state)
 {
 	(void)state;
@@ -436,7 +472,7 @@ int main(void)
 	        cmocka_unit_test(test_projects),        cmocka_unit_test(test_yaml_syntax),
 	        cmocka_unit_test(test_alias_bomb),      cmocka_unit_test(test_durations_sizes),
 	        cmocka_unit_test(test_load_file),       cmocka_unit_test(test_project_paths),
-	        cmocka_unit_test(test_files_checked),
+	        cmocka_unit_test(test_files_checked),   cmocka_unit_test(test_requires_evidence),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
