@@ -63,11 +63,16 @@ prop() { ct systemctl show -p "$1" --value refitd.service; }
 journal() { ct journalctl -u refitd --no-pager -o cat; }
 status() { ct dpkg-query -W -f='${db:Status-Abbrev}${Version}' refit 2>/dev/null; }
 mode() { ct stat -c '%U:%G %a' "$1"; }
+# dpkg as the admin runs it; its output goes to the log, and a warning fails.
+pkg() {
+	ct "$@" >"$TB_DIR/dpkg.log" 2>&1 || { cat "$TB_DIR/dpkg.log" >&2; fail "$*"; }
+	sed 's/^/  | /' "$TB_DIR/dpkg.log"
+	! grep -qi 'warning' "$TB_DIR/dpkg.log" || fail "$* warned"
+}
 ok "systemd $(ct systemctl --version | head -1 | cut -d' ' -f2) booted as PID 1 of a container"
 
 # ---- install ----
-ct dpkg -i "/root/debs/$(basename "$deb1")" >"$TB_DIR/dpkg.log" 2>&1 ||
-	{ cat "$TB_DIR/dpkg.log" >&2; fail "dpkg -i $v1"; }
+pkg dpkg -i "/root/debs/$(basename "$deb1")"
 [ "$(status)" = "ii $v1" ] || fail "dpkg status: $(status)"
 ct id refit >/dev/null || fail "no refit user"
 [ "$(mode /etc/refit)" = "root:refit 750" ] || fail "/etc/refit: $(mode /etc/refit)"
@@ -122,8 +127,7 @@ ok "bash completion: commands, options, project names from refitctl projects"
 
 # ---- upgrade ----
 pid1=$(prop MainPID)
-ct dpkg -i "/root/debs/$(basename "$deb2")" >"$TB_DIR/dpkg.log" 2>&1 ||
-	{ cat "$TB_DIR/dpkg.log" >&2; fail "dpkg -i $v2"; }
+pkg dpkg -i "/root/debs/$(basename "$deb2")"
 [ "$(status)" = "ii $v2" ] || fail "dpkg status: $(status)"
 tb_wait "[ \"\$(prop ActiveState)\" = active ] && [ \"\$(prop MainPID)\" != $pid1 ] && [ \"\$(prop MainPID)\" != 0 ]" 30 ||
 	fail "not restarted on the new package: MainPID $pid1 -> $(prop MainPID), $(prop ActiveState)"
@@ -136,7 +140,7 @@ tb_wait "[ \"\$(builds)\" = $id:succeeded ]" 10 ||
 ok "upgrade to $v2: refitd restarted (pid $pid1 -> $(prop MainPID)), build $id still in state.db, the admin's refit.yaml and the enablement kept"
 
 # ---- remove ----
-ct dpkg -r refit >"$TB_DIR/dpkg.log" 2>&1 || { cat "$TB_DIR/dpkg.log" >&2; fail "dpkg -r"; }
+pkg dpkg -r refit
 [ "$(status)" = "rc $v2" ] || fail "dpkg status after remove: $(status)"
 [ "$(ct systemctl is-active refitd.service)" = inactive ] || fail "refitd still $(ct systemctl is-active refitd.service)"
 [ ! -e "$M/usr/sbin/refitd" ] && [ ! -e "$M/usr/bin/refitctl" ] || fail "programs left after remove"
@@ -147,7 +151,7 @@ ct id refit >/dev/null || fail "the user is gone after remove"
 ok "dpkg -r: stopped, programs gone; refit.yaml, credentials, state.db and the user kept"
 
 # ---- purge: the state only when asked ----
-ct dpkg -P refit >"$TB_DIR/dpkg.log" 2>&1 || { cat "$TB_DIR/dpkg.log" >&2; fail "dpkg -P"; }
+pkg dpkg -P refit
 [ -z "$(status)" ] || [ "$(status)" = "pn " ] || fail "dpkg status after purge: $(status)"
 [ ! -e "$M/etc/refit" ] || fail "/etc/refit left after purge: $(ls -R "$M/etc/refit")"
 [ ! -e "$M/etc/systemd/system/multi-user.target.wants/refitd.service" ] || fail "the enable symlink is left"
@@ -156,8 +160,8 @@ grep -q 'kept the state in /var/lib/refit' "$TB_DIR/dpkg.log" || fail "purge did
 ct id refit >/dev/null || fail "the user is gone after purge"
 ok "dpkg -P: /etc/refit and the enable symlink gone; state.db kept and said so; the user kept"
 
-ct dpkg -i "/root/debs/$(basename "$deb2")" >"$TB_DIR/dpkg.log" 2>&1 || fail "dpkg -i after purge"
-ct env REFIT_PURGE_STATE=yes dpkg -P refit >"$TB_DIR/dpkg.log" 2>&1 || { cat "$TB_DIR/dpkg.log" >&2; fail "dpkg -P"; }
+pkg dpkg -i "/root/debs/$(basename "$deb2")"
+pkg env REFIT_PURGE_STATE=yes dpkg -P refit
 [ ! -e "$M/var/lib/refit" ] || fail "REFIT_PURGE_STATE=yes left /var/lib/refit"
 ok "REFIT_PURGE_STATE=yes dpkg -P: /var/lib/refit deleted"
 ns_poweroff
