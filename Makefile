@@ -11,6 +11,7 @@ MANDIR     ?= $(PREFIX)/share/man
 UNITDIR    ?= /lib/systemd/system
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 TMPFILESDIR ?= /usr/lib/tmpfiles.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 DESTDIR    ?=
 
 CC        ?= cc
@@ -89,7 +90,7 @@ BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
 .PHONY: all run check test unit integration fuzz fuzz-replay bench lint format deps \
-	install uninstall clean help valgrind deps-test fuzz-build integ-bin
+	install uninstall clean help valgrind deps-test fuzz-build integ-bin deb
 .DEFAULT_GOAL := all
 .SECONDARY:
 
@@ -156,7 +157,7 @@ DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev libuv1-dev \
 	libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev libnghttp2-dev
 DEB_TEST  := docker.io docker-registry busybox-static apache2-utils python3 valgrind \
 	curl dpkg-dev python3-cryptography wrk nginx-light prometheus chromium podman
-DEB_TEST  += systemd systemd-container mandoc python3-yaml xz-utils
+DEB_TEST  += systemd systemd-container mandoc python3-yaml xz-utils lintian bash-completion
 deps:
 	@tests/testbed/deps.sh $(DEB_BUILD)
 
@@ -258,7 +259,7 @@ MAN_PAGES := systemd/refitd.8 systemd/refitctl.1 systemd/refit.yaml.5
 install: all
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) \
 		$(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(MANDIR)/man1 \
-		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(BASHCOMPDIR)
 	install -d -m 0750 $(REFIT_ETC)
 	install -d -m 0700 $(REFIT_ETC)/credentials
 	install -m 0755 $(BUILD)/refitd $(DESTDIR)$(SBINDIR)/refitd
@@ -271,6 +272,7 @@ install: all
 	install -m 0644 systemd/refitctl.1 $(DESTDIR)$(MANDIR)/man1/refitctl.1
 	install -m 0644 systemd/refit.yaml.5 $(DESTDIR)$(MANDIR)/man5/refit.yaml.5
 	install -m 0644 systemd/refitd.8 $(DESTDIR)$(MANDIR)/man8/refitd.8
+	install -m 0644 systemd/refitctl.bash $(DESTDIR)$(BASHCOMPDIR)/refitctl
 	@if [ -e $(REFIT_ETC)/refit.yaml ]; then \
 		echo "install: keeping the existing $(REFIT_ETC)/refit.yaml"; \
 	else \
@@ -293,7 +295,7 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/refitd.service $(DESTDIR)$(UNITDIR)/refitd.socket \
 		$(DESTDIR)$(SYSUSERSDIR)/refit.conf $(DESTDIR)$(TMPFILESDIR)/refit.conf \
 		$(DESTDIR)$(MANDIR)/man1/refitctl.1 $(DESTDIR)$(MANDIR)/man5/refit.yaml.5 \
-		$(DESTDIR)$(MANDIR)/man8/refitd.8
+		$(DESTDIR)$(MANDIR)/man8/refitd.8 $(DESTDIR)$(BASHCOMPDIR)/refitctl
 	@if cmp -s config/refit.yaml $(REFIT_ETC)/refit.yaml; then \
 		echo "rm -f $(REFIT_ETC)/refit.yaml"; rm -f $(REFIT_ETC)/refit.yaml; \
 	elif [ -e $(REFIT_ETC)/refit.yaml ]; then \
@@ -301,11 +303,27 @@ uninstall:
 	fi
 	@rmdir $(REFIT_ETC)/credentials $(REFIT_ETC) 2>/dev/null || true
 
+# ---- the Debian package ----
+# make deb [DEB_VERSION=…]: $(BUILD)/refit_VERSION_ARCH.deb. Compiled in
+# $(BUILD)/deb with dpkg-buildflags' hardening flags, staged by `make install
+# PREFIX=/usr DESTDIR=`, packed by systemd/deb/mkdeb.sh (dpkg-shlibdeps,
+# dpkg-gencontrol, dpkg-deb; the version from git describe).
+DEB_DIR = $(BUILD)/deb
+deb:
+	@tests/testbed/deps.sh dpkg-dev
+	$(Q)rm -rf $(DEB_DIR)/debian
+	+$(Q)eval "$$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --export=sh)" && \
+		$(MAKE) --no-print-directory BUILD=$(DEB_DIR) PREFIX=/usr SANITIZER= \
+		CFLAGS="$$CPPFLAGS $$CFLAGS $(CFLAGS)" LDFLAGS="$$LDFLAGS $(LDFLAGS)" \
+		DESTDIR=$(CURDIR)/$(DEB_DIR)/debian/refit install >$(DEB_DIR).log || \
+		{ cat $(DEB_DIR).log; exit 1; }
+	$(Q)DEB_VERSION=$(DEB_VERSION) systemd/deb/mkdeb.sh $(DEB_DIR)
+
 clean:
 	rm -rf $(BUILD)
 
 help:
 	@echo "targets: all run check unit integration fuzz fuzz-replay bench lint format"
-	@echo "         install uninstall clean valgrind   (V=1 verbose, CC=clang, SANITIZER=…)"
+	@echo "         install uninstall deb clean valgrind   (V=1 verbose, CC=clang, SANITIZER=…)"
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

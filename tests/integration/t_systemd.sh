@@ -77,6 +77,7 @@ done <<EOF
 644 /usr/local/share/man/man1/refitctl.1
 644 /usr/local/share/man/man5/refit.yaml.5
 644 /usr/local/share/man/man8/refitd.8
+644 /usr/local/share/bash-completion/completions/refitctl
 750 /etc/refit
 700 /etc/refit/credentials
 640 /etc/refit/refit.yaml
@@ -131,7 +132,8 @@ inst uninstall DESTDIR="$root"
 for f in /usr/local/sbin/refitd /usr/local/bin/refitctl /lib/systemd/system/refitd.service \
 	/lib/systemd/system/refitd.socket /usr/lib/sysusers.d/refit.conf \
 	/usr/lib/tmpfiles.d/refit.conf /usr/local/share/man/man1/refitctl.1 \
-	/usr/local/share/man/man5/refit.yaml.5 /usr/local/share/man/man8/refitd.8; do
+	/usr/local/share/man/man5/refit.yaml.5 /usr/local/share/man/man8/refitd.8 \
+	/usr/local/share/bash-completion/completions/refitctl; do
 	[ -e "$root$f" ] && fail "make uninstall left $f"
 done
 grep -q "changed by the admin" "$root/etc/refit/refit.yaml" || fail "make uninstall removed a changed refit.yaml"

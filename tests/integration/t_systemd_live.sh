@@ -17,36 +17,9 @@
 # systemd-nspawn (Debian package systemd-container), no overlayfs.
 set -u
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/nspawn.sh"
 tb_init
-skip() {
-	echo "SKIP: $*"
-	exit 0
-}
-[ "$(id -u)" = 0 ] || skip "needs root"
-command -v systemd-nspawn >/dev/null || skip "no systemd-nspawn (Debian package systemd-container)"
-[ -x /lib/systemd/systemd ] || skip "no /lib/systemd/systemd"
-
-ns=$TB_DIR/ns
-M=$ns/root
-NSPAWN=
-# The container goes first, then its mounts; should one stay mounted, the
-# test bed is kept rather than removed through it.
-live_cleanup() {
-	[ -n "$NSPAWN" ] && tb_stop_pid "$NSPAWN"
-	umount "$M" 2>/dev/null || umount -l "$M" 2>/dev/null
-	umount "$ns/ovl" 2>/dev/null || umount -l "$ns/ovl" 2>/dev/null
-	if mountpoint -q "$M" || mountpoint -q "$ns/ovl"; then
-		TB_KEEP=1
-		tb_log "$M is still mounted: keeping $TB_DIR"
-	fi
-	tb_cleanup
-}
-trap live_cleanup EXIT
-mkdir -p "$ns/ovl" "$M"
-mount -t tmpfs -o size=2g,mode=0755 tmpfs "$ns/ovl" || skip "cannot mount a tmpfs"
-mkdir -p "$ns/ovl/upper" "$ns/ovl/work"
-mount -t overlay overlay -o "lowerdir=/,upperdir=$ns/ovl/upper,workdir=$ns/ovl/work" "$M" ||
-	skip "no overlay of / here"
+ns_init
 
 tb_dockerd || fail "dockerd did not start"
 tb_registry auth || fail "registry did not start"
@@ -81,21 +54,7 @@ projects:
 YAML
 # The container boots refit-test.target: the basic system, refitd and its
 # socket, none of this machine's own services (they would share its network).
-# Whatever could touch the host's network or engines is masked as well.
-cat >"$M/etc/systemd/system/refit-test.target" <<EOF
-[Unit]
-Description=refit test: the basic system, refitd and its socket
-Requires=basic.target
-After=basic.target
-Wants=refitd.socket refitd.service
-AllowIsolate=yes
-EOF
-for u in timers.target network-online.target networking.service ifupdown-wait-online.service \
-	systemd-networkd.service systemd-networkd-wait-online.service systemd-resolved.service \
-	NetworkManager.service NetworkManager-wait-online.service docker.service docker.socket \
-	containerd.service avahi-daemon.socket avahi-daemon.service; do
-	ln -sf /dev/null "$M/etc/systemd/system/$u"
-done
+ns_target refitd.socket refitd.service
 # The socket unit on a free port, and a 4 s watchdog so that the test need
 # not wait 30 s.
 mkdir -p "$M/etc/systemd/system/refitd.service.d" "$M/etc/systemd/system/refitd.socket.d" \
@@ -107,19 +66,9 @@ ln -sf /lib/systemd/system/refitd.service "$M/etc/systemd/system/multi-user.targ
 ln -sf /lib/systemd/system/refitd.socket "$M/etc/systemd/system/sockets.target.wants/"
 
 # ---- boot ----
-keep=()
-[ -d /run/systemd/system ] || keep=(--keep-unit) # no host systemd to make a scope
-systemd-nspawn -D "$M" --register=no "${keep[@]}" --link-journal=no --machine="refit-t$$" \
-	--bind="$TB_DOCKER_SOCK:/run/docker.sock" --console=pipe -b systemd.unit=refit-test.target \
-	</dev/null >"$TB_DIR/console.log" 2>&1 &
-NSPAWN=$!
-tb_wait "pgrep -P $NSPAWN >/dev/null" 30 || { cat "$TB_DIR/console.log" >&2; fail "the container did not start"; }
-CT=$(pgrep -P $NSPAWN | head -1)
-ct() { nsenter -t "$CT" -a "$@"; }
+ns_boot --bind="$TB_DOCKER_SOCK:/run/docker.sock"
 prop() { ct systemctl show -p "$1" --value refitd.service; }
 journal() { ct journalctl -u refitd --no-pager -o cat; }
-tb_wait "ct systemctl is-system-running | grep -qE 'running|degraded'" 90 ||
-	{ ct systemctl --failed --no-pager >&2; fail "the container did not boot"; }
 ok "systemd $(ct systemctl --version | head -1 | cut -d' ' -f2) booted as PID 1 of a container" \
 	"($(ct systemctl list-units --type=service --state=running --no-legend | wc -l) services running)"
 
@@ -208,5 +157,4 @@ ok "systemctl stop waited ${took}s for the running rebuild, which finished; exit
 
 e=$(ct systemd-analyze security refitd.service --no-pager 2>&1 | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 ok "systemd-analyze security (online, in the container): $e"
-ct systemctl poweroff >/dev/null 2>&1
-tb_wait "! kill -0 $NSPAWN" 30 || true
+ns_poweroff
