@@ -49,7 +49,21 @@ struct watcher {
 	size_t n_heap, cap_heap;
 	size_t count, inflight;
 	uv_timer_t tick;
+	/* Unchanged digests: their checked_at goes to the store in batches (one fsync per
+	 * CHECKED_FLUSH_MS or CHECKED_BATCH of them), not one transaction per answer. */
+	struct checked *checked;
+	size_t n_checked, cap_checked;
+	uint64_t checked_since; /* loop time of the oldest */
 };
+
+struct checked {
+	char *ref;
+	char platform[64];
+	uint64_t at;
+};
+
+#define CHECKED_FLUSH_MS 5000
+#define CHECKED_BATCH    512
 
 #define NOT_QUEUED SIZE_MAX
 
@@ -202,6 +216,47 @@ static void fire_triggers(struct watch_entry *e, const int64_t *ids)
 			e->w->cb(e->users[i], ids[i], e->w->arg);
 }
 
+static void flush_checked(struct watcher *w)
+{
+	struct store_base_checked *v = calloc(w->n_checked ? w->n_checked : 1, sizeof(*v));
+
+	for (size_t i = 0; v && i < w->n_checked; i++)
+		v[i] = (struct store_base_checked){w->checked[i].ref, w->checked[i].platform,
+		                                   w->checked[i].at};
+	if (!v || store_bases_checked(w->store, v, w->n_checked) < 0)
+		log_warn("watcher: the check times of %zu base(s) could not be recorded",
+		         w->n_checked);
+	free(v);
+	for (size_t i = 0; i < w->n_checked; i++)
+		free(w->checked[i].ref);
+	w->n_checked = 0;
+}
+
+/* Queues an unchanged poll's time; false when it must be written now (no memory). */
+static bool batch_checked(struct watch_entry *e, uint64_t at)
+{
+	struct watcher *w = e->w;
+	struct checked *grown;
+
+	if (w->n_checked == w->cap_checked) {
+		size_t cap = w->cap_checked ? 2 * w->cap_checked : 64;
+		if (!(grown = realloc(w->checked, cap * sizeof(*grown))))
+			return false;
+		w->checked = grown;
+		w->cap_checked = cap;
+	}
+	if (!(w->checked[w->n_checked].ref = strdup(e->ref)))
+		return false;
+	snprintf(w->checked[w->n_checked].platform, sizeof(w->checked[0].platform), "%s",
+	         e->platform);
+	w->checked[w->n_checked].at = at;
+	if (!w->n_checked++)
+		w->checked_since = uv_now(w->loop);
+	if (w->n_checked >= CHECKED_BATCH)
+		flush_checked(w);
+	return true;
+}
+
 static void record(struct watch_entry *e, const struct registry_result *r)
 {
 	struct watcher *w = e->w;
@@ -217,6 +272,10 @@ static void record(struct watch_entry *e, const struct registry_result *r)
 	snprintf(old, sizeof(old), "%s", b.digest);
 	ev = base_observe(&b, r->digest, r->index_digest, now, w->settle_ms);
 	trig = ev == BASE_MOVED;
+	if (ev == BASE_SAME && !b.candidate[0] && !e->last_error && batch_checked(e, now)) {
+		free(ids);
+		return;
+	}
 	snprintf(reason, sizeof(reason), "base %s moved: %.19s -> %.19s", e->ref, old, r->digest);
 	if (!ids ||
 	    store_base_update(w->store, e->ref, e->platform, &b, NULL,
@@ -240,6 +299,8 @@ static void record(struct watch_entry *e, const struct registry_result *r)
 	if (trig)
 		fire_triggers(e, ids);
 	free(ids);
+	free(e->last_error); /* the error, if any, is over: recorded as such */
+	e->last_error = NULL;
 }
 
 static void record_error(struct watch_entry *e, int status, const char *error)
@@ -324,6 +385,8 @@ static void tick_cb(uv_timer_t *t)
 	struct watcher *w = t->data;
 	uint64_t now = uv_now(w->loop);
 
+	if (w->n_checked && now - w->checked_since >= CHECKED_FLUSH_MS)
+		flush_checked(w);
 	/* A bounded number in flight: the rest stay due and go out as answers come. */
 	while (w->n_heap && w->inflight < MAX_INFLIGHT && w->heap[0]->due <= now) {
 		struct watch_entry *e = w->heap[0];
@@ -333,14 +396,17 @@ static void tick_cb(uv_timer_t *t)
 	arm(w);
 }
 
-/* Sleeps until the earliest due entry. */
+/* Sleeps until the earliest due entry (none while MAX_INFLIGHT lookups run: the next
+ * answer re-arms), or until the batch of check times is due for the store. */
 static void arm(struct watcher *w)
 {
-	uint64_t now = uv_now(w->loop), first = w->n_heap ? w->heap[0]->due : UINT64_MAX;
+	uint64_t now = uv_now(w->loop), first = UINT64_MAX;
 
-	if (w->inflight >= MAX_INFLIGHT)
-		uv_timer_stop(&w->tick); /* the next answer re-arms */
-	else if (first == UINT64_MAX)
+	if (w->n_heap && w->inflight < MAX_INFLIGHT)
+		first = w->heap[0]->due;
+	if (w->n_checked && w->checked_since + CHECKED_FLUSH_MS < first)
+		first = w->checked_since + CHECKED_FLUSH_MS;
+	if (first == UINT64_MAX)
 		uv_timer_stop(&w->tick);
 	else
 		uv_timer_start(&w->tick, tick_cb, first > now ? first - now : 0, 0);
@@ -563,6 +629,8 @@ void watcher_free(struct watcher *w)
 
 	if (!w)
 		return;
+	flush_checked(w);
+	free(w->checked);
 	/* The registry pool is freed first: no callback can come, not even for the dead. */
 	for (e = w->entries; e; e = next) {
 		next = e->next;

@@ -548,6 +548,40 @@ int store_base_update(struct store *s, const char *ref, const char *platform,
 	return store_transaction(s, base_update_tx, &u);
 }
 
+struct checked_batch {
+	const struct store_base_checked *v;
+	size_t n;
+};
+
+static int checked_tx(struct store *s, void *arg)
+{
+	struct checked_batch *c = arg;
+	sqlite3_stmt *st;
+	int r = store_prepare(s,
+	                      "UPDATE bases SET checked_at = max(checked_at, ?3), error = NULL"
+	                      " WHERE ref = ?1 AND platform = ?2",
+	                      &st);
+
+	for (size_t i = 0; r == 0 && i < c->n; i++) {
+		store_bind_text(st, 1, c->v[i].ref);
+		store_bind_text(st, 2, c->v[i].platform);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)c->v[i].at);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			r = store_sql_err(s, sqlite3_errcode(s->db), "bases checked");
+		sqlite3_reset(st);
+	}
+	if (st)
+		sqlite3_finalize(st);
+	return r;
+}
+
+int store_bases_checked(struct store *s, const struct store_base_checked *v, size_t n)
+{
+	struct checked_batch c = {v, n};
+
+	return n ? store_transaction(s, checked_tx, &c) : 0;
+}
+
 struct usage {
 	const char *project;
 	const struct store_base_use *uses;

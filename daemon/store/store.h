@@ -89,6 +89,15 @@ int store_base_update(struct store *s, const char *ref, const char *platform,
                       const char *const *trigger_projects, const char *reason, uint64_t at,
                       int64_t *ret_trigger_ids);
 
+/* A poll that found a base unchanged: when it was checked (its error, if any, is over). */
+struct store_base_checked {
+	const char *ref, *platform;
+	uint64_t at;
+};
+
+/* Records n such polls in one transaction (one fsync for a round of checks, not one each). */
+int store_bases_checked(struct store *s, const struct store_base_checked *v, size_t n);
+
 /* One base a project uses, and in which of its environments (comma-separated). */
 struct store_base_use {
 	const char *ref, *platform, *envs;
