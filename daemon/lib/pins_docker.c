@@ -39,6 +39,8 @@ struct vars {
 struct dstate {
 	const char *file, *text;
 	size_t len;
+	size_t *bol; /* where each line begins: bol[0] is line 1's */
+	int n_lines;
 	const struct pins_opts *o;
 	struct pins *p;
 	struct vars *global, *cur;
@@ -171,13 +173,23 @@ static int do_from(struct dstate *d, struct vars *stage_env, bool inherit)
 /* Start of line no (1-based) in the text, or NULL past the end. */
 static const char *line_start(const struct dstate *d, int no)
 {
-	const char *p = d->text, *end = d->text + d->len;
+	return no >= 1 && no <= d->n_lines ? d->text + d->bol[no - 1] : NULL;
+}
 
-	for (int i = 1; i < no && p; i++) {
-		p = memchr(p, '\n', (size_t)(end - p));
-		p = p ? p + 1 : NULL;
-	}
-	return p && p <= end ? p : NULL;
+static int index_lines(struct dstate *d)
+{
+	size_t n = 1;
+
+	for (size_t i = 0; i < d->len; i++)
+		n += d->text[i] == '\n';
+	if (!(d->bol = malloc(n * sizeof(*d->bol))))
+		return -ENOMEM;
+	d->bol[0] = 0;
+	d->n_lines = 1;
+	for (size_t i = 0; i < d->len; i++)
+		if (d->text[i] == '\n')
+			d->bol[d->n_lines++] = i + 1;
+	return 0;
 }
 
 /* Finds word in the instruction's lines from the last find on: its line and column. */
@@ -522,7 +534,7 @@ static int instruction(struct dstate *d, struct stages *st, const struct dfsynta
 int pins_parse_dockerfile(const char *file, const char *text, size_t len,
                           const struct pins_opts *o, struct pins *p, char *err, size_t errlen)
 {
-	struct dstate d = {file, text, len, o, p, calloc(1, sizeof(struct vars)),
+	struct dstate d = {file, text, len, NULL, 0, o, p, calloc(1, sizeof(struct vars)),
 	                   calloc(1, sizeof(struct vars)), 0, 0, 0, 0, err, errlen};
 	struct dockerfile_opts dopts = {.build_args = o->build_args, .target = o->target};
 	struct dockerfile_resolved *res = NULL;
@@ -531,7 +543,7 @@ int pins_parse_dockerfile(const char *file, const char *text, size_t len,
 	char msg[256];
 	int r = -ENOMEM;
 
-	if (!d.global || !d.cur)
+	if (!d.global || !d.cur || index_lines(&d) < 0)
 		goto out;
 	if ((r = dockerfile_parse(text, len, &df, msg, sizeof(msg))) < 0) {
 		r = pins_fail(err, errlen, 0, r, "%s", msg);
@@ -565,6 +577,7 @@ out:
 		vars_clear(d.cur);
 	free(d.global);
 	free(d.cur);
+	free(d.bol);
 	dockerfile_resolved_free(res);
 	dockerfile_free(df);
 	return r;

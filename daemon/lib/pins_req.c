@@ -68,7 +68,7 @@ static int option(struct pins *p, const char *s, size_t n, int line)
 		while (i < n && (s[i] == ' ' || s[i] == '\t' || (m > 2 && s[i] == '=' && i == m)))
 			i++;
 		size_t start = i;
-		while (i < n && s[i] != ' ' && s[i] != '\t')
+		while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\0')
 			i++;
 		return i > start ? pins_add_include(p, s + start, i - start, line, opts[k].constraint)
 		                 : 0;
