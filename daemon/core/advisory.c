@@ -30,6 +30,7 @@ static void hit_free(struct advisory_hit *x)
 	free(x->state);
 	free(x->pin_file);
 	free(x->pin_version);
+	free(x->pin_package);
 }
 
 void advisory_hits_done(struct advisory_hits *h)
@@ -70,10 +71,12 @@ static void pin_swap(struct advisory_hit *a, struct advisory_hit *b)
 
 	a->pin_file = b->pin_file;
 	a->pin_version = b->pin_version;
+	a->pin_package = b->pin_package;
 	a->pin_line = b->pin_line;
 	a->pin_col = b->pin_col;
 	b->pin_file = t.pin_file;
 	b->pin_version = t.pin_version;
+	b->pin_package = t.pin_package;
 }
 
 /* Sorts h and drops repeats (two binaries of one source meet the same advisory); a repeat
@@ -109,7 +112,7 @@ struct hit_src {
 	uint64_t seen_at;
 	const char *pin_file; /* NULL: not pinned */
 	int pin_line, pin_col;
-	const char *pin_version;
+	const char *pin_version, *pin_package;
 };
 
 static int hit_add(struct advisory_hits *h, const struct hit_src *src)
@@ -137,11 +140,13 @@ static int hit_add(struct advisory_hits *h, const struct hit_src *src)
 	x->seen_at = src->seen_at;
 	x->pin_file = dup_opt(src->pin_file);
 	x->pin_version = src->pin_file ? dup_opt(src->pin_version) : NULL;
+	x->pin_package = src->pin_file ? dup_opt(src->pin_package) : NULL;
 	x->pin_line = src->pin_line;
 	x->pin_col = src->pin_col;
 	if (!x->id || !x->package || !x->ecosystem || (src->installed && !x->installed) ||
 	    (src->fixed && !x->fixed) || (src->state && !x->state) ||
-	    (src->pin_file && (!x->pin_file || (src->pin_version && !x->pin_version))))
+	    (src->pin_file && (!x->pin_file || (src->pin_version && !x->pin_version) ||
+	                       (src->pin_package && !x->pin_package))))
 		return -ENOMEM;
 	return 0;
 }
@@ -219,7 +224,8 @@ static int advisory_cb(const struct store_advisory *a, void *arg)
 		const struct pin *pn = v.fixed ? pinned(m, v.fixed) : NULL;
 		struct hit_src h = {a->id,     a->package, a->ecosystem, m->version,
 		                    v.fixed,   NULL,       a->seen_at,   pn ? pn->file : NULL,
-		                    pn ? pn->line : 0, pn ? pn->col : 0, pn ? pn->version : NULL};
+		                    pn ? pn->line : 0, pn ? pn->col : 0, pn ? pn->version : NULL,
+		                    pn ? pn->name : NULL};
 		r = hit_add(m->hits, &h);
 	}
 	json_decref(aff);
@@ -273,7 +279,7 @@ static int load_row(const struct store_match *x, void *arg)
 {
 	struct hit_src h = {x->advisory, x->package,  x->ecosystem, x->installed,
 	                    x->fixed,    x->state,    x->seen_at,   x->pin_file,
-	                    x->pin_line, x->pin_col,  x->pin_version};
+	                    x->pin_line, x->pin_col,  x->pin_version, x->pin_package};
 	return hit_add(arg, &h);
 }
 
@@ -342,7 +348,7 @@ static int add_fixed(struct advisory_hits *hits, const struct advisory_hits *pre
 	for (size_t i = 0; r == 0 && i < prev->n; i++) {
 		const struct advisory_hit *o = &prev->v[i];
 		struct hit_src h = {o->id,    o->package, o->ecosystem, o->installed,
-		                    o->fixed, "fixed",    o->seen_at,   NULL, 0, 0, NULL};
+		                    o->fixed, "fixed",    o->seen_at,   NULL, 0, 0, NULL, NULL};
 
 		if (!strcmp(o->state, "fixed") || hit_find_n(hits, n0, o->id, o->package))
 			continue;
@@ -366,7 +372,7 @@ static int put_hits(struct store *s, int64_t build_id, const struct advisory_hit
 		                            h->v[i].fixed,       h->v[i].state,
 		                            h->v[i].seen_at,     h->v[i].pin_file,
 		                            h->v[i].pin_line,    h->v[i].pin_col,
-		                            h->v[i].pin_version};
+		                            h->v[i].pin_version, h->v[i].pin_package};
 	r = store_matches_put(s, build_id, m, h->n);
 	free(m);
 	return r;
@@ -481,7 +487,7 @@ static int scan_one(struct store *s, const struct current *c, const struct pins 
 		    !hit_find(&hits, old.v[i].id, old.v[i].package)) {
 			struct advisory_hit *o = &old.v[i];
 			struct hit_src h = {o->id,    o->package, o->ecosystem, o->installed,
-			                    o->fixed, o->state,   o->seen_at,   NULL, 0, 0, NULL};
+			                    o->fixed, o->state,   o->seen_at,   NULL, 0, 0, NULL, NULL};
 			r = hit_add(&hits, &h);
 		}
 	if (r == 0)

@@ -29,7 +29,7 @@ struct advisory_hit {
 	char *id, *package, *ecosystem, *installed, *fixed; /* fixed NULL: no fix known */
 	char *state;
 	uint64_t seen_at;
-	char *pin_file, *pin_version; /* where the context pins the package; NULL: nowhere */
+	char *pin_file, *pin_version, *pin_package; /* where the context pins it; NULL: nowhere */
 	int pin_line, pin_col;
 };
 

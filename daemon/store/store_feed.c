@@ -540,6 +540,7 @@ static int match_bind_run(struct store *s, sqlite3_stmt *st, int64_t build_id,
 		sqlite3_bind_null(st, 11);
 	}
 	store_bind_text(st, 12, m->pin_file ? m->pin_version : NULL);
+	store_bind_text(st, 13, m->pin_file ? m->pin_package : NULL);
 	rc = sqlite3_step(st);
 	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "match put");
 }
@@ -561,7 +562,8 @@ static int matches_tx(struct store *s, void *arg)
 		        s,
 		        "INSERT OR REPLACE INTO build_advisories(build_id, advisory, package,"
 		        " ecosystem, installed, fixed, state, seen_at, pin_file, pin_line, pin_col,"
-		        " pin_version) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)",
+		        " pin_version, pin_package)"
+		        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
 		        &st);
 	if (r < 0)
 		return r;
@@ -615,7 +617,8 @@ static int match_row(sqlite3_stmt *st, void *arg)
 	                        text(st, 7),
 	                        sqlite3_column_int(st, 8),
 	                        sqlite3_column_int(st, 9),
-	                        text(st, 10)};
+	                        text(st, 10),
+	                        text(st, 11)};
 
 	return w->cb(&m, w->arg);
 }
@@ -628,7 +631,7 @@ int store_matches_each(struct store *s, int64_t build_id,
 	int r = store_prepare(
 	        s,
 	        "SELECT advisory, package, ecosystem, installed, fixed, state, seen_at, pin_file,"
-	        " pin_line, pin_col, pin_version"
+	        " pin_line, pin_col, pin_version, pin_package"
 	        " FROM build_advisories WHERE build_id = ?1 ORDER BY advisory, package",
 	        &st);
 

@@ -124,7 +124,7 @@ struct store_match {
 	uint64_t seen_at;
 	const char *pin_file; /* NULL: not pinned in the context */
 	int pin_line, pin_col;
-	const char *pin_version;
+	const char *pin_version, *pin_package;
 };
 
 /* Replaces a build's match rows. */
