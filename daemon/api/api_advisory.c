@@ -27,8 +27,9 @@ static json_t *pin_json(const struct store_match *m)
 	if (!m->pin_file)
 		return json_null();
 	return json_pack("{s:o,s:i,s:o,s:o,s:o}", "file", api_jstr(m->pin_file), "line",
-	                 m->pin_line, "column", m->pin_col > 0 ? json_integer(m->pin_col) : json_null(),
-	                 "package", api_jstr(m->pin_package ? m->pin_package : m->package), "version",
+	                 m->pin_line, "column",
+	                 m->pin_col > 0 ? json_integer(m->pin_col) : json_null(), "package",
+	                 api_jstr(m->pin_package ? m->pin_package : m->package), "version",
 	                 api_jstr(m->pin_version));
 }
 
@@ -39,19 +40,19 @@ static json_t *action_json(const struct store_match *m)
 
 	if (!m->pin_file || strcmp(m->state, "needs-change"))
 		return json_null();
-	snprintf(buf, sizeof(buf), "%s:%d: change the pin of %s from %s to %s or later", m->pin_file,
-	         m->pin_line, m->pin_package ? m->pin_package : m->package,
+	snprintf(buf, sizeof(buf), "%s:%d: change the pin of %s from %s to %s or later",
+	         m->pin_file, m->pin_line, m->pin_package ? m->pin_package : m->package,
 	         m->pin_version ? m->pin_version : "?", m->fixed ? m->fixed : "a fixed version");
 	return api_jstr(buf);
 }
 
 static json_t *match_json(const struct store_match *m, const char *env)
 {
-	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", api_jstr(m->advisory),
-	                      "package", api_jstr(m->package), "ecosystem", api_jstr(m->ecosystem),
-	                      "installed", api_jstr(m->installed), "fixed", api_jstr(m->fixed),
-	                      "state", api_jstr(m->state), "pin", pin_json(m), "action",
-	                      action_json(m));
+	json_t *o =
+	        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", api_jstr(m->advisory),
+	                  "package", api_jstr(m->package), "ecosystem", api_jstr(m->ecosystem),
+	                  "installed", api_jstr(m->installed), "fixed", api_jstr(m->fixed), "state",
+	                  api_jstr(m->state), "pin", pin_json(m), "action", action_json(m));
 
 	if (o && env &&
 	    (json_object_set_new(o, "environment", json_string(env)) < 0 ||
@@ -149,8 +150,8 @@ json_t *api_advisory_counts(json_t *list)
 		if (json_object_get(seen, key))
 			continue; /* one advisory in several environments or packages counts once */
 		json_object_set_new(seen, key, json_true());
-		json_object_set_new(
-		        o, st, json_integer(json_integer_value(json_object_get(o, st)) + 1));
+		json_object_set_new(o, st,
+		                    json_integer(json_integer_value(json_object_get(o, st)) + 1));
 	}
 	json_decref(seen);
 	return o;

@@ -222,10 +222,19 @@ static int advisory_cb(const struct store_advisory *a, void *arg)
 	}
 	if (v.affected) {
 		const struct pin *pn = v.fixed ? pinned(m, v.fixed) : NULL;
-		struct hit_src h = {a->id,     a->package, a->ecosystem, m->version,
-		                    v.fixed,   NULL,       a->seen_at,   pn ? pn->file : NULL,
-		                    pn ? pn->line : 0, pn ? pn->col : 0, pn ? pn->version : NULL,
-		                    pn ? pn->name : NULL};
+		struct hit_src h = {.id = a->id,
+		                    .package = a->package,
+		                    .ecosystem = a->ecosystem,
+		                    .installed = m->version,
+		                    .fixed = v.fixed,
+		                    .seen_at = a->seen_at};
+		if (pn) {
+			h.pin_file = pn->file;
+			h.pin_line = pn->line;
+			h.pin_col = pn->col;
+			h.pin_version = pn->version;
+			h.pin_package = pn->name;
+		}
 		r = hit_add(m->hits, &h);
 	}
 	json_decref(aff);
@@ -277,9 +286,9 @@ int advisory_match(struct store *s, int64_t build_id, const struct pins *pins,
 
 static int load_row(const struct store_match *x, void *arg)
 {
-	struct hit_src h = {x->advisory, x->package,  x->ecosystem, x->installed,
-	                    x->fixed,    x->state,    x->seen_at,   x->pin_file,
-	                    x->pin_line, x->pin_col,  x->pin_version, x->pin_package};
+	struct hit_src h = {x->advisory, x->package, x->ecosystem,   x->installed,
+	                    x->fixed,    x->state,   x->seen_at,     x->pin_file,
+	                    x->pin_line, x->pin_col, x->pin_version, x->pin_package};
 	return hit_add(arg, &h);
 }
 
@@ -348,7 +357,7 @@ static int add_fixed(struct advisory_hits *hits, const struct advisory_hits *pre
 	for (size_t i = 0; r == 0 && i < prev->n; i++) {
 		const struct advisory_hit *o = &prev->v[i];
 		struct hit_src h = {o->id,    o->package, o->ecosystem, o->installed,
-		                    o->fixed, "fixed",    o->seen_at,   NULL, 0, 0, NULL, NULL};
+		                    o->fixed, "fixed",    o->seen_at,   .pin_file = NULL};
 
 		if (!strcmp(o->state, "fixed") || hit_find_n(hits, n0, o->id, o->package))
 			continue;
@@ -367,19 +376,18 @@ static int put_hits(struct store *s, int64_t build_id, const struct advisory_hit
 	if (!m)
 		return -ENOMEM;
 	for (size_t i = 0; i < h->n; i++)
-		m[i] = (struct store_match){h->v[i].id,          h->v[i].package,
-		                            h->v[i].ecosystem,   h->v[i].installed,
-		                            h->v[i].fixed,       h->v[i].state,
-		                            h->v[i].seen_at,     h->v[i].pin_file,
-		                            h->v[i].pin_line,    h->v[i].pin_col,
-		                            h->v[i].pin_version, h->v[i].pin_package};
+		m[i] = (struct store_match){
+		        h->v[i].id,        h->v[i].package,     h->v[i].ecosystem,
+		        h->v[i].installed, h->v[i].fixed,       h->v[i].state,
+		        h->v[i].seen_at,   h->v[i].pin_file,    h->v[i].pin_line,
+		        h->v[i].pin_col,   h->v[i].pin_version, h->v[i].pin_package};
 	r = store_matches_put(s, build_id, m, h->n);
 	free(m);
 	return r;
 }
 
-int advisory_record_build(struct store *s, int64_t build_id, bool nocache,
-                          const struct pins *pins, char **ret_fixes)
+int advisory_record_build(struct store *s, int64_t build_id, bool nocache, const struct pins *pins,
+                          char **ret_fixes)
 {
 	struct advisory_hits hits = {0}, prev = {0};
 	char *fixes = NULL;
@@ -462,8 +470,8 @@ static void reason_add(char *buf, size_t len, unsigned *count, const struct advi
 }
 
 /* Re-matches one current image; marks new fixable matches triggered. */
-static int scan_one(struct store *s, const struct current *c, const struct pins *pins,
-                    char *reason, size_t len, unsigned *count)
+static int scan_one(struct store *s, const struct current *c, const struct pins *pins, char *reason,
+                    size_t len, unsigned *count)
 {
 	struct advisory_hits hits = {0}, old = {0};
 	int r = advisory_match(s, c->build_id, pins, &hits);
@@ -473,10 +481,10 @@ static int scan_one(struct store *s, const struct current *c, const struct pins 
 	for (size_t i = 0; r == 0 && i < hits.n; i++) {
 		struct advisory_hit *h = &hits.v[i], *o = hit_find(&old, h->id, h->package);
 		bool held = o && holds(o, h);
-		const char *st = !h->fixed       ? "unfixed"
-		                 : h->pin_file   ? "needs-change" /* a rebuild cannot fix it */
-		                 : held && o     ? o->state
-		                                 : "triggered";
+		const char *st = !h->fixed     ? "unfixed"
+		                 : h->pin_file ? "needs-change" /* a rebuild cannot fix it */
+		                 : held && o   ? o->state
+		                               : "triggered";
 
 		r = set_state(h, st);
 		if (r == 0 && !strcmp(st, "triggered") && !held)
@@ -487,7 +495,7 @@ static int scan_one(struct store *s, const struct current *c, const struct pins 
 		    !hit_find(&hits, old.v[i].id, old.v[i].package)) {
 			struct advisory_hit *o = &old.v[i];
 			struct hit_src h = {o->id,    o->package, o->ecosystem, o->installed,
-			                    o->fixed, o->state,   o->seen_at,   NULL, 0, 0, NULL, NULL};
+			                    o->fixed, o->state,   o->seen_at,   .pin_file = NULL};
 			r = hit_add(&hits, &h);
 		}
 	if (r == 0)

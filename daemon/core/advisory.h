@@ -55,8 +55,8 @@ void advisory_hits_done(struct advisory_hits *h);
  * what the previous image had and this one has not. The fixed ids go to
  * ret_fixes ("ID,ID,...", malloc'd, NULL when none).
  */
-int advisory_record_build(struct store *s, int64_t build_id, bool nocache,
-                          const struct pins *pins, char **ret_fixes);
+int advisory_record_build(struct store *s, int64_t build_id, bool nocache, const struct pins *pins,
+                          char **ret_fixes);
 
 /*
  * Re-matches the current image of every environment of project against the

@@ -47,9 +47,8 @@ static int includes(struct loader *l, const char *rel, int depth)
 		char path[PATH_MAX];
 		if (inc[i].path[0] == '/' || strstr(inc[i].path, "://"))
 			continue; /* outside the context, or a URL: not ours to read */
-		if ((size_t)snprintf(path, sizeof(path), "%.*s%s%s",
-		                     slash ? (int)(slash - rel) : 0, rel, slash ? "/" : "",
-		                     inc[i].path) < sizeof(path))
+		if ((size_t)snprintf(path, sizeof(path), "%.*s%s%s", slash ? (int)(slash - rel) : 0,
+		                     rel, slash ? "/" : "", inc[i].path) < sizeof(path))
 			r = load(l, path, PINS_REQUIREMENTS, depth + 1);
 	}
 	for (size_t i = 0; i < n; i++)
@@ -70,7 +69,8 @@ static int load(struct loader *l, const char *rel, int format, int depth)
 		return 0;
 	if ((size_t)snprintf(abs, sizeof(abs), "%s/%s", l->p->context, rel) >= sizeof(abs) ||
 	    !realpath(rel[0] == '/' ? rel : abs, real) || (rel[0] != '/' && !inside(l, real)))
-		return 0; /* an absolute Dockerfile is the configuration's; anything else stays in */
+		return 0; /* an absolute Dockerfile is the configuration's; anything else stays in
+		           */
 	for (size_t i = 0; i < l->n_seen; i++)
 		if (!strcmp(l->seen[i], real))
 			return 0; /* read already (an include cycle, or listed twice) */
@@ -112,7 +112,8 @@ static int scan_dir(struct loader *l, const char *dir, bool txt_only)
 		return 0;
 	while ((e = readdir(d)) && seen++ < MAX_DIR_ENTRIES && n < MAX_DIR_ENTRIES) {
 		size_t k = strlen(e->d_name);
-		bool want = txt_only ? k > 4 && !strcmp(e->d_name + k - 4, ".txt") && e->d_name[0] != '.'
+		bool want = txt_only ? k > 4 && !strcmp(e->d_name + k - 4, ".txt") &&
+		                               e->d_name[0] != '.'
 		                     : pins_format_of(e->d_name) >= 0;
 		if (want && !(names[n++] = strdup(e->d_name))) {
 			n--;
@@ -126,7 +127,8 @@ static int scan_dir(struct loader *l, const char *dir, bool txt_only)
 		char rel[PATH_MAX];
 		snprintf(rel, sizeof(rel), "%s%s%s", dir, dir[0] ? "/" : "", names[i]);
 		if (r == 0)
-			r = load(l, rel, txt_only ? PINS_REQUIREMENTS : pins_format_of(names[i]), 0);
+			r = load(l, rel, txt_only ? PINS_REQUIREMENTS : pins_format_of(names[i]),
+			         0);
 		free(names[i]);
 	}
 	return r;

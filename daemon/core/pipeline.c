@@ -471,8 +471,8 @@ static int record_advisories(struct pipeline *pl)
 	int r = pinload_env(pl->p, cur(pl), &pins);
 
 	if (r == 0)
-		r = advisory_record_build(pl->d.store, pl->build_id, !strcmp(pl->trigger, "security"),
-		                          &pins, &pl->fixes);
+		r = advisory_record_build(pl->d.store, pl->build_id,
+		                          !strcmp(pl->trigger, "security"), &pins, &pl->fixes);
 	pins_done(&pins);
 	return r;
 }

@@ -102,9 +102,12 @@ int pins_format_of(const char *b)
 		const char *glob;
 		enum pins_format f;
 	} names[] = {
-	        {"requirements*.txt", PINS_REQUIREMENTS}, {"*requirements.txt", PINS_REQUIREMENTS},
-	        {"constraints*.txt", PINS_REQUIREMENTS},  {"pyproject.toml", PINS_PYPROJECT},
-	        {"Pipfile", PINS_PIPFILE},                {"poetry.lock", PINS_POETRY_LOCK},
+	        {"requirements*.txt", PINS_REQUIREMENTS},
+	        {"*requirements.txt", PINS_REQUIREMENTS},
+	        {"constraints*.txt", PINS_REQUIREMENTS},
+	        {"pyproject.toml", PINS_PYPROJECT},
+	        {"Pipfile", PINS_PIPFILE},
+	        {"poetry.lock", PINS_POETRY_LOCK},
 	        {"Pipfile.lock", PINS_PIPFILE_LOCK},
 	};
 

@@ -234,8 +234,8 @@ static bool is_assignment(const char *w)
 
 static bool is_wrapper(const char *w)
 {
-	static const char *const names[] = {"sudo", "env", "time", "nice", "nohup", "exec",
-	                                    "command", "xargs"};
+	static const char *const names[] = {"sudo",  "env",  "time",    "nice",
+	                                    "nohup", "exec", "command", "xargs"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (!strcmp(w, names[i]))
 			return true;
@@ -311,18 +311,48 @@ static size_t subcommand(char **w, size_t n, size_t i, const char *const *with_v
 
 static int command(struct dstate *d, char **w, char **raw, size_t n)
 {
-	static const char *const apt_opts[] = {"-o", "-c", "-t", "--target-release",
-	                                       "--option", "--config-file", NULL};
-	static const char *const apk_opts[] = {"-X", "--repository", "-t", "--virtual",
-	                                       "-p", "--root", "--arch", "--cache-dir", NULL};
-	static const char *const pip_opts[] = {
-	        "-r", "--requirement", "-c", "--constraint", "-i", "--index-url",
-	        "--extra-index-url", "-f", "--find-links", "-t", "--target", "--prefix",
-	        "--root", "--platform", "--python-version", "--implementation", "--abi",
-	        "--trusted-host", "--src", "--upgrade-strategy", "--progress-bar", "--cache-dir",
-	        "--log", "--proxy", "--timeout", "--retries", "--exists-action", "--cert",
-	        "--client-cert", "--global-option", "--config-settings", "-C", "-e",
-	        "--editable", "--python", "-p", NULL};
+	static const char *const apt_opts[] = {
+	        "-o", "-c", "-t", "--target-release", "--option", "--config-file", NULL};
+	static const char *const apk_opts[] = {"-X",        "--repository", "-t",
+	                                       "--virtual", "-p",           "--root",
+	                                       "--arch",    "--cache-dir",  NULL};
+	static const char *const pip_opts[] = {"-r",
+	                                       "--requirement",
+	                                       "-c",
+	                                       "--constraint",
+	                                       "-i",
+	                                       "--index-url",
+	                                       "--extra-index-url",
+	                                       "-f",
+	                                       "--find-links",
+	                                       "-t",
+	                                       "--target",
+	                                       "--prefix",
+	                                       "--root",
+	                                       "--platform",
+	                                       "--python-version",
+	                                       "--implementation",
+	                                       "--abi",
+	                                       "--trusted-host",
+	                                       "--src",
+	                                       "--upgrade-strategy",
+	                                       "--progress-bar",
+	                                       "--cache-dir",
+	                                       "--log",
+	                                       "--proxy",
+	                                       "--timeout",
+	                                       "--retries",
+	                                       "--exists-action",
+	                                       "--cert",
+	                                       "--client-cert",
+	                                       "--global-option",
+	                                       "--config-settings",
+	                                       "-C",
+	                                       "-e",
+	                                       "--editable",
+	                                       "--python",
+	                                       "-p",
+	                                       NULL};
 	size_t i = 0, s;
 
 	while (i < n && (is_assignment(w[i]) || is_wrapper(w[i])))
@@ -338,8 +368,9 @@ static int command(struct dstate *d, char **w, char **raw, size_t n)
 	}
 	if (!strcmp(cmd, "apk")) {
 		s = subcommand(w, n, i + 1, apk_opts);
-		return s < n && !strcmp(w[s], "add") ? packages(d, PINS_APK, w, raw, n, s + 1, apk_opts)
-		                                     : 0;
+		return s < n && !strcmp(w[s], "add")
+		               ? packages(d, PINS_APK, w, raw, n, s + 1, apk_opts)
+		               : 0;
 	}
 	if (!strncmp(cmd, "python", 6) && i + 2 < n && !strcmp(w[i + 1], "-m") &&
 	    !strcmp(w[i + 2], "pip"))
@@ -349,15 +380,16 @@ static int command(struct dstate *d, char **w, char **raw, size_t n)
 	else if (strncmp(cmd, "pip", 3) || strspn(cmd + 3, "0123456789.") != strlen(cmd + 3))
 		return 0;
 	s = subcommand(w, n, i + 1, pip_opts);
-	return s < n && !strcmp(w[s], "install") ? packages(d, PINS_PYPI, w, raw, n, s + 1, pip_opts)
-	                                         : 0;
+	return s < n && !strcmp(w[s], "install")
+	               ? packages(d, PINS_PYPI, w, raw, n, s + 1, pip_opts)
+	               : 0;
 }
 
 /* One simple command's text: split (and expanded) into words, then judged. */
 static int command_text(struct dstate *d, const char *s, size_t n)
 {
-	struct shellword_opts eo = {.escape = '\\', .skip_unset = true, .lookup = lookup,
-	                            .arg = d->cur};
+	struct shellword_opts eo = {
+	        .escape = '\\', .skip_unset = true, .lookup = lookup, .arg = d->cur};
 	struct shellword_opts ro = {.escape = '\\', .skip_unset = true};
 	struct shellword_result ex, raw;
 	int r = 0;
@@ -454,8 +486,8 @@ static int do_run(struct dstate *d, const struct dfsyntax_node *x)
 /* The stages later stages build on keep their ENV for them. */
 struct stages {
 	const struct dockerfile_resolved *res; /* NULL: resolve failed; every stage counts */
-	struct vars **snap;                     /* [n_stages], allocated for base stages only */
-	int cur;                                /* the stage being read, -1 before FROM */
+	struct vars **snap;                    /* [n_stages], allocated for base stages only */
+	int cur;                               /* the stage being read, -1 before FROM */
 };
 
 static bool is_base(const struct stages *st, int s)
@@ -481,7 +513,7 @@ static int enter_stage(struct dstate *d, struct stages *st, int s)
 				            d->cur->v[i].value, true);
 	}
 	from = st->res && s >= 0 && (size_t)s < st->res->n_stages ? st->res->stages[s].base_stage
-	                                                         : -1;
+	                                                          : -1;
 	if (r == 0) {
 		struct vars empty = {.n = 0};
 		r = do_from(d, from >= 0 && st->snap[from] ? st->snap[from] : &empty, from >= 0);
@@ -531,11 +563,24 @@ static int instruction(struct dstate *d, struct stages *st, const struct dfsynta
 	return 0;
 }
 
-int pins_parse_dockerfile(const char *file, const char *text, size_t len,
-                          const struct pins_opts *o, struct pins *p, char *err, size_t errlen)
+int pins_parse_dockerfile(const char *file, const char *text, size_t len, const struct pins_opts *o,
+                          struct pins *p, char *err, size_t errlen)
 {
-	struct dstate d = {file, text, len, NULL, 0, o, p, calloc(1, sizeof(struct vars)),
-	                   calloc(1, sizeof(struct vars)), 0, 0, 0, 0, err, errlen};
+	struct dstate d = {file,
+	                   text,
+	                   len,
+	                   NULL,
+	                   0,
+	                   o,
+	                   p,
+	                   calloc(1, sizeof(struct vars)),
+	                   calloc(1, sizeof(struct vars)),
+	                   0,
+	                   0,
+	                   0,
+	                   0,
+	                   err,
+	                   errlen};
 	struct dockerfile_opts dopts = {.build_args = o->build_args, .target = o->target};
 	struct dockerfile_resolved *res = NULL;
 	struct stages st = {NULL, NULL, -1};

@@ -41,7 +41,7 @@ int pins_parse_toml(enum pins_format f, const char *file, const char *text, size
                     struct pins *p, char *err, size_t errlen);
 int pins_parse_pipfile_lock(const char *file, const char *text, size_t len, struct pins *p,
                             char *err, size_t errlen);
-int pins_parse_dockerfile(const char *file, const char *text, size_t len,
-                          const struct pins_opts *o, struct pins *p, char *err, size_t errlen);
+int pins_parse_dockerfile(const char *file, const char *text, size_t len, const struct pins_opts *o,
+                          struct pins *p, char *err, size_t errlen);
 
 #endif

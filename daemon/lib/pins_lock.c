@@ -45,8 +45,8 @@ static size_t find_key(const char *text, size_t len, size_t from, const char *ke
 	return len;
 }
 
-static int section(const char *file, const char *text, size_t len, json_t *root,
-                   const char *name, struct pins *p)
+static int section(const char *file, const char *text, size_t len, json_t *root, const char *name,
+                   struct pins *p)
 {
 	json_t *obj = json_object_get(root, name), *entry;
 	struct cursor c = {0, 0, 1};

@@ -70,8 +70,9 @@ static int option(struct pins *p, const char *s, size_t n, int line)
 		size_t start = i;
 		while (i < n && s[i] != ' ' && s[i] != '\t' && s[i] != '\0')
 			i++;
-		return i > start ? pins_add_include(p, s + start, i - start, line, opts[k].constraint)
-		                 : 0;
+		return i > start
+		               ? pins_add_include(p, s + start, i - start, line, opts[k].constraint)
+		               : 0;
 	}
 	return 0; /* -e, -i, --hash, --index-url...: nothing pinned */
 }

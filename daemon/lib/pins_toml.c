@@ -202,7 +202,8 @@ static int array(struct toml *t, int depth)
 			break;
 		if ((r = value(t, &v, depth + 1)) < 0)
 			return r;
-		if (v.is_string && t->want_reqs && (r = req_string(t, v.str, v.line, v.col + 1)) < 0)
+		if (v.is_string && t->want_reqs &&
+		    (r = req_string(t, v.str, v.line, v.col + 1)) < 0)
 			return r;
 		skip_space(t);
 		if (peek(t) == ',')
@@ -408,8 +409,14 @@ static int line_end(struct toml *t)
 int pins_parse_toml(enum pins_format f, const char *file, const char *text, size_t len,
                     struct pins *p, char *err, size_t errlen)
 {
-	struct toml t = {.s = text, .n = len, .line = 1, .f = f, .file = file, .p = p,
-	                 .err = err, .errlen = errlen};
+	struct toml t = {.s = text,
+	                 .n = len,
+	                 .line = 1,
+	                 .f = f,
+	                 .file = file,
+	                 .p = p,
+	                 .err = err,
+	                 .errlen = errlen};
 	int r = 0;
 
 	while (r == 0 && t.i < t.n) {

@@ -31,9 +31,9 @@ static char *dump(const struct pins *p)
 	out[0] = '\0';
 	for (size_t i = 0; i < p->n; i++) {
 		const struct pin *x = &p->v[i];
-		at += (size_t)snprintf(out + at, cap - at, "%s:%d:%d %s %s %s %s\n", x->file, x->line,
-		                       x->col, eco[x->eco], x->op == PINS_EXACT ? "==" : "~=",
-		                       x->name, x->version);
+		at += (size_t)snprintf(out + at, cap - at, "%s:%d:%d %s %s %s %s\n", x->file,
+		                       x->line, x->col, eco[x->eco],
+		                       x->op == PINS_EXACT ? "==" : "~=", x->name, x->version);
 	}
 	return out;
 }
@@ -203,7 +203,8 @@ static void test_dockerfile_real(void **state)
 	struct pins_opts o = {NULL, NULL};
 
 	(void)state;
-	expect("tests/fixtures/dockerfile/real-world/tensorflow__gpu.Dockerfile", PINS_DOCKERFILE, &o,
+	expect("tests/fixtures/dockerfile/real-world/tensorflow__gpu.Dockerfile", PINS_DOCKERFILE,
+	       &o,
 	       "tensorflow__gpu.Dockerfile:49:9 deb == libcudnn7 7.6.4.38-1+cuda10.1\n"
 	       "tensorflow__gpu.Dockerfile:59:52 deb == libnvinfer6 6.0.1-1+cuda10.1\n"
 	       "tensorflow__gpu.Dockerfile:60:9 deb == libnvinfer-plugin6 6.0.1-1+cuda10.1\n");
@@ -238,7 +239,8 @@ static void test_holding(void **state)
 	assert_non_null(pins_holding(&p, PINS_PYPI, "pandas", "2.0.3", "2.1.0"));
 	assert_null(pins_holding(&p, PINS_PYPI, "pandas", "2.0.3", NULL));
 	/* dpkg equality, eco kept apart */
-	assert_non_null(pins_holding(&p, PINS_DEB, "libssl3", "3.0.11-1~deb12u2", "3.0.13-1~deb12u1"));
+	assert_non_null(
+	        pins_holding(&p, PINS_DEB, "libssl3", "3.0.11-1~deb12u2", "3.0.13-1~deb12u1"));
 	assert_null(pins_holding(&p, PINS_DEB, "libssl3", "3.0.13-1~deb12u1", NULL));
 	assert_null(pins_holding(&p, PINS_PYPI, "libssl3", "3.0.11-1~deb12u2", NULL));
 	assert_non_null(pins_holding(&p, PINS_APK, "busybox-extras", "1.36.1-r2", "1.36.1-r5"));
@@ -252,20 +254,21 @@ static void test_errors(void **state)
 	char err[128] = "";
 
 	(void)state;
-	assert_int_equal(pins_parse(PINS_PYPROJECT, "t", "[project]\ndependencies = [\"a==1\"\n", 33,
-	                            NULL, &p, err, sizeof(err)),
+	assert_int_equal(pins_parse(PINS_PYPROJECT, "t", "[project]\ndependencies = [\"a==1\"\n",
+	                            33, NULL, &p, err, sizeof(err)),
 	                 -EINVAL);
 	assert_string_equal(err, "3: expected , or ] in an array");
 	assert_int_equal(p.n, 0); /* a failed file adds nothing */
-	assert_int_equal(pins_parse(PINS_PYPROJECT, "t", "a = \"x\n", 6, NULL, &p, err, sizeof(err)),
-	                 -EINVAL);
+	assert_int_equal(
+	        pins_parse(PINS_PYPROJECT, "t", "a = \"x\n", 6, NULL, &p, err, sizeof(err)),
+	        -EINVAL);
 	assert_string_equal(err, "1: unterminated string");
 	assert_int_equal(pins_parse(PINS_PIPFILE_LOCK, "t", "{\"default\": ", 12, NULL, &p, err,
 	                            sizeof(err)),
 	                 -EINVAL);
-	assert_int_equal(pins_parse(PINS_DOCKERFILE, "t", "FROM a\nFOO b\n", 13, NULL, &p, err,
-	                            sizeof(err)),
-	                 -EINVAL);
+	assert_int_equal(
+	        pins_parse(PINS_DOCKERFILE, "t", "FROM a\nFOO b\n", 13, NULL, &p, err, sizeof(err)),
+	        -EINVAL);
 	assert_int_equal(p.n, 0);
 	pins_done(&p);
 }
@@ -289,11 +292,11 @@ static void test_format_of(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_requirements), cmocka_unit_test(test_requirements_edges),
-	        cmocka_unit_test(test_pyproject),    cmocka_unit_test(test_pipfile),
-	        cmocka_unit_test(test_poetry_lock),  cmocka_unit_test(test_dockerfile),
+	        cmocka_unit_test(test_requirements),    cmocka_unit_test(test_requirements_edges),
+	        cmocka_unit_test(test_pyproject),       cmocka_unit_test(test_pipfile),
+	        cmocka_unit_test(test_poetry_lock),     cmocka_unit_test(test_dockerfile),
 	        cmocka_unit_test(test_dockerfile_real), cmocka_unit_test(test_holding),
-	        cmocka_unit_test(test_errors),       cmocka_unit_test(test_format_of),
+	        cmocka_unit_test(test_errors),          cmocka_unit_test(test_format_of),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
