@@ -69,9 +69,9 @@ post() { curl -s -o "$TB_DIR/post" -w '%{http_code}' -X POST \
 security_builds() { sql "$DB" "SELECT count(*) FROM builds WHERE trigger = 'security' AND project = '$1'"; }
 
 # 1. both projects built, the full feed load finds nothing.
-wait_log "project pinned: rebuild done" 180
-wait_log "project loose: rebuild done" 180
-wait_log "feed osv/PyPI: [0-9]+ advisory rows changed" 60
+wait_log "project pinned: rebuild done" 400
+wait_log "project loose: rebuild done" 400
+wait_log "feed osv/PyPI: [0-9]+ advisory rows changed" 120
 ok "both projects built; PyPI loaded without the requests advisories"
 
 # 2. PYSEC-2023-74 (requests < 2.31.0) arrives incrementally.
@@ -87,9 +87,9 @@ add_record() { # ID (from the held YAML), announced newer than anything in the c
 }
 add_record PYSEC-2023-74
 [ "$(post /v1/feeds/poll)" = 202 ] || fail "POST /v1/feeds/poll: $(cat "$TB_DIR/post")"
-wait_log "feed osv/PyPI: 1 advisory rows changed" 30
-wait_log "project loose: security: PYSEC-2023-74 requests 2.25.0 -> 2.31.0" 10
-tb_wait "[ \"\$(sql '$DB' \"SELECT status FROM builds WHERE trigger = 'security' AND project = 'loose'\")\" = succeeded ]" 120 ||
+wait_log "feed osv/PyPI: 1 advisory rows changed" 60
+wait_log "project loose: security: PYSEC-2023-74 requests 2.25.0 -> 2.31.0" 60
+tb_wait "[ \"\$(sql '$DB' \"SELECT status FROM builds WHERE trigger = 'security' AND project = 'loose'\")\" = succeeded ]" 300 ||
 	fail "loose: the security rebuild did not succeed"
 grep -q "project pinned: security:" "$RD_LOG" && fail "pinned got a security trigger"
 [ "$(security_builds pinned)" = 0 ] || fail "pinned got a security rebuild"
@@ -154,6 +154,6 @@ sed -i -E 's/"modified": *"[^"]*"/"modified": "2099-01-01T00:00:00Z"/' "$TB_DIR/
 { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ),PYSEC-2023-74"; cat "$TB_DIR/mirror/PyPI/modified_id.csv"; } \
 	>"$TB_DIR/csv" && mv "$TB_DIR/csv" "$TB_DIR/mirror/PyPI/modified_id.csv"
 [ "$(post /v1/feeds/poll)" = 202 ] || fail "third poll"
-wait_log "project pinned: security: PYSEC-2023-74 requests 2.25.0 -> 2.31.0" 30
+wait_log "project pinned: security: PYSEC-2023-74 requests 2.25.0 -> 2.31.0" 60
 ok "no rebuild while pinned; once the pin is lifted the advisory triggers a rebuild"
 refitd_stop
