@@ -14,20 +14,49 @@
 #include "store_feed.h"
 #include "url.h"
 
-static bool fixable(const char *state)
+/* What a project listing shows: what a rebuild will fix, and what needs a change. */
+static bool listed(const char *state)
 {
 	return !strcmp(state, "open") || !strcmp(state, "triggered") ||
-	       !strcmp(state, "pending-upstream");
+	       !strcmp(state, "pending-upstream") || !strcmp(state, "needs-change");
+}
+
+/* Where the context pins the package, or null. */
+static json_t *pin_json(const struct store_match *m)
+{
+	if (!m->pin_file)
+		return json_null();
+	return json_pack("{s:o,s:i,s:o,s:o,s:o}", "file", api_jstr(m->pin_file), "line",
+	                 m->pin_line, "column",
+	                 m->pin_col > 0 ? json_integer(m->pin_col) : json_null(), "package",
+	                 api_jstr(m->pin_package ? m->pin_package : m->package), "version",
+	                 api_jstr(m->pin_version));
+}
+
+/* What to do, in words: needs-change only ("requirements.txt:3: change the pin ..."). */
+static json_t *action_json(const struct store_match *m)
+{
+	char buf[1024];
+
+	if (!m->pin_file || strcmp(m->state, "needs-change"))
+		return json_null();
+	snprintf(buf, sizeof(buf), "%s:%d: change the pin of %s from %s to %s or later",
+	         m->pin_file, m->pin_line, m->pin_package ? m->pin_package : m->package,
+	         m->pin_version ? m->pin_version : "?", m->fixed ? m->fixed : "a fixed version");
+	return api_jstr(buf);
 }
 
 static json_t *match_json(const struct store_match *m, const char *env)
 {
-	json_t *o = json_pack("{s:o,s:o,s:o,s:o,s:o,s:o}", "id", api_jstr(m->advisory), "package",
-	                      api_jstr(m->package), "ecosystem", api_jstr(m->ecosystem),
-	                      "installed", api_jstr(m->installed), "fixed", api_jstr(m->fixed),
-	                      "state", api_jstr(m->state));
+	json_t *o =
+	        json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "id", api_jstr(m->advisory),
+	                  "package", api_jstr(m->package), "ecosystem", api_jstr(m->ecosystem),
+	                  "installed", api_jstr(m->installed), "fixed", api_jstr(m->fixed), "state",
+	                  api_jstr(m->state), "pin", pin_json(m), "action", action_json(m));
 
-	if (o && env && json_object_set_new(o, "environment", json_string(env)) < 0) {
+	if (o && env &&
+	    (json_object_set_new(o, "environment", json_string(env)) < 0 ||
+	     json_object_set_new(o, "environments", json_pack("[s]", env)) < 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -41,12 +70,45 @@ struct adv_walk {
 	int error;
 };
 
+static bool same_str(json_t *o, const char *key, const char *v)
+{
+	const char *x = json_string_value(json_object_get(o, key));
+	return x && v ? !strcmp(x, v) : !x && !v;
+}
+
+/* The listing's entry for the same advisory, package, state, versions and pin, or NULL. */
+static json_t *same_entry(json_t *list, const struct store_match *m)
+{
+	json_t *e, *pin;
+	size_t i;
+
+	json_array_foreach(list, i, e)
+	{
+		pin = json_object_get(e, "pin");
+		if (same_str(e, "id", m->advisory) && same_str(e, "package", m->package) &&
+		    same_str(e, "state", m->state) && same_str(e, "installed", m->installed) &&
+		    same_str(e, "fixed", m->fixed) &&
+		    (json_is_null(pin) ? !m->pin_file
+		                       : m->pin_file && same_str(pin, "file", m->pin_file) &&
+		                                 json_integer_value(json_object_get(pin, "line")) ==
+		                                         m->pin_line))
+			return e;
+	}
+	return NULL;
+}
+
 static int match_cb(const struct store_match *m, void *arg)
 {
 	struct adv_walk *w = arg;
+	json_t *e;
 
-	if (w->env && !fixable(m->state))
+	if (w->env && !listed(m->state))
 		return 0;
+	if (w->env && (e = same_entry(w->list, m))) /* one entry per advisory, its environments */
+		return json_array_append_new(json_object_get(e, "environments"),
+		                             json_string(w->env)) < 0
+		               ? -ENOMEM
+		               : 0;
 	if (json_array_append_new(w->list, match_json(m, w->env)) < 0)
 		return -ENOMEM;
 	return 0;
@@ -66,6 +128,33 @@ static int current_cb(const struct store_current *c, void *arg)
 	}
 	w->env = c->env;
 	return store_matches_each(w->s, c->build_id, match_cb, w);
+}
+
+json_t *api_advisory_counts(json_t *list)
+{
+	static const char *const states[] = {"needs-change", "open", "triggered",
+	                                     "pending-upstream"};
+	json_t *o = json_object(), *seen = json_object(), *e;
+	size_t i;
+
+	for (size_t k = 0; o && k < sizeof(states) / sizeof(states[0]); k++)
+		json_object_set_new(o, states[k], json_integer(0));
+	json_array_foreach(list, i, e)
+	{
+		const char *id = json_string_value(json_object_get(e, "id")),
+		           *st = json_string_value(json_object_get(e, "state"));
+		char key[512];
+		if (!o || !seen || !id || !st)
+			continue;
+		snprintf(key, sizeof(key), "%s\n%s", st, id);
+		if (json_object_get(seen, key))
+			continue; /* one advisory in several environments or packages counts once */
+		json_object_set_new(seen, key, json_true());
+		json_object_set_new(o, st,
+		                    json_integer(json_integer_value(json_object_get(o, st)) + 1));
+	}
+	json_decref(seen);
+	return o;
 }
 
 json_t *api_advisories_json(struct store *s, const char *only)

@@ -192,10 +192,14 @@ struct json_t *api_jstr(const char *s);
 struct json_t *api_jtime(uint64_t ms);
 
 /*
- * api_advisory.c: project -> [fixable advisories of its current images]
- * (only the named project when only is not NULL); NULL on failure.
+ * api_advisory.c: project -> [advisories of its current images that a rebuild fixes or that
+ * need a change, one entry per advisory with its environments] (only the named project when
+ * only is not NULL); NULL on failure.
  */
 struct json_t *api_advisories_json(struct store *s, const char *only);
+/* {state: advisories} of a listing: each advisory id counted once per state, however many
+ * environments or packages it has; NULL on failure. */
+struct json_t *api_advisory_counts(struct json_t *list);
 /* Every advisory matched against one build, fixed ones included; NULL on failure. */
 struct json_t *api_build_advisories_json(struct store *s, int64_t build_id);
 /* GET /v1/feeds. */

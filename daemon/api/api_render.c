@@ -428,6 +428,7 @@ static json_t *project_json(struct joined *j, const struct config_project *p)
 	put(x, o, "pending_trigger", trig ? json_incref(trig) : json_null());
 	put(x, o, "next_rebuild", next_rebuild(x, p, trig));
 	put(x, o, "advisories", adv ? json_incref(adv) : json_array());
+	put(x, o, "advisory_counts", api_advisory_counts(adv));
 	return o;
 }
 

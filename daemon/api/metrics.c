@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "api_impl.h"
 #include "config.h"
 #include "store_feed.h"
 #include "store_query.h"
@@ -309,7 +310,8 @@ static void header_section(FILE *f, const struct metrics_view *v)
 	fprintf(f, "refit_projects %zu\n", v->cfg->n_projects);
 }
 
-static const char *const adv_states[] = {"open", "triggered", "pending-upstream", "unfixed"};
+static const char *const adv_states[] = {"open", "triggered", "pending-upstream", "needs-change",
+                                         "unfixed"};
 #define N_ADV_STATES (sizeof(adv_states) / sizeof(adv_states[0]))
 
 static int adv_count_cb(const struct store_match *m, void *arg)
@@ -406,6 +408,33 @@ static void registries_section(FILE *f, const struct metrics_view *v)
 		v->registries(reg_row, &p, v->registries_arg);
 }
 
+/* Per project and state, each advisory id once however many environments have it. */
+static int advisory_ids_section(FILE *f, struct store *s)
+{
+	json_t *by = api_advisories_json(s, NULL), *list;
+	const char *project;
+
+	if (!by)
+		return -ENOMEM;
+	family(f, "refit_advisories", "gauge",
+	       "Advisories of a project's current images by state (needs-change, open, triggered, "
+	       "pending-upstream), each advisory id counted once across environments.");
+	json_object_foreach(by, project, list)
+	{
+		json_t *c = api_advisory_counts(list), *n;
+		const char *st;
+		json_object_foreach(c, st, n)
+		{
+			const char *labels[] = {"project", project, "state", st, NULL};
+			series(f, "refit_advisories", labels);
+			fprintf(f, "%lld\n", (long long)json_integer_value(n));
+		}
+		json_decref(c);
+	}
+	json_decref(by);
+	return 0;
+}
+
 /* Advisories affecting the current images, and the feeds' state. */
 static int advisories_section(FILE *f, struct store *s)
 {
@@ -415,6 +444,8 @@ static int advisories_section(FILE *f, struct store *s)
 	family(f, "refit_advisories_open", "gauge",
 	       "Advisories affecting the current image of an environment, by state.");
 	r = store_current_each(s, adv_current_cb, &a);
+	if (r == 0)
+		r = advisory_ids_section(f, s);
 	if (r < 0)
 		return r;
 	family(f, "refit_feed_up", "gauge", "1 when the last poll of a feed scope succeeded.");

@@ -10,6 +10,8 @@
 #include "config.h"
 #include "log.h"
 #include "osv.h"
+#include "pinload.h"
+#include "pins.h"
 #include "store_feed.h"
 #include "version.h"
 
@@ -26,6 +28,9 @@ static void hit_free(struct advisory_hit *x)
 	free(x->installed);
 	free(x->fixed);
 	free(x->state);
+	free(x->pin_file);
+	free(x->pin_version);
+	free(x->pin_package);
 }
 
 void advisory_hits_done(struct advisory_hits *h)
@@ -60,7 +65,22 @@ static struct advisory_hit *hit_find(const struct advisory_hits *h, const char *
 	return hit_find_n(h, h->n, id, package);
 }
 
-/* Sorts h and drops repeats (two binaries of one source meet the same advisory). */
+static void pin_swap(struct advisory_hit *a, struct advisory_hit *b)
+{
+	struct advisory_hit t = *a;
+
+	a->pin_file = b->pin_file;
+	a->pin_version = b->pin_version;
+	a->pin_package = b->pin_package;
+	a->pin_line = b->pin_line;
+	a->pin_col = b->pin_col;
+	b->pin_file = t.pin_file;
+	b->pin_version = t.pin_version;
+	b->pin_package = t.pin_package;
+}
+
+/* Sorts h and drops repeats (two binaries of one source meet the same advisory); a repeat
+ * whose package is pinned lends its pin. */
 static void hits_sort_unique(struct advisory_hits *h)
 {
 	size_t k = 0;
@@ -68,10 +88,15 @@ static void hits_sort_unique(struct advisory_hits *h)
 	if (h->n)
 		qsort(h->v, h->n, sizeof(*h->v), hit_cmp);
 	for (size_t i = 0; i < h->n; i++) {
-		if (k && !hit_cmp(&h->v[k - 1], &h->v[i]))
-			hit_free(&h->v[i]);
-		else
-			h->v[k++] = h->v[i];
+		struct advisory_hit *kept = k ? &h->v[k - 1] : NULL, *x = &h->v[i];
+		if (kept && !hit_cmp(kept, x)) {
+			if (!kept->pin_file && x->pin_file) { /* one pinned binary holds them all */
+				pin_swap(kept, x);
+			}
+			hit_free(x);
+		} else {
+			h->v[k++] = *x;
+		}
 	}
 	h->n = k;
 }
@@ -85,6 +110,9 @@ static char *dup_opt(const char *s)
 struct hit_src {
 	const char *id, *package, *ecosystem, *installed, *fixed, *state;
 	uint64_t seen_at;
+	const char *pin_file; /* NULL: not pinned */
+	int pin_line, pin_col;
+	const char *pin_version, *pin_package;
 };
 
 static int hit_add(struct advisory_hits *h, const struct hit_src *src)
@@ -110,8 +138,15 @@ static int hit_add(struct advisory_hits *h, const struct hit_src *src)
 	x->fixed = dup_opt(src->fixed);
 	x->state = dup_opt(src->state);
 	x->seen_at = src->seen_at;
+	x->pin_file = dup_opt(src->pin_file);
+	x->pin_version = src->pin_file ? dup_opt(src->pin_version) : NULL;
+	x->pin_package = src->pin_file ? dup_opt(src->pin_package) : NULL;
+	x->pin_line = src->pin_line;
+	x->pin_col = src->pin_col;
 	if (!x->id || !x->package || !x->ecosystem || (src->installed && !x->installed) ||
-	    (src->fixed && !x->fixed) || (src->state && !x->state))
+	    (src->fixed && !x->fixed) || (src->state && !x->state) ||
+	    (src->pin_file && (!x->pin_file || (src->pin_version && !x->pin_version) ||
+	                       (src->pin_package && !x->pin_package))))
 		return -ENOMEM;
 	return 0;
 }
@@ -121,7 +156,33 @@ struct pkg_match {
 	struct advisory_hits *hits;
 	enum version_eco eco;
 	const char *version;
+	const struct pins *pins; /* the context's, or NULL */
+	const struct store_pkg *pkg;
 };
+
+/* The pins' name for an OSV ecosystem: PyPI, Debian and Ubuntu (apt), Alpine (apk). */
+static bool pins_eco_of(const char *ecosystem, enum pins_eco *ret)
+{
+	if (!strcmp(ecosystem, "PyPI"))
+		*ret = PINS_PYPI;
+	else if (!strncmp(ecosystem, "Debian", 6) || !strncmp(ecosystem, "Ubuntu", 6))
+		*ret = PINS_DEB;
+	else if (!strncmp(ecosystem, "Alpine", 6))
+		*ret = PINS_APK;
+	else
+		return false;
+	return true;
+}
+
+/* The pin that holds the package being matched at its installed version against fixed. */
+static const struct pin *pinned(const struct pkg_match *m, const char *fixed)
+{
+	enum pins_eco e;
+
+	if (!m->pins || !m->pins->n || !pins_eco_of(m->pkg->ecosystem, &e))
+		return NULL;
+	return pins_holding(m->pins, e, m->pkg->name, m->pkg->version, fixed);
+}
 
 /* Whether version is in the '\n'-joined list (as written, or equal in eco's ordering). */
 static bool listed(const char *list, enum version_eco eco, const char *version)
@@ -160,8 +221,20 @@ static int advisory_cb(const struct store_advisory *a, void *arg)
 		osv_eval(aff, m->eco, m->version, &v);
 	}
 	if (v.affected) {
-		struct hit_src h = {a->id,   a->package, a->ecosystem, m->version,
-		                    v.fixed, NULL,       a->seen_at};
+		const struct pin *pn = v.fixed ? pinned(m, v.fixed) : NULL;
+		struct hit_src h = {.id = a->id,
+		                    .package = a->package,
+		                    .ecosystem = a->ecosystem,
+		                    .installed = m->version,
+		                    .fixed = v.fixed,
+		                    .seen_at = a->seen_at};
+		if (pn) {
+			h.pin_file = pn->file;
+			h.pin_line = pn->line;
+			h.pin_col = pn->col;
+			h.pin_version = pn->version;
+			h.pin_package = pn->name;
+		}
 		r = hit_add(m->hits, &h);
 	}
 	json_decref(aff);
@@ -182,6 +255,7 @@ static int pkg_cb(const struct store_pkg *p, void *arg)
 
 	if (osv_ecosystem_eco(p->ecosystem, &m->eco) < 0)
 		return 0;
+	m->pkg = p;
 	if (p->source && strcmp(p->source, p->name)) {
 		r = lookup(m, p->ecosystem, p->source,
 		           p->source_version ? p->source_version : p->version);
@@ -191,10 +265,11 @@ static int pkg_cb(const struct store_pkg *p, void *arg)
 	return lookup(m, p->ecosystem, p->name, p->version);
 }
 
-int advisory_match(struct store *s, int64_t build_id, struct advisory_hits *ret)
+int advisory_match(struct store *s, int64_t build_id, const struct pins *pins,
+                   struct advisory_hits *ret)
 {
 	struct advisory_hits h = {0};
-	struct pkg_match m = {s, &h, VERSION_DEBIAN, NULL};
+	struct pkg_match m = {s, &h, VERSION_DEBIAN, NULL, pins, NULL};
 	int r = store_inventory_each(s, build_id, pkg_cb, &m);
 
 	if (r < 0 && r != -E2BIG) {
@@ -211,8 +286,9 @@ int advisory_match(struct store *s, int64_t build_id, struct advisory_hits *ret)
 
 static int load_row(const struct store_match *x, void *arg)
 {
-	struct hit_src h = {x->advisory, x->package, x->ecosystem, x->installed,
-	                    x->fixed,    x->state,   x->seen_at};
+	struct hit_src h = {x->advisory, x->package, x->ecosystem,   x->installed,
+	                    x->fixed,    x->state,   x->seen_at,     x->pin_file,
+	                    x->pin_line, x->pin_col, x->pin_version, x->pin_package};
 	return hit_add(arg, &h);
 }
 
@@ -245,6 +321,8 @@ static const char *decide(const struct advisory_hit *h, const struct advisory_hi
 {
 	if (!h->fixed)
 		return "unfixed";
+	if (h->pin_file)
+		return "needs-change"; /* the context pins it: no rebuild changes that */
 	if (nocache)
 		return "pending-upstream";
 	return holds(old, h) ? old->state : "open";
@@ -279,7 +357,7 @@ static int add_fixed(struct advisory_hits *hits, const struct advisory_hits *pre
 	for (size_t i = 0; r == 0 && i < prev->n; i++) {
 		const struct advisory_hit *o = &prev->v[i];
 		struct hit_src h = {o->id,    o->package, o->ecosystem, o->installed,
-		                    o->fixed, "fixed",    o->seen_at};
+		                    o->fixed, "fixed",    o->seen_at,   .pin_file = NULL};
 
 		if (!strcmp(o->state, "fixed") || hit_find_n(hits, n0, o->id, o->package))
 			continue;
@@ -298,20 +376,23 @@ static int put_hits(struct store *s, int64_t build_id, const struct advisory_hit
 	if (!m)
 		return -ENOMEM;
 	for (size_t i = 0; i < h->n; i++)
-		m[i] = (struct store_match){h->v[i].id,        h->v[i].package, h->v[i].ecosystem,
-		                            h->v[i].installed, h->v[i].fixed,   h->v[i].state,
-		                            h->v[i].seen_at};
+		m[i] = (struct store_match){
+		        h->v[i].id,        h->v[i].package,     h->v[i].ecosystem,
+		        h->v[i].installed, h->v[i].fixed,       h->v[i].state,
+		        h->v[i].seen_at,   h->v[i].pin_file,    h->v[i].pin_line,
+		        h->v[i].pin_col,   h->v[i].pin_version, h->v[i].pin_package};
 	r = store_matches_put(s, build_id, m, h->n);
 	free(m);
 	return r;
 }
 
-int advisory_record_build(struct store *s, int64_t build_id, bool nocache, char **ret_fixes)
+int advisory_record_build(struct store *s, int64_t build_id, bool nocache, const struct pins *pins,
+                          char **ret_fixes)
 {
 	struct advisory_hits hits = {0}, prev = {0};
 	char *fixes = NULL;
 	int64_t prev_id;
-	int r = advisory_match(s, build_id, &hits);
+	int r = advisory_match(s, build_id, pins, &hits);
 
 	if (r == 0 && store_previous_inventory_build(s, build_id, &prev_id) == 0)
 		r = load_rows(s, prev_id, &prev);
@@ -389,18 +470,21 @@ static void reason_add(char *buf, size_t len, unsigned *count, const struct advi
 }
 
 /* Re-matches one current image; marks new fixable matches triggered. */
-static int scan_one(struct store *s, const struct current *c, char *reason, size_t len,
-                    unsigned *count)
+static int scan_one(struct store *s, const struct current *c, const struct pins *pins, char *reason,
+                    size_t len, unsigned *count)
 {
 	struct advisory_hits hits = {0}, old = {0};
-	int r = advisory_match(s, c->build_id, &hits);
+	int r = advisory_match(s, c->build_id, pins, &hits);
 
 	if (r == 0)
 		r = load_rows(s, c->build_id, &old);
 	for (size_t i = 0; r == 0 && i < hits.n; i++) {
 		struct advisory_hit *h = &hits.v[i], *o = hit_find(&old, h->id, h->package);
 		bool held = o && holds(o, h);
-		const char *st = !h->fixed ? "unfixed" : held && o ? o->state : "triggered";
+		const char *st = !h->fixed     ? "unfixed"
+		                 : h->pin_file ? "needs-change" /* a rebuild cannot fix it */
+		                 : held && o   ? o->state
+		                               : "triggered";
 
 		r = set_state(h, st);
 		if (r == 0 && !strcmp(st, "triggered") && !held)
@@ -411,13 +495,35 @@ static int scan_one(struct store *s, const struct current *c, char *reason, size
 		    !hit_find(&hits, old.v[i].id, old.v[i].package)) {
 			struct advisory_hit *o = &old.v[i];
 			struct hit_src h = {o->id,    o->package, o->ecosystem, o->installed,
-			                    o->fixed, o->state,   o->seen_at};
+			                    o->fixed, o->state,   o->seen_at,   .pin_file = NULL};
 			r = hit_add(&hits, &h);
 		}
 	if (r == 0)
 		r = put_hits(s, c->build_id, &hits);
 	advisory_hits_done(&hits);
 	advisory_hits_done(&old);
+	return r;
+}
+
+static const struct config_env *env_find(const struct config_project *p, const char *name)
+{
+	for (size_t i = 0; p && i < p->n_envs; i++)
+		if (!strcmp(p->envs[i].name, name))
+			return &p->envs[i];
+	return NULL;
+}
+
+/* One current image with the pins of its environment's context read now. */
+static int scan_env(struct store *s, const struct config *cfg, const struct current *c,
+                    char *reason, size_t len, unsigned *count)
+{
+	const struct config_project *p = config_project_find(cfg, c->project);
+	struct pins pins = {0};
+	int r = p ? pinload_env(p, env_find(p, c->env), &pins) : 0;
+
+	if (r == 0)
+		r = scan_one(s, c, &pins, reason, len, count);
+	pins_done(&pins);
 	return r;
 }
 
@@ -448,7 +554,7 @@ int advisory_scan(struct store *s, const struct config *cfg, const char *project
 		size_t j = i;
 
 		for (; r == 0 && j < l.n && !strcmp(l.v[j].project, l.v[i].project); j++)
-			r = scan_one(s, &l.v[j], reason, sizeof(reason), &count);
+			r = scan_env(s, cfg, &l.v[j], reason, sizeof(reason), &count);
 		if (r == 0 && count) {
 			r = trigger(s, l.v[i].project, reason, count, now);
 			triggered++;

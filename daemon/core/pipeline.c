@@ -23,6 +23,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "notify.h"
+#include "pinload.h"
 #include "ref.h"
 #include "registry.h"
 #include "store.h"
@@ -523,6 +524,19 @@ static int start_verify(struct pipeline *pl)
 	return registry_digest(pl->d.registries, &l, verify_done, pl);
 }
 
+/* Matches the new image with the pins of its context (needs-change, never a rebuild). */
+static int record_advisories(struct pipeline *pl)
+{
+	struct pins pins = {0};
+	int r = pinload_env(pl->p, cur(pl), &pins);
+
+	if (r == 0)
+		r = advisory_record_build(pl->d.store, pl->build_id,
+		                          !strcmp(pl->trigger, "security"), &pins, &pl->fixes);
+	pins_done(&pins);
+	return r;
+}
+
 /* The image's packages are in: store them, match them, note what this build fixed. */
 static void inventory_done(const struct store_inventory *inv, const char *error, void *arg)
 {
@@ -539,8 +553,7 @@ static void inventory_done(const struct store_inventory *inv, const char *error,
 			logf_build(pl, "inventory: %s", error);
 		r = store_inventory_put(pl->d.store, pl->build_id, inv);
 		if (r == 0)
-			r = advisory_record_build(pl->d.store, pl->build_id,
-			                          !strcmp(pl->trigger, "security"), &pl->fixes);
+			r = record_advisories(pl);
 		logf_build(pl, "inventory: %s, %zu packages%s%s%s",
 		           inv->ecosystem ? inv->ecosystem : "no known OS", inv->n_pkgs,
 		           r < 0 ? " (not recorded)" : "", pl->fixes ? "; fixes " : "",

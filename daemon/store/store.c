@@ -148,6 +148,14 @@ static const char *const migrations[] = {
         "CREATE TABLE holds("
         "  project TEXT NOT NULL, env TEXT NOT NULL, since INTEGER NOT NULL,"
         "  reason TEXT NOT NULL, PRIMARY KEY(project, env));",
+        /* 10 -> 11: where the build context pins a matched package's version (state
+         * needs-change): file relative to the context, line, column, the package as pinned
+         * (Debian: the binary, where the advisory names the source), the version as written */
+        "ALTER TABLE build_advisories ADD COLUMN pin_file TEXT;"
+        "ALTER TABLE build_advisories ADD COLUMN pin_package TEXT;"
+        "ALTER TABLE build_advisories ADD COLUMN pin_line INTEGER;"
+        "ALTER TABLE build_advisories ADD COLUMN pin_col INTEGER;"
+        "ALTER TABLE build_advisories ADD COLUMN pin_version TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

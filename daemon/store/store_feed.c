@@ -531,6 +531,16 @@ static int match_bind_run(struct store *s, sqlite3_stmt *st, int64_t build_id,
 	store_bind_text(st, 6, m->fixed);
 	store_bind_text(st, 7, m->state);
 	store_bind_u64(st, 8, m->seen_at);
+	store_bind_text(st, 9, m->pin_file);
+	if (m->pin_file) {
+		sqlite3_bind_int(st, 10, m->pin_line);
+		sqlite3_bind_int(st, 11, m->pin_col);
+	} else {
+		sqlite3_bind_null(st, 10);
+		sqlite3_bind_null(st, 11);
+	}
+	store_bind_text(st, 12, m->pin_file ? m->pin_version : NULL);
+	store_bind_text(st, 13, m->pin_file ? m->pin_package : NULL);
 	rc = sqlite3_step(st);
 	return rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, "match put");
 }
@@ -551,8 +561,9 @@ static int matches_tx(struct store *s, void *arg)
 		r = store_prepare(
 		        s,
 		        "INSERT OR REPLACE INTO build_advisories(build_id, advisory, package,"
-		        " ecosystem, installed, fixed, state, seen_at)"
-		        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
+		        " ecosystem, installed, fixed, state, seen_at, pin_file, pin_line, pin_col,"
+		        " pin_version, pin_package)"
+		        " VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)",
 		        &st);
 	if (r < 0)
 		return r;
@@ -596,8 +607,18 @@ struct match_walk {
 static int match_row(sqlite3_stmt *st, void *arg)
 {
 	struct match_walk *w = arg;
-	struct store_match m = {text(st, 0), text(st, 1), text(st, 2), text(st, 3),
-	                        text(st, 4), text(st, 5), u64(st, 6)};
+	struct store_match m = {text(st, 0),
+	                        text(st, 1),
+	                        text(st, 2),
+	                        text(st, 3),
+	                        text(st, 4),
+	                        text(st, 5),
+	                        u64(st, 6),
+	                        text(st, 7),
+	                        sqlite3_column_int(st, 8),
+	                        sqlite3_column_int(st, 9),
+	                        text(st, 10),
+	                        text(st, 11)};
 
 	return w->cb(&m, w->arg);
 }
@@ -609,7 +630,8 @@ int store_matches_each(struct store *s, int64_t build_id,
 	sqlite3_stmt *st;
 	int r = store_prepare(
 	        s,
-	        "SELECT advisory, package, ecosystem, installed, fixed, state, seen_at"
+	        "SELECT advisory, package, ecosystem, installed, fixed, state, seen_at, pin_file,"
+	        " pin_line, pin_col, pin_version, pin_package"
 	        " FROM build_advisories WHERE build_id = ?1 ORDER BY advisory, package",
 	        &st);
 

@@ -114,13 +114,17 @@ int store_inventory_ecosystems(struct store *s, int (*cb)(const char *ecosystem,
 /*
  * An advisory as matched against one build's inventory. state: "open"
  * (fixable, not yet acted on), "triggered" (a rebuild was asked for),
- * "pending-upstream" (a no-cache rebuild still has it), "unfixed" (no fix
- * known), "fixed" (a previous image of the environment had it, this one
- * not).
+ * "pending-upstream" (a no-cache rebuild still has it), "needs-change" (the
+ * build context pins the installed version: pin_* say where; no rebuild can
+ * fix it), "unfixed" (no fix known), "fixed" (a previous image of the
+ * environment had it, this one not).
  */
 struct store_match {
 	const char *advisory, *package, *ecosystem, *installed, *fixed, *state;
 	uint64_t seen_at;
+	const char *pin_file; /* NULL: not pinned in the context */
+	int pin_line, pin_col;
+	const char *pin_version, *pin_package;
 };
 
 /* Replaces a build's match rows. */

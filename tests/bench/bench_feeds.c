@@ -132,7 +132,7 @@ int main(int argc, char **argv)
 	build = inventory(s, &b, n);
 	t2 = now_s();
 	if (r >= 0 && build > 0)
-		r = advisory_match(s, build, &h);
+		r = advisory_match(s, build, NULL, &h);
 	t3 = now_s();
 	getrusage(RUSAGE_SELF, &ru);
 	printf("records %zu rows %zu ingest_s %.3f packages %zu match_ms %.1f hits %zu "

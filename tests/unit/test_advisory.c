@@ -12,11 +12,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
 #include "advisory.h"
 #include "config.h"
+#include "pinload.h"
+#include "pins.h"
 #include "store_feed.h"
 
 static char dir[64];
@@ -175,7 +178,7 @@ static void test_never_loops(void **state)
 	        advisory("PYSEC-2099-1", "PyPI", "requests", "2099-01-01T00:00:00Z", fixed_231), 1);
 	/* a cached build: the advisory is open, and the scan asks for a rebuild */
 	b1 = build("initial", "PyPI", "requests", "2.25.0", "requests", "2.25.0");
-	assert_int_equal(advisory_record_build(st, b1, false, &fixes), 0);
+	assert_int_equal(advisory_record_build(st, b1, false, NULL, &fixes), 0);
 	assert_null(fixes);
 	expect_states(b1, 1, (const char *const[]){"PYSEC-2099-1 requests 2.25.0 2.31.0 open"});
 	assert_int_equal(advisory_scan(st, cfg, NULL, ++clock_ms), 1);
@@ -187,7 +190,7 @@ static void test_never_loops(void **state)
 	finish_pending("security");
 	/* the no-cache rebuild still has 2.25.0: the archive has no fix yet */
 	b2 = build("security", "PyPI", "requests", "2.25.0", "requests", "2.25.0");
-	assert_int_equal(advisory_record_build(st, b2, true, &fixes), 0);
+	assert_int_equal(advisory_record_build(st, b2, true, NULL, &fixes), 0);
 	assert_null(fixes);
 	expect_states(
 	        b2, 1,
@@ -197,7 +200,7 @@ static void test_never_loops(void **state)
 	assert_int_equal(pending_count(), 0);
 	/* a cached rebuild (the base moved) keeps the pending state: no loop either */
 	b3 = build("base", "PyPI", "requests", "2.25.0", "requests", "2.25.0");
-	assert_int_equal(advisory_record_build(st, b3, false, &fixes), 0);
+	assert_int_equal(advisory_record_build(st, b3, false, NULL, &fixes), 0);
 	expect_states(
 	        b3, 1,
 	        (const char *const[]){"PYSEC-2099-1 requests 2.25.0 2.31.0 pending-upstream"});
@@ -210,7 +213,7 @@ static void test_never_loops(void **state)
 	finish_pending("security");
 	/* this time the fix is in: the build records it as fixed */
 	b4 = build("security", "PyPI", "requests", "2.31.0", "requests", "2.31.0");
-	assert_int_equal(advisory_record_build(st, b4, true, &fixes), 0);
+	assert_int_equal(advisory_record_build(st, b4, true, NULL, &fixes), 0);
 	assert_non_null(fixes);
 	assert_string_equal(fixes, "PYSEC-2099-1");
 	free(fixes);
@@ -233,7 +236,7 @@ static void test_debian_source_then_binary(void **state)
 	        1);
 	b = build("initial", "Debian:12", "libssl3", "3.0.11-1~deb12u2+b1", "openssl",
 	          "3.0.11-1~deb12u2");
-	assert_int_equal(advisory_match(st, b, &h), 0);
+	assert_int_equal(advisory_match(st, b, NULL, &h), 0);
 	assert_int_equal(h.n, 1);
 	assert_string_equal(h.v[0].id, "DSA-9999-1");
 	assert_string_equal(h.v[0].package, "openssl");
@@ -243,7 +246,7 @@ static void test_debian_source_then_binary(void **state)
 	/* another release's record does not apply */
 	b = build("initial", "Debian:11", "libssl3", "3.0.11-1~deb12u2+b1", "openssl",
 	          "3.0.11-1~deb12u2");
-	assert_int_equal(advisory_match(st, b, &h), 0);
+	assert_int_equal(advisory_match(st, b, NULL, &h), 0);
 	assert_int_equal(h.n, 0);
 	advisory_hits_done(&h);
 	/* an unfixed advisory is recorded, never triggers */
@@ -252,7 +255,7 @@ static void test_debian_source_then_binary(void **state)
 	                          "[{\"introduced\":\"0\"}]}]}"),
 	                 2); /* a full load of the scope: DSA-9999-1 is gone, CVE-2099-2 new */
 	b = build("initial", "Debian:12", "zlib1g", "1:1.2.13.dfsg-1", "zlib", "1:1.2.13.dfsg-1");
-	assert_int_equal(advisory_match(st, b, &h), 0);
+	assert_int_equal(advisory_match(st, b, NULL, &h), 0);
 	assert_int_equal(h.n, 1);
 	assert_null(h.v[0].fixed);
 	advisory_hits_done(&h);
@@ -309,6 +312,91 @@ static void test_changes(void **state)
 	assert_int_equal(store_feed_count(st, "osv"), 0);
 }
 
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* The context pins the vulnerable version: needs-change with the place, and no rebuild; once
+ * the pin is changed the advisory is fixable again and triggers. Debian: a pinned binary holds
+ * its source's advisory. */
+static void test_pinned_needs_change(void **state)
+{
+	struct config_errors errs = {0};
+	struct config *c = NULL;
+	struct pins pins = {0};
+	char ctx[128], path[256], y[512], *fixes = NULL;
+	int64_t b1, b2, n = -1;
+
+	(void)state;
+	snprintf(ctx, sizeof(ctx), "%s/ctx", dir);
+	assert_int_equal(mkdir(ctx, 0755), 0);
+	snprintf(path, sizeof(path), "%s/Dockerfile", ctx);
+	write_file(path, "FROM debian:12\n"
+	                 "RUN apt-get update && apt-get install -y \\\n"
+	                 "      libssl3=3.0.11-1~deb12u2\n"
+	                 "COPY requirements.txt .\nRUN pip install -r requirements.txt\n");
+	snprintf(path, sizeof(path), "%s/requirements.txt", ctx);
+	write_file(path, "# app\nnumpy==1.24.4\nrequests==2.25.0  # held back\n");
+	snprintf(y, sizeof(y),
+	         "state_dir: /tmp\nprojects:\n  - name: p\n    context: %s\n"
+	         "    image: registry.example/team/p\n    environments: { prod: {} }\n",
+	         ctx);
+	assert_int_equal(config_parse("t.yaml", y, strlen(y), &c, &errs), 0);
+	assert_int_equal(advisory("PYSEC-2099-1", "PyPI", "requests", NULL, fixed_231), 1);
+	assert_int_equal(pinload_env(&c->projects[0], &c->projects[0].envs[0], &pins), 0);
+	assert_int_equal(pins.n, 3);
+
+	b1 = build("initial", "PyPI", "requests", "2.25.0", NULL, NULL);
+	assert_int_equal(advisory_record_build(st, b1, false, &pins, &fixes), 0);
+	expect_states(b1, 1, (const char *[]){"PYSEC-2099-1 requests 2.25.0 2.31.0 needs-change"});
+	assert_int_equal(store_query_int(st,
+	                                 "SELECT pin_line * 1000 + pin_col FROM build_advisories"
+	                                 " WHERE pin_file = 'requirements.txt'"
+	                                 " AND pin_version = '2.25.0'",
+	                                 &n),
+	                 0);
+	assert_int_equal(n, 3001);
+	assert_int_equal(advisory_scan(st, c, "p", ++clock_ms), 0);
+	assert_int_equal(pending_count(), 0);
+	expect_states(b1, 1, (const char *[]){"PYSEC-2099-1 requests 2.25.0 2.31.0 needs-change"});
+
+	/* the team lifts the pin: the next scan finds it fixable and asks for a rebuild */
+	write_file(path, "# app\nnumpy==1.24.4\nrequests>=2.25.0\n");
+	assert_int_equal(advisory_scan(st, c, "p", ++clock_ms), 1);
+	assert_int_equal(pending_count(), 1);
+	expect_states(b1, 1, (const char *[]){"PYSEC-2099-1 requests 2.25.0 2.31.0 triggered"});
+	finish_pending("security");
+
+	/* Debian: the advisory names the source, the Dockerfile pins the binary */
+	assert_int_equal(
+	        advisory("DSA-9999-1", "Debian:12", "openssl", NULL,
+	                 "{\"ranges\":[{\"type\":\"ECOSYSTEM\",\"events\":[{\"introduced\":\"0\"},"
+	                 "{\"fixed\":\"3.0.13-1~deb12u1\"}]}]}"),
+	        2);
+	b2 = build("initial", "Debian:12", "libssl3", "3.0.11-1~deb12u2", "openssl",
+	           "3.0.11-1~deb12u2");
+	assert_int_equal(advisory_record_build(st, b2, false, &pins, &fixes), 0);
+	expect_states(b2, 2, /* the image before had requests: that one is fixed here */
+	              (const char *[]){"DSA-9999-1 openssl 3.0.11-1~deb12u2 3.0.13-1~deb12u1 "
+	                               "needs-change",
+	                               "PYSEC-2099-1 requests 2.25.0 2.31.0 fixed"});
+	assert_int_equal(store_query_int(st,
+	                                 "SELECT pin_line FROM build_advisories WHERE build_id = "
+	                                 "(SELECT max(build_id) FROM build_advisories)"
+	                                 " AND pin_file = 'Dockerfile'",
+	                                 &n),
+	                 0);
+	assert_int_equal(n, 3);
+	free(fixes);
+	pins_done(&pins);
+	config_free(c);
+}
+
 static void test_fixes_label(void **state)
 {
 	char buf[40];
@@ -328,6 +416,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_never_loops, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_debian_source_then_binary, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_pinned_needs_change, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_feed_apply_seen_at, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
 	        cmocka_unit_test(test_fixes_label),
