@@ -97,10 +97,25 @@ static void env_detail(json_t *e)
 	}
 }
 
+/* "test,prod" from an advisory's environments (older servers: its environment). */
+static const char *envs_of(json_t *a, char *buf, size_t len)
+{
+	json_t *e;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	json_array_foreach(json_object_get(a, "environments"), i, e)
+	{
+		n += (size_t)snprintf(buf + n, len > n ? len - n : 0, "%s%s", i ? "," : "",
+		                      json_string_value(e) ?: "");
+	}
+	return buf[0] ? buf : json_str(a, "environment");
+}
+
 static void advisories_detail(json_t *list)
 {
-	static const char *const head[] = {"  ADVISORY", "STATE",     "ENV",
-	                                   "PACKAGE",    "INSTALLED", "FIXED"};
+	static const char *const head[] = {"  ADVISORY", "STATE", "ENVS",  "PACKAGE",
+	                                   "INSTALLED",  "FIXED", "ACTION"};
 	struct table *t;
 	json_t *a;
 	size_t i;
@@ -108,17 +123,18 @@ static void advisories_detail(json_t *list)
 	if (!json_array_size(list))
 		return;
 	printf("advisories:\n");
-	t = table_new(6, head);
+	t = table_new(7, head);
 	json_array_foreach(list, i, a)
 	{
-		char id[160];
+		char id[160], envs[256];
 		snprintf(id, sizeof(id), "  %s", json_str(a, "id") ?: "-");
 		const char *v[] = {id,
 		                   json_str(a, "state"),
-		                   json_str(a, "environment"),
+		                   envs_of(a, envs, sizeof(envs)),
 		                   json_str(a, "package"),
 		                   json_str(a, "installed"),
-		                   json_str(a, "fixed")};
+		                   json_str(a, "fixed"),
+		                   json_str(a, "action")};
 		if (t)
 			table_row(t, v);
 	}
