@@ -265,14 +265,16 @@ static void record(struct watch_entry *e, const struct registry_result *r)
 	char old[80], reason[REF_STRING_MAX + 200];
 	int64_t *ids = calloc(e->n_users + 1, sizeof(int64_t));
 	enum base_event ev;
-	bool trig;
+	bool trig, same_index;
 
 	if (store_base_get(w->store, e->ref, e->platform, &b) < 0)
 		memset(&b, 0, sizeof(b));
 	snprintf(old, sizeof(old), "%s", b.digest);
+	same_index = !strcmp(b.index_digest, r->index_digest ? r->index_digest : "");
 	ev = base_observe(&b, r->digest, r->index_digest, now, w->settle_ms);
 	trig = ev == BASE_MOVED;
-	if (ev == BASE_SAME && !b.candidate[0] && !e->last_error && batch_checked(e, now)) {
+	if (ev == BASE_SAME && same_index && !b.candidate[0] && !e->last_error &&
+	    batch_checked(e, now)) {
 		free(ids);
 		return;
 	}
