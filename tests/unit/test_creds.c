@@ -122,6 +122,18 @@ static bool gone(int pid)
 	return strstr(stat, ") Z ") != NULL || strstr(stat, ") X ") != NULL;
 }
 
+/* The file exists and holds a full line (a loaded machine may see it half-written). */
+static bool has_content(const char *path)
+{
+	char buf[32] = "";
+	FILE *f = fopen(path, "r");
+	bool full = f && fgets(buf, sizeof(buf), f) && strchr(buf, '\n');
+
+	if (f)
+		fclose(f);
+	return full;
+}
+
 /* The slow helper's `sleep` went down with it (its whole process group is killed). */
 static void assert_sleep_killed(void)
 {
@@ -1152,9 +1164,9 @@ static void test_free_while_running(void **state)
 	env_open(&e, &o);
 	assert_int_equal(creds_lookup(e.c, "ghcr.io", got_cb, &g), 0);
 	path_in(path, sizeof(path), "count.pid");
-	for (int i = 0; i < 300 && access(path, F_OK) < 0; i++) {
+	for (int i = 0; i < 300 && !has_content(path); i++) {
 		uv_run(&e.loop, UV_RUN_NOWAIT);
-		usleep(10000); /* until the helper has started its sleep */
+		usleep(10000); /* until the helper has started its sleep and written its pid */
 	}
 	env_close(&e);
 	assert_int_equal(g.calls, 0);
