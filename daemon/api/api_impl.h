@@ -65,6 +65,10 @@ enum api_route_id {
 	R_FEEDS,
 	R_HOOK_REGISTRY,
 	R_FEEDS_POLL,
+	R_BUILD_SBOM,     /* SPDX; ?format=cyclonedx makes it R_BUILD_SBOM_CDX (api_serve) */
+	R_BUILD_SBOM_CDX, /* not routed by path */
+	R_BUILD_PROVENANCE,
+	R_BUILD_VEX,
 	R_STATUS_BASE, /* not routed: /v1/status without the clock-dependent uptime */
 	R_COUNT
 };
@@ -204,6 +208,16 @@ struct json_t *api_advisory_counts(struct json_t *list);
 struct json_t *api_build_advisories_json(struct store *s, int64_t build_id);
 /* GET /v1/feeds. */
 int api_render_feeds(const struct api_view *v, struct api_render *ret);
+
+/* api_evidence.c: GET /v1/builds/ID/sbom, /provenance, /vex (rt->id says which). */
+int api_render_evidence(const struct api_view *v, const struct api_route *rt,
+                        struct api_render *ret);
+/* ?format= of GET /v1/builds/ID/sbom: spdx (default) keeps rt, cyclonedx makes it
+ * R_BUILD_SBOM_CDX; -EINVAL for anything else. */
+int api_sbom_format(const struct api_query *q, struct api_route *rt);
+/* The package changes of a build against its environment's previous image (pkgdiff.h);
+ * JSON null when there is nothing to compare, NULL on failure. */
+struct json_t *api_build_changes_json(struct store *s, int64_t build_id);
 
 /* RFC 3339 UTC with milliseconds ("2025-01-02T03:04:05.678Z") into buf. */
 void api_time_format(uint64_t ms, char *buf, size_t len);

@@ -554,8 +554,10 @@ static int render_build(const struct api_view *v, int64_t id, struct api_render 
 	json_t *b = json_incref(json_array_get(w.list, 0));
 
 	json_decref(w.list);
-	if (b)
+	if (b) {
 		put(&x, b, "advisories", api_build_advisories_json(v->store, id));
+		put(&x, b, "package_changes", api_build_changes_json(v->store, id));
+	}
 	if (r == -ENOENT)
 		return error_render(404, "not_found", "no such build", ret);
 	if (r < 0 || x.oom) {
@@ -695,6 +697,11 @@ int api_render_route(const struct api_view *v, const struct api_route *rt,
 		return render_bases(v, ret);
 	case R_FEEDS:
 		return api_render_feeds(v, ret);
+	case R_BUILD_SBOM:
+	case R_BUILD_SBOM_CDX:
+	case R_BUILD_PROVENANCE:
+	case R_BUILD_VEX:
+		return api_render_evidence(v, rt, ret);
 	default:
 		return -EINVAL;
 	}

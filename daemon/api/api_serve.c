@@ -610,5 +610,7 @@ enum MHD_Result api_serve(struct api *a, struct MHD_Connection *c, struct api_re
 		return serve_log(a, c, rt.build_id);
 	if (rt.id == R_BUILDS && api_builds_query_parse(&q, &bq, err, sizeof(err)) < 0)
 		return api_reply_error(a, c, 400, "bad_request", err);
+	if (rt.id == R_BUILD_SBOM && api_sbom_format(&q, &rt) < 0)
+		return api_reply_error(a, c, 400, "bad_request", "format: spdx or cyclonedx");
 	return serve_cached(a, c, &rt, &bq);
 }

@@ -57,6 +57,8 @@ static void job_free(struct inventory_job *j)
 		free((char *)(uintptr_t)j->pkgs[i].version);
 		free((char *)(uintptr_t)j->pkgs[i].source);
 		free((char *)(uintptr_t)j->pkgs[i].source_version);
+		free((char *)(uintptr_t)j->pkgs[i].arch);
+		free((char *)(uintptr_t)j->pkgs[i].license);
 	}
 	free(j->pkgs);
 	free(j->dpkg);
@@ -88,9 +90,17 @@ static int pkg_add(struct inventory_job *j, const char *eco, const struct pkgdb_
 		j->cap = cap;
 	}
 	x = &j->pkgs[j->n++];
-	*x = (struct store_pkg){eco, strdup(p->name), strdup(p->version), strdup(p->source),
-	                        strdup(p->source_version)};
-	return x->name && x->version && x->source && x->source_version ? 0 : -ENOMEM;
+	*x = (struct store_pkg){eco,
+	                        strdup(p->name),
+	                        strdup(p->version),
+	                        strdup(p->source),
+	                        strdup(p->source_version),
+	                        p->arch ? strdup(p->arch) : NULL,
+	                        p->license ? strdup(p->license) : NULL};
+	return x->name && x->version && x->source && x->source_version && (x->arch || !p->arch) &&
+	                       (x->license || !p->license)
+	               ? 0
+	               : -ENOMEM;
 }
 
 static bool have_pypi(const struct inventory_job *j, const char *name, const char *version)
@@ -159,7 +169,7 @@ static bool keep(const char *path, bool is_dir, void *arg)
 
 static int python_add(struct inventory_job *j, const char *name, const char *version)
 {
-	struct pkgdb_pkg p = {name, version, name, version};
+	struct pkgdb_pkg p = {name, version, name, version, NULL, NULL};
 
 	if (have_pypi(j, name, version))
 		return 0;

@@ -9,6 +9,7 @@
 #include "bases.h"
 #include "config.h"
 #include "engine.h"
+#include "inputs.h"
 #include "log.h"
 #include "pipeline.h"
 #include "rollback.h"
@@ -700,6 +701,10 @@ static bool start_one(struct scheduler *s, size_t k, const struct pending *t)
 		return false;
 	d.engine = s->engines[e];
 	d.platform = engine_platform(d.engine) ? engine_platform(d.engine) : "linux/amd64";
+	inputs_capture(s->d.store, req.project, d.platform,
+	               &(struct inputs_engine){engine_info(d.engine)->host,
+	                                       engine_info(d.engine)->engine_version,
+	                                       engine_info(d.engine)->podman});
 	r = pipeline_start(&d, &req, pipeline_done, ps, &ps->pl);
 	if (r < 0) {
 		log_err("project %s: cannot start a rebuild: %s", ps->name, strerror(-r));

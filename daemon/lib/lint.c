@@ -268,7 +268,7 @@ static bool name_has_word(const char *name, const char *const *words)
 	}
 }
 
-static void rule_secret_name(struct lint *l, const char *kw, const char *name, int line)
+bool lint_secret_name(const char *name)
 {
 	static const char *const secret[] = {"password", "passwd",  "pass",       "secret",
 	                                     "secrets",  "token",   "tokens",     "apikey",
@@ -279,7 +279,12 @@ static void rule_secret_name(struct lint *l, const char *kw, const char *name, i
 	                                     "id",       "type",    "host", "port", "user",
 	                                     "username", "version", "warn", NULL};
 
-	if (name_has_word(name, secret) && !name_has_word(name, benign))
+	return name_has_word(name, secret) && !name_has_word(name, benign);
+}
+
+static void rule_secret_name(struct lint *l, const char *kw, const char *name, int line)
+{
+	if (lint_secret_name(name))
 		add(l, line, "RF011", LINT_WARNING,
 		    "%s %s looks like a secret: ENV and ARG values stay in the image's config or "
 		    "history; use RUN --mount=type=secret",

@@ -65,6 +65,7 @@
 #ifndef REFIT_LINT_H
 #define REFIT_LINT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -105,5 +106,12 @@ size_t lint_context_done(struct lint_context *lc);
 
 /* "error", "warning" or "info". */
 const char *lint_severity_name(enum lint_severity s);
+
+/*
+ * True when a variable name looks like it holds a secret (RF011's words:
+ * password, token, key, auth... and none of public, path, url, user...):
+ * its value is kept out of logs and evidence documents.
+ */
+bool lint_secret_name(const char *name);
 
 #endif

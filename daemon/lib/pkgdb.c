@@ -211,7 +211,7 @@ size_t pkgdb_pep503(const char *name, char *out, size_t n)
 /* ---- dpkg ---- */
 
 struct dpkg_stanza {
-	struct span pkg, ver, status, src;
+	struct span pkg, ver, status, src, arch;
 	size_t first;      /* line of the first field, 0 before it */
 	struct span *last; /* the field a continuation line would extend */
 };
@@ -226,6 +226,8 @@ static struct span *dpkg_field(struct dpkg_stanza *s, const char *p, size_t n)
 		return &s->status;
 	if (key_eq(p, n, "Source"))
 		return &s->src;
+	if (key_eq(p, n, "Architecture"))
+		return &s->arch;
 	return NULL;
 }
 
@@ -342,12 +344,29 @@ static int take(char *dst, const struct span *s, size_t max, const char *what, c
 	return 0;
 }
 
+/*
+ * A free-text value (a licence) copied into dst (PKGDB_LICENSE_MAX + 1 bytes)
+ * when it is printable ASCII that fits; NULL otherwise: a licence is not
+ * worth failing a package over.
+ */
+static const char *text_value(char *dst, const struct span *s)
+{
+	if (!s->p || !s->n || s->n > PKGDB_LICENSE_MAX)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++)
+		if ((unsigned char)s->p[i] < ' ' || (unsigned char)s->p[i] >= 0x7f)
+			return NULL;
+	memcpy(dst, s->p, s->n);
+	dst[s->n] = '\0';
+	return dst;
+}
+
 /* The end of a stanza: report its package if installed, then forget it. */
 static int dpkg_end(void *state, pkgdb_cb cb, void *arg, int *count, char *err, size_t errlen)
 {
 	struct dpkg_stanza *s = state;
 	char name[PKGDB_NAME_MAX + 1], ver[VERSION_MAX_LEN + 1];
-	char src[PKGDB_NAME_MAX + 1], sver[VERSION_MAX_LEN + 1];
+	char src[PKGDB_NAME_MAX + 1], sver[VERSION_MAX_LEN + 1], arch[PKGDB_ARCH_MAX + 1];
 	struct dpkg_stanza st = *s;
 	struct span sn, sv;
 	int r = 1;
@@ -369,10 +388,13 @@ static int dpkg_end(void *state, pkgdb_cb cb, void *arg, int *count, char *err, 
 	if ((r = take(name, &st.pkg, PKGDB_NAME_MAX, "Package", err, errlen)) < 0 ||
 	    (r = take(ver, &st.ver, VERSION_MAX_LEN, "Version", err, errlen)) < 0 ||
 	    (r = take(src, &sn, PKGDB_NAME_MAX, "Source name", err, errlen)) < 0 ||
-	    (r = take(sver, &sv, VERSION_MAX_LEN, "Source version", err, errlen)) < 0)
+	    (r = take(sver, &sv, VERSION_MAX_LEN, "Source version", err, errlen)) < 0 ||
+	    (st.arch.p &&
+	     (r = take(arch, &st.arch, PKGDB_ARCH_MAX, "Architecture", err, errlen)) < 0))
 		return r;
-	return emit(cb, arg, &(struct pkgdb_pkg){name, ver, src, sver}, count, st.first, err,
-	            errlen);
+	return emit(cb, arg,
+	            &(struct pkgdb_pkg){name, ver, src, sver, st.arch.p ? arch : NULL, NULL}, count,
+	            st.first, err, errlen);
 }
 
 int pkgdb_dpkg_each(const char *buf, size_t len, pkgdb_cb cb, void *arg, char *err, size_t errlen)
@@ -386,7 +408,7 @@ int pkgdb_dpkg_each(const char *buf, size_t len, pkgdb_cb cb, void *arg, char *e
 /* ---- apk ---- */
 
 struct apk_stanza {
-	struct span name, ver, origin;
+	struct span name, ver, origin, arch, license;
 	size_t first;
 };
 
@@ -407,6 +429,10 @@ static int apk_line(void *state, const char *l, size_t n, size_t no, char *err, 
 		f = &s->ver;
 	else if (l[0] == 'o')
 		f = &s->origin;
+	else if (l[0] == 'A')
+		f = &s->arch;
+	else if (l[0] == 'L')
+		f = &s->license;
 	if (!f)
 		return 0;
 	if (f->p) {
@@ -421,6 +447,7 @@ static int apk_end(void *state, pkgdb_cb cb, void *arg, int *count, char *err, s
 {
 	struct apk_stanza *s = state;
 	char name[PKGDB_NAME_MAX + 1], ver[VERSION_MAX_LEN + 1], src[PKGDB_NAME_MAX + 1];
+	char arch[PKGDB_ARCH_MAX + 1], lic[PKGDB_LICENSE_MAX + 1];
 	struct apk_stanza st = *s;
 	int r;
 
@@ -435,10 +462,13 @@ static int apk_end(void *state, pkgdb_cb cb, void *arg, int *count, char *err, s
 	if ((r = take(name, &st.name, PKGDB_NAME_MAX, "P:", err, errlen)) < 0 ||
 	    (r = take(ver, &st.ver, VERSION_MAX_LEN, "V:", err, errlen)) < 0 ||
 	    (r = take(src, st.origin.p ? &st.origin : &st.name, PKGDB_NAME_MAX, "o:", err,
-	              errlen)) < 0)
+	              errlen)) < 0 ||
+	    (st.arch.p && (r = take(arch, &st.arch, PKGDB_ARCH_MAX, "A:", err, errlen)) < 0))
 		return r;
-	return emit(cb, arg, &(struct pkgdb_pkg){name, ver, src, ver}, count, st.first, err,
-	            errlen);
+	return emit(cb, arg,
+	            &(struct pkgdb_pkg){name, ver, src, ver, st.arch.p ? arch : NULL,
+	                                text_value(lic, &st.license)},
+	            count, st.first, err, errlen);
 }
 
 int pkgdb_apk_each(const char *buf, size_t len, pkgdb_cb cb, void *arg, char *err, size_t errlen)
@@ -564,8 +594,8 @@ int pkgdb_freeze_each(const char *buf, size_t len, pkgdb_cb cb, void *arg, char 
 		}
 		r = freeze_line(l, n, it.no, name, ver, err, errlen);
 		if (r > 0)
-			r = emit(cb, arg, &(struct pkgdb_pkg){name, ver, name, ver}, &count, it.no,
-			         err, errlen);
+			r = emit(cb, arg, &(struct pkgdb_pkg){name, ver, name, ver, NULL, NULL},
+			         &count, it.no, err, errlen);
 		if (r < 0)
 			return r;
 	}

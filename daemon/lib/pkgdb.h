@@ -29,13 +29,19 @@
 #define PKGDB_NAME_MAX 256
 
 /*
- * One package, borrowed for the duration of the callback. All four are
- * non-empty NUL-terminated strings: source defaults to name and
- * source_version to version where the database names no source.
+ * One package, borrowed for the duration of the callback. The first four
+ * are non-empty NUL-terminated strings: source defaults to name and
+ * source_version to version where the database names no source. arch
+ * (dpkg Architecture, apk A:) and license (apk L:, printable ASCII up to
+ * PKGDB_LICENSE_MAX bytes) are NULL when the database does not say.
  */
 struct pkgdb_pkg {
 	const char *name, *version, *source, *source_version;
+	const char *arch, *license;
 };
+
+#define PKGDB_ARCH_MAX    64
+#define PKGDB_LICENSE_MAX 256
 
 /* Called once per package; a negative return stops the walk and is returned. */
 typedef int (*pkgdb_cb)(const struct pkgdb_pkg *p, void *arg);

@@ -156,6 +156,18 @@ static const char *const migrations[] = {
         "ALTER TABLE build_advisories ADD COLUMN pin_line INTEGER;"
         "ALTER TABLE build_advisories ADD COLUMN pin_col INTEGER;"
         "ALTER TABLE build_advisories ADD COLUMN pin_version TEXT;",
+        /* 11 -> 12: evidence: each package's architecture and licence where the database
+         * says, and what refit captured just before a rebuild ran (the Dockerfile's
+         * digest, the context's git commit, per environment the target, the build
+         * arguments without secret values and the bases with their digests, as JSON);
+         * a build's inputs are the latest row of its project captured before it */
+        "ALTER TABLE inventory_pkgs ADD COLUMN arch TEXT;"
+        "ALTER TABLE inventory_pkgs ADD COLUMN license TEXT;"
+        "CREATE TABLE build_inputs("
+        "  project TEXT NOT NULL, after_build INTEGER NOT NULL, at INTEGER NOT NULL, image TEXT,"
+        "  refit_version TEXT, engine TEXT, engine_version TEXT, platform TEXT,"
+        "  dockerfile TEXT, dockerfile_digest TEXT, git_commit TEXT, git_source TEXT,"
+        "  envs TEXT NOT NULL, PRIMARY KEY(project, after_build)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -390,7 +390,8 @@ static int pkgs_put(struct store *s, int64_t build_id, const struct store_invent
 	sqlite3_stmt *st;
 	int rc, r = store_prepare(s,
 	                          "INSERT INTO inventory_pkgs(build_id, ecosystem, name, version,"
-	                          " source, source_version) VALUES(?1,?2,?3,?4,?5,?6)",
+	                          " source, source_version, arch, license)"
+	                          " VALUES(?1,?2,?3,?4,?5,?6,?7,?8)",
 	                          &st);
 
 	for (size_t i = 0; r == 0 && i < inv->n_pkgs; i++) {
@@ -403,6 +404,8 @@ static int pkgs_put(struct store *s, int64_t build_id, const struct store_invent
 		store_bind_text(st, 4, p->version);
 		store_bind_text(st, 5, p->source);
 		store_bind_text(st, 6, p->source_version);
+		store_bind_text(st, 7, p->arch);
+		store_bind_text(st, 8, p->license);
 		rc = sqlite3_step(st);
 		if (rc != SQLITE_DONE)
 			r = store_sql_err(s, rc, "inventory package");
@@ -454,7 +457,8 @@ struct pkg_walk {
 static int pkg_row(sqlite3_stmt *st, void *arg)
 {
 	struct pkg_walk *w = arg;
-	struct store_pkg p = {text(st, 0), text(st, 1), text(st, 2), text(st, 3), text(st, 4)};
+	struct store_pkg p = {text(st, 0), text(st, 1), text(st, 2), text(st, 3),
+	                      text(st, 4), text(st, 5), text(st, 6)};
 
 	return w->cb(&p, w->arg);
 }
@@ -475,11 +479,10 @@ int store_inventory_each(struct store *s, int64_t build_id,
 	sqlite3_finalize(st);
 	if (n == 0)
 		return -ENOENT;
-	r = store_prepare(
-	        s,
-	        "SELECT ecosystem, name, version, source, source_version FROM inventory_pkgs"
-	        " WHERE build_id = ?1 ORDER BY rowid",
-	        &st);
+	r = store_prepare(s,
+	                  "SELECT ecosystem, name, version, source, source_version, arch, license"
+	                  " FROM inventory_pkgs WHERE build_id = ?1 ORDER BY rowid",
+	                  &st);
 	if (r < 0)
 		return r;
 	sqlite3_bind_int64(st, 1, build_id);

@@ -87,9 +87,11 @@ int store_feed_drop(struct store *s, const char *feed);
 /* Number of advisories stored for feed (all scopes). */
 int64_t store_feed_count(struct store *s, const char *feed);
 
-/* One installed package of an image. ecosystem: "Debian:12", "PyPI"... */
+/* One installed package of an image. ecosystem: "Debian:12", "PyPI"...; arch, license NULL
+ * when unknown. */
 struct store_pkg {
 	const char *ecosystem, *name, *version, *source, *source_version;
+	const char *arch, *license;
 };
 
 struct store_inventory {

@@ -97,7 +97,8 @@ static int64_t inventory(struct store *s, const struct feed_batch *b, size_t n)
 	for (; pkgs && names && k < n; k++)
 		snprintf(names[k], 64, "unrelated-package-%zu", k);
 	for (size_t i = 0; pkgs && names && i < n; i++)
-		pkgs[i] = (struct store_pkg){"PyPI", names[i], "0.0.1", names[i], "0.0.1"};
+		pkgs[i] = (struct store_pkg){"PyPI",  names[i], "0.0.1", names[i],
+		                             "0.0.1", NULL,     NULL};
 	inv.n_pkgs = n;
 	if (pkgs && names && store_build_insert(s, &bd, &id) == 0)
 		store_inventory_put(s, id, &inv);

@@ -69,7 +69,7 @@ static int64_t build(const char *trigger, const char *eco, const char *name, con
 	                        .trigger = trigger,
 	                        .status = "running",
 	                        .queued_at = clock_ms};
-	struct store_pkg pkg = {eco, name, version, source, source_version};
+	struct store_pkg pkg = {eco, name, version, source, source_version, NULL, NULL};
 	struct store_inventory inv = {
 	        .ecosystem = eco, .pkgs = &pkg, .n_pkgs = 1, .read_at = clock_ms};
 	int64_t id;

@@ -82,7 +82,8 @@ static void current_image(struct store *st)
 	                        .trigger = "initial",
 	                        .status = "running",
 	                        .queued_at = 1000};
-	struct store_pkg pkg = {"Alpine:v3.10", "botan", "2.5.0-r0", "botan", "2.5.0-r0"};
+	struct store_pkg pkg = {"Alpine:v3.10", "botan", "2.5.0-r0", "botan",
+	                        "2.5.0-r0",     NULL,    NULL};
 	struct store_inventory inv = {
 	        .ecosystem = "Alpine:v3.10", .pkgs = &pkg, .n_pkgs = 1, .read_at = 1000};
 	int64_t id;

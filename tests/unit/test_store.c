@@ -198,7 +198,7 @@ static void test_prune(void **state)
 	        {"prod", "succeeded", 1000, true},  /* 6: the only prod build */
 	        {"test", "failed", 9000, false},    /* 7: newest, and recent */
 	};
-	const struct store_pkg pkg = {"Debian:12", "openssl", "3.0.1", NULL, NULL};
+	const struct store_pkg pkg = {"Debian:12", "openssl", "3.0.1", NULL, NULL, NULL, NULL};
 	const struct store_inventory inv = {
 	        .ecosystem = "Debian:12", .pkgs = &pkg, .n_pkgs = 1, .read_at = 1000};
 	struct store *s = open_ok();
@@ -318,7 +318,7 @@ static void add_build(struct store *s, const char *env, const char *status, bool
 /* The current image of each environment is kept as state, whichever is written first. */
 static void test_current_images(void **state)
 {
-	const struct store_pkg deb = {"Debian:12", "openssl", "3.0.1", NULL, NULL};
+	const struct store_pkg deb = {"Debian:12", "openssl", "3.0.1", NULL, NULL, NULL, NULL};
 	const struct store_pkg both[] = {deb, {"PyPI", "numpy", "1.26.0", NULL, NULL}};
 	const struct store_inventory d = {.pkgs = &deb, .n_pkgs = 1, .read_at = 1000};
 	const struct store_inventory dp = {.pkgs = both, .n_pkgs = 2, .read_at = 1000};
