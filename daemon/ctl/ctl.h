@@ -28,6 +28,11 @@ int ctl_hold(int argc, char **argv);
 int ctl_release(int argc, char **argv);
 int ctl_feeds(int argc, char **argv);
 int ctl_verify(int argc, char **argv);
+int ctl_sbom(int argc, char **argv);
+
+/* ctl_sbom.c: the SBOM of a package database file, offline, on stdout. */
+int ctl_sbom_offline(const char *inventory, const char *os_release, const char *format,
+                     const char *name);
 
 /*
  * Reads a whole file (or stdin for "-") into a malloc'd NUL-terminated

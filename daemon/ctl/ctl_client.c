@@ -486,9 +486,13 @@ int ctl_builds(int argc, char **argv)
 	size_t i;
 	int code;
 
-	if (client_parse(&c, argc, argv, extra, builds_opt, &f) != argc)
-		return client_usage(
-		        &c, " [--project P] [--env E] [--status S] [--limit N] [--before ID]");
+	int n = client_parse(&c, argc, argv, extra, builds_opt, &f);
+
+	if (n >= 0 && argc - n == 1 && !f.query[0])
+		return ctl_build_show(&c, argv[n]);
+	if (n != argc)
+		return client_usage(&c, " [ID | --project P] [--env E] [--status S] [--limit N] "
+		                        "[--before ID]");
 	snprintf(path, sizeof(path), "/v1/builds%s", f.query);
 	code = client_get_json(&c, path, &doc);
 	if (!doc)

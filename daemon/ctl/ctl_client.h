@@ -72,4 +72,7 @@ const char *json_str(json_t *o, const char *key);
 /* The RFC 3339 time at key as "2025-01-02 03:04:05" in buf; "-" when absent. */
 const char *json_when(json_t *o, const char *key, char *buf, size_t len);
 
+/* ctl_evidence.c: `refitctl builds ID`, one build with its advisories and package changes. */
+int ctl_build_show(struct client *c, const char *arg);
+
 #endif

@@ -31,7 +31,10 @@ static const struct command commands[] = {
          "status                     what refitd is doing (engines, queue, polls)"},
         {"projects", ctl_projects, "projects [NAME]            projects, or one in detail"},
         {"builds", ctl_builds,
-         "builds [--project P] [--env E] [--status S] [--limit N] [--before ID]"},
+         "builds [ID | --project P] [--env E] [--status S] [--limit N] [--before ID]"},
+        {"sbom", ctl_sbom,
+         "sbom BUILD|PROJECT/ENV [--format spdx|cyclonedx]  (or --inventory FILE "
+         "[--os-release FILE])"},
         {"rebuild", ctl_rebuild,
          "rebuild NAME [ENV] [--wait]  request a rebuild (needs the API token)"},
         {"hold", ctl_hold, "hold NAME [ENV] [--reason T]  no rebuild until released"},
@@ -68,7 +71,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: refitctl COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "\nclient options (status, projects, builds, rebuild, rollback, hold, release, "
+	fprintf(f, "\nclient options (status, projects, builds, sbom, rebuild, rollback, hold, "
+	           "release, "
 	           "logs):\n"
 	           "  --url URL (or $REFIT_URL; unix:/path), --token-file FILE (or "
 	           "$REFIT_TOKEN_FILE),\n"

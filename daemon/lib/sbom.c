@@ -279,9 +279,9 @@ static json_t *cdx_image(struct jb *j, const struct evidence_build *b)
 		jb_set(j, o, "pedigree", json_pack("{s:[o]}", "ancestors", anc));
 	}
 	jb_set(j, o, "properties",
-	       json_pack("[{s:s,s:o},{s:s,s:o},{s:s,s:I}]", "name", "refit:project", "value",
+	       json_pack("[{s:s,s:o},{s:s,s:o},{s:s,s:o}]", "name", "refit:project", "value",
 	                 jb_str(b->project), "name", "refit:environment", "value", jb_str(b->env),
-	                 "name", "refit:build", "value", (json_int_t)b->id));
+	                 "name", "refit:build", "value", json_sprintf("%lld", (long long)b->id)));
 	return o;
 }
 
