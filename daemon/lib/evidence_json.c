@@ -9,8 +9,12 @@
 
 void jb_set(struct jb *j, json_t *o, const char *key, json_t *v)
 {
-	if (!o || !v || json_object_set_new(o, key, v) < 0)
+	if (!o) {
+		json_decref(v);
 		j->oom = true;
+	} else if (!v || json_object_set_new(o, key, v) < 0) { /* set_new drops v on failure */
+		j->oom = true;
+	}
 }
 
 void jb_set_str(struct jb *j, json_t *o, const char *key, const char *s)
@@ -21,8 +25,12 @@ void jb_set_str(struct jb *j, json_t *o, const char *key, const char *s)
 
 void jb_push(struct jb *j, json_t *a, json_t *v)
 {
-	if (!a || !v || json_array_append_new(a, v) < 0)
+	if (!a) {
+		json_decref(v);
 		j->oom = true;
+	} else if (!v || json_array_append_new(a, v) < 0) {
+		j->oom = true;
+	}
 }
 
 json_t *jb_str(const char *s)

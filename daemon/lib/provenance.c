@@ -40,20 +40,24 @@ int provenance_reason_advisories(const char *reasons,
 	return count;
 }
 
+struct id_list {
+	struct jb *j;
+	json_t *a;
+};
+
+/* Adds an id once to the list. */
 static void add_id(const char *id, size_t n, void *arg)
 {
-	json_t *a = arg, *v = json_stringn(id, n);
+	struct id_list *l = arg;
 	size_t i;
 	json_t *x;
 
-	json_array_foreach(a, i, x)
+	json_array_foreach(l->a, i, x)
 	{
-		if (json_equal(x, v)) {
-			json_decref(v);
+		if (strlen(json_string_value(x)) == n && !strncmp(json_string_value(x), id, n))
 			return;
-		}
 	}
-	json_array_append_new(a, v);
+	jb_push(l->j, l->a, json_stringn(id, n));
 }
 
 /* The reasons as a list, one entry per line. */
@@ -89,11 +93,12 @@ static json_t *trigger_json(struct jb *j, const struct evidence_build *b)
 		jb_set(j, base, "to", b->base_digest ? jb_str(b->base_digest) : json_null());
 		jb_set(j, t, "base", base);
 	}
-	provenance_reason_advisories(b->reasons, add_id, named);
+	provenance_reason_advisories(b->reasons, add_id, &(struct id_list){j, named});
 	jb_set(j, t, "advisories", named);
 	for (size_t i = 0; i < b->n_advisories; i++)
 		if (!strcmp(b->advisories[i].state, "fixed"))
-			add_id(b->advisories[i].id, strlen(b->advisories[i].id), fixed);
+			add_id(b->advisories[i].id, strlen(b->advisories[i].id),
+			       &(struct id_list){j, fixed});
 	jb_set(j, t, "fixed", fixed);
 	return t;
 }

@@ -852,6 +852,37 @@ static void test_detect(void **state)
 	assert_int_equal(pkgdb_detect(NULL, 0), -EINVAL);
 }
 
+static int arch_cb(const struct pkgdb_pkg *p, void *arg)
+{
+	char *out = arg;
+	size_t n = strlen(out);
+
+	snprintf(out + n, 512 - n, "%s:%s:%s|", p->name, p->arch ? p->arch : "-",
+	         p->license ? p->license : "-");
+	return 0;
+}
+
+/* Architecture (dpkg), A: and L: (apk) for the evidence documents; a bad licence is dropped. */
+static void test_arch_license(void **state)
+{
+	static const char dpkg[] = "Package: a\nVersion: 1\nArchitecture: amd64\n\n"
+	                           "Package: b\nVersion: 1\n\n"
+	                           "Package: c\nVersion: 1\nArchitecture: bad arch\n";
+	static const char apk[] = "P:musl\nV:1\nA:x86_64\nL:MIT AND BSD-2-Clause\n\n"
+	                          "P:x\nV:1\nL:\x01\n\nP:y\nV:1\n";
+	char out[512] = "", err[128];
+
+	(void)state;
+	assert_int_equal(pkgdb_dpkg_each(dpkg, 66, arch_cb, out, err, sizeof(err)), 2);
+	assert_string_equal(out, "a:amd64:-|b:-:-|");
+	assert_int_equal(pkgdb_dpkg_each(dpkg, sizeof(dpkg) - 1, arch_cb, out, err, sizeof(err)),
+	                 -EINVAL);
+	assert_non_null(strstr(err, "Architecture"));
+	out[0] = '\0';
+	assert_int_equal(pkgdb_apk_each(apk, sizeof(apk) - 1, arch_cb, out, err, sizeof(err)), 3);
+	assert_string_equal(out, "musl:x86_64:MIT AND BSD-2-Clause|x:-:-|y:-:-|");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -875,6 +906,7 @@ int main(void)
 	        cmocka_unit_test(test_os_release_errors),
 	        cmocka_unit_test(test_debian_version),
 	        cmocka_unit_test(test_detect),
+	        cmocka_unit_test(test_arch_license),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -319,7 +319,7 @@ static void add_build(struct store *s, const char *env, const char *status, bool
 static void test_current_images(void **state)
 {
 	const struct store_pkg deb = {"Debian:12", "openssl", "3.0.1", NULL, NULL, NULL, NULL};
-	const struct store_pkg both[] = {deb, {"PyPI", "numpy", "1.26.0", NULL, NULL}};
+	const struct store_pkg both[] = {deb, {"PyPI", "numpy", "1.26.0", NULL, NULL, NULL, NULL}};
 	const struct store_inventory d = {.pkgs = &deb, .n_pkgs = 1, .read_at = 1000};
 	const struct store_inventory dp = {.pkgs = both, .n_pkgs = 2, .read_at = 1000};
 	struct store *s = open_ok();
