@@ -107,7 +107,8 @@ int api_render_evidence(const struct api_view *v, const struct api_route *rt,
 	struct store_evidence *e = NULL;
 	struct evidence_build *b;
 	const struct config_project *p;
-	int r = store_evidence_load(v->store, rt->build_id, &e);
+	int r = store_evidence_load(v->store, rt->build_id,
+	                            rt->id == R_BUILD_PROVENANCE ? 0 : STORE_EVIDENCE_PKGS, &e);
 
 	if (r == -ENOENT)
 		return fail(404, "not_found", "no such build", ret);

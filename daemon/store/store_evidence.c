@@ -182,7 +182,7 @@ static int inventory_row(sqlite3_stmt *st, void *arg)
 	return oom ? -ENOMEM : 0;
 }
 
-static int load_inventory(struct store *s, struct store_evidence *e, int64_t id)
+static int load_inventory(struct store *s, struct store_evidence *e, int64_t id, bool pkgs)
 {
 	struct pkg_list l = {e, &e->pkgs, &e->b.n_pkgs, &e->cap_pkgs};
 	sqlite3_stmt *st;
@@ -193,7 +193,7 @@ static int load_inventory(struct store *s, struct store_evidence *e, int64_t id)
 
 	if (r == 0)
 		r = store_walk(s, st, inventory_row, e);
-	if (r == 0 && e->b.have_inventory)
+	if (r == 0 && e->b.have_inventory && pkgs)
 		r = load_pkgs(s, e, id, &l);
 	e->b.pkgs = e->pkgs;
 	return r;
@@ -250,7 +250,7 @@ static int one_text(struct store *s, struct store_evidence *e, const char *sql, 
 	return oom ? -ENOMEM : r;
 }
 
-static int load_previous(struct store *s, struct store_evidence *e, int64_t id)
+static int load_previous(struct store *s, struct store_evidence *e, int64_t id, bool pkgs)
 {
 	struct pkg_list l = {e, &e->prev_pkgs, &e->b.n_prev_pkgs, &e->cap_prev};
 	int r = store_previous_inventory_build(s, id, &e->b.prev_id);
@@ -258,7 +258,7 @@ static int load_previous(struct store *s, struct store_evidence *e, int64_t id)
 	if (r == -ENOENT) {
 		e->b.prev_id = 0;
 		r = 0;
-	} else if (r == 0) {
+	} else if (r == 0 && pkgs) {
 		r = load_pkgs(s, e, e->b.prev_id, &l);
 	}
 	e->b.prev_pkgs = e->prev_pkgs;
@@ -351,7 +351,8 @@ static int load_inputs(struct store *s, struct store_evidence *e, int64_t id)
 	return r;
 }
 
-int store_evidence_load(struct store *s, int64_t build_id, struct store_evidence **ret)
+int store_evidence_load(struct store *s, int64_t build_id, unsigned what,
+                        struct store_evidence **ret)
 {
 	struct store_evidence *e = calloc(1, sizeof(*e));
 	int r = -ENOMEM;
@@ -361,11 +362,11 @@ int store_evidence_load(struct store *s, int64_t build_id, struct store_evidence
 	e->b.id = build_id;
 	r = load_build(s, e, build_id);
 	if (r == 0)
-		r = load_inventory(s, e, build_id);
+		r = load_inventory(s, e, build_id, what & STORE_EVIDENCE_PKGS);
 	if (r == 0)
 		r = load_advisories(s, e, build_id);
 	if (r == 0)
-		r = load_previous(s, e, build_id);
+		r = load_previous(s, e, build_id, what & STORE_EVIDENCE_PREV);
 	if (r == 0)
 		r = load_inputs(s, e, build_id);
 	if (r == 0) {
@@ -405,7 +406,7 @@ int store_evidence_changes_json(struct store *s, int64_t build_id, json_t **ret)
 {
 	struct store_evidence *e;
 	json_t *o;
-	int r = store_evidence_load(s, build_id, &e);
+	int r = store_evidence_load(s, build_id, STORE_EVIDENCE_ALL, &e);
 
 	if (r < 0)
 		return r;

@@ -18,12 +18,19 @@
 struct store_evidence;
 struct json_t;
 
+/* What to load besides the build row, the inventory's summary and the advisory matches. */
+#define STORE_EVIDENCE_PKGS 1u /* the packages (SBOM, VEX) */
+#define STORE_EVIDENCE_PREV 2u /* the previous image's packages (package changes) */
+#define STORE_EVIDENCE_ALL  3u
+
 /*
- * Loads build_id. -ENOENT when there is no such build. A build without an
- * inventory (running, failed before it, unreadable, pruned) loads with
- * have_inventory false; store_evidence_pruned says which.
+ * Loads build_id with what (STORE_EVIDENCE_*). -ENOENT when there is no such
+ * build. A build without an inventory (running, failed before it,
+ * unreadable, pruned) loads with have_inventory false; store_evidence_pruned
+ * says which.
  */
-int store_evidence_load(struct store *s, int64_t build_id, struct store_evidence **ret);
+int store_evidence_load(struct store *s, int64_t build_id, unsigned what,
+                        struct store_evidence **ret);
 
 /* The loaded build; the caller may fill what is NULL (e.g. repository from the config). */
 struct evidence_build *store_evidence_build(struct store_evidence *e);

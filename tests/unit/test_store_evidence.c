@@ -134,7 +134,7 @@ static void test_load(void **state)
 	assert_int_equal(store_matches_put(s, b2, &m, 1), 0);
 	b3 = build(s, "running", "manual", NULL);
 
-	assert_int_equal(store_evidence_load(s, b2, &e), 0);
+	assert_int_equal(store_evidence_load(s, b2, STORE_EVIDENCE_ALL, &e), 0);
 	b = store_evidence_build(e);
 	assert_string_equal(b->project, "p");
 	assert_string_equal(b->status, "succeeded");
@@ -159,12 +159,13 @@ static void test_load(void **state)
 	assert_int_equal(b->n_prev_pkgs, 3);
 	store_evidence_free(e);
 
-	assert_int_equal(store_evidence_load(s, b1, &e), 0);
+	assert_int_equal(store_evidence_load(s, b1, STORE_EVIDENCE_ALL, &e), 0);
 	assert_string_equal(store_evidence_build(e)->dockerfile_digest, "sha256:d1");
 	assert_int_equal(store_evidence_build(e)->prev_id, 0);
 	store_evidence_free(e);
 
-	assert_int_equal(store_evidence_load(s, b3, &e), 0); /* running, no inventory */
+	assert_int_equal(store_evidence_load(s, b3, STORE_EVIDENCE_ALL, &e),
+	                 0); /* running, no inventory */
 	assert_false(store_evidence_build(e)->have_inventory);
 	assert_false(store_evidence_pruned(e));
 	store_evidence_free(e);
@@ -177,10 +178,10 @@ static void test_load(void **state)
 	assert_int_equal(store_evidence_changes_json(s, b1, &ch), -ENODATA);
 	assert_int_equal(store_evidence_changes_json(s, b3, &ch), -ENODATA);
 	assert_int_equal(store_evidence_changes_json(s, 9999, &ch), -ENOENT);
-	assert_int_equal(store_evidence_load(s, 9999, &e), -ENOENT);
+	assert_int_equal(store_evidence_load(s, 9999, STORE_EVIDENCE_ALL, &e), -ENOENT);
 
 	assert_int_equal(store_prune_builds(s, &b1, 1, 5000), 0);
-	assert_int_equal(store_evidence_load(s, b1, &e), 0);
+	assert_int_equal(store_evidence_load(s, b1, STORE_EVIDENCE_ALL, &e), 0);
 	assert_true(store_evidence_pruned(e));
 	assert_false(store_evidence_build(e)->have_inventory);
 	store_evidence_free(e);
@@ -201,7 +202,7 @@ static void test_no_inputs(void **state)
 	(void)state;
 	assert_int_equal(store_engine_update(s, &en), 0);
 	id = build(s, "succeeded", "age", "sha256:x");
-	assert_int_equal(store_evidence_load(s, id, &e), 0);
+	assert_int_equal(store_evidence_load(s, id, STORE_EVIDENCE_ALL, &e), 0);
 	assert_false(store_evidence_build(e)->have_inputs);
 	assert_null(store_evidence_build(e)->repository);
 	assert_string_equal(store_evidence_build(e)->engine_version, "20.10.24");
@@ -247,7 +248,7 @@ static void test_real_inventory(void **state)
 	inv.n_pkgs = r->n;
 	id = build(s, "succeeded", "initial", "sha256:x");
 	assert_int_equal(store_inventory_put(s, id, &inv), 0);
-	assert_int_equal(store_evidence_load(s, id, &e), 0);
+	assert_int_equal(store_evidence_load(s, id, STORE_EVIDENCE_ALL, &e), 0);
 	assert_int_equal(store_evidence_build(e)->n_pkgs, 140);
 	for (size_t i = 0; i < r->n; i++) {
 		assert_string_equal(store_evidence_build(e)->pkgs[i].name, r->v[i].name);
