@@ -42,7 +42,7 @@ static struct evidence_advisory adv[N_ADV];
 static size_t n_pkgs;
 static const char *eco_now;
 
-static void die(const char *what)
+_Noreturn static void die(const char *what)
 {
 	fprintf(stderr, "bench_evidence: %s failed\n", what);
 	exit(1);
@@ -100,10 +100,10 @@ static void load_dir(const char *dir)
 			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 			f = fopen(path, "rb");
 			if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, 0))
-				die("step 2");
+				die("reading a package database");
 			buf = malloc((size_t)len);
 			if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len)
-				die("step 3");
+				die("reading a package database");
 			fclose(f);
 			eco_now = kinds[k].eco;
 			if (k == 0)
@@ -264,7 +264,7 @@ static int64_t put_store(struct store *s)
 	                        &(struct store_inventory){"debian", "12", "Debian:12", NULL, sp,
 	                                                  N_PKGS, 2}) < 0 ||
 	    store_matches_put(s, id, m, N_ADV) < 0 || store_build_update(s, id, &sb) < 0)
-		die("step 6");
+		die("putting the build into the store");
 	free(sp);
 	free(pp);
 	free(m);

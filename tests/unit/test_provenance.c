@@ -27,7 +27,7 @@ static void test_statement(void **state)
 	assert_string_equal(s(d, "_type"), "https://in-toto.io/Statement/v1");
 	assert_string_equal(s(d, "predicateType"), "https://slsa.dev/provenance/v1");
 	assert_string_equal(s(d, "subject.0.name"), "registry.example.com/ds/churn");
-	assert_string_equal(s(d, "subject.0.digest.sha256"), FX_DIGEST + 7);
+	assert_string_equal(s(d, "subject.0.digest.sha256"), &FX_DIGEST[7]);
 	ep = fx_at(d, "predicate.buildDefinition.externalParameters");
 	assert_string_equal(s(ep, "project"), "churn");
 	assert_string_equal(s(ep, "environment"), "prod");
@@ -50,7 +50,7 @@ static void test_statement(void **state)
 	assert_string_equal(s(deps, "0.uri"), "docker-image://docker.io/library/python:3.12-slim");
 	assert_string_equal(s(deps, "0.digest.sha256"), fx_bases[0].digest + 7);
 	assert_null(fx_at(deps, "1.digest")); /* never resolved: no digest is made up */
-	assert_string_equal(s(deps, "2.digest.sha256"), FX_DF + 7);
+	assert_string_equal(s(deps, "2.digest.sha256"), &FX_DF[7]);
 	assert_string_equal(s(deps, "3.digest.gitCommit"), b.git_commit);
 	assert_string_equal(s(deps, "3.uri"), "git+https://git.example.com/ds/churn.git@"
 	                                      "0123456789abcdef0123456789abcdef01234567");

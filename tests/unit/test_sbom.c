@@ -46,7 +46,7 @@ static void test_spdx(void **state)
 	        "pkg:oci/churn@sha256%3Aabababababababababababababababababababababababab"
 	        "abababababababab?repository_url=registry.example.com/ds/churn");
 	assert_string_equal(json_string_value(fx_at(p, "checksums.0.checksumValue")),
-	                    FX_DIGEST + 7);
+	                    &FX_DIGEST[7]);
 	p = json_array_get(pk, 1);
 	assert_string_equal(json_string_value(json_object_get(p, "SPDXID")), "SPDXRef-BaseImage");
 	assert_string_equal(json_string_value(json_object_get(p, "versionInfo")), FX_BASE);
@@ -88,7 +88,7 @@ static void test_cyclonedx(void **state)
 	assert_string_equal(json_string_value(json_object_get(p, "type")), "container");
 	assert_string_equal(json_string_value(fx_at(p, "pedigree.ancestors.0.version")), FX_BASE);
 	assert_string_equal(json_string_value(fx_at(p, "pedigree.ancestors.0.hashes.0.content")),
-	                    FX_BASE + 7);
+	                    &FX_BASE[7]);
 	p = pkg_named(c, "busybox");
 	assert_string_equal(json_string_value(fx_at(p, "licenses.0.expression")), "GPL-2.0-only");
 	assert_string_equal(json_string_value(json_object_get(p, "purl")),
