@@ -54,10 +54,13 @@ static void add_id(const char *id, size_t n, void *arg)
 
 	json_array_foreach(l->a, i, x)
 	{
-		if (strlen(json_string_value(x)) == n && !strncmp(json_string_value(x), id, n))
+		if (json_string_length(x) == n && !memcmp(json_string_value(x), id, n))
 			return;
 	}
-	jb_push(l->j, l->a, json_stringn(id, n));
+	char copy[256]; /* an id named in a reason: user text may be there, UTF-8 or not */
+
+	snprintf(copy, sizeof(copy), "%.*s", (int)n, id);
+	jb_push(l->j, l->a, jb_str(copy));
 }
 
 /* The reasons as a list, one entry per line. */

@@ -243,9 +243,10 @@ static json_t *cdx_component(struct jb *j, const struct evidence_pkg *p, size_t 
 	                      "version", jb_str(p->version));
 	bool have = evidence_purl(p, purl, sizeof(purl)) > 0;
 
-	snprintf(ref, sizeof(ref), "%s", have ? purl : p->name);
-	if (json_object_get(refs, ref))
-		snprintf(ref, sizeof(ref), "%s#%zu", have ? purl : p->name, i + 1);
+	if (have) /* a purl is ASCII; a name may not be UTF-8 when it has no purl */
+		snprintf(ref, sizeof(ref), "%s", purl);
+	if (!have || json_object_get(refs, ref))
+		snprintf(ref, sizeof(ref), "%s#%zu", have ? purl : "package", i + 1);
 	jb_set(j, refs, ref, json_true());
 	jb_set_str(j, o, "bom-ref", ref);
 	if (have)

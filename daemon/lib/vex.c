@@ -90,7 +90,7 @@ static json_t *statement(struct jb *j, const struct evidence_build *b, const cha
 	const struct evidence_advisory *a = &b->advisories[from];
 	bool fixed = !strcmp(a->state, "fixed");
 	json_t *subs = subcomponents(j, b, from, to), *prod = json_pack("{s:s}", "@id", product);
-	json_t *st = json_pack("{s:{s:s},s:s}", "vulnerability", "name", a->id, "status",
+	json_t *st = json_pack("{s:{s:o},s:s}", "vulnerability", "name", jb_str(a->id), "status",
 	                       fixed ? "fixed" : "affected");
 	char text[1024];
 	size_t at;
