@@ -1,7 +1,7 @@
 /*
  * api_evidence — GET /v1/builds/ID/sbom (?format=spdx|cyclonedx),
  * /v1/builds/ID/provenance and /v1/builds/ID/vex, rendered from the store
- * (store_evidence.h) by the pure document modules, and the package changes
+ * (store_evdoc.h) by the pure document modules, and the package changes
  * of GET /v1/builds/ID.
  *
  * Statuses: 404 not_found for an unknown build; 409 not_finished while the
@@ -40,7 +40,7 @@ static int fail(int status, const char *code, const char *message, struct api_re
 	return 0;
 }
 
-static bool finished(const struct evidence_build *b)
+static bool finished(const struct evdoc_build *b)
 {
 	return b->status && strcmp(b->status, "queued") && strcmp(b->status, "running");
 }
@@ -48,7 +48,7 @@ static bool finished(const struct evidence_build *b)
 /* Why a build has no documents; 1 when it has what rt needs. */
 static int check(struct store_evidence *e, enum api_route_id rt, struct api_render *ret)
 {
-	const struct evidence_build *b = store_evidence_build(e);
+	const struct evdoc_build *b = store_evidence_build(e);
 
 	if (!finished(b))
 		return fail(409, "not_finished",
@@ -71,7 +71,7 @@ static int check(struct store_evidence *e, enum api_route_id rt, struct api_rend
 
 static int render_doc(struct store_evidence *e, enum api_route_id rt, struct api_render *ret)
 {
-	const struct evidence_build *b = store_evidence_build(e);
+	const struct evdoc_build *b = store_evidence_build(e);
 	json_t *doc = NULL;
 	const char *type = "application/json";
 	int r = 0;
@@ -105,7 +105,7 @@ int api_render_evidence(const struct api_view *v, const struct api_route *rt,
                         struct api_render *ret)
 {
 	struct store_evidence *e = NULL;
-	struct evidence_build *b;
+	struct evdoc_build *b;
 	const struct config_project *p;
 	int r = store_evidence_load(v->store, rt->build_id,
 	                            rt->id == R_BUILD_PROVENANCE ? 0 : STORE_EVIDENCE_PKGS, &e);

@@ -19,7 +19,7 @@
 #define MAX_DB (64u << 20)
 
 struct offline {
-	struct evidence_pkg *v;
+	struct evdoc_pkg *v;
 	size_t n, cap;
 	const char *eco;
 };
@@ -32,7 +32,7 @@ static char *dup_opt(const char *s)
 static int add_cb(const struct pkgdb_pkg *p, void *arg)
 {
 	struct offline *o = arg;
-	struct evidence_pkg *x;
+	struct evdoc_pkg *x;
 
 	if (o->n == o->cap) {
 		size_t cap = o->cap ? o->cap * 2 : 256;
@@ -43,13 +43,13 @@ static int add_cb(const struct pkgdb_pkg *p, void *arg)
 		o->cap = cap;
 	}
 	x = &o->v[o->n++];
-	*x = (struct evidence_pkg){o->eco,
-	                           strdup(p->name),
-	                           strdup(p->version),
-	                           strdup(p->source),
-	                           strdup(p->source_version),
-	                           dup_opt(p->arch),
-	                           dup_opt(p->license)};
+	*x = (struct evdoc_pkg){o->eco,
+	                        strdup(p->name),
+	                        strdup(p->version),
+	                        strdup(p->source),
+	                        strdup(p->source_version),
+	                        dup_opt(p->arch),
+	                        dup_opt(p->license)};
 	return x->name && x->version && x->source && x->source_version ? 0 : -ENOMEM;
 }
 
@@ -133,14 +133,14 @@ int ctl_sbom_offline(const char *inventory, const char *os_release, const char *
 		goto out;
 	}
 	{
-		struct evidence_build b = {.project = name,
-		                           .env = "offline",
-		                           .repository = name,
-		                           .os_id = os.id[0] ? os.id : NULL,
-		                           .os_version = os.version_id[0] ? os.version_id : NULL,
-		                           .have_inventory = true,
-		                           .pkgs = o.v,
-		                           .n_pkgs = o.n};
+		struct evdoc_build b = {.project = name,
+		                        .env = "offline",
+		                        .repository = name,
+		                        .os_id = os.id[0] ? os.id : NULL,
+		                        .os_version = os.version_id[0] ? os.version_id : NULL,
+		                        .have_inventory = true,
+		                        .pkgs = o.v,
+		                        .n_pkgs = o.n};
 		doc = sbom_render(&b, f);
 	}
 	if (doc && json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0) {

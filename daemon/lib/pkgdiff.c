@@ -8,14 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evidence_impl.h"
+#include "evdoc_impl.h"
 #include "osv.h"
 #include "version.h"
 
 enum change { ADDED, REMOVED, UPGRADED, DOWNGRADED, UNCHANGED };
 
-typedef void (*change_cb)(enum change c, const struct evidence_pkg *old,
-                          const struct evidence_pkg *now, void *arg);
+typedef void (*change_cb)(enum change c, const struct evdoc_pkg *old, const struct evdoc_pkg *now,
+                          void *arg);
 
 /* "Debian:12" and "Debian:13" are one family: a release upgrade is a package upgrade. */
 static size_t family_len(const char *eco)
@@ -23,7 +23,7 @@ static size_t family_len(const char *eco)
 	return eco ? strcspn(eco, ":") : 0;
 }
 
-static int key_cmp(const struct evidence_pkg *x, const struct evidence_pkg *y)
+static int key_cmp(const struct evdoc_pkg *x, const struct evdoc_pkg *y)
 {
 	size_t nx = family_len(x->ecosystem), ny = family_len(y->ecosystem);
 	int c = strncmp(x->ecosystem ? x->ecosystem : "", y->ecosystem ? y->ecosystem : "",
@@ -38,16 +38,16 @@ static int key_cmp(const struct evidence_pkg *x, const struct evidence_pkg *y)
 
 static int sort_cmp(const void *a, const void *b)
 {
-	const struct evidence_pkg *x = *(const struct evidence_pkg *const *)a;
-	const struct evidence_pkg *y = *(const struct evidence_pkg *const *)b;
+	const struct evdoc_pkg *x = *(const struct evdoc_pkg *const *)a;
+	const struct evdoc_pkg *y = *(const struct evdoc_pkg *const *)b;
 	int c = key_cmp(x, y);
 
 	return c ? c : strcmp(x->version, y->version);
 }
 
-static const struct evidence_pkg **sorted(const struct evidence_pkg *v, size_t n)
+static const struct evdoc_pkg **sorted(const struct evdoc_pkg *v, size_t n)
 {
-	const struct evidence_pkg **p = malloc((n ? n : 1) * sizeof(*p));
+	const struct evdoc_pkg **p = malloc((n ? n : 1) * sizeof(*p));
 
 	if (!p)
 		return NULL;
@@ -57,7 +57,7 @@ static const struct evidence_pkg **sorted(const struct evidence_pkg *v, size_t n
 	return p;
 }
 
-static enum change compare(const struct evidence_pkg *old, const struct evidence_pkg *now)
+static enum change compare(const struct evdoc_pkg *old, const struct evdoc_pkg *now)
 {
 	enum version_eco eco;
 	int c;
@@ -70,10 +70,10 @@ static enum change compare(const struct evidence_pkg *old, const struct evidence
 	return strcmp(old->version, now->version) < 0 ? UPGRADED : DOWNGRADED;
 }
 
-static int walk(const struct evidence_build *b, change_cb cb, void *arg)
+static int walk(const struct evdoc_build *b, change_cb cb, void *arg)
 {
-	const struct evidence_pkg **o = sorted(b->prev_pkgs, b->n_prev_pkgs);
-	const struct evidence_pkg **n = sorted(b->pkgs, b->n_pkgs);
+	const struct evdoc_pkg **o = sorted(b->prev_pkgs, b->n_prev_pkgs);
+	const struct evdoc_pkg **n = sorted(b->pkgs, b->n_pkgs);
 	size_t i = 0, k = 0;
 
 	if (!o || !n) {
@@ -99,7 +99,7 @@ static int walk(const struct evidence_build *b, change_cb cb, void *arg)
 	return 0;
 }
 
-static void count_cb(enum change c, const struct evidence_pkg *old, const struct evidence_pkg *now,
+static void count_cb(enum change c, const struct evdoc_pkg *old, const struct evdoc_pkg *now,
                      void *arg)
 {
 	size_t *v = arg;
@@ -109,7 +109,7 @@ static void count_cb(enum change c, const struct evidence_pkg *old, const struct
 	v[c]++;
 }
 
-int pkgdiff_count(const struct evidence_build *b, struct pkgdiff_counts *ret)
+int pkgdiff_count(const struct evdoc_build *b, struct pkgdiff_counts *ret)
 {
 	size_t v[5] = {0};
 	int r = walk(b, count_cb, v);
@@ -123,23 +123,23 @@ int pkgdiff_count(const struct evidence_build *b, struct pkgdiff_counts *ret)
 
 struct diff_json {
 	struct jb j;
-	const struct evidence_build *b;
+	const struct evdoc_build *b;
 	json_t *lists[4];
 	size_t unchanged;
 };
 
 /* The advisories this build fixed in package p (by name or source). */
-static json_t *fixes(struct diff_json *d, const struct evidence_pkg *p)
+static json_t *fixes(struct diff_json *d, const struct evdoc_pkg *p)
 {
 	json_t *a = json_array();
 
 	for (size_t i = 0; i < d->b->n_advisories; i++) {
-		const struct evidence_advisory *x = &d->b->advisories[i];
+		const struct evdoc_advisory *x = &d->b->advisories[i];
 		bool seen = false;
 		size_t k;
 		json_t *v;
 
-		if (strcmp(x->state, "fixed") || !evidence_adv_names(x, p))
+		if (strcmp(x->state, "fixed") || !evdoc_adv_names(x, p))
 			continue;
 		json_array_foreach(a, k, v) seen = seen || !strcmp(json_string_value(v), x->id);
 		if (!seen)
@@ -148,12 +148,12 @@ static json_t *fixes(struct diff_json *d, const struct evidence_pkg *p)
 	return a;
 }
 
-static void json_cb(enum change c, const struct evidence_pkg *old, const struct evidence_pkg *now,
+static void json_cb(enum change c, const struct evdoc_pkg *old, const struct evdoc_pkg *now,
                     void *arg)
 {
 	struct diff_json *d = arg;
-	const struct evidence_pkg *p = now ? now : old;
-	char purl[EVIDENCE_PURL_MAX];
+	const struct evdoc_pkg *p = now ? now : old;
+	char purl[EVDOC_PURL_MAX];
 	json_t *o;
 
 	if (c == UNCHANGED) {
@@ -169,14 +169,14 @@ static void json_cb(enum change c, const struct evidence_pkg *old, const struct 
 		jb_set_str(&d->j, o, "from", old->version);
 		jb_set_str(&d->j, o, "to", now->version);
 	}
-	if (evidence_purl(p, purl, sizeof(purl)) > 0)
+	if (evdoc_purl(p, purl, sizeof(purl)) > 0)
 		jb_set_str(&d->j, o, "purl", purl);
 	if (c != ADDED)
 		jb_set(&d->j, o, "fixes", fixes(d, old));
 	jb_push(&d->j, d->lists[c], o);
 }
 
-json_t *pkgdiff_json(const struct evidence_build *b)
+json_t *pkgdiff_json(const struct evdoc_build *b)
 {
 	struct diff_json d = {
 	        {false}, b, {json_array(), json_array(), json_array(), json_array()}, 0};

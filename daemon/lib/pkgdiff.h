@@ -1,6 +1,6 @@
 /*
  * pkgdiff — the package changes between an environment's previous image and
- * this one, from the two stored inventories (evidence.h: prev_pkgs, pkgs):
+ * this one, from the two stored inventories (evdoc.h: prev_pkgs, pkgs):
  * added, removed, upgraded and downgraded (old -> new version, ordered by
  * the ecosystem's version rules), each upgrade with the advisories it fixed
  * (this build's "fixed" rows naming the package or its source).
@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#include "evidence.h"
+#include "evdoc.h"
 
 struct json_t;
 
@@ -23,12 +23,12 @@ struct json_t;
  *  "downgraded": [...], "unchanged": N}
  * With no previous build every package counts as added. NULL on OOM.
  */
-struct json_t *pkgdiff_json(const struct evidence_build *b);
+struct json_t *pkgdiff_json(const struct evdoc_build *b);
 
 /* The counts alone (for a one-line summary): returns 0, or -ENOMEM. */
 struct pkgdiff_counts {
 	size_t added, removed, upgraded, downgraded, unchanged;
 };
-int pkgdiff_count(const struct evidence_build *b, struct pkgdiff_counts *ret);
+int pkgdiff_count(const struct evdoc_build *b, struct pkgdiff_counts *ret);
 
 #endif

@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "evidence_impl.h"
+#include "evdoc_impl.h"
 
 #ifndef REFIT_VERSION
 #define REFIT_VERSION "0"
@@ -80,7 +80,7 @@ static json_t *reason_list(struct jb *j, const char *reasons)
 	return a;
 }
 
-static json_t *trigger_json(struct jb *j, const struct evidence_build *b)
+static json_t *trigger_json(struct jb *j, const struct evdoc_build *b)
 {
 	json_t *t = json_object(), *named = json_array(), *fixed = json_array();
 
@@ -106,7 +106,7 @@ static json_t *trigger_json(struct jb *j, const struct evidence_build *b)
 	return t;
 }
 
-static json_t *external(struct jb *j, const struct evidence_build *b)
+static json_t *external(struct jb *j, const struct evdoc_build *b)
 {
 	json_t *o = json_object(), *args = json_object();
 
@@ -130,7 +130,7 @@ static json_t *external(struct jb *j, const struct evidence_build *b)
 
 static void dep_image(struct jb *j, json_t *deps, const char *ref, const char *digest)
 {
-	const char *hex = evidence_sha256_hex(digest);
+	const char *hex = evdoc_sha256_hex(digest);
 	char uri[1200];
 	json_t *o;
 
@@ -141,10 +141,10 @@ static void dep_image(struct jb *j, json_t *deps, const char *ref, const char *d
 	jb_push(j, deps, o);
 }
 
-static json_t *resolved(struct jb *j, const struct evidence_build *b)
+static json_t *resolved(struct jb *j, const struct evdoc_build *b)
 {
 	json_t *deps = json_array();
-	const char *hex = evidence_sha256_hex(b->dockerfile_digest);
+	const char *hex = evdoc_sha256_hex(b->dockerfile_digest);
 
 	for (size_t i = 0; i < b->n_bases; i++)
 		dep_image(j, deps, b->bases[i].ref, b->bases[i].digest);
@@ -168,7 +168,7 @@ static json_t *resolved(struct jb *j, const struct evidence_build *b)
 	return deps;
 }
 
-static json_t *run_details(struct jb *j, const struct evidence_build *b)
+static json_t *run_details(struct jb *j, const struct evdoc_build *b)
 {
 	const char *rv = b->refit_version ? b->refit_version : REFIT_VERSION;
 	const char *kind = b->builder ? b->builder : "unknown";
@@ -189,7 +189,7 @@ static json_t *run_details(struct jb *j, const struct evidence_build *b)
 	                 "metadata", meta);
 }
 
-static json_t *internal(struct jb *j, const struct evidence_build *b)
+static json_t *internal(struct jb *j, const struct evdoc_build *b)
 {
 	json_t *o = json_object();
 
@@ -204,14 +204,14 @@ static json_t *internal(struct jb *j, const struct evidence_build *b)
 	return o;
 }
 
-json_t *provenance_statement(const struct evidence_build *b)
+json_t *provenance_statement(const struct evdoc_build *b)
 {
 	struct jb j = {false};
-	const char *hex = evidence_sha256_hex(b->digest);
+	const char *hex = evdoc_sha256_hex(b->digest);
 	json_t *doc;
 
 	if (!hex)
-		hex = evidence_sha256_hex(b->image_id);
+		hex = evdoc_sha256_hex(b->image_id);
 	if (!hex)
 		return NULL;
 	doc = json_pack("{s:s,s:[{s:o,s:{s:s}}],s:s,s:{s:{s:s,s:o,s:o,s:o},s:o}}", "_type",

@@ -20,7 +20,7 @@
 
 #include <stddef.h>
 
-#include "evidence.h"
+#include "evdoc.h"
 
 struct json_t;
 
@@ -28,7 +28,7 @@ struct json_t;
 #define PROVENANCE_BUILD_TYPE     "https://refit.dev/rebuild/v1"
 
 /* The statement of b; NULL on OOM or when b has no digest at all (-EINVAL). */
-struct json_t *provenance_statement(const struct evidence_build *b);
+struct json_t *provenance_statement(const struct evdoc_build *b);
 
 /*
  * The advisory ids a trigger reason names: each "security: ID PKG A -> B

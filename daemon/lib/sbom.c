@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "digest.h"
-#include "evidence_impl.h"
+#include "evdoc_impl.h"
 
 #ifndef REFIT_VERSION
 #define REFIT_VERSION "0"
@@ -35,7 +35,7 @@ const char *sbom_media_type(enum sbom_format f)
 }
 
 /* The digest that names the image: the pushed manifest's, else the image id. */
-static const char *image_digest(const struct evidence_build *b)
+static const char *image_digest(const struct evdoc_build *b)
 {
 	return b->digest && *b->digest ? b->digest : b->image_id;
 }
@@ -48,7 +48,7 @@ static const char *repo_base(const char *repo)
 	return s ? s + 1 : repo;
 }
 
-int sbom_image_purl(const struct evidence_build *b, char *buf, size_t len)
+int sbom_image_purl(const struct evdoc_build *b, char *buf, size_t len)
 {
 	const char *d = image_digest(b), *repo = b->repository ? b->repository : b->project;
 	int n;
@@ -62,7 +62,7 @@ int sbom_image_purl(const struct evidence_build *b, char *buf, size_t len)
 }
 
 /* A source package worth naming: one that differs from the binary. */
-static bool other_source(const struct evidence_pkg *p)
+static bool other_source(const struct evdoc_pkg *p)
 {
 	return p->source && (strcmp(p->source, p->name) ||
 	                     (p->source_version && strcmp(p->source_version, p->version)));
@@ -96,15 +96,15 @@ static void spdx_rel(struct jb *j, json_t *rels, const char *a, const char *type
 	                  "relatedSpdxElement", b));
 }
 
-static json_t *spdx_package(struct jb *j, const struct evidence_pkg *p, size_t i, char *id,
+static json_t *spdx_package(struct jb *j, const struct evdoc_pkg *p, size_t i, char *id,
                             size_t idlen)
 {
-	char purl[EVIDENCE_PURL_MAX], info[600];
+	char purl[EVDOC_PURL_MAX], info[600];
 	json_t *o;
 
 	snprintf(id, idlen, "SPDXRef-Package-%zu", i + 1);
 	o = spdx_pkg_base(id, p->name, p->version);
-	if (p->license && evidence_license_is_expression(p->license))
+	if (p->license && evdoc_license_is_expression(p->license))
 		jb_set_str(j, o, "licenseDeclared", p->license);
 	else if (p->license)
 		jb_set_str(j, o, "licenseComments", p->license);
@@ -113,17 +113,17 @@ static json_t *spdx_package(struct jb *j, const struct evidence_pkg *p, size_t i
 		         p->source_version ? p->source_version : "");
 		jb_set_str(j, o, "sourceInfo", info);
 	}
-	if (evidence_purl(p, purl, sizeof(purl)) > 0)
+	if (evdoc_purl(p, purl, sizeof(purl)) > 0)
 		jb_set(j, o, "externalRefs", spdx_purl_ref(purl));
 	jb_set_str(j, o, "comment", p->ecosystem);
 	return o;
 }
 
 /* The image as a package: name, digest as version and checksum, purl. */
-static json_t *spdx_image(struct jb *j, const struct evidence_build *b)
+static json_t *spdx_image(struct jb *j, const struct evdoc_build *b)
 {
-	const char *d = image_digest(b), *hex = evidence_sha256_hex(b->digest);
-	char purl[EVIDENCE_PURL_MAX], desc[512];
+	const char *d = image_digest(b), *hex = evdoc_sha256_hex(b->digest);
+	char purl[EVDOC_PURL_MAX], desc[512];
 	json_t *o = spdx_pkg_base("SPDXRef-Image", b->repository ? b->repository : b->project, d);
 
 	jb_set_str(j, o, "primaryPackagePurpose", "CONTAINER");
@@ -138,9 +138,9 @@ static json_t *spdx_image(struct jb *j, const struct evidence_build *b)
 	return o;
 }
 
-static void spdx_base(struct jb *j, const struct evidence_build *b, json_t *pkgs, json_t *rels)
+static void spdx_base(struct jb *j, const struct evdoc_build *b, json_t *pkgs, json_t *rels)
 {
-	const char *hex = evidence_sha256_hex(b->base_digest);
+	const char *hex = evdoc_sha256_hex(b->base_digest);
 	json_t *o;
 
 	if (!b->base_name)
@@ -154,7 +154,7 @@ static void spdx_base(struct jb *j, const struct evidence_build *b, json_t *pkgs
 	spdx_rel(j, rels, "SPDXRef-Image", "DESCENDANT_OF", "SPDXRef-BaseImage");
 }
 
-static json_t *spdx_head(const struct evidence_build *b)
+static json_t *spdx_head(const struct evdoc_build *b)
 {
 	char name[512], ns[1024];
 	const char *d = image_digest(b);
@@ -170,7 +170,7 @@ static json_t *spdx_head(const struct evidence_build *b)
 	                 creators());
 }
 
-json_t *sbom_spdx(const struct evidence_build *b)
+json_t *sbom_spdx(const struct evdoc_build *b)
 {
 	struct jb j = {false};
 	json_t *doc = spdx_head(b), *pkgs = json_array(), *rels = json_array();
@@ -192,7 +192,7 @@ json_t *sbom_spdx(const struct evidence_build *b)
 /* ---- CycloneDX 1.5 ---- */
 
 /* A serial number derived from the build: urn:uuid with version 5 and RFC 4122 variant bits. */
-static void cdx_serial(const struct evidence_build *b, char *buf, size_t len)
+static void cdx_serial(const struct evdoc_build *b, char *buf, size_t len)
 {
 	char seed[1024], d[DIGEST_STR_MAX] = "sha256:";
 	const char *h;
@@ -211,12 +211,12 @@ static void cdx_serial(const struct evidence_build *b, char *buf, size_t len)
 
 static json_t *cdx_licenses(const char *lic)
 {
-	if (evidence_license_is_expression(lic))
+	if (evdoc_license_is_expression(lic))
 		return json_pack("[{s:s}]", "expression", lic);
 	return json_pack("[{s:{s:o}}]", "license", "name", jb_str(lic));
 }
 
-static json_t *cdx_props(struct jb *j, const struct evidence_pkg *p)
+static json_t *cdx_props(struct jb *j, const struct evdoc_pkg *p)
 {
 	json_t *a = json_array();
 	char v[600];
@@ -235,13 +235,13 @@ static json_t *cdx_props(struct jb *j, const struct evidence_pkg *p)
 }
 
 /* One component; refs (a set of bom-refs) keeps them unique as the schema requires. */
-static json_t *cdx_component(struct jb *j, const struct evidence_pkg *p, size_t i, json_t *refs,
+static json_t *cdx_component(struct jb *j, const struct evdoc_pkg *p, size_t i, json_t *refs,
                              json_t *deps)
 {
-	char purl[EVIDENCE_PURL_MAX], ref[EVIDENCE_PURL_MAX + 24];
+	char purl[EVDOC_PURL_MAX], ref[EVDOC_PURL_MAX + 24];
 	json_t *o = json_pack("{s:s,s:o,s:o}", "type", "library", "name", jb_str(p->name),
 	                      "version", jb_str(p->version));
-	bool have = evidence_purl(p, purl, sizeof(purl)) > 0;
+	bool have = evdoc_purl(p, purl, sizeof(purl)) > 0;
 
 	if (have) /* a purl is ASCII; a name may not be UTF-8 when it has no purl */
 		snprintf(ref, sizeof(ref), "%s", purl);
@@ -258,10 +258,10 @@ static json_t *cdx_component(struct jb *j, const struct evidence_pkg *p, size_t 
 	return o;
 }
 
-static json_t *cdx_image(struct jb *j, const struct evidence_build *b)
+static json_t *cdx_image(struct jb *j, const struct evdoc_build *b)
 {
-	char purl[EVIDENCE_PURL_MAX];
-	const char *hex = evidence_sha256_hex(b->digest), *bh = evidence_sha256_hex(b->base_digest);
+	char purl[EVDOC_PURL_MAX];
+	const char *hex = evdoc_sha256_hex(b->digest), *bh = evdoc_sha256_hex(b->base_digest);
 	json_t *o = json_pack("{s:s,s:s,s:o,s:o}", "type", "container", "bom-ref", "image", "name",
 	                      jb_str(b->repository ? b->repository : b->project), "version",
 	                      jb_str(image_digest(b) ? image_digest(b) : ""));
@@ -287,7 +287,7 @@ static json_t *cdx_image(struct jb *j, const struct evidence_build *b)
 }
 
 /* The operating system the inventory names, as its own component. */
-static void cdx_os(struct jb *j, const struct evidence_build *b, json_t *comps, json_t *deps)
+static void cdx_os(struct jb *j, const struct evdoc_build *b, json_t *comps, json_t *deps)
 {
 	if (!b->os_id)
 		return;
@@ -297,7 +297,7 @@ static void cdx_os(struct jb *j, const struct evidence_build *b, json_t *comps, 
 	jb_push(j, deps, json_string("os"));
 }
 
-json_t *sbom_cyclonedx(const struct evidence_build *b)
+json_t *sbom_cyclonedx(const struct evdoc_build *b)
 {
 	struct jb j = {false};
 	char serial[64];
@@ -320,7 +320,7 @@ json_t *sbom_cyclonedx(const struct evidence_build *b)
 	return jb_done(&j, doc);
 }
 
-json_t *sbom_render(const struct evidence_build *b, enum sbom_format f)
+json_t *sbom_render(const struct evdoc_build *b, enum sbom_format f)
 {
 	return f == SBOM_CYCLONEDX ? sbom_cyclonedx(b) : sbom_spdx(b);
 }

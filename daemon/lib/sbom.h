@@ -1,6 +1,6 @@
 /*
  * sbom — the software bill of materials of a built image, from its stored
- * inventory (evidence.h): SPDX 2.3 JSON and CycloneDX 1.5 JSON.
+ * inventory (evdoc.h): SPDX 2.3 JSON and CycloneDX 1.5 JSON.
  *
  * The image is the described component (its repository, manifest digest,
  * and the base image it was built on with that digest); every OS package
@@ -16,7 +16,7 @@
 #ifndef REFIT_SBOM_H
 #define REFIT_SBOM_H
 
-#include "evidence.h"
+#include "evdoc.h"
 
 struct json_t;
 
@@ -29,19 +29,19 @@ int sbom_format_parse(const char *s, enum sbom_format *ret);
 const char *sbom_media_type(enum sbom_format f);
 
 /* The SPDX 2.3 document of b; NULL on OOM. */
-struct json_t *sbom_spdx(const struct evidence_build *b);
+struct json_t *sbom_spdx(const struct evdoc_build *b);
 
 /* The CycloneDX 1.5 BOM of b; NULL on OOM. */
-struct json_t *sbom_cyclonedx(const struct evidence_build *b);
+struct json_t *sbom_cyclonedx(const struct evdoc_build *b);
 
 /* Either, by format. */
-struct json_t *sbom_render(const struct evidence_build *b, enum sbom_format f);
+struct json_t *sbom_render(const struct evdoc_build *b, enum sbom_format f);
 
 /*
  * The package URL of the image: pkg:oci/NAME@sha256%3A...?repository_url=REPO
  * (digest: the manifest digest, else the image id). Returns its length or
  * -ENOSPC / -EINVAL (no digest at all).
  */
-int sbom_image_purl(const struct evidence_build *b, char *buf, size_t len);
+int sbom_image_purl(const struct evdoc_build *b, char *buf, size_t len);
 
 #endif

@@ -8,23 +8,22 @@
 #include <string.h>
 
 #include "sbom.h"
-#include "evidence_impl.h"
+#include "evdoc_impl.h"
 
 #ifndef REFIT_VERSION
 #define REFIT_VERSION "0"
 #endif
 
-static const char *installed_version(const struct evidence_build *b,
-                                     const struct evidence_advisory *a)
+static const char *installed_version(const struct evdoc_build *b, const struct evdoc_advisory *a)
 {
 	for (size_t i = 0; i < b->n_pkgs; i++)
-		if (evidence_adv_names(a, &b->pkgs[i]))
+		if (evdoc_adv_names(a, &b->pkgs[i]))
 			return b->pkgs[i].version;
 	return NULL;
 }
 
 /* What the state means and what to do about it. */
-static void action_text(const struct evidence_advisory *a, char *buf, size_t len)
+static void action_text(const struct evdoc_advisory *a, char *buf, size_t len)
 {
 	const char *fixed = a->fixed ? a->fixed : "?", *inst = a->installed ? a->installed : "?";
 	bool pypi = a->ecosystem && !strcmp(a->ecosystem, "PyPI");
@@ -71,23 +70,23 @@ static void add_sub(struct jb *j, json_t *subs, const char *purl)
 }
 
 /* The purls of the packages the rows [from, to) name. */
-static json_t *subcomponents(struct jb *j, const struct evidence_build *b, size_t from, size_t to)
+static json_t *subcomponents(struct jb *j, const struct evdoc_build *b, size_t from, size_t to)
 {
 	json_t *subs = json_array();
-	char purl[EVIDENCE_PURL_MAX];
+	char purl[EVDOC_PURL_MAX];
 
 	for (size_t r = from; r < to; r++)
 		for (size_t i = 0; i < b->n_pkgs; i++)
-			if (evidence_adv_names(&b->advisories[r], &b->pkgs[i]) &&
-			    evidence_purl(&b->pkgs[i], purl, sizeof(purl)) > 0)
+			if (evdoc_adv_names(&b->advisories[r], &b->pkgs[i]) &&
+			    evdoc_purl(&b->pkgs[i], purl, sizeof(purl)) > 0)
 				add_sub(j, subs, purl);
 	return subs;
 }
 
-static json_t *statement(struct jb *j, const struct evidence_build *b, const char *product,
+static json_t *statement(struct jb *j, const struct evdoc_build *b, const char *product,
                          size_t from, size_t to)
 {
-	const struct evidence_advisory *a = &b->advisories[from];
+	const struct evdoc_advisory *a = &b->advisories[from];
 	bool fixed = !strcmp(a->state, "fixed");
 	json_t *subs = subcomponents(j, b, from, to), *prod = json_pack("{s:s}", "@id", product);
 	json_t *st = json_pack("{s:{s:o},s:s}", "vulnerability", "name", jb_str(a->id), "status",
@@ -115,15 +114,15 @@ static json_t *statement(struct jb *j, const struct evidence_build *b, const cha
 }
 
 /* Rows of one advisory with one state are adjacent when sorted: the store orders by id. */
-static bool same_group(const struct evidence_advisory *x, const struct evidence_advisory *y)
+static bool same_group(const struct evdoc_advisory *x, const struct evdoc_advisory *y)
 {
 	return !strcmp(x->id, y->id) && !strcmp(x->state, y->state);
 }
 
-int vex_document(const struct evidence_build *b, json_t **ret)
+int vex_document(const struct evdoc_build *b, json_t **ret)
 {
 	struct jb j = {false};
-	char product[EVIDENCE_PURL_MAX], id[512];
+	char product[EVDOC_PURL_MAX], id[512];
 	json_t *doc, *stmts;
 
 	if (!b->n_advisories)

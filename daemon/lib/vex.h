@@ -18,7 +18,7 @@
 #ifndef REFIT_VEX_H
 #define REFIT_VEX_H
 
-#include "evidence.h"
+#include "evdoc.h"
 
 struct json_t;
 
@@ -29,6 +29,6 @@ struct json_t;
  * was matched (an OpenVEX document needs at least one statement), -EINVAL
  * when the image has no digest, -ENOMEM.
  */
-int vex_document(const struct evidence_build *b, struct json_t **ret);
+int vex_document(const struct evdoc_build *b, struct json_t **ret);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * store_evidence — the store's side of the evidence documents (see
- * store_evidence.h). Every string is copied into one arena owned by the
+ * store_evdoc.h). Every string is copied into one arena owned by the
  * loaded struct, so a document renders from it after the statements are
  * gone.
  */
@@ -21,14 +21,14 @@
 #define ARENA_MAX (1u << 30) /* a 200,000-package inventory is far below */
 
 struct store_evidence {
-	struct evidence_build b;
+	struct evdoc_build b;
 	struct arena *a;
 	bool pruned;
-	struct evidence_pkg *pkgs, *prev_pkgs;
-	struct evidence_advisory *adv;
-	struct evidence_kv *args;
+	struct evdoc_pkg *pkgs, *prev_pkgs;
+	struct evdoc_advisory *adv;
+	struct evdoc_kv *args;
 	const char **secret;
-	struct evidence_base *bases;
+	struct evdoc_base *bases;
 	size_t cap_pkgs, cap_prev, cap_adv;
 };
 
@@ -79,7 +79,7 @@ static int prep(struct store *s, const char *sql, int64_t id, const char *text, 
 static int build_row(sqlite3_stmt *st, void *arg)
 {
 	struct store_evidence *e = arg;
-	struct evidence_build *b = &e->b;
+	struct evdoc_build *b = &e->b;
 	bool oom = false;
 
 	b->project = col(e, st, 0, &oom);
@@ -133,14 +133,14 @@ static int grow(void **v, size_t *cap, size_t n, size_t size)
 
 struct pkg_list {
 	struct store_evidence *e;
-	struct evidence_pkg **v;
+	struct evdoc_pkg **v;
 	size_t *n, *cap;
 };
 
 static int pkg_row(sqlite3_stmt *st, void *arg)
 {
 	struct pkg_list *l = arg;
-	struct evidence_pkg *p;
+	struct evdoc_pkg *p;
 	bool oom = false;
 
 	if (grow((void **)l->v, l->cap, *l->n, sizeof(**l->v)) < 0)
@@ -202,7 +202,7 @@ static int load_inventory(struct store *s, struct store_evidence *e, int64_t id,
 static int adv_row(sqlite3_stmt *st, void *arg)
 {
 	struct store_evidence *e = arg;
-	struct evidence_advisory *a;
+	struct evdoc_advisory *a;
 	bool oom = false;
 
 	if (grow((void **)&e->adv, &e->cap_adv, e->b.n_advisories, sizeof(*e->adv)) < 0)
@@ -292,7 +292,7 @@ static int inputs_env(struct store_evidence *e, const char *envs_json)
 	json_object_foreach(json_object_get(env, "build_args"), k, v)
 	{
 		e->args[e->b.n_build_args++] =
-		        (struct evidence_kv){dup(e, k, &oom), dup(e, json_string_value(v), &oom)};
+		        (struct evdoc_kv){dup(e, k, &oom), dup(e, json_string_value(v), &oom)};
 	}
 	json_array_foreach(json_object_get(env, "secret_args"), i, v)
 	{
@@ -303,7 +303,7 @@ static int inputs_env(struct store_evidence *e, const char *envs_json)
 	{
 		const char *ref = json_string_value(json_object_get(v, "ref"));
 		if (ref)
-			e->bases[e->b.n_bases++] = (struct evidence_base){
+			e->bases[e->b.n_bases++] = (struct evdoc_base){
 			        dup(e, ref, &oom),
 			        dup(e, json_string_value(json_object_get(v, "digest")), &oom)};
 	}
@@ -317,7 +317,7 @@ static int inputs_env(struct store_evidence *e, const char *envs_json)
 static int inputs_row(sqlite3_stmt *st, void *arg)
 {
 	struct store_evidence *e = arg;
-	struct evidence_build *b = &e->b;
+	struct evdoc_build *b = &e->b;
 	bool oom = false;
 
 	b->have_inputs = true;
@@ -378,7 +378,7 @@ out:
 	return r;
 }
 
-struct evidence_build *store_evidence_build(struct store_evidence *e)
+struct evdoc_build *store_evidence_build(struct store_evidence *e)
 {
 	return &e->b;
 }

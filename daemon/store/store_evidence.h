@@ -4,7 +4,7 @@
  * the environment's previous image, the inputs refit captured before the
  * rebuild), and the capture itself.
  *
- * The loaded struct evidence_build (evidence.h) points into memory the
+ * The loaded struct evdoc_build (evdoc.h) points into memory the
  * loader owns: free it with store_evidence_free.
  */
 #ifndef REFIT_STORE_EVIDENCE_H
@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "evidence.h"
+#include "evdoc.h"
 #include "store.h"
 
 struct store_evidence;
@@ -33,7 +33,7 @@ int store_evidence_load(struct store *s, int64_t build_id, unsigned what,
                         struct store_evidence **ret);
 
 /* The loaded build; the caller may fill what is NULL (e.g. repository from the config). */
-struct evidence_build *store_evidence_build(struct store_evidence *e);
+struct evdoc_build *store_evidence_build(struct store_evidence *e);
 
 /* True when the retention policy removed the build's inventory. */
 bool store_evidence_pruned(const struct store_evidence *e);

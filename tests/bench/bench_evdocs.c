@@ -1,9 +1,9 @@
 /*
- * bench_evidence — SBOM (SPDX and CycloneDX) + provenance + VEX (+ package
+ * bench_evdocs — SBOM (SPDX and CycloneDX) + provenance + VEX (+ package
  * changes) of a 1,000-package inventory, timed, against jansson dumping the
  * same documents already built (the reference, measured in the same run).
  *
- *   bench_evidence PKGDB_DIR STATE_DB [ROUNDS]
+ *   bench_evdocs PKGDB_DIR STATE_DB [ROUNDS]
  *
  * The inventory is real: every dpkg status and apk database of PKGDB_DIR
  * (tests/fixtures/feeds/pkgdb: 706 packages) parsed by pkgdb, topped up to
@@ -37,14 +37,14 @@
 #define N_PKGS 1000
 #define N_ADV  100
 
-static struct evidence_pkg pkgs[N_PKGS], prev[N_PKGS];
-static struct evidence_advisory adv[N_ADV];
+static struct evdoc_pkg pkgs[N_PKGS], prev[N_PKGS];
+static struct evdoc_advisory adv[N_ADV];
 static size_t n_pkgs;
 static const char *eco_now;
 
 _Noreturn static void die(const char *what)
 {
-	fprintf(stderr, "bench_evidence: %s failed\n", what);
+	fprintf(stderr, "bench_evdocs: %s failed\n", what);
 	exit(1);
 }
 
@@ -70,13 +70,13 @@ static int add_cb(const struct pkgdb_pkg *p, void *arg)
 	(void)arg;
 	if (n_pkgs >= N_PKGS)
 		return 0;
-	pkgs[n_pkgs++] = (struct evidence_pkg){eco_now,
-	                                       strdup(p->name),
-	                                       strdup(p->version),
-	                                       strdup(p->source),
-	                                       strdup(p->source_version),
-	                                       p->arch ? strdup(p->arch) : NULL,
-	                                       p->license ? strdup(p->license) : NULL};
+	pkgs[n_pkgs++] = (struct evdoc_pkg){eco_now,
+	                                    strdup(p->name),
+	                                    strdup(p->version),
+	                                    strdup(p->source),
+	                                    strdup(p->source_version),
+	                                    p->arch ? strdup(p->arch) : NULL,
+	                                    p->license ? strdup(p->license) : NULL};
 	return 0;
 }
 
@@ -129,7 +129,7 @@ static void complete(void)
 		char *name = strdup(b);
 		snprintf(b, sizeof(b), "1.%zu.0", n_pkgs);
 		char *ver = strdup(b);
-		pkgs[n_pkgs++] = (struct evidence_pkg){"PyPI", name, ver, name, ver, NULL, NULL};
+		pkgs[n_pkgs++] = (struct evdoc_pkg){"PyPI", name, ver, name, ver, NULL, NULL};
 	}
 	for (size_t i = 0; i < N_PKGS; i++) {
 		prev[i] = pkgs[i];
@@ -137,20 +137,20 @@ static void complete(void)
 			prev[i].version = "0~old";
 	}
 	for (size_t i = 0; i < N_ADV; i++) {
-		const struct evidence_pkg *p = &pkgs[i * 9];
+		const struct evdoc_pkg *p = &pkgs[i * 9];
 		snprintf(b, sizeof(b), "CVE-2024-%05zu", i);
-		adv[i] = (struct evidence_advisory){strdup(b),  p->source, p->ecosystem,
-		                                    p->version, "99:9",    states[i % 5]};
+		adv[i] = (struct evdoc_advisory){strdup(b),  p->source, p->ecosystem,
+		                                 p->version, "99:9",    states[i % 5]};
 	}
 }
 
-static struct evidence_build the_build(void)
+static struct evdoc_build the_build(void)
 {
-	static const struct evidence_kv args[] = {{"EXTRAS", "notebook"}};
-	static const struct evidence_base bases[] = {
+	static const struct evdoc_kv args[] = {{"EXTRAS", "notebook"}};
+	static const struct evdoc_base bases[] = {
 	        {"docker.io/library/python:3.12-slim",
 	         "sha256:1111111111111111111111111111111111111111111111111111111111111111"}};
-	return (struct evidence_build){
+	return (struct evdoc_build){
 	        .id = 7,
 	        .project = "bench",
 	        .env = "prod",
@@ -184,7 +184,7 @@ static struct evidence_build the_build(void)
 
 enum doc { D_SPDX, D_PROV, D_VEX, D_CDX, D_DIFF, D_COUNT };
 
-static json_t *render(const struct evidence_build *b, enum doc d)
+static json_t *render(const struct evdoc_build *b, enum doc d)
 {
 	json_t *o = NULL;
 
@@ -314,7 +314,7 @@ static double worst(struct series *x)
 enum { G_WALL, G_CPU, R_WALL, R_CPU, CDX_CPU, DIFF_CPU, S_WALL, S_CPU, N_SERIES };
 
 /* One round: the set built and serialised, then the reference on the same trees. */
-static size_t round_mem(const struct evidence_build *b, struct series *x, int i)
+static size_t round_mem(const struct evdoc_build *b, struct series *x, int i)
 {
 	json_t *docs[D_COUNT];
 	size_t bytes = 0;
@@ -348,7 +348,7 @@ int main(int argc, char **argv)
 {
 	int rounds = argc > 3 ? atoi(argv[3]) : 200;
 	struct series x[N_SERIES];
-	struct evidence_build b;
+	struct evdoc_build b;
 	struct store *s = NULL;
 	char err[256];
 	size_t bytes = 0;
@@ -356,7 +356,7 @@ int main(int argc, char **argv)
 	int64_t id;
 
 	if (argc < 3 || rounds < 1) {
-		fprintf(stderr, "usage: bench_evidence PKGDB_DIR STATE_DB [ROUNDS]\n");
+		fprintf(stderr, "usage: bench_evdocs PKGDB_DIR STATE_DB [ROUNDS]\n");
 		return 2;
 	}
 	for (int k = 0; k < N_SERIES; k++)

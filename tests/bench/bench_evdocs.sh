@@ -8,7 +8,7 @@
 set -u
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-B=$BUILD/tests/bench/bench_evidence
+B=$BUILD/tests/bench/bench_evdocs
 [ -x "$B" ] || { echo "build $B first (make bench)"; exit 1; }
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

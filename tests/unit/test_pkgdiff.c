@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "evidence_fixture.h"
+#include "evdoc_fixture.h"
 #include "pkgdiff.h"
 
 static const char *s(json_t *o, const char *path)
@@ -18,7 +18,7 @@ static const char *s(json_t *o, const char *path)
 
 static void test_changes(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 	json_t *d = pkgdiff_json(&b);
 	struct pkgdiff_counts c;
 
@@ -55,18 +55,18 @@ static void test_changes(void **state)
 /* Version order, not string order; a release upgrade; multi-arch copies. */
 static void test_order_and_identity(void **state)
 {
-	struct evidence_pkg old[] = {
+	struct evdoc_pkg old[] = {
 	        {"PyPI", "numpy", "1.9.0", NULL, NULL, NULL, NULL},
 	        {"Debian:11", "bash", "5.1-2", NULL, NULL, "amd64", NULL},
 	        {"Debian:11", "libc6", "2.31-13", NULL, NULL, "amd64", NULL},
 	        {"Debian:11", "libc6", "2.31-13", NULL, NULL, "i386", NULL},
 	};
-	struct evidence_pkg now[] = {
+	struct evdoc_pkg now[] = {
 	        {"PyPI", "numpy", "1.10.0", NULL, NULL, NULL, NULL},
 	        {"Debian:12", "bash", "5.2.15-2+b2", NULL, NULL, "amd64", NULL},
 	        {"Debian:12", "libc6", "2.36-9", NULL, NULL, "amd64", NULL},
 	};
-	struct evidence_build b = {
+	struct evdoc_build b = {
 	        .prev_id = 1, .prev_pkgs = old, .n_prev_pkgs = 4, .pkgs = now, .n_pkgs = 3};
 	json_t *d = pkgdiff_json(&b);
 
@@ -82,7 +82,7 @@ static void test_order_and_identity(void **state)
 /* No previous image: everything is added, previous_build is null. */
 static void test_first(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 	json_t *d;
 
 	(void)state;
@@ -101,7 +101,7 @@ static json_t *diff_of(const void *arg)
 
 static void test_alloc_failures(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 
 	(void)state;
 	assert_true(fx_fail_each(diff_of, &b) > 20);

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "evidence_fixture.h"
+#include "evdoc_fixture.h"
 #include "provenance.h"
 
 static const char *s(json_t *o, const char *path)
@@ -18,7 +18,7 @@ static const char *s(json_t *o, const char *path)
 
 static void test_statement(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 	json_t *d = provenance_statement(&b), *ep, *deps;
 	char *text;
 
@@ -71,7 +71,7 @@ static void test_statement(void **state)
 /* A build refit captured no inputs for, with a base trigger and no pushed digest. */
 static void test_sparse(void **state)
 {
-	struct evidence_build b = fx_build(), x;
+	struct evdoc_build b = fx_build(), x;
 	json_t *d;
 
 	(void)state;
@@ -132,7 +132,7 @@ static json_t *prov_of(const void *arg)
 
 static void test_alloc_failures(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 
 	(void)state;
 	assert_true(fx_fail_each(prov_of, &b) > 40);

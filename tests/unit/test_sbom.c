@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "evidence_fixture.h"
+#include "evdoc_fixture.h"
 #include "sbom.h"
 
 static json_t *pkg_named(json_t *list, const char *name)
@@ -27,7 +27,7 @@ static json_t *pkg_named(json_t *list, const char *name)
 
 static void test_spdx(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 	json_t *d = sbom_spdx(&b), *pk = json_object_get(d, "packages"), *p;
 
 	(void)state;
@@ -71,8 +71,8 @@ static void test_spdx(void **state)
 
 static void test_cyclonedx(void **state)
 {
-	struct evidence_build b = fx_build();
-	struct evidence_pkg twice[] = {fx_pkgs[6], fx_pkgs[6]}; /* two copies: unique bom-refs */
+	struct evdoc_build b = fx_build();
+	struct evdoc_pkg twice[] = {fx_pkgs[6], fx_pkgs[6]}; /* two copies: unique bom-refs */
 	json_t *d = sbom_cyclonedx(&b), *c = json_object_get(d, "components"), *p;
 	const char *serial = json_string_value(json_object_get(d, "serialNumber"));
 
@@ -112,7 +112,7 @@ static void test_cyclonedx(void **state)
 /* The same build gives the same bytes; another build another serial. */
 static void test_deterministic(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 	char *x[2][2];
 
 	(void)state;
@@ -132,7 +132,7 @@ static void test_deterministic(void **state)
 /* No digest, no base, no packages: still a valid shape. */
 static void test_minimal(void **state)
 {
-	struct evidence_build b = {.id = 1, .project = "p", .env = "test", .have_inventory = true};
+	struct evdoc_build b = {.id = 1, .project = "p", .env = "test", .have_inventory = true};
 	json_t *d = sbom_spdx(&b);
 	char buf[64];
 
@@ -175,7 +175,7 @@ static json_t *cdx_of(const void *arg)
 
 static void test_alloc_failures(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 
 	(void)state;
 	assert_true(fx_fail_each(spdx_of, &b) > 50);

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "evidence_fixture.h"
+#include "evdoc_fixture.h"
 #include "vex.h"
 
 static json_t *stmt(json_t *d, const char *id)
@@ -32,7 +32,7 @@ static const char *s(json_t *o, const char *path)
 
 static void test_document(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 	json_t *d = NULL, *x;
 	size_t i;
 
@@ -75,16 +75,16 @@ static void test_document(void **state)
 /* Two packages of one source and one advisory: one statement, both subcomponents. */
 static void test_grouping(void **state)
 {
-	struct evidence_pkg pk[] = {
+	struct evdoc_pkg pk[] = {
 	        {"Debian:12", "libssl3", "3.0.15", "openssl", "3.0.15", "amd64", NULL},
 	        {"Debian:12", "openssl", "3.0.15", "openssl", "3.0.15", "amd64", NULL},
 	        {"Debian:12", "openssl", "3.0.15", "openssl", "3.0.15", "amd64", NULL}, /* repeat */
 	};
-	struct evidence_advisory adv[] = {
+	struct evdoc_advisory adv[] = {
 	        {"CVE-1", "libssl3", "Debian:12", "3.0.15", "3.0.16", "pending-upstream"},
 	        {"CVE-1", "openssl", "Debian:12", "3.0.15", "3.0.16", "pending-upstream"},
 	};
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 	json_t *d = NULL;
 
 	(void)state;
@@ -101,7 +101,7 @@ static void test_grouping(void **state)
 
 static void test_errors(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 	json_t *d = NULL;
 
 	(void)state;
@@ -122,7 +122,7 @@ static json_t *vex_of(const void *arg)
 
 static void test_alloc_failures(void **state)
 {
-	struct evidence_build b = fx_build();
+	struct evdoc_build b = fx_build();
 
 	(void)state;
 	assert_true(fx_fail_each(vex_of, &b) > 30);

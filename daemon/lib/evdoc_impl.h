@@ -1,20 +1,20 @@
 /*
- * evidence_impl.h — the JSON building helpers of the evidence documents
- * (evidence_json.c), shared by sbom, provenance, vex and pkgdiff only.
+ * evdoc_impl.h — the JSON building helpers of the evidence documents
+ * (evdoc_json.c), shared by sbom, provenance, vex and pkgdiff only.
  *
  * A document is built node by node; any failed allocation sets jb.oom and
  * the document is dropped at the end, so the builders need no error path
  * per node. Nobody else includes this header.
  */
-#ifndef REFIT_EVIDENCE_IMPL_H
-#define REFIT_EVIDENCE_IMPL_H
+#ifndef REFIT_EVDOC_IMPL_H
+#define REFIT_EVDOC_IMPL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <jansson.h>
 
-#include "evidence.h"
+#include "evdoc.h"
 
 struct jb {
 	bool oom;
@@ -34,6 +34,6 @@ json_t *jb_done(struct jb *j, json_t *o);
 json_t *jb_time(uint64_t ms);
 
 /* Whether an advisory row names package p (by binary or source name, same ecosystem). */
-bool evidence_adv_names(const struct evidence_advisory *a, const struct evidence_pkg *p);
+bool evdoc_adv_names(const struct evdoc_advisory *a, const struct evdoc_pkg *p);
 
 #endif

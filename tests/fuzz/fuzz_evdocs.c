@@ -1,5 +1,5 @@
 /*
- * fuzz_evidence — libFuzzer target for the evidence documents (sbom,
+ * fuzz_evdocs — libFuzzer target for the evidence documents (sbom,
  * provenance, vex, pkgdiff) over arbitrary strings: trigger reasons carry
  * text given to POST /v1/projects/NAME/rebuild, and package fields come from
  * the databases of untrusted images.
@@ -66,20 +66,20 @@ static void noop(const char *id, size_t n, void *arg)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct evidence_pkg pk[MAX_ITEMS], prev[MAX_ITEMS];
-	struct evidence_advisory adv[MAX_ITEMS];
-	struct evidence_build b = {.id = 1,
-	                           .project = "p",
-	                           .env = "prod",
-	                           .repository = "r/p",
-	                           .digest = "sha256:00000000000000000000000000000000000000000000"
-	                                     "00000000000000000000",
-	                           .trigger = "security",
-	                           .have_inventory = true,
-	                           .pkgs = pk,
-	                           .prev_pkgs = prev,
-	                           .advisories = adv,
-	                           .prev_id = 1};
+	struct evdoc_pkg pk[MAX_ITEMS], prev[MAX_ITEMS];
+	struct evdoc_advisory adv[MAX_ITEMS];
+	struct evdoc_build b = {.id = 1,
+	                        .project = "p",
+	                        .env = "prod",
+	                        .repository = "r/p",
+	                        .digest = "sha256:00000000000000000000000000000000000000000000"
+	                                  "00000000000000000000",
+	                        .trigger = "security",
+	                        .have_inventory = true,
+	                        .pkgs = pk,
+	                        .prev_pkgs = prev,
+	                        .advisories = adv,
+	                        .prev_id = 1};
 	char *text = malloc(size + 1), *line, *save = NULL;
 	json_t *d = NULL;
 
@@ -99,13 +99,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		if ((line[0] == 'P' || line[0] == 'Q') && b.n_pkgs < MAX_ITEMS &&
 		    b.n_prev_pkgs < MAX_ITEMS) {
-			struct evidence_pkg x = {f[0], f[1], f[2], f[3], f[3], f[4], f[5]};
+			struct evdoc_pkg x = {f[0], f[1], f[2], f[3], f[3], f[4], f[5]};
 			if (line[0] == 'P')
 				pk[b.n_pkgs++] = x;
 			else
 				prev[b.n_prev_pkgs++] = x;
 		} else if (line[0] == 'A' && b.n_advisories < MAX_ITEMS && f[5]) {
-			adv[b.n_advisories++] = (struct evidence_advisory){
+			adv[b.n_advisories++] = (struct evdoc_advisory){
 			        f[0], f[1], f[2], f[3], *f[4] ? f[4] : NULL, f[5]};
 		}
 	}

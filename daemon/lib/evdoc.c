@@ -1,8 +1,8 @@
 /*
- * evidence — the helpers the evidence documents share: package URLs,
- * distro qualifiers, times and licence expressions (see evidence.h).
+ * evdoc — the helpers the evidence documents share: package URLs,
+ * distro qualifiers, times and licence expressions (see evdoc.h).
  */
-#include "evidence.h"
+#include "evdoc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -44,7 +44,7 @@ static size_t put_raw(char *buf, size_t len, size_t at, const char *s)
 	return at + n;
 }
 
-void evidence_distro(const char *ecosystem, char *buf, size_t len)
+void evdoc_distro(const char *ecosystem, char *buf, size_t len)
 {
 	static const struct {
 		const char *prefix, *name;
@@ -82,7 +82,7 @@ static void purl_type(const char *eco, const char **type, const char **ns)
 	}
 }
 
-int evidence_purl(const struct evidence_pkg *p, char *buf, size_t len)
+int evdoc_purl(const struct evdoc_pkg *p, char *buf, size_t len)
 {
 	const char *type, *ns, *eco = p->ecosystem ? p->ecosystem : "";
 	char distro[64];
@@ -90,7 +90,7 @@ int evidence_purl(const struct evidence_pkg *p, char *buf, size_t len)
 	char sep = '?';
 
 	purl_type(eco, &type, &ns);
-	evidence_distro(eco, distro, sizeof(distro));
+	evdoc_distro(eco, distro, sizeof(distro));
 	at = put_raw(buf, len, at, "pkg:");
 	at = put_raw(buf, len, at, type);
 	at = put_raw(buf, len, at, "/");
@@ -122,7 +122,7 @@ int evidence_purl(const struct evidence_pkg *p, char *buf, size_t len)
 	return (int)at;
 }
 
-void evidence_time(uint64_t ms, char *buf, size_t len)
+void evdoc_time(uint64_t ms, char *buf, size_t len)
 {
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
@@ -138,7 +138,7 @@ static bool id_char(char c)
 }
 
 /* Alternating ids and operators: id (op id)*; parentheses are skipped over. */
-bool evidence_license_is_expression(const char *lic)
+bool evdoc_license_is_expression(const char *lic)
 {
 	bool want_id = true;
 	const char *p = lic;
@@ -167,7 +167,7 @@ bool evidence_license_is_expression(const char *lic)
 	return !want_id && depth == 0;
 }
 
-const char *evidence_sha256_hex(const char *digest)
+const char *evdoc_sha256_hex(const char *digest)
 {
 	if (!digest || strncmp(digest, "sha256:", 7) || strlen(digest) != 7 + 64 ||
 	    strspn(digest + 7, "0123456789abcdef") != 64)

@@ -1,8 +1,8 @@
 /*
- * evidence_json — JSON building with one out-of-memory flag per document
- * (evidence_impl.h).
+ * evdoc_json — JSON building with one out-of-memory flag per document
+ * (evdoc_impl.h).
  */
-#include "evidence_impl.h"
+#include "evdoc_impl.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,11 +64,11 @@ json_t *jb_time(uint64_t ms)
 {
 	char buf[40];
 
-	evidence_time(ms, buf, sizeof(buf));
+	evdoc_time(ms, buf, sizeof(buf));
 	return json_string(buf);
 }
 
-bool evidence_adv_names(const struct evidence_advisory *a, const struct evidence_pkg *p)
+bool evdoc_adv_names(const struct evdoc_advisory *a, const struct evdoc_pkg *p)
 {
 	if (!a->package || !p->name ||
 	    strcmp(a->ecosystem ? a->ecosystem : "", p->ecosystem ? p->ecosystem : ""))

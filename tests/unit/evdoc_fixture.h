@@ -1,18 +1,18 @@
 /*
- * evidence_fixture.h — one build as the evidence modules see it (evidence.h),
+ * evdoc_fixture.h — one build as the evidence modules see it (evdoc.h),
  * shared by test_sbom, test_provenance, test_vex and test_pkgdiff; and a
  * jansson allocator that fails on purpose.
  */
-#ifndef REFIT_EVIDENCE_FIXTURE_H
-#define REFIT_EVIDENCE_FIXTURE_H
+#ifndef REFIT_EVDOC_FIXTURE_H
+#define REFIT_EVDOC_FIXTURE_H
 
 #include <stdlib.h>
 
 #include <jansson.h>
 
-#include "evidence.h"
+#include "evdoc.h"
 
-static const struct evidence_pkg fx_pkgs[] = {
+static const struct evdoc_pkg fx_pkgs[] = {
         {"Debian:12", "libc6", "2.36-9+deb12u9", "glibc", "2.36-9+deb12u9", "amd64", NULL},
         {"Debian:12", "libssl3", "3.0.15-1~deb12u1", "openssl", "3.0.15-1~deb12u1", "amd64", NULL},
         {"Debian:12", "tzdata", "2024a-0+deb12u1", "tzdata", "2024a-0+deb12u1", "all", NULL},
@@ -24,7 +24,7 @@ static const struct evidence_pkg fx_pkgs[] = {
         {"PyPI", "six", "1.16.0", "six", "1.16.0", NULL, NULL},
 };
 
-static const struct evidence_pkg fx_prev[] = {
+static const struct evdoc_pkg fx_prev[] = {
         {"Debian:12", "libc6", "2.36-9+deb12u9", "glibc", "2.36-9+deb12u9", "amd64", NULL},
         {"Debian:12", "libssl3", "3.0.11-1~deb12u2", "openssl", "3.0.11-1~deb12u2", "amd64", NULL},
         {"Debian:12", "tzdata", "2024b-0+deb12u1", "tzdata", "2024b-0+deb12u1", "all", NULL},
@@ -37,7 +37,7 @@ static const struct evidence_pkg fx_prev[] = {
 };
 
 /* Sorted by id, state, package, as the store hands them over. */
-static const struct evidence_advisory fx_adv[] = {
+static const struct evdoc_advisory fx_adv[] = {
         {"CVE-2023-5678", "openssl", "Debian:12", "3.0.11-1~deb12u2", "3.0.13-1~deb12u1", "fixed"},
         {"CVE-2024-0001", "glibc", "Debian:12", "2.36-9+deb12u9", NULL, "unfixed"},
         {"CVE-2024-0002", "openssl", "Debian:12", "3.0.15-1~deb12u1", "3.0.16-1~deb12u1",
@@ -47,9 +47,9 @@ static const struct evidence_advisory fx_adv[] = {
         {"PYSEC-2023-74", "requests", "PyPI", "2.25.0", "2.31.0", "fixed"},
 };
 
-static const struct evidence_kv fx_args[] = {{"EXTRAS", "notebook"}, {"PYVER", "3.12"}};
+static const struct evdoc_kv fx_args[] = {{"EXTRAS", "notebook"}, {"PYVER", "3.12"}};
 static const char *const fx_secret[] = {"API_TOKEN"};
-static const struct evidence_base fx_bases[] = {
+static const struct evdoc_base fx_bases[] = {
         {"docker.io/library/python:3.12-slim",
          "sha256:1111111111111111111111111111111111111111111111111111111111111111"},
         {"docker.io/library/busybox:1", NULL},
@@ -60,9 +60,9 @@ static const struct evidence_base fx_bases[] = {
 #define FX_OLD    "sha256:3333333333333333333333333333333333333333333333333333333333333333"
 #define FX_DF     "sha256:4444444444444444444444444444444444444444444444444444444444444444"
 
-static inline struct evidence_build fx_build(void)
+static inline struct evdoc_build fx_build(void)
 {
-	struct evidence_build b = {
+	struct evdoc_build b = {
 	        .id = 42,
 	        .project = "churn",
 	        .env = "prod",
