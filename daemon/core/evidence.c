@@ -9,7 +9,12 @@
 
 #include "config.h"
 #include "cosign.h"
+#include "provenance.h"
+#include "sbom.h"
 #include "sign.h"
+#include "store_evidence.h"
+#include "vex.h"
+#include "wallclock.h"
 
 struct evidence_step {
 	struct sign_key *key;
@@ -68,11 +73,55 @@ static int rebuild_record(const struct evidence_build *b, struct evidence_docs *
 	return r;
 }
 
+/* Adds document o (stolen; NULL is out of memory) as an attestation of type. */
+static int add_doc(struct evidence_docs *d, const char *type, json_t *o)
+{
+	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	int r = s ? evidence_docs_add(d, type, s, strlen(s)) : -ENOMEM;
+
+	free(s);
+	json_decref(o);
+	return r;
+}
+
+/*
+ * The SBOM (SPDX, CycloneDX), provenance and VEX of the build, from the store
+ * (store_evidence.h) as GET /v1/builds/ID/... serves them, about the image just
+ * pushed: the build row has no digest and no end yet at this step.
+ */
+static int documents(const struct evidence_build *b, struct evidence_docs *d)
+{
+	struct store_evidence *e = NULL;
+	struct evdoc_build *eb;
+	char repo[1024];
+	json_t *vex = NULL;
+	int r = store_evidence_load(b->store, b->build_id, STORE_EVIDENCE_PKGS, &e);
+
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	eb = store_evidence_build(e);
+	snprintf(repo, sizeof(repo), "%s/%s", b->domain, b->path);
+	eb->repository = repo;
+	eb->digest = b->digest;
+	if (!eb->finished_at)
+		eb->finished_at = wallclock_ms();
+	if (eb->have_inventory)
+		r = add_doc(d, "https://spdx.dev/Document", sbom_spdx(eb));
+	if (r == 0 && eb->have_inventory)
+		r = add_doc(d, "https://cyclonedx.org/bom", sbom_cyclonedx(eb));
+	if (r == 0)
+		r = add_doc(d, PROVENANCE_PREDICATE_TYPE, provenance_statement(eb));
+	if (r == 0 && vex_document(eb, &vex) == 0)
+		r = add_doc(d, "https://openvex.dev/ns", vex);
+	store_evidence_free(e);
+	return r;
+}
+
 int evidence_docs_collect(const struct evidence_build *b, struct evidence_docs *d)
 {
-	/* Integration point: the SBOM (SPDX, CycloneDX), provenance and VEX of build
-	 * b->build_id go in here, one evidence_docs_add() each. */
-	return rebuild_record(b, d);
+	int r = rebuild_record(b, d);
+
+	return r < 0 || !b->store ? r : documents(b, d);
 }
 
 bool evidence_enabled(const struct config *cfg)

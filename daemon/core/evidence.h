@@ -50,8 +50,11 @@ int evidence_docs_add(struct evidence_docs *d, const char *predicate_type, const
 void evidence_docs_done(struct evidence_docs *d);
 
 /*
- * Fills d with the attestations of build b. Today: refit's own rebuild record
- * (EVIDENCE_REBUILD_TYPE); the SBOM, provenance and VEX documents are added here.
+ * Fills d with the attestations of build b: refit's own rebuild record
+ * (EVIDENCE_REBUILD_TYPE), then, from the store, the SBOM (SPDX 2.3 as
+ * https://spdx.dev/Document, CycloneDX 1.5 as https://cyclonedx.org/bom) when the
+ * build has an inventory, the SLSA provenance (a whole in-toto Statement) and
+ * the OpenVEX document (https://openvex.dev/ns) when an advisory was matched.
  */
 int evidence_docs_collect(const struct evidence_build *b, struct evidence_docs *d);
 
