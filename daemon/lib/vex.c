@@ -34,6 +34,11 @@ static void action_text(const struct evdoc_advisory *a, char *buf, size_t len)
 		        "Pending upstream: no fixed version of %s is published yet; refit rebuilds "
 		        "without cache when the advisory names one.",
 		        a->package);
+	else if (!strcmp(a->state, "needs-change"))
+		snprintf(buf, len,
+		         "Needs a change in the project: the build context pins %s to %s; %s fixes "
+		         "it, so no rebuild can. Change the pin.",
+		         a->package, inst, fixed);
 	else if (!strcmp(a->state, "pending-upstream") && pypi)
 		snprintf(buf, len,
 		         "Needs a change in the project: %s %s fixes it, but a rebuild without "

@@ -7,7 +7,8 @@
  * "affected" with an action statement for what is still open: no fix
  * published (pending upstream), a fix the distribution has not shipped to
  * the base or mirror yet (pending upstream), a Python pin the project must
- * change (needs a change in the project), or a fix refit is about to pick
+ * change or a version the build context pins (needs a change in the project),
+ * or a fix refit is about to pick
  * up with a rebuild without cache. "not_affected" is never said: refit
  * does not know reachability. The product is the image (its purl, see
  * sbom_image_purl); the subcomponents are the purls of the packages the

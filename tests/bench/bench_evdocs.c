@@ -254,7 +254,12 @@ static int64_t put_store(struct store *s)
 		                            adv[i].installed,
 		                            adv[i].fixed,
 		                            adv[i].state,
-		                            1};
+		                            1,
+		                            NULL,
+		                            0,
+		                            0,
+		                            NULL,
+		                            NULL};
 	if (store_build_insert(s, &sb, &id0) < 0 ||
 	    store_inventory_put(s, id0,
 	                        &(struct store_inventory){"debian", "12", "Debian:12", NULL, pp,

@@ -119,7 +119,8 @@ static void test_load(void **state)
 {
 	struct store *s = open_ok();
 	struct store_evidence *e = NULL;
-	struct store_match m = {"PYSEC-1", "requests", "PyPI", "2.25.0", "2.31.0", "fixed", 1};
+	struct store_match m = {"PYSEC-1", "requests", "PyPI", "2.25.0", "2.31.0", "fixed",
+	                        1,         NULL,       0,      0,        NULL,     NULL};
 	const struct evdoc_build *b;
 	int64_t b1, b2, b3;
 	json_t *ch = NULL;

@@ -99,6 +99,25 @@ static void test_grouping(void **state)
 	json_decref(d);
 }
 
+/* The context pins the package (main's needs-change state): a change in the project. */
+static void test_needs_change(void **state)
+{
+	struct evdoc_advisory adv[] = {
+	        {"CVE-9", "requests", "PyPI", "2.25.0", "2.31.0", "needs-change"},
+	};
+	struct evdoc_build b = fx_build();
+	json_t *d = NULL;
+
+	(void)state;
+	b.advisories = adv;
+	b.n_advisories = 1;
+	assert_int_equal(vex_document(&b, &d), 0);
+	assert_string_equal(s(d, "statements.0.status"), "affected");
+	assert_true(!strncmp(s(d, "statements.0.action_statement"),
+	                     "Needs a change in the project: the build context pins requests", 62));
+	json_decref(d);
+}
+
 static void test_errors(void **state)
 {
 	struct evdoc_build b = fx_build();
@@ -131,9 +150,8 @@ static void test_alloc_failures(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_document),
-	        cmocka_unit_test(test_grouping),
-	        cmocka_unit_test(test_errors),
+	        cmocka_unit_test(test_document),       cmocka_unit_test(test_grouping),
+	        cmocka_unit_test(test_needs_change),   cmocka_unit_test(test_errors),
 	        cmocka_unit_test(test_alloc_failures),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
