@@ -71,7 +71,8 @@ int store_hold_get(struct store *s, const char *project, const char *env, char *
 	store_bind_text(st, 2, env);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		store_copy_col(st, 0, reason, len);
+		if (reason && len)
+			store_copy_col(st, 0, reason, len);
 		if (ret_since)
 			*ret_since = (uint64_t)sqlite3_column_int64(st, 1);
 		r = 0;
