@@ -227,18 +227,27 @@ static int migrate(struct store *s, char *err, size_t errlen)
 int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
+	bool fresh = false;
 	int r = -EIO;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	r = store_guard_file(path, &fresh, err, errlen);
+	if (r < 0)
+		goto out;
+	r = -EIO;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 		         s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto out;
 	}
+	r = store_guard_open(s, path, fresh, err, errlen);
+	if (r < 0)
+		goto out;
+	r = -EIO;
 	sqlite3_busy_timeout(s->db, 2000);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* A 32 MiB page cache: the inventories of a busy host make the file hundreds of MB,
@@ -249,6 +258,8 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 		goto out;
 	}
 	r = migrate(s, err, errlen);
+	if (r == 0)
+		r = store_guard_mark(s, path, err, errlen);
 	if (r < 0)
 		goto out;
 	*ret = s;

@@ -6,6 +6,8 @@
 #ifndef REFIT_STORE_IMPL_H
 #define REFIT_STORE_IMPL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <sqlite3.h>
@@ -30,5 +32,13 @@ void store_copy_col(sqlite3_stmt *st, int col, char *buf, size_t len);
 /* Steps st to the end, handing each row to row(st, arg); finalizes st. */
 int store_walk(struct store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, void *arg),
                void *arg);
+
+/* store_guard.c, in store_open's order: before SQLite opens path (is it refit's? ret_fresh:
+ * nothing recorded yet), once it is open (writable? undamaged?), after the migrations (the
+ * application_id mark, written each start as the proof that a commit goes through). Each
+ * returns a negative errno and, in err, the reason with the file's name and what to do. */
+int store_guard_file(const char *path, bool *ret_fresh, char *err, size_t errlen);
+int store_guard_open(struct store *s, const char *path, bool fresh, char *err, size_t errlen);
+int store_guard_mark(struct store *s, const char *path, char *err, size_t errlen);
 
 #endif
