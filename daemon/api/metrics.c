@@ -467,6 +467,12 @@ static int webhooks_section(FILE *f, struct store *s)
 	family(f, "refit_webhook_deliveries_pending", "gauge",
 	       "Webhook deliveries not made yet (retrying, or waiting for a free slot).");
 	fprintf(f, "refit_webhook_deliveries_pending %lld\n", (long long)n);
+	family(f, "refit_store_write_failing", "gauge",
+	       "1 while the state database cannot be written (a full disk, an I/O error).");
+	fprintf(f, "refit_store_write_failing %d\n", store_write_error(s, NULL) ? 1 : 0);
+	family(f, "refit_store_writes_waiting", "gauge",
+	       "Build outcomes and trigger states waiting for the store to take writes.");
+	fprintf(f, "refit_store_writes_waiting %zu\n", store_deferred_count(s));
 	return 0;
 }
 

@@ -18,7 +18,7 @@
 
 struct tar_state {
 	struct archive *a;
-	const char *dir;
+	const char *dir, *out;
 	uint64_t bytes, entries;
 	char err[512];
 	struct lint_context *lc;
@@ -59,16 +59,34 @@ static void on_finding(const struct lint_finding *f, void *arg)
 	                                f->path ? f->path : "", f->message);
 }
 
+/*
+ * libarchive failed on what: when writing the archive out failed (a full disk), the error
+ * says so, since it is no fault of the context ("Write error" alone blamed the file).
+ */
+static int archive_failed(struct tar_state *t, const char *what)
+{
+	int e = archive_errno(t->a);
+
+	if (e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS) {
+		snprintf(t->err, sizeof(t->err),
+		         "writing the build context to %s failed at %s: %s%s", t->out, what,
+		         strerror(e),
+		         e == ENOSPC || e == EDQUOT ? " (the filesystem of state_dir is full)"
+		                                    : "");
+		return -e;
+	}
+	snprintf(t->err, sizeof(t->err), "%s: %s", what, archive_error_string(t->a));
+	return -EIO;
+}
+
 static int copy_data(struct tar_state *t, const char *rel, int fd)
 {
 	char buf[65536];
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (archive_write_data(t->a, buf, (size_t)n) < 0) {
-			snprintf(t->err, sizeof(t->err), "%s: %s", rel, archive_error_string(t->a));
-			return -EIO;
-		}
+		if (archive_write_data(t->a, buf, (size_t)n) < 0)
+			return archive_failed(t, rel);
 	if (n < 0) {
 		snprintf(t->err, sizeof(t->err), "%s: %s", rel, strerror(errno));
 		return -errno;
@@ -128,10 +146,8 @@ static int add_entry(const char *rel, const struct stat *st, void *arg)
 			r = -errno;
 		}
 	}
-	if (r == 0 && archive_write_header(t->a, e) != ARCHIVE_OK) {
-		snprintf(t->err, sizeof(t->err), "%s: %s", rel, archive_error_string(t->a));
-		r = -EIO;
-	}
+	if (r == 0 && archive_write_header(t->a, e) != ARCHIVE_OK)
+		r = archive_failed(t, rel);
 	if (r == 0 && fd >= 0)
 		r = copy_data(t, rel, fd);
 	if (fd >= 0)
@@ -179,10 +195,8 @@ static int add_extra(struct tar_state *t, const struct context_extra *x)
 	archive_entry_set_gid(e, 0);
 	archive_entry_set_size(e, (la_int64_t)len);
 	if (archive_write_header(t->a, e) != ARCHIVE_OK ||
-	    (len && archive_write_data(t->a, data, len) != (la_ssize_t)len)) {
-		snprintf(t->err, sizeof(t->err), "%s: %s", what, archive_error_string(t->a));
-		r = -EIO;
-	}
+	    (len && archive_write_data(t->a, data, len) != (la_ssize_t)len))
+		r = archive_failed(t, what);
 out:
 	archive_entry_free(e);
 	if (data)
@@ -235,7 +249,7 @@ int context_tar_write(const char *dir, const char *dockerfile, const struct cont
                       size_t n_extra, const char *out_path, struct context_policy *policy,
                       uint64_t *ret_bytes, uint64_t *ret_entries, char *err, size_t errlen)
 {
-	struct tar_state t = {.dir = dir, .policy = policy};
+	struct tar_state t = {.dir = dir, .out = out_path, .policy = policy};
 	int fd = -1, r = -EIO;
 
 	if (policy && !(t.lc = lint_context_new(on_finding, policy))) {
@@ -250,8 +264,8 @@ int context_tar_write(const char *dir, const char *dockerfile, const struct cont
 	if (r != 0 && t.err[0])
 		snprintf(err, errlen, "%s", t.err);
 	if (archive_write_close(t.a) != ARCHIVE_OK && r == 0) {
-		snprintf(err, errlen, "%s: %s", out_path, archive_error_string(t.a));
-		r = -EIO;
+		r = archive_failed(&t, "its end");
+		snprintf(err, errlen, "%s", t.err);
 	}
 out:
 	archive_write_free(t.a);

@@ -163,7 +163,11 @@ static const char *const migrations[] = {
 int store_sql_err(struct store *s, int rc, const char *what)
 {
 	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_FULL ? -ENOSPC : -EIO;
+	store_write_failed(s, rc);
+	return (rc & 0xff) == SQLITE_FULL ? -ENOSPC
+	       : rc == SQLITE_NOMEM       ? -ENOMEM
+	       : rc == SQLITE_FULL        ? -ENOSPC
+	                                  : -EIO;
 }
 
 int store_exec(struct store *s, const char *sql)
@@ -214,7 +218,8 @@ static int migrate(struct store *s, char *err, size_t errlen)
 		if (r < 0) {
 			snprintf(err, errlen, "migration to version %d failed: %s", v + 1,
 			         sqlite3_errmsg(s->db));
-			store_exec(s, "ROLLBACK");
+			if (!sqlite3_get_autocommit(s->db))
+				store_exec(s, "ROLLBACK");
 			return r;
 		}
 	}
@@ -273,6 +278,8 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	store_retry(s);
+	store_deferred_drop(s);
 	sqlite3_finalize(s->advisories_for);
 	sqlite3_close(s->db);
 	free(s);
@@ -280,7 +287,7 @@ void store_close(struct store *s)
 
 uint64_t store_generation(struct store *s)
 {
-	return (uint64_t)sqlite3_total_changes64(s->db);
+	return (uint64_t)sqlite3_total_changes64(s->db) + (s->health_changes << 40);
 }
 
 int store_schema_version(struct store *s)
@@ -297,8 +304,11 @@ int store_transaction(struct store *s, int (*fn)(struct store *s, void *arg), vo
 	r = fn(s, arg);
 	if (r == 0)
 		r = store_exec(s, "COMMIT");
-	if (r < 0)
+	/* SQLite rolls back by itself after some failures (a full disk, an I/O error) */
+	if (r < 0 && !sqlite3_get_autocommit(s->db))
 		store_exec(s, "ROLLBACK");
+	if (r == 0)
+		store_write_worked(s);
 	return r;
 }
 
@@ -324,6 +334,8 @@ int store_run(struct store *s, sqlite3_stmt *st)
 	int r = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, sqlite3_sql(st));
 
 	sqlite3_finalize(st);
+	if (r == 0)
+		store_write_worked(s); /* when it committed: outside a transaction */
 	return r;
 }
 
@@ -717,7 +729,7 @@ int store_build_insert(struct store *s, const struct store_build *b, int64_t *re
 	return r;
 }
 
-int store_build_update(struct store *s, int64_t id, const struct store_build *b)
+int store_build_update_now(struct store *s, int64_t id, const struct store_build *b)
 {
 	sqlite3_stmt *st;
 	int r = store_prepare(
@@ -779,7 +791,7 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : store_sql_err(s, rc, "pending triggers");
 }
 
-int store_trigger_set_state(struct store *s, int64_t id, const char *state, int64_t build_id,
+int store_trigger_state_now(struct store *s, int64_t id, const char *state, int64_t build_id,
                             uint64_t at)
 {
 	sqlite3_stmt *st;

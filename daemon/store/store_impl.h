@@ -12,9 +12,17 @@
 
 #include <sqlite3.h>
 
+struct store_deferred;
+
 struct store {
 	sqlite3 *db;
 	int version;
+	/* store_defer.c: why writes fail ("" while they work), and what waits for them */
+	char write_error[256];
+	uint64_t write_failing_since;
+	struct store_deferred *deferred;
+	size_t n_deferred;
+	uint64_t health_changes;      /* moves store_generation when the write health changes */
 	sqlite3_stmt *advisories_for; /* prepared once: matching runs it per package */
 };
 
@@ -40,5 +48,15 @@ int store_walk(struct store *s, sqlite3_stmt *st, int (*row)(sqlite3_stmt *st, v
 int store_guard_file(const char *path, bool *ret_fresh, char *err, size_t errlen);
 int store_guard_open(struct store *s, const char *path, bool fresh, char *err, size_t errlen);
 int store_guard_mark(struct store *s, const char *path, char *err, size_t errlen);
+
+/* store_defer.c: the write health, fed by store_sql_err and successful commits. */
+void store_write_failed(struct store *s, int rc);
+void store_write_worked(struct store *s);
+void store_deferred_drop(struct store *s);
+/* The writes themselves; store_build_update and store_trigger_set_state defer them. */
+struct store_build;
+int store_build_update_now(struct store *s, int64_t id, const struct store_build *b);
+int store_trigger_state_now(struct store *s, int64_t id, const char *state, int64_t build_id,
+                            uint64_t at);
 
 #endif

@@ -562,6 +562,57 @@ static void test_immutable_refused(void **state)
 	store_close(s);
 }
 
+/*
+ * A full store (SQLite's max_page_count stands in for a full disk: the same SQLITE_FULL):
+ * a build's outcome and its trigger's state wait in memory, the store says why it cannot
+ * write, and store_retry writes them in order once there is room.
+ */
+static void test_full_store_defers(void **state)
+{
+	struct store *s = open_ok();
+	struct store_build b = {
+	        .project = "p", .env = "prod", .trigger = "manual", .status = "running"};
+	char big[20000], sql[96];
+	int64_t id = 0, tid = 0, pages = 0, n = 0;
+	uint64_t since = 0;
+
+	(void)state;
+	memset(big, 'e', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	assert_int_equal(store_trigger_add(s, "p", "manual", "r", 1, &tid), 0);
+	assert_int_equal(store_build_insert(s, &b, &id), 0);
+	assert_int_equal(store_query_int(s, "PRAGMA page_count", &pages), 0);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages);
+	store_query_int(s, sql, &n);
+	assert_null(store_write_error(s, NULL));
+	b = (struct store_build){.status = "succeeded", .digest = "sha256:d", .error = big};
+	assert_int_equal(store_build_update(s, id, &b), -ENOSPC);
+	assert_int_equal(store_trigger_set_state(s, tid, "done", id, 2), -ENOSPC);
+	assert_non_null(strstr(store_write_error(s, &since), "full"));
+	assert_true(since > 0);
+	assert_int_equal(store_deferred_count(s), 2);
+	/* a trigger added meanwhile fails too, and says so (no ROLLBACK of nothing) */
+	assert_int_equal(store_trigger_add(s, "q", "manual", big, 3, NULL), -ENOSPC);
+	assert_int_equal(store_retry(s), -ENOSPC);
+	assert_int_equal(
+	        store_query_int(s, "SELECT count(*) FROM builds WHERE status = 'running'", &n), 0);
+	assert_int_equal(n, 1);
+	store_query_int(s, "PRAGMA max_page_count = 1000000", &n);
+	assert_int_equal(store_retry(s), 0);
+	assert_int_equal(store_deferred_count(s), 0);
+	assert_null(store_write_error(s, NULL));
+	assert_int_equal(store_query_int(s,
+	                                 "SELECT count(*) FROM builds WHERE status = 'succeeded'"
+	                                 " AND digest = 'sha256:d' AND length(error) = 19999",
+	                                 &n),
+	                 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(
+	        store_query_int(s, "SELECT count(*) FROM triggers WHERE state = 'done'", &n), 0);
+	assert_int_equal(n, 1);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -579,6 +630,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_foreign_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_unmarked_refit_file, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_immutable_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_full_store_defers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
