@@ -473,6 +473,12 @@ static int webhooks_section(FILE *f, struct store *s)
 	family(f, "refit_store_writes_waiting", "gauge",
 	       "Build outcomes and trigger states waiting for the store to take writes.");
 	fprintf(f, "refit_store_writes_waiting %zu\n", store_deferred_count(s));
+	if (store_query_int(s, "SELECT count(*) FROM builds WHERE log_error IS NOT NULL", &n) ==
+	    0) {
+		family(f, "refit_builds_log_lost", "gauge",
+		       "Builds whose log could not be written, whole or in part (log_error).");
+		fprintf(f, "refit_builds_log_lost %lld\n", (long long)n);
+	}
 	return 0;
 }
 

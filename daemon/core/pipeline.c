@@ -207,7 +207,7 @@ static void notify_built(struct pipeline *pl)
 static void env_finish(struct pipeline *pl, const char *status, const char *error)
 {
 	struct store_build b = {.status = status, .finished_at = wallclock_ms(), .error = error};
-	char tags[512];
+	char tags[512], log_error[300];
 
 	if (!strcmp(status, "succeeded")) {
 		snprintf(tags, sizeof(tags), "%s,%s", cur(pl)->name, pl->stamp_tag);
@@ -222,6 +222,14 @@ static void env_finish(struct pipeline *pl, const char *status, const char *erro
 	else
 		logf_build(pl, "%s", status);
 	b.image_id = pl->image_id[0] ? pl->image_id : NULL;
+	errno = 0;
+	if (pl->log && (fflush(pl->log) != 0 || ferror(pl->log))) {
+		snprintf(log_error, sizeof(log_error), "writing the log failed: %s",
+		         errno ? strerror(errno) : "I/O error");
+		log_warn("project %s: build %lld: %s; the log is incomplete", pl->p->name,
+		         (long long)pl->build_id, log_error);
+		b.log_error = log_error;
+	}
 	if (pl->build_id && store_build_update(pl->d.store, pl->build_id, &b) < 0)
 		log_err("project %s: build %lld %s, but the store cannot write it now (%s): kept "
 		        "and written once it can",
@@ -270,7 +278,7 @@ static enum dockerfile_builder dockerfile_builder(const struct engine *e)
 /* Opens the build row and log of environment pl->env. */
 static int env_begin(struct pipeline *pl)
 {
-	char path[4096];
+	char path[4096], log_error[4200];
 	struct store_build b = {.project = pl->p->name,
 	                        .env = cur(pl)->name,
 	                        .trigger = pl->trigger,
@@ -294,6 +302,13 @@ static int env_begin(struct pipeline *pl)
 	snprintf(path, sizeof(path), "%s/logs/%lld.log", pl->d.state_dir, (long long)pl->build_id);
 	pl->log = fopen(path, "we");
 	b = (struct store_build){.log_path = path};
+	if (!pl->log) { /* a build is worth more than its log: it goes on, and says so */
+		snprintf(log_error, sizeof(log_error), "%s: %s", path, strerror(errno));
+		log_warn("project %s: build %lld: its log cannot be written (%s); the build goes "
+		         "on without one",
+		         pl->p->name, (long long)pl->build_id, log_error);
+		b = (struct store_build){.log_error = log_error};
+	}
 	store_build_update(pl->d.store, pl->build_id, &b);
 	if (pl->build_id && pl->trigger_id)
 		store_trigger_set_state(pl->d.store, pl->trigger_id, "running", pl->build_id,

@@ -156,6 +156,8 @@ static const char *const migrations[] = {
         "ALTER TABLE build_advisories ADD COLUMN pin_line INTEGER;"
         "ALTER TABLE build_advisories ADD COLUMN pin_col INTEGER;"
         "ALTER TABLE build_advisories ADD COLUMN pin_version TEXT;",
+        /* 11 -> 12: why a build's log could not be written (the build went on without it) */
+        "ALTER TABLE builds ADD COLUMN log_error TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -740,8 +742,8 @@ int store_build_update_now(struct store *s, int64_t id, const struct store_build
 	        " digest = coalesce(?6, digest), base_name = coalesce(?7, base_name),"
 	        " base_digest = coalesce(?8, base_digest), tags = coalesce(?9, tags),"
 	        " error = coalesce(?10, error), log_path = coalesce(?11, log_path),"
-	        " builder = coalesce(?12, builder), failed_step = coalesce(?13, failed_step)"
-	        " WHERE id = ?1",
+	        " builder = coalesce(?12, builder), failed_step = coalesce(?13, failed_step),"
+	        " log_error = coalesce(?14, log_error) WHERE id = ?1",
 	        &st);
 
 	if (r < 0)
@@ -759,6 +761,7 @@ int store_build_update_now(struct store *s, int64_t id, const struct store_build
 	store_bind_text(st, 11, b->log_path);
 	store_bind_text(st, 12, b->builder);
 	store_bind_text(st, 13, b->failed_step);
+	store_bind_text(st, 14, b->log_error);
 	return store_run(s, st);
 }
 

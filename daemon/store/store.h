@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 11
+#define STORE_SCHEMA_VERSION 12
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On
@@ -116,8 +116,9 @@ struct store_build {
 	const char *error;
 	const char *builder; /* buildkit, classic or podman */
 	const char
-	        *failed_step; /* the build step a failed build stopped at, e.g. "[3/5] RUN ..." */
-	uint64_t pruned_at;   /* the retention policy removed its log and inventory (read only) */
+	        *failed_step;  /* the build step a failed build stopped at, e.g. "[3/5] RUN ..." */
+	uint64_t pruned_at;    /* the retention policy removed its log and inventory (read only) */
+	const char *log_error; /* why its log could not be written; NULL when it was */
 };
 
 int store_build_insert(struct store *s, const struct store_build *b, int64_t *ret_id);

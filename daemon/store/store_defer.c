@@ -31,14 +31,14 @@ struct store_deferred {
 	uint64_t at;
 };
 
-#define N_TEXTS 10
+#define N_TEXTS 11
 
 /* The text fields of a build update, to copy and free them as one. */
 static void build_texts(struct store_build *b, const char **ret[N_TEXTS])
 {
-	const char **v[N_TEXTS] = {&b->status,      &b->image_id,   &b->digest,   &b->base_name,
-	                           &b->base_digest, &b->tags,       &b->log_path, &b->error,
-	                           &b->builder,     &b->failed_step};
+	const char **v[N_TEXTS] = {&b->status,      &b->image_id,    &b->digest,   &b->base_name,
+	                           &b->base_digest, &b->tags,        &b->log_path, &b->error,
+	                           &b->builder,     &b->failed_step, &b->log_error};
 
 	memcpy(ret, v, sizeof(v));
 }
@@ -98,7 +98,8 @@ static int defer_build(struct store *s, int64_t id, const struct store_build *b)
 	                            .log_path = b->log_path,
 	                            .error = b->error,
 	                            .builder = b->builder,
-	                            .failed_step = b->failed_step};
+	                            .failed_step = b->failed_step,
+	                            .log_error = b->log_error};
 	build_texts(&w->b, f);
 	for (size_t i = 0; i < N_TEXTS; i++)
 		if (*f[i] && !(*f[i] = strdup(*f[i]))) {
