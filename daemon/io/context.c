@@ -39,6 +39,51 @@ struct context_job {
 	struct context_policy policy;
 };
 
+/* The length of the valid UTF-8 sequence at s (n bytes left), 0 when there is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] < 0x80                    ? 1
+	             : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+	             : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+	             : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+	                                            : 0;
+
+	if (!len || len > n)
+		return 0;
+	/* no overlong forms, no surrogates, nothing past U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
+ * File names are bytes: what is not UTF-8, and control bytes, go into messages (the log, the
+ * build record, the API's JSON) as \xNN, never raw. In place; cut short to fit cap.
+ */
+static void escape_raw(char *s, size_t cap)
+{
+	char out[4096];
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), o = 0;
+
+	for (size_t i = 0; i < n && o + 5 < sizeof(out);) {
+		size_t k = utf8_len(p + i, n - i);
+		if (k && (p[i] >= 0x20 || p[i] == '\n' || p[i] == '\t') && p[i] != 0x7f) {
+			memcpy(out + o, p + i, k);
+			o += k;
+			i += k;
+		} else {
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", p[i++]);
+		}
+	}
+	out[o] = '\0';
+	snprintf(s, cap, "%s", out);
+}
+
 /* Secret-looking files fail the policy; data files are reported as warnings. */
 static void on_finding(const struct lint_finding *f, void *arg)
 {
@@ -146,7 +191,11 @@ static int add_entry(const char *rel, const struct stat *st, void *arg)
 			r = -errno;
 		}
 	}
-	if (r == 0 && archive_write_header(t->a, e) != ARCHIVE_OK)
+	/* ARCHIVE_WARN: a name that is not UTF-8 went into its PAX path record as bytes (with
+	 * hdrcharset=BINARY), which is what the Docker CLI sends and dockerd reads. Only such
+	 * entries get a PAX header: one on the first entry would make BuildKit, which looks at
+	 * the first KiB, take the tar for a Dockerfile. */
+	if (r == 0 && archive_write_header(t->a, e) < ARCHIVE_WARN)
 		r = archive_failed(t, rel);
 	if (r == 0 && fd >= 0)
 		r = copy_data(t, rel, fd);
@@ -275,6 +324,12 @@ out:
 	}
 	if (t.lc)
 		lint_context_done(t.lc);
+	if (policy) {
+		escape_raw(policy->text, sizeof(policy->text));
+		policy->text_len = strlen(policy->text);
+	}
+	if (r != 0)
+		escape_raw(err, errlen);
 	if (r == 0) {
 		*ret_bytes = t.bytes;
 		*ret_entries = t.entries;
