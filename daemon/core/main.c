@@ -678,8 +678,10 @@ static void signals_start(struct daemon *d)
 static void store_retry_cb(uv_timer_t *t)
 {
 	struct daemon *d = t->data;
+	bool failing = store_write_error(d->store, NULL) != NULL;
 
-	store_retry(d->store);
+	if (store_retry(d->store) == 0 && failing && d->scheduler)
+		scheduler_kick(d->scheduler); /* what waited for room starts now */
 }
 
 static int run(struct daemon *d)
