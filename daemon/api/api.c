@@ -222,9 +222,8 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 {
 	struct api_req *rq = *con_cls;
 
-	(void)cls;
-	(void)c;
 	(void)toe;
+	api_conns_idle(cls, c);
 	if (rq) {
 		free(rq->body);
 		free(rq);
@@ -286,6 +285,7 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		return api_reply_error(a, c, 503, "unavailable", "out of memory");
 	if (!rq->started) {
 		rq->started = true;
+		api_conns_request(a, c);
 		/* Absurd sizes are refused at once (the connection closes); others
 		 * are read, past max_body dropped, and answered 413 at the end. */
 		if (declared_too_large(a, c))
@@ -349,8 +349,8 @@ static int mhd_start(struct api *a)
 	        (unsigned int)a->opts.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT,
 	        (unsigned int)a->opts.timeout_s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 	        CONN_MEMORY_LIMIT, MHD_OPTION_URI_LOG_CALLBACK, uri_cb, a,
-	        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-	        a, MHD_OPTION_END);
+	        MHD_OPTION_NOTIFY_COMPLETED, completed_cb, a, MHD_OPTION_NOTIFY_CONNECTION,
+	        api_conns_notify_cb, a, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, a, MHD_OPTION_END);
 	if (!a->mhd)
 		return -EIO;
 	a->lis.fd = -1; /* MHD owns and closes it now */

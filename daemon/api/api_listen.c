@@ -21,7 +21,8 @@
 
 #include <systemd/sd-daemon.h>
 
-#define LISTEN_BACKLOG 128
+/* A flood of connects queues (up to somaxconn) instead of losing SYNs to a full queue. */
+#define LISTEN_BACKLOG 1024
 
 /* Formats the address a socket is bound to: "1.2.3.4:80", "[::1]:80" or "unix:/path". */
 static void sock_name(int fd, char *buf, size_t len)

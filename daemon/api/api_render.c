@@ -125,6 +125,7 @@ static json_t *build_json(struct rctx *x, int64_t id, const struct store_build *
 	put(x, o, "tags", jlist(x, b->tags, ','));
 	put(x, o, "error", jstr(b->error));
 	put(x, o, "failed_step", jstr(b->failed_step));
+	put(x, o, "log_error", jstr(b->log_error));
 	put(x, o, "log_url", b->log_path && !b->pruned_at ? json_string(log) : json_null());
 	put(x, o, "pruned_at", jtime(b->pruned_at));
 	return o;

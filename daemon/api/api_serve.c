@@ -315,6 +315,17 @@ static int want_json(struct api *a, struct MHD_Connection *c, const struct api_r
 
 static const char *env_param(struct api *a, struct MHD_Connection *c, const char *name,
                              enum MHD_Result *res);
+/* A write the store refused: 503 (retrying later helps: a full disk gets room again) with
+ * SQLite's reason. */
+static enum MHD_Result store_failed(struct api *a, struct MHD_Connection *c, int err,
+                                    const char *what)
+{
+	char msg[512];
+	const char *why = store_write_error(a->store, NULL);
+
+	snprintf(msg, sizeof(msg), "%s: store write failed: %s", what, why ? why : strerror(-err));
+	return api_reply_error(a, c, 503, "store_unavailable", msg);
+}
 
 static enum MHD_Result post_rebuild(struct api *a, struct MHD_Connection *c,
                                     const struct api_req *rq, const char *name)
@@ -324,8 +335,8 @@ static enum MHD_Result post_rebuild(struct api *a, struct MHD_Connection *c,
 	int64_t id = 0;
 	bool pending;
 	enum MHD_Result res;
-
 	const char *env = env_param(a, c, name, &res);
+	int r;
 
 	if (!env)
 		return res;
@@ -336,10 +347,9 @@ static enum MHD_Result post_rebuild(struct api *a, struct MHD_Connection *c,
 	snprintf(full, sizeof(full), "manual: %s", reason);
 	pending = store_trigger_pending_id(a->store, name, &id) == 0;
 	/* A pending trigger absorbs this one: its reasons are merged, a retry's backoff ends. */
-	if (store_trigger_add_env(a->store, name, strcmp(env, "*") ? env : NULL, "manual", full,
-	                          wallclock_ms(), &id) < 0)
-		return api_reply_error(a, c, 503, "store_unavailable",
-		                       "the trigger could not be recorded; see refitd's log");
+	if ((r = store_trigger_add_env(a->store, name, strcmp(env, "*") ? env : NULL, "manual",
+	                               full, wallclock_ms(), &id)) < 0)
+		return store_failed(a, c, r, "the trigger could not be recorded");
 	if (a->ops.kick)
 		a->ops.kick(a->ops.arg);
 	log_info("REST API: manual rebuild of %s requested (trigger %lld%s)", name, (long long)id,

@@ -39,6 +39,14 @@ struct api_cache_entry {
 
 struct ratelimit;
 
+/* The connections MHD holds, oldest first (api_conns.c). */
+struct api_conn;
+struct api_conns {
+	struct api_conn *first, *last;
+	unsigned n;
+	uint64_t shed; /* closed to make room, since start */
+};
+
 struct api {
 	uv_loop_t *loop;
 	struct store *store;
@@ -60,7 +68,16 @@ struct api {
 	uint64_t started_at_ms;
 	struct ratelimit *limits; /* per client address: all requests, failed authorizations */
 	struct ratelimit *auth_limits;
+	struct api_conns conns;
 };
+
+/* api_conns.c: MHD_OPTION_NOTIFY_CONNECTION's callback (cls: the api), which sheds the
+ * oldest connection without a request when the slots run out; a request head came in
+ * (the configured timeout applies), and its answer went (the short one again). */
+void api_conns_notify_cb(void *cls, struct MHD_Connection *c, void **socket_context,
+                         enum MHD_ConnectionNotificationCode code);
+void api_conns_request(struct api *a, struct MHD_Connection *c);
+void api_conns_idle(struct api *a, struct MHD_Connection *c);
 
 /* What one request carries between the calls of the access handler. */
 struct api_req {

@@ -3,9 +3,9 @@
  * able to do it). Both depend on the clock, so api.c keeps them for a second.
  *
  * /healthz answers 503 only when refitd itself cannot work: the state
- * database does not take writes. Engines that have not answered for longer
- * than the grace time make it "degraded" with 200: restarting refitd would
- * not bring an engine back, so a liveness probe must not kill it for that.
+ * database does not take writes (its lock). A full disk is "degraded": writes are retried. Engines
+ * that have not answered for longer than the grace time make it "degraded" with 200: restarting
+ * refitd would not bring an engine back, so a liveness probe must not kill it for that.
  */
 #include "api_impl.h"
 
@@ -260,6 +260,24 @@ static void health_silent(struct health *h)
 	}
 }
 
+/* Writes failing (a full disk): degraded, not 503, since a restart would not make room and
+ * would lose the build outcomes that wait in memory to be written. */
+static int health_store(struct health *h)
+{
+	uint64_t since;
+	const char *why = store_write_error(h->v->store, &since);
+	char msg[512];
+
+	if (!why)
+		return 0;
+	snprintf(msg, sizeof(msg),
+	         "the state database cannot be written for %llu s: %s; %zu build outcome(s) and "
+	         "trigger state(s) wait to be recorded",
+	         (unsigned long long)(h->v->now_ms > since ? (h->v->now_ms - since) / 1000 : 0),
+	         why, store_deferred_count(h->v->store));
+	return json_array_append_new(h->reasons, json_string(msg)) < 0 ? -ENOMEM : 0;
+}
+
 int api_render_healthz(const struct api_view *v, struct api_render *ret)
 {
 	struct health h = {v, json_array(), json_object()};
@@ -272,6 +290,8 @@ int api_render_healthz(const struct api_view *v, struct api_render *ret)
 		        json_pack("{s:s,s:[s]}", "status", "unavailable", "reasons", err), 503,
 		        ret);
 	}
+	if (r == 0)
+		r = health_store(&h);
 	if (r == 0)
 		r = store_engines_each(v->store, health_engine_cb, &h);
 	if (r == 0)

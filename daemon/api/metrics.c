@@ -467,6 +467,18 @@ static int webhooks_section(FILE *f, struct store *s)
 	family(f, "refit_webhook_deliveries_pending", "gauge",
 	       "Webhook deliveries not made yet (retrying, or waiting for a free slot).");
 	fprintf(f, "refit_webhook_deliveries_pending %lld\n", (long long)n);
+	family(f, "refit_store_write_failing", "gauge",
+	       "1 while the state database cannot be written (a full disk, an I/O error).");
+	fprintf(f, "refit_store_write_failing %d\n", store_write_error(s, NULL) ? 1 : 0);
+	family(f, "refit_store_writes_waiting", "gauge",
+	       "Build outcomes and trigger states waiting for the store to take writes.");
+	fprintf(f, "refit_store_writes_waiting %zu\n", store_deferred_count(s));
+	if (store_query_int(s, "SELECT count(*) FROM builds WHERE log_error IS NOT NULL", &n) ==
+	    0) {
+		family(f, "refit_builds_log_lost", "gauge",
+		       "Builds whose log could not be written, whole or in part (log_error).");
+		fprintf(f, "refit_builds_log_lost %lld\n", (long long)n);
+	}
 	return 0;
 }
 

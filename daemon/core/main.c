@@ -41,6 +41,7 @@
 #ifndef SYSCONFDIR_REFIT
 #define SYSCONFDIR_REFIT "/etc/refit"
 #endif
+#define STORE_RETRY_MS 5000 /* how often writes held back by a full disk are retried */
 
 struct sweep_slot {
 	struct engine_archive_sweep *op; /* while one runs */
@@ -71,6 +72,7 @@ struct daemon {
 	struct service *svc;
 	char platform[64];
 	uv_signal_t sig_term, sig_int, sig_hup;
+	uv_timer_t store_retry; /* writes that waited for a full disk */
 	bool verbose, foreground, stopping;
 	int exit_code;
 };
@@ -490,6 +492,7 @@ static void shut_down(struct daemon *d)
 	uv_close((uv_handle_t *)&d->sig_term, NULL);
 	uv_close((uv_handle_t *)&d->sig_int, NULL);
 	uv_close((uv_handle_t *)&d->sig_hup, NULL);
+	uv_close((uv_handle_t *)&d->store_retry, NULL);
 	api_free(d->api); /* no new requests while the rest goes down */
 	d->api = NULL;
 	scheduler_free(d->scheduler);
@@ -671,6 +674,16 @@ static void signals_start(struct daemon *d)
 	}
 }
 
+/* Build outcomes a full disk held back are written as soon as it has room. */
+static void store_retry_cb(uv_timer_t *t)
+{
+	struct daemon *d = t->data;
+	bool failing = store_write_error(d->store, NULL) != NULL;
+
+	if (store_retry(d->store) == 0 && failing && d->scheduler)
+		scheduler_kick(d->scheduler); /* what waited for room starts now */
+}
+
 static int run(struct daemon *d)
 {
 	int r;
@@ -682,6 +695,9 @@ static int run(struct daemon *d)
 		return 1;
 	store_event_add(d->store, wallclock_ms(), "start", NULL,
 	                "refitd " REFIT_VERSION " started");
+	uv_timer_init(&d->loop, &d->store_retry);
+	d->store_retry.data = d;
+	uv_timer_start(&d->store_retry, store_retry_cb, STORE_RETRY_MS, STORE_RETRY_MS);
 	r = http_client_new(&d->loop, &d->http);
 	if (r == 0)
 		r = notify_new(&d->loop, d->http, d->store, &d->notify);

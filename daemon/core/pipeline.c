@@ -73,6 +73,7 @@ struct pipeline {
 	char *fixes;           /* advisories this image fixed, "ID,ID" */
 	uint64_t push_started; /* loop time of the push in flight */
 	bool cancelled;
+	bool not_recorded;      /* a build row could not be written: stopped before it started */
 	struct image_ref image; /* the project's repository */
 	char repo[REF_STRING_MAX], registry_host[REF_DOMAIN_MAX + 1];
 	char *auth;    /* X-Registry-Auth (secret) */
@@ -206,7 +207,7 @@ static void notify_built(struct pipeline *pl)
 static void env_finish(struct pipeline *pl, const char *status, const char *error)
 {
 	struct store_build b = {.status = status, .finished_at = wallclock_ms(), .error = error};
-	char tags[512];
+	char tags[512], log_error[300];
 
 	if (!strcmp(status, "succeeded")) {
 		snprintf(tags, sizeof(tags), "%s,%s", cur(pl)->name, pl->stamp_tag);
@@ -221,9 +222,20 @@ static void env_finish(struct pipeline *pl, const char *status, const char *erro
 	else
 		logf_build(pl, "%s", status);
 	b.image_id = pl->image_id[0] ? pl->image_id : NULL;
+	errno = 0;
+	if (pl->log && (fflush(pl->log) != 0 || ferror(pl->log))) {
+		snprintf(log_error, sizeof(log_error), "writing the log failed: %s",
+		         errno ? strerror(errno) : "I/O error");
+		log_warn("project %s: build %lld: %s; the log is incomplete", pl->p->name,
+		         (long long)pl->build_id, log_error);
+		b.log_error = log_error;
+	}
 	if (pl->build_id && store_build_update(pl->d.store, pl->build_id, &b) < 0)
-		log_err("project %s: could not record build %lld", pl->p->name,
-		        (long long)pl->build_id);
+		log_err("project %s: build %lld %s, but the store cannot write it now (%s): kept "
+		        "and written once it can",
+		        pl->p->name, (long long)pl->build_id, status,
+		        store_write_error(pl->d.store, NULL) ? store_write_error(pl->d.store, NULL)
+		                                             : "see above");
 	log_info("project %s (%s): build %lld %s%s%s", pl->p->name, cur(pl)->name,
 	         (long long)pl->build_id, status, error ? ": " : "", error ? error : "");
 	notify_env(pl, status, error);
@@ -266,7 +278,7 @@ static enum dockerfile_builder dockerfile_builder(const struct engine *e)
 /* Opens the build row and log of environment pl->env. */
 static int env_begin(struct pipeline *pl)
 {
-	char path[4096];
+	char path[4096], log_error[4200];
 	struct store_build b = {.project = pl->p->name,
 	                        .env = cur(pl)->name,
 	                        .trigger = pl->trigger,
@@ -283,12 +295,20 @@ static int env_begin(struct pipeline *pl)
 	free(pl->fixes);
 	pl->fixes = NULL;
 	pl->have_prev = false;
+	pl->build_id = 0;
 	r = store_build_insert(pl->d.store, &b, &pl->build_id);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s/logs/%lld.log", pl->d.state_dir, (long long)pl->build_id);
 	pl->log = fopen(path, "we");
 	b = (struct store_build){.log_path = path};
+	if (!pl->log) { /* a build is worth more than its log: it goes on, and says so */
+		snprintf(log_error, sizeof(log_error), "%s: %s", path, strerror(errno));
+		log_warn("project %s: build %lld: its log cannot be written (%s); the build goes "
+		         "on without one",
+		         pl->p->name, (long long)pl->build_id, log_error);
+		b = (struct store_build){.log_error = log_error};
+	}
 	store_build_update(pl->d.store, pl->build_id, &b);
 	if (pl->build_id && pl->trigger_id)
 		store_trigger_set_state(pl->d.store, pl->trigger_id, "running", pl->build_id,
@@ -815,16 +835,24 @@ static void prune_start(struct pipeline *pl)
 
 static void finish(struct pipeline *pl)
 {
-	char summary[256];
+	char summary[1100];
 	int status = pl->failures ? -EIO : 0;
 	size_t built = 0;
 
 	for (size_t i = 0; i < pl->p->n_envs; i++)
 		built += pl->wanted[i];
-	snprintf(summary, sizeof(summary), "%zu environment(s), %d failed", built, pl->failures);
+	if (pl->not_recorded)
+		snprintf(summary, sizeof(summary), "%s", pl->error);
+	else
+		snprintf(summary, sizeof(summary), "%zu environment(s), %d failed", built,
+		         pl->failures);
+	/* a rebuild stopped for the store runs again: its trigger waits as pending */
 	if (pl->trigger_id)
 		store_trigger_set_state(pl->d.store, pl->trigger_id,
-		                        pl->failures ? "failed" : "done", 0, wallclock_ms());
+		                        pl->not_recorded ? "pending"
+		                        : pl->failures   ? "failed"
+		                                         : "done",
+		                        0, wallclock_ms());
 	if (pl->failures < (int)built) /* new images: fixable advisories ask for more */
 		advisory_scan(pl->d.store, pl->cfg, pl->p->name, wallclock_ms());
 	pl->cb(status, summary, pl->arg);
@@ -844,6 +872,25 @@ static bool held(struct pipeline *pl)
 	return true;
 }
 
+/*
+ * A build whose row cannot be written is not started (it would run and push unrecorded):
+ * the rebuild ends here, said as such, and runs again once the store takes writes.
+ */
+static void not_recorded(struct pipeline *pl, int r)
+{
+	const char *why = store_write_error(pl->d.store, NULL);
+
+	snprintf(pl->error, sizeof(pl->error),
+	         "not started: the store could not record a new build of environment %s: %s",
+	         cur(pl)->name, why ? why : strerror(-r));
+	log_err("project %s: %s", pl->p->name, pl->error);
+	pl->not_recorded = true;
+	pl->failures++;
+	pl->env = pl->p->n_envs;
+	pl->step = S_DONE;
+	finish(pl);
+}
+
 /* Runs steps until one is in flight (or the rebuild is over). */
 static void advance(struct pipeline *pl)
 {
@@ -858,8 +905,8 @@ static void advance(struct pipeline *pl)
 				prune_start(pl);
 				return;
 			}
-			if (env_begin(pl) < 0) {
-				env_fail(pl, "could not record the build");
+			if ((r = env_begin(pl)) < 0) {
+				not_recorded(pl, r);
 				return;
 			}
 			if (held(pl)) {
@@ -896,13 +943,22 @@ static void advance(struct pipeline *pl)
 /* Every environment fails with the same reason (context or credentials problems). */
 static void fail_all(struct pipeline *pl, const char *why)
 {
+	/* a partial archive goes first: a full disk (the context did not fit) has room again
+	 * for the build rows that say why */
+	if (pl->tar[0])
+		unlink(pl->tar);
 	while (pl->env < pl->p->n_envs) {
 		if (!pl->wanted[pl->env]) {
 			pl->env++;
 			continue;
 		}
-		if (env_begin(pl) == 0)
-			logf_build(pl, "%s", why);
+		int r = env_begin(pl);
+		if (r < 0) {
+			log_err("project %s: %s", pl->p->name, why);
+			not_recorded(pl, r);
+			return;
+		}
+		logf_build(pl, "%s", why);
 		env_finish(pl, "failed", why);
 	}
 	finish(pl);

@@ -736,6 +736,12 @@ static void kick_cb(uv_idle_t *h)
 	s->next_retry = 0;
 	if (!s->cfg)
 		return;
+	/* While the store cannot write (a full disk) no build could be recorded, nor the backoff
+	 * of a failed one: nothing starts until main's store retry finds room and kicks. */
+	if (store_write_error(s->d.store, NULL)) {
+		arm_timer(s);
+		return;
+	}
 	pending = calloc(s->n ? s->n : 1, sizeof(bool));
 	if (!pending || store_triggers_pending(s->d.store, collect, &l) < 0) {
 		log_err("scheduler: cannot read the pending triggers; trying again later");

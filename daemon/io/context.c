@@ -18,7 +18,7 @@
 
 struct tar_state {
 	struct archive *a;
-	const char *dir;
+	const char *dir, *out;
 	uint64_t bytes, entries;
 	char err[512];
 	struct lint_context *lc;
@@ -38,6 +38,51 @@ struct context_job {
 	char err[512];
 	struct context_policy policy;
 };
+
+/* The length of the valid UTF-8 sequence at s (n bytes left), 0 when there is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len = s[0] < 0x80                    ? 1
+	             : s[0] >= 0xc2 && s[0] <= 0xdf ? 2
+	             : s[0] >= 0xe0 && s[0] <= 0xef ? 3
+	             : s[0] >= 0xf0 && s[0] <= 0xf4 ? 4
+	                                            : 0;
+
+	if (!len || len > n)
+		return 0;
+	/* no overlong forms, no surrogates, nothing past U+10FFFF */
+	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
+	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
+		return 0;
+	for (size_t i = 1; i < len; i++)
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
+ * File names are bytes: what is not UTF-8, and control bytes, go into messages (the log, the
+ * build record, the API's JSON) as \xNN, never raw. In place; cut short to fit cap.
+ */
+static void escape_raw(char *s, size_t cap)
+{
+	char out[4096];
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), o = 0;
+
+	for (size_t i = 0; i < n && o + 5 < sizeof(out);) {
+		size_t k = utf8_len(p + i, n - i);
+		if (k && (p[i] >= 0x20 || p[i] == '\n' || p[i] == '\t') && p[i] != 0x7f) {
+			memcpy(out + o, p + i, k);
+			o += k;
+			i += k;
+		} else {
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", p[i++]);
+		}
+	}
+	out[o] = '\0';
+	snprintf(s, cap, "%s", out);
+}
 
 /* Secret-looking files fail the policy; data files are reported as warnings. */
 static void on_finding(const struct lint_finding *f, void *arg)
@@ -59,16 +104,34 @@ static void on_finding(const struct lint_finding *f, void *arg)
 	                                f->path ? f->path : "", f->message);
 }
 
+/*
+ * libarchive failed on what: when writing the archive out failed (a full disk), the error
+ * says so, since it is no fault of the context ("Write error" alone blamed the file).
+ */
+static int archive_failed(struct tar_state *t, const char *what)
+{
+	int e = archive_errno(t->a);
+
+	if (e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS) {
+		snprintf(t->err, sizeof(t->err),
+		         "writing the build context to %s failed at %s: %s%s", t->out, what,
+		         strerror(e),
+		         e == ENOSPC || e == EDQUOT ? " (the filesystem of state_dir is full)"
+		                                    : "");
+		return -e;
+	}
+	snprintf(t->err, sizeof(t->err), "%s: %s", what, archive_error_string(t->a));
+	return -EIO;
+}
+
 static int copy_data(struct tar_state *t, const char *rel, int fd)
 {
 	char buf[65536];
 	ssize_t n;
 
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		if (archive_write_data(t->a, buf, (size_t)n) < 0) {
-			snprintf(t->err, sizeof(t->err), "%s: %s", rel, archive_error_string(t->a));
-			return -EIO;
-		}
+		if (archive_write_data(t->a, buf, (size_t)n) < 0)
+			return archive_failed(t, rel);
 	if (n < 0) {
 		snprintf(t->err, sizeof(t->err), "%s: %s", rel, strerror(errno));
 		return -errno;
@@ -128,10 +191,12 @@ static int add_entry(const char *rel, const struct stat *st, void *arg)
 			r = -errno;
 		}
 	}
-	if (r == 0 && archive_write_header(t->a, e) != ARCHIVE_OK) {
-		snprintf(t->err, sizeof(t->err), "%s: %s", rel, archive_error_string(t->a));
-		r = -EIO;
-	}
+	/* ARCHIVE_WARN: a name that is not UTF-8 went into its PAX path record as bytes (with
+	 * hdrcharset=BINARY), which is what the Docker CLI sends and dockerd reads. Only such
+	 * entries get a PAX header: one on the first entry would make BuildKit, which looks at
+	 * the first KiB, take the tar for a Dockerfile. */
+	if (r == 0 && archive_write_header(t->a, e) < ARCHIVE_WARN)
+		r = archive_failed(t, rel);
 	if (r == 0 && fd >= 0)
 		r = copy_data(t, rel, fd);
 	if (fd >= 0)
@@ -179,10 +244,8 @@ static int add_extra(struct tar_state *t, const struct context_extra *x)
 	archive_entry_set_gid(e, 0);
 	archive_entry_set_size(e, (la_int64_t)len);
 	if (archive_write_header(t->a, e) != ARCHIVE_OK ||
-	    (len && archive_write_data(t->a, data, len) != (la_ssize_t)len)) {
-		snprintf(t->err, sizeof(t->err), "%s: %s", what, archive_error_string(t->a));
-		r = -EIO;
-	}
+	    (len && archive_write_data(t->a, data, len) != (la_ssize_t)len))
+		r = archive_failed(t, what);
 out:
 	archive_entry_free(e);
 	if (data)
@@ -235,7 +298,7 @@ int context_tar_write(const char *dir, const char *dockerfile, const struct cont
                       size_t n_extra, const char *out_path, struct context_policy *policy,
                       uint64_t *ret_bytes, uint64_t *ret_entries, char *err, size_t errlen)
 {
-	struct tar_state t = {.dir = dir, .policy = policy};
+	struct tar_state t = {.dir = dir, .out = out_path, .policy = policy};
 	int fd = -1, r = -EIO;
 
 	if (policy && !(t.lc = lint_context_new(on_finding, policy))) {
@@ -250,8 +313,8 @@ int context_tar_write(const char *dir, const char *dockerfile, const struct cont
 	if (r != 0 && t.err[0])
 		snprintf(err, errlen, "%s", t.err);
 	if (archive_write_close(t.a) != ARCHIVE_OK && r == 0) {
-		snprintf(err, errlen, "%s: %s", out_path, archive_error_string(t.a));
-		r = -EIO;
+		r = archive_failed(&t, "its end");
+		snprintf(err, errlen, "%s", t.err);
 	}
 out:
 	archive_write_free(t.a);
@@ -261,6 +324,12 @@ out:
 	}
 	if (t.lc)
 		lint_context_done(t.lc);
+	if (policy) {
+		escape_raw(policy->text, sizeof(policy->text));
+		policy->text_len = strlen(policy->text);
+	}
+	if (r != 0)
+		escape_raw(err, errlen);
 	if (r == 0) {
 		*ret_bytes = t.bytes;
 		*ret_entries = t.entries;

@@ -31,7 +31,7 @@
 #define IGNORE_LINE_MAX    65536     /* bytes of one line (Go bufio.Scanner's limit) */
 #define IGNORE_FILE_MAX    (4 << 20) /* bytes of a .dockerignore */
 #define IGNORE_PATH_MAX    4096      /* bytes of a relative path, NUL included */
-#define IGNORE_DEPTH_MAX   512       /* directory levels below the context root */
+#define IGNORE_DEPTH_MAX   2000      /* directory levels: Docker's, as IGNORE_PATH_MAX allows */
 
 struct ignore;
 

@@ -168,6 +168,8 @@ static const char *const migrations[] = {
         "  refit_version TEXT, engine TEXT, engine_version TEXT, platform TEXT,"
         "  dockerfile TEXT, dockerfile_digest TEXT, git_commit TEXT, git_source TEXT,"
         "  envs TEXT NOT NULL, PRIMARY KEY(project, after_build)) WITHOUT ROWID;",
+        /* 12 -> 13: why a build's log could not be written (the build went on without it) */
+        "ALTER TABLE builds ADD COLUMN log_error TEXT;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -175,7 +177,11 @@ static const char *const migrations[] = {
 int store_sql_err(struct store *s, int rc, const char *what)
 {
 	log_err("store: %s: %s", what, sqlite3_errmsg(s->db));
-	return rc == SQLITE_NOMEM ? -ENOMEM : rc == SQLITE_FULL ? -ENOSPC : -EIO;
+	store_write_failed(s, rc);
+	return (rc & 0xff) == SQLITE_FULL ? -ENOSPC
+	       : rc == SQLITE_NOMEM       ? -ENOMEM
+	       : rc == SQLITE_FULL        ? -ENOSPC
+	                                  : -EIO;
 }
 
 int store_exec(struct store *s, const char *sql)
@@ -226,7 +232,8 @@ static int migrate(struct store *s, char *err, size_t errlen)
 		if (r < 0) {
 			snprintf(err, errlen, "migration to version %d failed: %s", v + 1,
 			         sqlite3_errmsg(s->db));
-			store_exec(s, "ROLLBACK");
+			if (!sqlite3_get_autocommit(s->db))
+				store_exec(s, "ROLLBACK");
 			return r;
 		}
 	}
@@ -239,18 +246,27 @@ static int migrate(struct store *s, char *err, size_t errlen)
 int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 {
 	struct store *s = calloc(1, sizeof(*s));
+	bool fresh = false;
 	int r = -EIO;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
+	r = store_guard_file(path, &fresh, err, errlen);
+	if (r < 0)
+		goto out;
+	r = -EIO;
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 		         s->db ? sqlite3_errmsg(s->db) : "out of memory");
 		goto out;
 	}
+	r = store_guard_open(s, path, fresh, err, errlen);
+	if (r < 0)
+		goto out;
+	r = -EIO;
 	sqlite3_busy_timeout(s->db, 2000);
 	sqlite3_extended_result_codes(s->db, 1);
 	/* A 32 MiB page cache: the inventories of a busy host make the file hundreds of MB,
@@ -261,6 +277,8 @@ int store_open(const char *path, struct store **ret, char *err, size_t errlen)
 		goto out;
 	}
 	r = migrate(s, err, errlen);
+	if (r == 0)
+		r = store_guard_mark(s, path, err, errlen);
 	if (r < 0)
 		goto out;
 	*ret = s;
@@ -274,6 +292,8 @@ void store_close(struct store *s)
 {
 	if (!s)
 		return;
+	store_retry(s);
+	store_deferred_drop(s);
 	sqlite3_finalize(s->advisories_for);
 	sqlite3_close(s->db);
 	free(s);
@@ -281,7 +301,7 @@ void store_close(struct store *s)
 
 uint64_t store_generation(struct store *s)
 {
-	return (uint64_t)sqlite3_total_changes64(s->db);
+	return (uint64_t)sqlite3_total_changes64(s->db) + (s->health_changes << 40);
 }
 
 int store_schema_version(struct store *s)
@@ -298,8 +318,11 @@ int store_transaction(struct store *s, int (*fn)(struct store *s, void *arg), vo
 	r = fn(s, arg);
 	if (r == 0)
 		r = store_exec(s, "COMMIT");
-	if (r < 0)
+	/* SQLite rolls back by itself after some failures (a full disk, an I/O error) */
+	if (r < 0 && !sqlite3_get_autocommit(s->db))
 		store_exec(s, "ROLLBACK");
+	if (r == 0)
+		store_write_worked(s);
 	return r;
 }
 
@@ -325,6 +348,8 @@ int store_run(struct store *s, sqlite3_stmt *st)
 	int r = rc == SQLITE_DONE ? 0 : store_sql_err(s, rc, sqlite3_sql(st));
 
 	sqlite3_finalize(st);
+	if (r == 0)
+		store_write_worked(s); /* when it committed: outside a transaction */
 	return r;
 }
 
@@ -718,7 +743,7 @@ int store_build_insert(struct store *s, const struct store_build *b, int64_t *re
 	return r;
 }
 
-int store_build_update(struct store *s, int64_t id, const struct store_build *b)
+int store_build_update_now(struct store *s, int64_t id, const struct store_build *b)
 {
 	sqlite3_stmt *st;
 	int r = store_prepare(
@@ -729,8 +754,8 @@ int store_build_update(struct store *s, int64_t id, const struct store_build *b)
 	        " digest = coalesce(?6, digest), base_name = coalesce(?7, base_name),"
 	        " base_digest = coalesce(?8, base_digest), tags = coalesce(?9, tags),"
 	        " error = coalesce(?10, error), log_path = coalesce(?11, log_path),"
-	        " builder = coalesce(?12, builder), failed_step = coalesce(?13, failed_step)"
-	        " WHERE id = ?1",
+	        " builder = coalesce(?12, builder), failed_step = coalesce(?13, failed_step),"
+	        " log_error = coalesce(?14, log_error) WHERE id = ?1",
 	        &st);
 
 	if (r < 0)
@@ -748,6 +773,7 @@ int store_build_update(struct store *s, int64_t id, const struct store_build *b)
 	store_bind_text(st, 11, b->log_path);
 	store_bind_text(st, 12, b->builder);
 	store_bind_text(st, 13, b->failed_step);
+	store_bind_text(st, 14, b->log_error);
 	return store_run(s, st);
 }
 
@@ -780,7 +806,7 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? n : store_sql_err(s, rc, "pending triggers");
 }
 
-int store_trigger_set_state(struct store *s, int64_t id, const char *state, int64_t build_id,
+int store_trigger_state_now(struct store *s, int64_t id, const char *state, int64_t build_id,
                             uint64_t at)
 {
 	sqlite3_stmt *st;

@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 12
+#define STORE_SCHEMA_VERSION 13
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On
@@ -116,11 +116,16 @@ struct store_build {
 	const char *error;
 	const char *builder; /* buildkit, classic or podman */
 	const char
-	        *failed_step; /* the build step a failed build stopped at, e.g. "[3/5] RUN ..." */
-	uint64_t pruned_at;   /* the retention policy removed its log and inventory (read only) */
+	        *failed_step;  /* the build step a failed build stopped at, e.g. "[3/5] RUN ..." */
+	uint64_t pruned_at;    /* the retention policy removed its log and inventory (read only) */
+	const char *log_error; /* why its log could not be written; NULL when it was */
 };
 
 int store_build_insert(struct store *s, const struct store_build *b, int64_t *ret_id);
+/*
+ * Updates a build row. When the store cannot write (disk full, I/O error) the update is
+ * kept, in order, and written by store_retry once it can: the error is still returned.
+ */
 int store_build_update(struct store *s, int64_t id, const struct store_build *b);
 
 struct store_trigger {
@@ -149,7 +154,8 @@ int store_trigger_defer(struct store *s, int64_t id, uint64_t not_before);
 int store_trigger_add_env(struct store *s, const char *project, const char *env, const char *kind,
                           const char *reason, uint64_t at, int64_t *ret_id);
 
-/* Moves a trigger to state (running, done, failed, pending) and links its build. */
+/* Moves a trigger to state (running, done, failed, pending) and links its build; kept
+ * for store_retry like a build update when the store cannot write. */
 int store_trigger_set_state(struct store *s, int64_t id, const char *state, int64_t build_id,
                             uint64_t at);
 
@@ -191,6 +197,19 @@ int store_outbox_each(struct store *s,
 
 /* True when project has any build or trigger recorded (no "initial" trigger then). */
 bool store_project_attempted(struct store *s, const char *project);
+
+/*
+ * Why writes to the store fail now (SQLite's reason, and "the filesystem of state_dir is
+ * full" for a full disk), NULL while they work; ret_since: since when (wall clock ms).
+ */
+const char *store_write_error(struct store *s, uint64_t *ret_since);
+/* Build updates and trigger states waiting for the store to take writes. */
+size_t store_deferred_count(struct store *s);
+/*
+ * Called every few seconds: writes what waits; when nothing waits but writes failed,
+ * probes with a journal entry. 0 when the store writes again (or never stopped).
+ */
+int store_retry(struct store *s);
 
 /* Reads one integer/text column of the first row of a read-only query (tests, status). */
 int store_query_int(struct store *s, const char *sql, int64_t *ret);

@@ -17,7 +17,7 @@
 #define BUILD_COLS                                                                             \
 	"id, project, env, trigger, reasons, status, queued_at, started_at, finished_at,"      \
 	" engine, image_id, digest, base_name, base_digest, tags, log_path, error, pruned_at," \
-	" builder, failed_step"
+	" builder, failed_step, log_error"
 #define BASE_COLS                                                                          \
 	"b.digest, b.index_digest, b.candidate, b.error, b.candidate_since, b.first_seen," \
 	" b.checked_at, b.changed_at"
@@ -63,6 +63,7 @@ static int build_row(sqlite3_stmt *st, void *arg)
 	        .pruned_at = u64(st, 17),
 	        .builder = text(st, 18),
 	        .failed_step = text(st, 19),
+	        .log_error = text(st, 20),
 	};
 
 	w->rows++;

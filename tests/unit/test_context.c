@@ -334,6 +334,95 @@ static void test_single(void **state)
 	assert_memory_equal(f.data, "FROM x\n", 7);
 }
 
+/* The raw name of the first entry whose name holds needle, in buf; false when none. */
+static bool tar_raw_name(const char *path, const char *needle, char *buf, size_t len)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	bool found = false;
+
+	assert_non_null(a);
+	archive_read_support_format_tar(a);
+	assert_int_equal(archive_read_open_filename(a, path, 10240), ARCHIVE_OK);
+	while (!found && archive_read_next_header(a, &e) == ARCHIVE_OK)
+		if (strstr(archive_entry_pathname(e), needle)) {
+			snprintf(buf, len, "%s", archive_entry_pathname(e));
+			found = true;
+		}
+	archive_read_free(a);
+	return found;
+}
+
+/* File names that are not UTF-8 go into the tar as their bytes, as the Docker CLI sends
+ * them (Go's archive/tar takes a PAX path record as bytes). */
+static void test_non_utf8_names(void **state)
+{
+	struct tree *t = *state;
+	const char raw[] = "caf\xe9-\xff.txt";
+	char path[256], err[512], name[256], head[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", t->proj, raw);
+	write_file(path, "x", 1, 0644);
+	assert_int_equal(write_with(t, NULL, 0, err, sizeof(err)), 0);
+	assert_true(tar_raw_name(t->out, "caf", name, sizeof(name)));
+	assert_string_equal(name, raw);
+	/* no PAX header first: BuildKit reads the first KiB to tell a tar from a Dockerfile */
+	fd = open(t->out, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, head, sizeof(head)), (ssize_t)sizeof(head));
+	close(fd);
+	assert_memory_equal(head, "Dockerfile", 11);
+	assert_int_equal(head[156], '0');
+}
+
+/* A tree 1000 directories deep (Docker takes it: its paths stay under PATH_MAX). */
+static void test_deep_tree(void **state)
+{
+	struct tree *t = *state;
+	char err[512], name[4096];
+	int fd, nfd;
+
+	fd = open(t->proj, O_RDONLY | O_DIRECTORY);
+	assert_true(fd >= 0);
+	for (int i = 0; i < 1000; i++) {
+		assert_int_equal(mkdirat(fd, "d", 0755), 0);
+		nfd = openat(fd, "d", O_RDONLY | O_DIRECTORY);
+		assert_true(nfd >= 0);
+		close(fd);
+		fd = nfd;
+	}
+	nfd = openat(fd, "bottom", O_WRONLY | O_CREAT, 0644);
+	assert_true(nfd >= 0);
+	close(nfd);
+	close(fd);
+	assert_int_equal(write_with(t, NULL, 0, err, sizeof(err)), 0);
+	assert_true(tar_raw_name(t->out, "bottom", name, sizeof(name)));
+	assert_int_equal(strlen(name), 1000 * 2 + strlen("bottom"));
+}
+
+/* What the policy says of such a file reaches the log and the API escaped, never raw. */
+static void test_raw_names_escaped(void **state)
+{
+	struct tree *t = *state;
+	struct context_policy policy = {0};
+	uint64_t bytes = 0, entries = 0;
+	char path[256], err[512];
+
+	snprintf(path, sizeof(path), "%s/keys-\xff\x1b[2J", t->proj);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/keys-\xff\x1b[2J/id_rsa", t->proj);
+	write_file(path, "k", 1, 0600);
+	assert_int_equal(context_tar_write(t->proj, "Dockerfile", NULL, 0, t->out, &policy, &bytes,
+	                                   &entries, err, sizeof(err)),
+	                 0);
+	print_message("policy: %s", policy.text);
+	assert_int_equal(policy.secrets, 1);
+	assert_non_null(strstr(policy.text, "keys-\\xff\\x1b[2J/id_rsa"));
+	for (size_t i = 0; i < policy.text_len; i++)
+		assert_true((unsigned char)policy.text[i] < 0x80 && policy.text[i] != 0x1b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -346,6 +435,9 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_job_copies, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_job_error, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_single, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_non_utf8_names, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_deep_tree, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_raw_names_escaped, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

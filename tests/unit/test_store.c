@@ -30,10 +30,11 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
+	char cmd[256];
 
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	/* a failed test_immutable_refused may leave the attribute behind */
+	snprintf(cmd, sizeof(cmd), "chattr -R -i %s 2>/dev/null; rm -rf %s", dir, dir);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -434,6 +435,184 @@ static void test_not_a_database(void **state)
 	assert_non_null(strstr(err, "not a database"));
 }
 
+/* The whole file, to show a refused file was left byte for byte as it was. */
+static char *slurp(const char *p, long *ret_len)
+{
+	FILE *f = fopen(p, "rb");
+	char *b;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*ret_len = ftell(f);
+	rewind(f);
+	b = malloc((size_t)*ret_len + 1);
+	assert_non_null(b);
+	assert_int_equal(fread(b, 1, (size_t)*ret_len, f), (size_t)*ret_len);
+	fclose(f);
+	return b;
+}
+
+static void assert_refused_untouched(const char *p, int want, const char *says)
+{
+	char err[1024] = "", side[192];
+	struct store *s = NULL;
+	long n0, n1;
+	char *before = slurp(p, &n0), *after;
+
+	assert_int_equal(store_open(p, &s, err, sizeof(err)), want);
+	assert_null(s);
+	print_message("refused: %s\n", err);
+	assert_non_null(strstr(err, p));
+	assert_non_null(strstr(err, says));
+	after = slurp(p, &n1);
+	assert_int_equal(n0, n1);
+	assert_memory_equal(before, after, (size_t)n0);
+	snprintf(side, sizeof(side), "%s-wal", p);
+	assert_int_equal(access(side, F_OK), -1);
+	free(before);
+	free(after);
+}
+
+static void sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* A page overwritten on disk: refitd does not start on it, and leaves it for a restore. */
+static void test_damaged_refused(void **state)
+{
+	struct store *s = open_ok();
+	char msg[600];
+
+	(void)state;
+	memset(msg, 'x', sizeof(msg) - 1);
+	msg[sizeof(msg) - 1] = 0;
+	for (int i = 0; i < 400; i++)
+		assert_int_equal(store_event_add(s, (uint64_t)i, "start", "p", msg), 0);
+	store_close(s); /* the last close checkpoints: every page is in state.db */
+	sh("dd if=/dev/urandom of=%s bs=4096 seek=3 count=1 conv=notrunc status=none", path);
+	assert_refused_untouched(path, -EUCLEAN, "is damaged (quick_check:");
+}
+
+/* Files that are not refit's: opened by nobody but their owner, not switched to WAL. */
+static void test_foreign_refused(void **state)
+{
+	char p[160];
+
+	(void)state;
+	snprintf(p, sizeof(p), "%s/notes.db", dir);
+	sh("sqlite3 %s \"CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT);"
+	   " INSERT INTO notes(body) VALUES('mine')\"",
+	   p);
+	assert_refused_untouched(p, -EPROTO, "not refit's state (tables notes");
+	/* Another application's mark (Fossil's), even with tables named like refit's. */
+	snprintf(p, sizeof(p), "%s/fossil.db", dir);
+	sh("sqlite3 %s \"PRAGMA application_id = 252006674; CREATE TABLE builds(x)\"", p);
+	assert_refused_untouched(p, -EPROTO, "another application (SQLite application_id");
+	/* A builds table, but no schema version refit ever wrote. */
+	snprintf(p, sizeof(p), "%s/builds.db", dir);
+	sh("sqlite3 %s \"PRAGMA journal_mode = WAL; CREATE TABLE builds(x)\" >/dev/null", p);
+	assert_refused_untouched(p, -EPROTO, "(schema version 0; no refit mark)");
+}
+
+/* A state.db of a refitd from before the mark: still refit's, marked on open. */
+static void test_unmarked_refit_file(void **state)
+{
+	struct store *s = open_ok();
+	int64_t n = 0;
+
+	(void)state;
+	store_query_int(s, "PRAGMA application_id = 0", &n);
+	store_close(s);
+	s = open_ok();
+	assert_int_equal(store_query_int(s, "PRAGMA application_id", &n), 0);
+	assert_int_equal(n, 0x52666974);
+	store_close(s);
+}
+
+/* chattr +i on the file, then on its directory: refused at start, not a start that fails
+ * every write afterwards. Skipped where the filesystem has no immutable attribute. */
+static void test_immutable_refused(void **state)
+{
+	struct store *s = open_ok();
+	char err[1024] = "", cmd[256];
+
+	(void)state;
+	store_close(s);
+	s = NULL;
+	snprintf(cmd, sizeof(cmd), "chattr +i %s 2>/dev/null", path);
+	if (system(cmd) != 0)
+		skip();
+	assert_int_equal(store_open(path, &s, err, sizeof(err)), -EROFS);
+	print_message("refused: %s\n", err);
+	assert_non_null(strstr(err, "cannot be opened for writing"));
+	sh("chattr -i %s && chattr +i %s", path, dir);
+	assert_true(store_open(path, &s, err, sizeof(err)) < 0);
+	print_message("refused: %s\n", err);
+	assert_null(s);
+	assert_non_null(strstr(err, path));
+	sh("chattr -i %s", dir);
+	s = open_ok(); /* and usable again once the attribute is gone */
+	store_close(s);
+}
+
+/*
+ * A full store (SQLite's max_page_count stands in for a full disk: the same SQLITE_FULL):
+ * a build's outcome and its trigger's state wait in memory, the store says why it cannot
+ * write, and store_retry writes them in order once there is room.
+ */
+static void test_full_store_defers(void **state)
+{
+	struct store *s = open_ok();
+	struct store_build b = {
+	        .project = "p", .env = "prod", .trigger = "manual", .status = "running"};
+	char big[20000], sql[96];
+	int64_t id = 0, tid = 0, pages = 0, n = 0;
+	uint64_t since = 0;
+
+	(void)state;
+	memset(big, 'e', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	assert_int_equal(store_trigger_add(s, "p", "manual", "r", 1, &tid), 0);
+	assert_int_equal(store_build_insert(s, &b, &id), 0);
+	assert_int_equal(store_query_int(s, "PRAGMA page_count", &pages), 0);
+	snprintf(sql, sizeof(sql), "PRAGMA max_page_count = %lld", (long long)pages);
+	store_query_int(s, sql, &n);
+	assert_null(store_write_error(s, NULL));
+	b = (struct store_build){.status = "succeeded", .digest = "sha256:d", .error = big};
+	assert_int_equal(store_build_update(s, id, &b), -ENOSPC);
+	assert_int_equal(store_trigger_set_state(s, tid, "done", id, 2), -ENOSPC);
+	assert_non_null(strstr(store_write_error(s, &since), "full"));
+	assert_true(since > 0);
+	assert_int_equal(store_deferred_count(s), 2);
+	/* a trigger added meanwhile fails too, and says so (no ROLLBACK of nothing) */
+	assert_int_equal(store_trigger_add(s, "q", "manual", big, 3, NULL), -ENOSPC);
+	assert_int_equal(store_retry(s), -ENOSPC);
+	assert_int_equal(
+	        store_query_int(s, "SELECT count(*) FROM builds WHERE status = 'running'", &n), 0);
+	assert_int_equal(n, 1);
+	store_query_int(s, "PRAGMA max_page_count = 1000000", &n);
+	assert_int_equal(store_retry(s), 0);
+	assert_int_equal(store_deferred_count(s), 0);
+	assert_null(store_write_error(s, NULL));
+	assert_int_equal(store_query_int(s,
+	                                 "SELECT count(*) FROM builds WHERE status = 'succeeded'"
+	                                 " AND digest = 'sha256:d' AND length(error) = 19999",
+	                                 &n),
+	                 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(
+	        store_query_int(s, "SELECT count(*) FROM triggers WHERE state = 'done'", &n), 0);
+	assert_int_equal(n, 1);
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -447,6 +626,11 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_newer_schema_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_not_a_database, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_damaged_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_foreign_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_unmarked_refit_file, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_immutable_refused, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_full_store_defers, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
