@@ -168,6 +168,12 @@ static const char *const migrations[] = {
         "  refit_version TEXT, engine TEXT, engine_version TEXT, platform TEXT,"
         "  dockerfile TEXT, dockerfile_digest TEXT, git_commit TEXT, git_source TEXT,"
         "  envs TEXT NOT NULL, PRIMARY KEY(project, after_build)) WITHOUT ROWID;",
+        /* 12 -> 13: newer tags of version-pinned bases, per project (its policy) and base;
+         * notified: the newest tag an outdated event was sent for */
+        "CREATE TABLE base_tags("
+        "  project TEXT NOT NULL, ref TEXT NOT NULL, tag TEXT NOT NULL, policy TEXT NOT NULL,"
+        "  newest TEXT, notified TEXT, checked_at INTEGER NOT NULL, error TEXT,"
+        "  PRIMARY KEY(project, ref)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
