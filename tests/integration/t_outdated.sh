@@ -57,7 +57,9 @@ print(b["outdated"]["newest"], b["outdated"]["tag"], b["outdated"]["policy"])')
 [ "$newest" = "3.11.16-slim 3.11.4-slim patch" ] || fail "API: p1 outdated is '$newest'"
 [ "$(curl -sf "$URL/v1/projects/p3" | python3 -c 'import json,sys; print(json.load(sys.stdin)["bases"][0]["outdated"])')" = None ] ||
 	fail "API: p3 (off) has an outdated object"
-ok "API: project detail carries the newer tag per base"
+curl -sf "$URL/" | grep -qF '<small class="outdated" title="'"$base"'">3.11.4-slim &#8594; 3.11.16-slim</small>' ||
+	fail "status page: p1's newer tag"
+ok "API: project detail carries the newer tag per base; the status page shows it"
 
 curl -sf "$URL/metrics" >"$TB_DIR/metrics" || fail "metrics"
 grep -qxF "refit_base_outdated{project=\"p1\",base=\"$base\",current=\"3.11.4-slim\",newest=\"3.11.16-slim\",policy=\"patch\"} 1" "$TB_DIR/metrics" ||
