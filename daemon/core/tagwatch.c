@@ -35,6 +35,7 @@ struct tw_repo {
 	char **tags; /* the last full list, for a 304 */
 	size_t n_tags;
 	char etag[128];
+	char *last_error; /* warned once until it changes */
 	uint64_t due;
 	bool inflight;
 	struct tw_repo *next;
@@ -75,6 +76,7 @@ static void repo_free(struct tw_repo *r)
 	}
 	free(r->users);
 	tags_free(r);
+	free(r->last_error);
 	free(r->name);
 	free(r);
 }
@@ -141,12 +143,18 @@ static void listed_cb(int status, const struct registry_result *res, void *arg)
 		error = "out of memory";
 	else if (status < 0)
 		error = res->error;
-	if (status == 0 && res->not_modified)
+	if (!error && res->not_modified)
 		log_debug("tags of %s: unchanged (ETag)", r->name);
-	else if (status == 0)
+	else if (!error)
 		log_debug("tags of %s: %zu in %u page(s)", r->name, res->n_tags, res->pages);
+	else if (status == -EAGAIN || (r->last_error && !strcmp(r->last_error, error)))
+		log_debug("tags of %s: %s", r->name, error);
 	else
 		log_warn("tags of %s: %s", r->name, error);
+	if (!error && r->last_error)
+		log_info("tags of %s: answering again", r->name);
+	free(r->last_error);
+	r->last_error = error ? strdup(error) : NULL;
 	for (size_t i = 0; i < r->n_users; i++)
 		judge(r, &r->users[i], error);
 	r->due = next_due(r->t,
