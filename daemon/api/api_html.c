@@ -49,7 +49,9 @@ static const char page_script[] =
         "tr.appendChild(el('td','name',p.name));const st=el('td','s-'+p.state,p.state);"
         "const adv=p.advisories||[];if(adv.length){const s=el('small','adv',adv.length+"
         "' fixable advisor'+(adv.length===1?'y':'ies'));s.title=adv.map(a=>a.id+' ('+a.state+"
-        "')').join(' ');st.append(el('br'),s)}tr.appendChild(st);"
+        "')').join(' ');st.append(el('br'),s)}(p.bases||[]).forEach(b=>{const o=b.outdated;"
+        "if(o&&o.newest)st.append(el('br'),el('small','outdated',o.tag+' \\u2192 '+o.newest))});"
+        "tr.appendChild(st);"
         "envs.forEach(n=>{const e=p.environments.find(x=>x.name===n);"
         "tr.appendChild(e?cell(e):el('td','s-none',''))});return tr}));"
         "document.getElementById('updated').textContent=new Date().toISOString();"
@@ -184,6 +186,28 @@ static void advisories_note(FILE *f, json_t *adv)
 	        json_array_size(adv) == 1 ? "y" : "ies");
 }
 
+/* "3.11.4-slim -> 3.11.9-slim" under the state, per pinned base with a newer tag. */
+static void outdated_note(FILE *f, json_t *bases)
+{
+	json_t *b;
+	size_t i;
+
+	json_array_foreach(bases, i, b)
+	{
+		json_t *o = json_object_get(b, "outdated");
+
+		if (!json_is_string(json_object_get(o, "newest")))
+			continue;
+		fputs("<br><small class=\"outdated\" title=\"", f);
+		esc(f, str(b, "ref"));
+		fputs("\">", f);
+		esc(f, str(o, "tag"));
+		fputs(" &#8594; ", f);
+		esc(f, str(o, "newest"));
+		fputs("</small>", f);
+	}
+}
+
 static void table(FILE *f, json_t *projects)
 {
 	json_t *names = env_names(projects), *p, *n;
@@ -208,6 +232,7 @@ static void table(FILE *f, json_t *projects)
 		fputs("\">", f);
 		esc(f, str(p, "state"));
 		advisories_note(f, json_object_get(p, "advisories"));
+		outdated_note(f, json_object_get(p, "bases"));
 		fputs("</td>", f);
 		json_array_foreach(names, j, n)
 		{

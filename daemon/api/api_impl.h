@@ -204,6 +204,11 @@ struct json_t *api_advisories_json(struct store *s, const char *only);
 /* {state: advisories} of a listing: each advisory id counted once per state, however many
  * environments or packages it has; NULL on failure. */
 struct json_t *api_advisory_counts(struct json_t *list);
+/*
+ * api_outdated.c: sets "outdated" ({tag, policy, newest, checked_at, error}
+ * or null) on each base of bases (project -> [base]); 0 or a negative errno.
+ */
+int api_outdated_attach(struct store *s, const char *only, struct json_t *bases);
 /* Every advisory matched against one build, fixed ones included; NULL on failure. */
 struct json_t *api_build_advisories_json(struct store *s, int64_t build_id);
 /* GET /v1/feeds. */

@@ -280,6 +280,8 @@ static int join_collect(struct joined *j, const char *only)
 	if (r == 0)
 		r = store_project_bases_each(s, only, project_base_cb, j);
 	if (r == 0)
+		r = api_outdated_attach(s, only, j->bases);
+	if (r == 0)
 		r = store_triggers_pending(s, trigger_cb, j);
 	if (r >= 0)
 		r = store_holds_each(s, only, hold_cb, j);

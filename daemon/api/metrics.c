@@ -18,6 +18,7 @@
 #include "config.h"
 #include "store_feed.h"
 #include "store_query.h"
+#include "store_tags.h"
 
 #ifndef REFIT_VERSION
 #define REFIT_VERSION "unknown"
@@ -236,6 +237,26 @@ static int base_cb(const struct store_base_row *b, void *arg)
 		fprintf(a->f, "%.3f\n", (double)t / 1000.0);
 	}
 	return 0;
+}
+
+static int outdated_cb(const struct store_tags_row *r, void *arg)
+{
+	const char *labels[] = {"project", r->project, "base",   r->ref,    "current", r->tag,
+	                        "newest",  r->newest,  "policy", r->policy, NULL};
+
+	if (!r->newest)
+		return 0;
+	series(arg, "refit_base_outdated", labels);
+	fputs("1\n", (FILE *)arg);
+	return 0;
+}
+
+/* One series per pinned base that has a newer tag its project's policy allows. */
+static int outdated_section(FILE *f, struct store *s)
+{
+	family(f, "refit_base_outdated", "gauge",
+	       "1 when a version-pinned base has a newer tag of its flavour (policy per project).");
+	return store_tags_each(s, NULL, outdated_cb, f);
 }
 
 static int bases_section(FILE *f, struct store *s)
@@ -531,6 +552,8 @@ static int render(FILE *f, const struct metrics_view *v)
 		r = triggers_section(f, v->store);
 	if (r == 0)
 		r = bases_section(f, v->store);
+	if (r == 0)
+		r = outdated_section(f, v->store);
 	if (r == 0)
 		r = engines_section(f, v);
 	if (r == 0)

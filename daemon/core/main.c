@@ -34,6 +34,7 @@
 #include "scheduler.h"
 #include "service.h"
 #include "store.h"
+#include "tagwatch.h"
 #include "watcher.h"
 #include "wallclock.h"
 
@@ -52,7 +53,16 @@ struct clients {
 	struct creds *creds;
 	struct registry_pool *registries;
 	struct watcher *watcher;
+	struct tagwatch *tags; /* newer tags of pinned bases */
 };
+
+/* The tags of pinned bases follow the bases the watcher records for each project. */
+static void watchers_configure(struct clients *c, const struct config *cfg)
+{
+	watcher_configure(c->watcher, cfg);
+	if (c->tags)
+		tagwatch_configure(c->tags, cfg);
+}
 
 struct daemon {
 	uv_loop_t loop;
@@ -157,7 +167,7 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 		    d->cl.watcher) { /* bases are resolved for the engines' platform */
 			snprintf(d->platform, sizeof(d->platform), "%s", plat);
 			watcher_set_platform(d->cl.watcher, plat);
-			watcher_configure(d->cl.watcher, d->cfg);
+			watchers_configure(&d->cl, d->cfg);
 		}
 	}
 	if (info->reachable)
@@ -250,11 +260,22 @@ static void on_base_trigger(const char *project, int64_t trigger_id, void *arg)
 	scheduler_kick(d->scheduler);
 }
 
+/* A newer tag of a pinned base, found for the first time: the outdated event. */
+static void on_outdated(const char *project, const char *ref, const char *tag, const char *newest,
+                        const char *policy, void *arg)
+{
+	struct daemon *d = arg;
+	struct notify_outdated o = {project, ref, tag, newest, policy, wallclock_ms()};
+
+	notify_outdated(d->notify, &o);
+}
+
 /* The pool goes first: its pending callbacks then never reach the watcher. */
 static void clients_free(struct clients *c)
 {
 	registry_pool_free(c->registries);
 	watcher_free(c->watcher);
+	tagwatch_free(c->tags);
 	creds_free(c->creds);
 	*c = (struct clients){0};
 }
@@ -281,6 +302,11 @@ static int clients_new(struct daemon *d, const struct config *cfg, struct client
 		r = watcher_new(&d->loop, d->store, c.registries, &wo, &c.watcher);
 	if (r == 0)
 		r = watcher_configure(c.watcher, cfg);
+	if (r == 0)
+		r = tagwatch_new(&d->loop, d->store, c.registries, d->platform, on_outdated, d,
+		                 &c.tags);
+	if (r == 0)
+		r = tagwatch_configure(c.tags, cfg);
 	if (r < 0)
 		clients_free(&c);
 	else
@@ -322,7 +348,7 @@ static void clients_replace(struct daemon *d)
 	if (clients_new(d, d->cfg, &next) < 0) {
 		log_err("reload: out of memory: the registry clients stay as they were");
 		if (d->cl.watcher)
-			watcher_configure(d->cl.watcher, d->cfg);
+			watchers_configure(&d->cl, d->cfg);
 		return;
 	}
 	clients_stop(d);
@@ -444,7 +470,7 @@ static void reconfigure(struct daemon *d, struct config *next)
 		creds_invalidate_all(d->cl.creds);
 		registry_pool_forget_tokens(d->cl.registries);
 		if (d->cl.watcher)
-			watcher_configure(d->cl.watcher, d->cfg);
+			watchers_configure(&d->cl, d->cfg);
 	}
 	engines_to_scheduler(d);
 	scheduler_configure(d->scheduler, d->cfg);

@@ -327,13 +327,27 @@ static json_t *reasons_json(const char *reasons)
 	return a;
 }
 
+/* Encodes o (taken) and queues it for every webhook that wants event. */
+static void send_event(struct notify *n, const char *event, const char *project, json_t *o)
+{
+	char *body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+
+	json_decref(o);
+	for (size_t i = 0; body && i < n->n_hooks; i++)
+		if (wants(&n->hooks[i], event))
+			enqueue(n, &n->hooks[i], body, event, 0);
+	if (!body)
+		log_err("webhook: cannot encode the %s event of %s", event, project);
+	free(body);
+	pump(n);
+}
+
 void notify_build(struct notify *n, const struct notify_build *b)
 {
 	char at[40];
 	time_t t = (time_t)(b->at / 1000);
 	struct tm tm;
 	json_t *o;
-	char *body;
 
 	if (!n || !n->n_hooks)
 		return;
@@ -346,15 +360,23 @@ void notify_build(struct notify *n, const struct notify_build *b)
 	              jstr(b->image_id), "digest", jstr(b->digest), "fixes", jstr(b->fixes),
 	              "error", jstr(b->error), "failed_step", jstr(b->failed_step), "refit",
 	              json_string(REFIT_VERSION), "at", at);
-	body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-	json_decref(o);
-	for (size_t i = 0; body && i < n->n_hooks; i++)
-		if (wants(&n->hooks[i], b->event))
-			enqueue(n, &n->hooks[i], body, b->event, 0);
-	if (!body)
-		log_err("webhook: cannot encode the %s event of %s", b->event, b->project);
-	free(body);
-	pump(n);
+	send_event(n, b->event, b->project, o);
+}
+
+void notify_outdated(struct notify *n, const struct notify_outdated *x)
+{
+	char at[40];
+	time_t t = (time_t)(x->at / 1000);
+	struct tm tm;
+
+	if (!n || !n->n_hooks)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	send_event(n, "outdated", x->project,
+	           json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "event", "outdated", "project",
+	                     x->project, "base", x->base, "tag", x->tag, "newest", x->newest,
+	                     "policy", x->policy, "refit", REFIT_VERSION, "at", at));
 }
 
 static void sent(const struct http_response *r, void *arg)

@@ -5,7 +5,8 @@
  * whose `events` name it (all events when the list is absent): built (the
  * image of an environment is built; checks and push to come), pushed (the
  * environment succeeded and is in the registry), promoted (the same, for an
- * environment that requires another), failed. Deliveries
+ * environment that requires another), failed; outdated (a version-pinned
+ * base has a newer tag of its flavour, once per tag: see tagwatch). Deliveries
  * go out a few at a time on the shared HTTP client; a webhook that fails
  * (no answer, 429, 5xx) is tried again after 2 s, 10 s and 60 s, then the
  * event is dropped with a warning. Pending deliveries are bounded: past
@@ -48,6 +49,15 @@ struct notify_build {
 
 /* Queues the event for every webhook that wants it. */
 void notify_build(struct notify *n, const struct notify_build *b);
+
+/* A base pinned to a version tag has a newer tag (announced once per tag). */
+struct notify_outdated {
+	const char *project, *base, *tag, *newest, *policy;
+	uint64_t at; /* ms since the epoch */
+};
+
+/* Queues the outdated event for every webhook that wants it. */
+void notify_outdated(struct notify *n, const struct notify_outdated *o);
 
 /* Drops what is pending, cancels what is in flight, closes the timer; freed by the loop. */
 void notify_free(struct notify *n);

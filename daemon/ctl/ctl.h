@@ -20,6 +20,7 @@ int ctl_lint(int argc, char **argv);
 int ctl_scan(int argc, char **argv);
 int ctl_status(int argc, char **argv);
 int ctl_projects(int argc, char **argv);
+int ctl_outdated(int argc, char **argv);
 int ctl_builds(int argc, char **argv);
 int ctl_rebuild(int argc, char **argv);
 int ctl_rollback(int argc, char **argv);

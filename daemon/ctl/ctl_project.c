@@ -170,6 +170,10 @@ static void project_detail(json_t *p)
 		printf("  %s  %s  checked %s%s%s\n", json_str(b, "ref"),
 		       json_str(b, "digest") ?: "-", json_when(b, "checked_at", t1, sizeof(t1)),
 		       json_str(b, "error") ? "  error: " : "", json_str(b, "error") ?: "");
+		if (json_str(json_object_get(b, "outdated"), "newest"))
+			printf("    newer    %s (policy %s)\n",
+			       json_str(json_object_get(b, "outdated"), "newest"),
+			       json_str(json_object_get(b, "outdated"), "policy"));
 	}
 	advisories_detail(json_object_get(p, "advisories"));
 }

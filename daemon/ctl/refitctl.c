@@ -30,6 +30,8 @@ static const struct command commands[] = {
         {"status", ctl_status,
          "status                     what refitd is doing (engines, queue, polls)"},
         {"projects", ctl_projects, "projects [NAME]            projects, or one in detail"},
+        {"outdated", ctl_outdated,
+         "outdated [NAME]            pinned bases with a newer tag (policy per project)"},
         {"builds", ctl_builds,
          "builds [ID | --project P] [--env E] [--status S] [--limit N] [--before ID]"},
         {"sbom", ctl_sbom,
@@ -71,7 +73,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: refitctl COMMAND [ARGS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %s\n", commands[i].usage);
-	fprintf(f, "\nclient options (status, projects, builds, sbom, rebuild, rollback, hold, "
+	fprintf(f, "\nclient options (status, projects, outdated, builds, sbom, rebuild, rollback, "
+	           "hold, "
 	           "release, "
 	           "logs):\n"
 	           "  --url URL (or $REFIT_URL; unix:/path), --token-file FILE (or "

@@ -103,6 +103,7 @@ int registry_pool_new(uv_loop_t *loop, struct http_client *http, struct creds *c
 
 static void op_free(struct reg_op *op)
 {
+	reg_tags_done(op);
 	creds_entry_done(&op->creds);
 	reg_raw_free(op->raw);
 	free(op);
@@ -148,6 +149,13 @@ void reg_op_finish(struct reg_op *op, int status)
 	} else {
 		r.error = op->error[0] ? op->error : strerror(-status);
 	}
+	if (op->tags && status == 0) {
+		r.tags = (const char *const *)op->list.tags;
+		r.n_tags = op->list.n;
+		r.etag = op->etag[0] ? op->etag : NULL;
+		r.not_modified = op->not_modified;
+	}
+	r.pages = op->pages;
 	op->cb(status, &r, op->arg);
 	op_free(op);
 	reg_pump(p);
@@ -323,6 +331,28 @@ int registry_digest(struct registry_pool *p, const struct registry_lookup *l, re
 	}
 	snprintf(op->scope, sizeof(op->scope), "repository:%s:pull", op->name);
 	return reg_enqueue(p, op, ref->domain);
+}
+
+int registry_tags(struct registry_pool *p, const struct registry_tags_req *q, registry_cb cb,
+                  void *arg)
+{
+	struct reg_op *op = calloc(1, sizeof(*op));
+
+	if (!op)
+		return -ENOMEM;
+	op->cb = cb;
+	op->arg = arg;
+	op->tags = true;
+	op->page_size = q->page_size ? q->page_size : 1000;
+	strcpy(op->reference, "tags/list"); /* for messages */
+	if (copy_field(op->name, sizeof(op->name), q->ref->path) < 0 ||
+	    copy_field(op->known_etag, sizeof(op->known_etag), q->known_etag) < 0 ||
+	    !q->ref->path[0] || !q->ref->domain[0]) {
+		op_free(op);
+		return -EINVAL;
+	}
+	snprintf(op->scope, sizeof(op->scope), "repository:%s:pull", op->name);
+	return reg_enqueue(p, op, q->ref->domain);
 }
 
 int registry_ping(struct registry_pool *p, const char *host, registry_cb cb, void *arg)

@@ -67,6 +67,12 @@ struct registry_result {
 	const char *media_type;   /* media type of what the tag points to */
 	const char *error;        /* human-readable, never holding secrets; NULL on success */
 	bool index_unchanged;     /* answered from known_index without fetching the index */
+	/* registry_tags only: every page's tags in the registry's order, valid during the call */
+	const char *const *tags;
+	size_t n_tags;
+	const char *etag;  /* the first page's ETag, or NULL when the registry sent none */
+	bool not_modified; /* the first page answered 304 to known_etag: tags is empty */
+	unsigned pages;    /* requests made for pages (not counting authentication) */
 };
 
 /* Runs once per started lookup; status 0, -ENOENT (unknown), -EACCES, -EAGAIN (backing off), ... */
@@ -82,6 +88,22 @@ struct registry_lookup {
 /* Looks up the current digest of ref; cb runs exactly once unless this fails. */
 int registry_digest(struct registry_pool *p, const struct registry_lookup *l, registry_cb cb,
                     void *arg);
+
+struct registry_tags_req {
+	const struct image_ref *ref; /* domain/path; tag and digest are ignored */
+	const char *known_etag;      /* ETag of the first page last time, or NULL */
+	unsigned page_size;          /* n= of each page; 0: 1000 */
+};
+
+/*
+ * Lists every tag of a repository: GET /v2/NAME/tags/list?n=, following
+ * Link rel="next" on the same origin, with If-None-Match on the first page
+ * when known_etag is given (a 304 ends the walk). Same queue, credentials,
+ * tokens (scope repository:NAME:pull), backoff and rate limits as digest
+ * lookups; each page is one request. cb runs exactly once unless this fails.
+ */
+int registry_tags(struct registry_pool *p, const struct registry_tags_req *q, registry_cb cb,
+                  void *arg);
 
 /* Cancels the lookups started with cb and arg: their callbacks do not run. */
 void registry_cancel(struct registry_pool *p, registry_cb cb, void *arg);

@@ -16,12 +16,15 @@
 #include "digest.h"
 #include "ref.h"
 #include "registry.h"
+#include "tagslist.h"
 
 #define MANIFEST_ACCEPT                                                       \
 	"Accept: application/vnd.docker.distribution.manifest.list.v2+json, " \
 	"application/vnd.docker.distribution.manifest.v2+json, "              \
 	"application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json"
 #define MANIFEST_MAX (4u << 20)
+
+struct http_response;
 
 struct reg_token {
 	char *scope;
@@ -68,7 +71,16 @@ int reg_host_token_put(struct reg_host *h, const char *scope, const char *token,
 void reg_host_token_drop(struct reg_host *h, const char *scope);
 void reg_host_free(struct reg_host *h);
 
-enum op_step { STEP_CREDS, STEP_PING, STEP_HEAD, STEP_GET, STEP_TOKEN, STEP_RAW, STEP_DONE };
+enum op_step {
+	STEP_CREDS,
+	STEP_PING,
+	STEP_HEAD,
+	STEP_GET,
+	STEP_TAGS,
+	STEP_TOKEN,
+	STEP_RAW,
+	STEP_DONE
+};
 
 struct registry_pool {
 	uv_loop_t *loop;
@@ -102,6 +114,12 @@ struct reg_op {
 	/* result */
 	char digest[DIGEST_STR_MAX], index_digest[DIGEST_STR_MAX], media_type[128];
 	char error[256];
+	/* registry_tags (registry_tags.c) */
+	bool tags, not_modified;
+	unsigned page_size, pages;
+	struct tagslist list;
+	char *next_url; /* the next page, or NULL: the first */
+	char etag[128], known_etag[128];
 };
 
 /* A registry_request in flight (registry_raw.c). */
@@ -135,6 +153,13 @@ void reg_op_free(struct reg_op *op);
 void reg_pump(struct registry_pool *p);
 /* Cancels the op's request or credentials lookup (its callback does not run). */
 void reg_op_abort(struct reg_op *op);
+/* The URL of the op's next tags/list page, and its extra headers (at most 1). */
+int reg_tags_request(struct reg_op *op, char *url, size_t len, char *hdr, size_t hlen);
+/* Takes a 200 or 304 answer of a tags/list page: 1 to send the next page, else finished. */
+int reg_tags_answer(struct reg_op *op, const struct http_response *resp);
+/* Releases what a tags op holds. */
+void reg_tags_done(struct reg_op *op);
+
 /* Starts an op that was just taken off the queue. */
 void reg_op_start(struct reg_op *op);
 

@@ -77,7 +77,7 @@ void reg_op_start(struct reg_op *op)
 	struct reg_host *h = op->h;
 	int r;
 
-	op->step = op->raw ? STEP_RAW : op->ping ? STEP_PING : STEP_HEAD;
+	op->step = op->raw ? STEP_RAW : op->ping ? STEP_PING : op->tags ? STEP_TAGS : STEP_HEAD;
 	if (now(op) < h->blocked_until) {
 		reg_op_fail(op, -EAGAIN, "backing off for %llu s more (%s)",
 		            (unsigned long long)((h->blocked_until - now(op)) / 1000 + 1),
@@ -174,7 +174,7 @@ out:
 static void op_send(struct reg_op *op)
 {
 	struct reg_host *h = op->h;
-	char url[2048], auth[HDR_MAX] = "", *form = NULL, ct[160];
+	char url[TAGSLIST_URL_MAX], auth[HDR_MAX] = "", *form = NULL, ct[160], inm[160] = "";
 	const char *hdrs[5] = {NULL};
 	struct http_request_opts o = {.url = url, .timeout_ms = op->p->timeout_ms};
 	int n = 0, r = 0;
@@ -191,6 +191,14 @@ static void op_send(struct reg_op *op)
 		o.body_len = op->raw->body_len;
 		o.max_body = op->raw->max_body;
 		r = reg_raw_prepare(op, url, sizeof(url), hdrs, &n, ct, sizeof(ct));
+		if (r == 0)
+			r = auth_header(op, auth, sizeof(auth));
+	} else if (op->step == STEP_TAGS) {
+		o.max_body = MANIFEST_MAX;
+		hdrs[n++] = "Accept: application/json";
+		r = reg_tags_request(op, url, sizeof(url), inm, sizeof(inm));
+		if (inm[0])
+			hdrs[n++] = inm;
 		if (r == 0)
 			r = auth_header(op, auth, sizeof(auth));
 	} else {
@@ -416,6 +424,12 @@ static void on_response(const struct http_response *resp, void *arg)
 		                   http_response_header(resp, "RateLimit-Limit", lim, sizeof(lim)));
 	if (resp->status == 401) {
 		handle_401(op, resp);
+		return;
+	}
+	if (op->step == STEP_TAGS && (resp->status == 200 || resp->status == 304)) {
+		reg_host_ok(op->h);
+		if (reg_tags_answer(op, resp) > 0)
+			op_send(op);
 		return;
 	}
 	if (op->step == STEP_RAW && resp->status >= 200 && resp->status < 300) {

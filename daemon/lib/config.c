@@ -70,6 +70,8 @@ static const char *const format_choices[] = {"text", "json", NULL};
 static const char *const feed_types[] = {"osv", "alpine-secdb", "debian-tracker", NULL};
 static const char *const builder_choices[] = {"auto", "buildkit", "classic", NULL};
 static const char *const network_choices[] = {"default", "host", "none", NULL};
+/* in the order of enum tagver_policy */
+static const char *const outdated_choices[] = {"off", "patch", "minor", "major", NULL};
 
 #define O(type, field) offsetof(type, field)
 #define N(a)           (sizeof(a) / sizeof((a)[0]))
@@ -161,6 +163,8 @@ static const struct opt project_opts[] = {
         {"secrets", T_STRMAP, O(struct config_project, secrets), NULL, 0, 0, NULL, NULL,
          O(struct config_project, n_secrets), false,
          "RUN --mount=type=secret ids -> files holding them (read at build time, never stored)"},
+        {"outdated", T_ENUM, O(struct config_project, outdated), "patch", 0, 0, outdated_choices,
+         NULL, 0, false, "report newer tags of version-pinned bases: off, patch, minor or major"},
 };
 static const struct schema project_schema = {
         "project", sizeof(struct config_project), project_opts, N(project_opts),
@@ -192,6 +196,8 @@ static const struct opt poll_opts[] = {
          false, "how long a new digest must hold before it triggers"},
         {"engines", T_DURATION, O(struct config, poll.engines_ms), "30s", 1000, 3600000, NULL, NULL,
          0, false, "how often a reachable engine is checked"},
+        {"tags", T_DURATION, O(struct config, poll.tags_ms), "6h", 60000, 604800000, NULL, NULL, 0,
+         false, "how often the tags of version-pinned bases are listed"},
 };
 /* poll is embedded: its offsets are relative to struct config itself. */
 static const struct schema poll_schema = {"poll", 0, poll_opts, N(poll_opts), 0, NULL};

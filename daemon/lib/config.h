@@ -72,6 +72,7 @@ struct config_project {
 	size_t n_envs;
 	int network;               /* enum config_network */
 	bool requires_evidence;    /* every environment requires evidence */
+	int outdated;              /* enum tagver_policy: newer tags of pinned bases to report */
 	struct config_kv *secrets; /* RUN --mount=type=secret id -> file (read at build time) */
 	size_t n_secrets;
 };
@@ -105,6 +106,7 @@ struct config {
 	size_t n_registries;
 	struct {
 		uint64_t bases_ms, feeds_ms, settle_ms, engines_ms;
+		uint64_t tags_ms; /* newer tags of pinned bases */
 		unsigned jitter_pct;
 	} poll;
 	struct config_feed *feeds;

@@ -170,6 +170,12 @@ static const char *const migrations[] = {
         "  envs TEXT NOT NULL, PRIMARY KEY(project, after_build)) WITHOUT ROWID;",
         /* 12 -> 13: why a build's log could not be written (the build went on without it) */
         "ALTER TABLE builds ADD COLUMN log_error TEXT;",
+        /* 13 -> 14: newer tags of version-pinned bases, per project (its policy) and base;
+         * notified: the newest tag an outdated event was sent for */
+        "CREATE TABLE base_tags("
+        "  project TEXT NOT NULL, ref TEXT NOT NULL, tag TEXT NOT NULL, policy TEXT NOT NULL,"
+        "  newest TEXT, notified TEXT, checked_at INTEGER NOT NULL, error TEXT,"
+        "  PRIMARY KEY(project, ref)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

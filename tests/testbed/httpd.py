@@ -17,6 +17,11 @@ Test endpoints (everything else is served from --root):
   /v2/test-ratelimit/N/…  a manifest HEAD/GET with Docker Hub's RateLimit-* headers,
                       N requests remaining of 100 (behaviour the registry
                       server here cannot produce on demand)
+  /v2/test-etag/tags/list  two pages (Link rel="next"), ETag "v1" on the first, 304 to
+                      If-None-Match: "v1" (distribution sends no ETag on tags/list)
+  /v2/test-evil/tags/list  a Link rel="next" to another origin
+  /v2/test-pages/N/tags/list  N tags (1.0.0 ...) paginated as the distribution spec says
+                      (n=, last=, Link rel="next"): the registry server here (2.8) ignores n=
 """
 import argparse, json, os, sys, threading, time
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
@@ -133,7 +138,33 @@ class Handler(SimpleHTTPRequestHandler):
                                    [("Docker-Content-Digest", dig),
                                     ("RateLimit-Limit", "100;w=21600"),
                                     ("RateLimit-Remaining", "%s;w=21600" % parts[3])])
+        if len(parts) > 5 and parts[2] == "test-pages" and parts[4] == "tags":
+            return self.pages_endpoint(int(parts[3]), parse_qs(urlparse(self.path).query))
+        if len(parts) > 4 and parts[3] == "tags" and parts[2] in ("test-etag", "test-evil"):
+            return self.tags_endpoint(parts[2], parse_qs(urlparse(self.path).query))
         return self.send_plain(404, b"{}", "application/json")
+
+    def pages_endpoint(self, count, q):
+        import bisect
+        tags = sorted(f"1.{i // 100}.{i % 100}" for i in range(count))
+        start = bisect.bisect_right(tags, q["last"][0]) if "last" in q else 0
+        n = int(q["n"][0]) if "n" in q else len(tags)
+        page, extra = tags[start:start + n], []
+        if start + n < len(tags):
+            extra = [("Link", f'</v2/test-pages/{count}/tags/list?last={page[-1]}&n={n}>; rel="next"')]
+        body = json.dumps({"name": f"test-pages/{count}", "tags": page}).encode()
+        return self.send_plain(200, body, "application/json", extra)
+
+    def tags_endpoint(self, name, q):
+        if "last" in q:
+            return self.send_plain(200, json.dumps({"name": name, "tags": ["1.2"]}).encode(),
+                                   "application/json")
+        if self.headers.get("If-None-Match") == '"v1"':
+            return self.send_plain(304, b"", "application/json", [("ETag", '"v1"')])
+        nxt = ("http://evil.example" if name == "test-evil" else "") + \
+            f"/v2/{name}/tags/list?last=1.1&n=2"
+        return self.send_plain(200, json.dumps({"name": name, "tags": ["1.0", "1.1"]}).encode(),
+                               "application/json", [("ETag", '"v1"'), ("Link", f'<{nxt}>; rel="next"')])
 
     def do_GET(self):
         if self.path.startswith("/_t/"):

@@ -123,7 +123,19 @@ static void test_defaults(void **state)
 	assert_string_equal(c->projects[0].dockerfile, "Dockerfile");
 	assert_int_equal(c->projects[0].max_age_ms, 7ULL * 86400000);
 	assert_int_equal(c->projects[0].envs[0].check_timeout_ms, 600000);
+	assert_int_equal(c->projects[0].outdated, 1); /* patch */
+	assert_int_equal(c->poll.tags_ms, 6ULL * 3600000);
 	config_free(c);
+	c = parse_ok("poll: { tags: 1h }\nprojects:\n - name: a\n   context: /x\n   image: r/a\n"
+	             "   outdated: major\n   environments: { prod: {} }\n");
+	assert_int_equal(c->poll.tags_ms, 3600000);
+	assert_int_equal(c->projects[0].outdated, 3);
+	config_free(c);
+	parse_bad("poll: { tags: 10s }\n",
+	          "t.yaml:1:15: tags: 10s is out of range (60000 ms .. 604800000 ms)");
+	parse_bad("projects:\n - name: a\n   context: /x\n   image: r/a\n   outdated: newest\n"
+	          "   environments: { prod: {} }\n",
+	          "t.yaml:5:14: outdated: 'newest' is not one of off, patch, minor, major");
 }
 
 static void test_check_as_string(void **state)
@@ -178,7 +190,7 @@ static void test_bad_values(void **state)
 	          "t.yaml:2:32: url: 'ftp://x' must be https://, http:// or file://");
 	parse_bad("notify:\n  - { webhook: https://h, events: [built, pushd] }\n",
 	          "t.yaml:2:35: events: unknown event 'pushd' (built, pushed, promoted, failed, "
-	          "recovered)");
+	          "recovered, outdated)");
 	parse_bad("notify:\n  - { webhook: hooks.example }\n",
 	          "t.yaml:2:16: webhook: must be an https:// or http:// URL");
 	parse_bad("state_dir: ''\n", "t.yaml:1:12: state_dir: must not be empty");

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "store_tags.h"
 #include "store_feed.h"
 
 static char dir[64];
@@ -610,6 +611,58 @@ static void test_full_store_defers(void **state)
 	assert_int_equal(
 	        store_query_int(s, "SELECT count(*) FROM triggers WHERE state = 'done'", &n), 0);
 	assert_int_equal(n, 1);
+static int tags_row_cb(const struct store_tags_row *r, void *arg)
+{
+	snprintf(arg, 256, "%s %s %s %s %s %s", r->project, r->tag, r->policy,
+	         r->newest ? r->newest : "-", r->error ? r->error : "-",
+	         r->checked_at ? "checked" : "never");
+	return 0;
+}
+
+/* Newer tags of pinned bases: each new tag announced once; an error keeps the last answer. */
+static void test_base_tags(void **state)
+{
+	struct store *s = open_ok();
+	const struct store_base_use uses[] = {{"r/py:3.11.4-slim", "linux/amd64", "prod"}};
+	struct store_tags_row r = {
+	        "p", "r/py:3.11.4-slim", "3.11.4-slim", "patch", "3.11.9-slim", NULL, 1000};
+	const char *off[] = {"q", NULL};
+	char line[256] = "";
+	bool announce = false;
+
+	(void)state;
+	assert_int_equal(store_project_bases_set(s, "p", uses, 1), 0);
+	assert_int_equal(store_tags_update(s, &r, &announce), 0);
+	assert_true(announce);
+	r.checked_at = 2000;
+	assert_int_equal(store_tags_update(s, &r, &announce), 0);
+	assert_false(announce); /* the same tag again */
+	r.error = "registry: unreachable";
+	assert_int_equal(store_tags_update(s, &r, &announce), 0);
+	assert_false(announce);
+	assert_int_equal(store_tags_each(s, "p", tags_row_cb, line), 0);
+	assert_string_equal(line, "p 3.11.4-slim patch 3.11.9-slim registry: unreachable checked");
+	r.error = NULL;
+	r.newest = "3.11.10-slim";
+	assert_int_equal(store_tags_update(s, &r, &announce), 0);
+	assert_true(announce); /* a newer one */
+	r.newest = NULL;
+	assert_int_equal(store_tags_update(s, &r, &announce), 0);
+	assert_false(announce);
+	store_close(s);
+	s = open_ok();
+	r.newest = "3.11.10-slim";
+	assert_int_equal(store_tags_update(s, &r, &announce), 0);
+	assert_false(announce); /* announced before the restart */
+	assert_int_equal(store_tags_prune(s, off), 0);
+	line[0] = '\0';
+	assert_int_equal(store_tags_each(s, NULL, tags_row_cb, line), 0);
+	assert_string_equal(line, "p 3.11.4-slim patch 3.11.10-slim - checked");
+	assert_int_equal(store_project_bases_set(s, "p", NULL, 0), 0);
+	assert_int_equal(store_tags_prune(s, NULL), 0);
+	line[0] = '\0';
+	assert_int_equal(store_tags_each(s, NULL, tags_row_cb, line), 0);
+	assert_string_equal(line, ""); /* the base is no longer used */
 	store_close(s);
 }
 
@@ -617,6 +670,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_migrate_and_reopen, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_base_tags, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_death_mid_transaction, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_trigger_coalescing, setup, teardown),
