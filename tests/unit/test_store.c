@@ -611,6 +611,9 @@ static void test_full_store_defers(void **state)
 	assert_int_equal(
 	        store_query_int(s, "SELECT count(*) FROM triggers WHERE state = 'done'", &n), 0);
 	assert_int_equal(n, 1);
+	store_close(s);
+}
+
 static int tags_row_cb(const struct store_tags_row *r, void *arg)
 {
 	snprintf(arg, 256, "%s %s %s %s %s %s", r->project, r->tag, r->policy,
