@@ -9,6 +9,8 @@
 
 #include "config.h"
 #include "log.h"
+#include "notify.h"
+#include "wallclock.h"
 #include "osv.h"
 #include "pinload.h"
 #include "pins.h"
@@ -470,8 +472,34 @@ static void reason_add(char *buf, size_t len, unsigned *count, const struct advi
 }
 
 /* Re-matches one current image; marks new fixable matches triggered. */
-static int scan_one(struct store *s, const struct current *c, const struct pins *pins, char *reason,
-                    size_t len, unsigned *count)
+/*
+ * The advisory webhook event: a fixable or needs-change match that is new to this image
+ * and was not in the environment's previous one (a rebuild that keeps an advisory, or a
+ * scan that finds it again, says nothing new).
+ */
+static void announce(struct store *s, struct notify *n, const struct current *c,
+                     const struct advisory_hit *h, const char *st, bool first)
+{
+	char action[1024];
+	struct notify_advisory a = {c->project, c->env, h->id, h->package,  h->installed,
+	                            h->fixed,   st,     NULL,  c->build_id, wallclock_ms()};
+
+	if (!n || !first || (strcmp(st, "triggered") && strcmp(st, "needs-change")) ||
+	    store_match_seen_before(s, c->project, c->env, c->build_id, h->id, h->package) != 0)
+		return;
+	if (h->pin_file) {
+		snprintf(action, sizeof(action),
+		         "%s:%d: change the pin of %s from %s to %s or later", h->pin_file,
+		         h->pin_line, h->pin_package ? h->pin_package : h->package,
+		         h->pin_version ? h->pin_version : "?",
+		         h->fixed ? h->fixed : "a fixed version");
+		a.action = action;
+	}
+	notify_advisory(n, &a);
+}
+
+static int scan_one(struct store *s, const struct current *c, const struct pins *pins,
+                    struct notify *n, char *reason, size_t len, unsigned *count)
 {
 	struct advisory_hits hits = {0}, old = {0};
 	int r = advisory_match(s, c->build_id, pins, &hits);
@@ -489,6 +517,8 @@ static int scan_one(struct store *s, const struct current *c, const struct pins 
 		r = set_state(h, st);
 		if (r == 0 && !strcmp(st, "triggered") && !held)
 			reason_add(reason, len, count, h, c->env);
+		if (r == 0)
+			announce(s, n, c, h, st, o == NULL);
 	}
 	for (size_t i = 0; r == 0 && i < old.n; i++) /* history of this image */
 		if (!strcmp(old.v[i].state, "fixed") &&
@@ -515,14 +545,14 @@ static const struct config_env *env_find(const struct config_project *p, const c
 
 /* One current image with the pins of its environment's context read now. */
 static int scan_env(struct store *s, const struct config *cfg, const struct current *c,
-                    char *reason, size_t len, unsigned *count)
+                    struct notify *n, char *reason, size_t len, unsigned *count)
 {
 	const struct config_project *p = config_project_find(cfg, c->project);
 	struct pins pins = {0};
 	int r = p ? pinload_env(p, env_find(p, c->env), &pins) : 0;
 
 	if (r == 0)
-		r = scan_one(s, c, &pins, reason, len, count);
+		r = scan_one(s, c, &pins, n, reason, len, count);
 	pins_done(&pins);
 	return r;
 }
@@ -539,6 +569,12 @@ static int trigger(struct store *s, const char *project, char *reason, unsigned 
 
 int advisory_scan(struct store *s, const struct config *cfg, const char *project, uint64_t now)
 {
+	return advisory_scan_notify(s, cfg, project, now, NULL);
+}
+
+int advisory_scan_notify(struct store *s, const struct config *cfg, const char *project,
+                         uint64_t now, struct notify *n)
+{
 	struct current_list l = {NULL, 0, project, cfg};
 	/* a feed change touches the images with a changed package; a build, its project's */
 	int r = project ? store_current_each(s, current_cb, &l)
@@ -554,7 +590,7 @@ int advisory_scan(struct store *s, const struct config *cfg, const char *project
 		size_t j = i;
 
 		for (; r == 0 && j < l.n && !strcmp(l.v[j].project, l.v[i].project); j++)
-			r = scan_env(s, cfg, &l.v[j], reason, sizeof(reason), &count);
+			r = scan_env(s, cfg, &l.v[j], n, reason, sizeof(reason), &count);
 		if (r == 0 && count) {
 			r = trigger(s, l.v[i].project, reason, count, now);
 			triggered++;

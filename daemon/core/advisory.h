@@ -70,6 +70,13 @@ int advisory_record_build(struct store *s, int64_t build_id, bool nocache, const
  */
 int advisory_scan(struct store *s, const struct config *cfg, const char *project, uint64_t now);
 
+struct notify;
+
+/* advisory_scan that also sends the advisory webhook event (n may be NULL) for each
+ * fixable or needs-change advisory new to an environment. */
+int advisory_scan_notify(struct store *s, const struct config *cfg, const char *project,
+                         uint64_t now, struct notify *n);
+
 /* The io.refit.fixes label value for fixes: as many ids as fit in max bytes, then "+N". */
 void advisory_fixes_label(const char *fixes, char *buf, size_t max);
 

@@ -637,7 +637,7 @@ static void on_rebuilt(const char *project, void *arg)
 static void on_feeds_changed(size_t changed, void *arg)
 {
 	struct daemon *d = arg;
-	int n = advisory_scan(d->store, d->cfg, NULL, wallclock_ms());
+	int n = advisory_scan_notify(d->store, d->cfg, NULL, wallclock_ms(), d->notify);
 
 	if (n < 0)
 		log_err("feeds: matching the images failed: %s", strerror(-n));

@@ -379,6 +379,25 @@ void notify_outdated(struct notify *n, const struct notify_outdated *x)
 	                     "policy", x->policy, "refit", REFIT_VERSION, "at", at));
 }
 
+void notify_advisory(struct notify *n, const struct notify_advisory *x)
+{
+	char at[40];
+	time_t t = (time_t)(x->at / 1000);
+	struct tm tm;
+
+	if (!n || !n->n_hooks)
+		return;
+	gmtime_r(&t, &tm);
+	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	send_event(n, "advisory", x->project,
+	           json_pack("{s:s,s:s,s:s,s:I,s:{s:s,s:o,s:o,s:o,s:s,s:o},s:s,s:s}", "event",
+	                     "advisory", "project", x->project, "environment", x->environment,
+	                     "build_id", (json_int_t)x->build_id, "advisory", "id", x->id,
+	                     "package", jstr(x->package), "installed", jstr(x->installed), "fixed",
+	                     jstr(x->fixed), "state", x->state, "action", jstr(x->action), "refit",
+	                     REFIT_VERSION, "at", at));
+}
+
 static void sent(const struct http_response *r, void *arg)
 {
 	struct delivery *d = arg;

@@ -59,6 +59,17 @@ struct notify_outdated {
 /* Queues the outdated event for every webhook that wants it. */
 void notify_outdated(struct notify *n, const struct notify_outdated *o);
 
+/* A fixable or needs-change advisory that appeared in an environment's image. */
+struct notify_advisory {
+	const char *project, *environment, *id, *package, *installed, *fixed, *state;
+	const char *action; /* needs-change: what to change where; NULL otherwise */
+	int64_t build_id;   /* the image's build */
+	uint64_t at;        /* ms since the epoch */
+};
+
+/* Queues the advisory event for every webhook that wants it. */
+void notify_advisory(struct notify *n, const struct notify_advisory *a);
+
 /* Drops what is pending, cancels what is in flight, closes the timer; freed by the loop. */
 void notify_free(struct notify *n);
 

@@ -854,7 +854,8 @@ static void finish(struct pipeline *pl)
 		                                         : "done",
 		                        0, wallclock_ms());
 	if (pl->failures < (int)built) /* new images: fixable advisories ask for more */
-		advisory_scan(pl->d.store, pl->cfg, pl->p->name, wallclock_ms());
+		advisory_scan_notify(pl->d.store, pl->cfg, pl->p->name, wallclock_ms(),
+		                     pl->d.notify);
 	pl->cb(status, summary, pl->arg);
 	pl_free(pl);
 }

@@ -70,7 +70,7 @@ void config_check_registry(struct ctx *x, const yaml_node_t *n, void *elem)
 void config_check_notify(struct ctx *x, const yaml_node_t *n, void *elem)
 {
 	static const char *const known[] = {"built",     "pushed",   "promoted", "failed",
-	                                    "recovered", "outdated", NULL};
+	                                    "recovered", "outdated", "advisory", NULL};
 	struct config_notify *w = elem;
 
 	if (w->webhook && !has_prefix(w->webhook, "https://") && !has_prefix(w->webhook, "http://"))
@@ -84,7 +84,7 @@ void config_check_notify(struct ctx *x, const yaml_node_t *n, void *elem)
 			config_add_err(
 			        x, config_child(x, n, "events"),
 			        "events: unknown event '%s' (built, pushed, promoted, failed, "
-			        "recovered, outdated)",
+			        "recovered, outdated, advisory)",
 			        w->events[i]);
 	}
 	for (size_t i = 0; i < w->n_headers; i++) {

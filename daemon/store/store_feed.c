@@ -602,6 +602,31 @@ int store_match_state(struct store *s, int64_t build_id, const char *advisory, c
 	return store_run(s, st);
 }
 
+int store_match_seen_before(struct store *s, const char *project, const char *env, int64_t build_id,
+                            const char *advisory, const char *package)
+{
+	sqlite3_stmt *st;
+	int rc, r = store_prepare(s,
+	                          "SELECT count(*) FROM build_advisories WHERE build_id = ("
+	                          "  SELECT max(id) FROM builds WHERE project = ?1 AND env = ?2"
+	                          "  AND status = 'succeeded' AND id < ?3)"
+	                          " AND advisory = ?4 AND package = ?5",
+	                          &st);
+
+	if (r < 0)
+		return r;
+	store_bind_text(st, 1, project);
+	store_bind_text(st, 2, env);
+	sqlite3_bind_int64(st, 3, build_id);
+	store_bind_text(st, 4, advisory);
+	store_bind_text(st, 5, package);
+	rc = sqlite3_step(st);
+	r = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) > 0
+	                     : store_sql_err(s, rc, "match seen before");
+	sqlite3_finalize(st);
+	return r;
+}
+
 struct match_walk {
 	int (*cb)(const struct store_match *m, void *arg);
 	void *arg;

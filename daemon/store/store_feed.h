@@ -136,6 +136,13 @@ int store_matches_put(struct store *s, int64_t build_id, const struct store_matc
 int store_match_state(struct store *s, int64_t build_id, const char *advisory, const char *package,
                       const char *state, uint64_t seen_at);
 
+/*
+ * Whether the image before build_id in its environment (the previous succeeded build of
+ * project/env) matched advisory in package already: 1 yes, 0 no, negative errno.
+ */
+int store_match_seen_before(struct store *s, const char *project, const char *env, int64_t build_id,
+                            const char *advisory, const char *package);
+
 /* Walks a build's match rows, by advisory. */
 int store_matches_each(struct store *s, int64_t build_id,
                        int (*cb)(const struct store_match *m, void *arg), void *arg);

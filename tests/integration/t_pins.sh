@@ -52,6 +52,8 @@ engines: [ { host: $TB_DOCKER_HOST } ]
 poll: { bases: 1h, feeds: 1h, settle: 0s }
 feeds:
   - { name: osv, type: osv, url: $TB_HTTP }
+notify:
+  - { webhook: "$TB_HTTP/_t/record/adv", events: [advisory] }
 projects:
   - name: pinned
     context: $TB_DIR/pinned
@@ -149,6 +151,18 @@ ok "API: one needs-change advisory with pin and action in 3 environments, counte
 sleep 3
 [ "$(security_builds pinned)" = 0 ] || fail "pinned rebuilt on a later poll"
 [ "$(security_builds loose)" = 1 ] || fail "loose rebuilt again ($(security_builds loose))"
+# the advisory webhook: once per environment the advisory appeared in, not per poll or rebuild
+adv_events() {
+	curl -s "$TB_HTTP/_t/record/adv" | /usr/bin/python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    e = json.loads(r["body"])
+    a = e["advisory"]
+    print(e["project"], e["environment"], a["id"], a["state"], (a["action"] or "-").split(":")[0])' | sort
+}
+want=$'loose prod PYSEC-2023-74 triggered -\npinned prod PYSEC-2023-74 needs-change requirements.txt\npinned rnd PYSEC-2023-74 needs-change requirements.txt\npinned test PYSEC-2023-74 needs-change requirements.txt'
+tb_wait '[ "$(adv_events)" = "$want" ]' 20 || fail "advisory events: $(adv_events)"
+ok "advisory webhook: once per environment, needs-change with the file to change"
 printf '# the proxy needs the old API\ncertifi==2023.7.22\nrequests>=2.25.0\n' >"$TB_DIR/pinned/requirements.txt"
 sed -i -E 's/"modified": *"[^"]*"/"modified": "2099-01-01T00:00:00Z"/' "$TB_DIR/mirror/PyPI/PYSEC-2023-74.json"
 { echo "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ),PYSEC-2023-74"; cat "$TB_DIR/mirror/PyPI/modified_id.csv"; } \

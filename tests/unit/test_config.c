@@ -190,7 +190,7 @@ static void test_bad_values(void **state)
 	          "t.yaml:2:32: url: 'ftp://x' must be https://, http:// or file://");
 	parse_bad("notify:\n  - { webhook: https://h, events: [built, pushd] }\n",
 	          "t.yaml:2:35: events: unknown event 'pushd' (built, pushed, promoted, failed, "
-	          "recovered, outdated)");
+	          "recovered, outdated, advisory)");
 	parse_bad("notify:\n  - { webhook: hooks.example }\n",
 	          "t.yaml:2:16: webhook: must be an https:// or http:// URL");
 	parse_bad("state_dir: ''\n", "t.yaml:1:12: state_dir: must not be empty");
