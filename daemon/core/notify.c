@@ -342,17 +342,25 @@ static void send_event(struct notify *n, const char *event, const char *project,
 	pump(n);
 }
 
+/* ms since the epoch as "2025-01-02T03:04:05Z" in at (40 bytes). */
+static const char *iso_time(uint64_t ms, char *at)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(at, 40, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return at;
+}
+
 void notify_build(struct notify *n, const struct notify_build *b)
 {
 	char at[40];
-	time_t t = (time_t)(b->at / 1000);
-	struct tm tm;
 	json_t *o;
 
 	if (!n || !n->n_hooks)
 		return;
-	gmtime_r(&t, &tm);
-	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	iso_time(b->at, at);
 	o = json_pack("{s:s,s:s,s:s,s:I,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:s}", "event",
 	              b->event, "project", b->project, "environment", b->environment, "build_id",
 	              (json_int_t)b->build_id, "trigger", jstr(b->trigger), "reasons",
@@ -366,13 +374,10 @@ void notify_build(struct notify *n, const struct notify_build *b)
 void notify_outdated(struct notify *n, const struct notify_outdated *x)
 {
 	char at[40];
-	time_t t = (time_t)(x->at / 1000);
-	struct tm tm;
 
 	if (!n || !n->n_hooks)
 		return;
-	gmtime_r(&t, &tm);
-	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	iso_time(x->at, at);
 	send_event(n, "outdated", x->project,
 	           json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "event", "outdated", "project",
 	                     x->project, "base", x->base, "tag", x->tag, "newest", x->newest,
@@ -382,13 +387,10 @@ void notify_outdated(struct notify *n, const struct notify_outdated *x)
 void notify_advisory(struct notify *n, const struct notify_advisory *x)
 {
 	char at[40];
-	time_t t = (time_t)(x->at / 1000);
-	struct tm tm;
 
 	if (!n || !n->n_hooks)
 		return;
-	gmtime_r(&t, &tm);
-	strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	iso_time(x->at, at);
 	send_event(n, "advisory", x->project,
 	           json_pack("{s:s,s:s,s:s,s:I,s:{s:s,s:o,s:o,s:o,s:s,s:o},s:s,s:s}", "event",
 	                     "advisory", "project", x->project, "environment", x->environment,
