@@ -228,6 +228,7 @@ static int request(struct engine *e, const char *method, const char *path, http_
 	o.tls_ca = e->tls_ca;
 	o.tls_cert = e->tls_cert;
 	o.tls_key = e->tls_key;
+	o.tls_detail = !e->socket && (e->tls_ca || e->tls_cert);
 	return http_request_start(e->http, &o, cb, e, &e->req);
 }
 
@@ -241,10 +242,15 @@ static void ping_done(const struct http_response *resp, void *arg)
 	if (resp->error) {
 		/* curl's text names "localhost port 80" even for unix sockets and
 		 * carries timings: say what failed in stable words instead. */
-		char msg[200];
+		char msg[240];
 		snprintf(msg, sizeof(msg), "%s %s: %s",
 		         resp->error == -ETIMEDOUT ? "no answer from" : "cannot connect to",
 		         e->socket ? e->socket : e->base_url, strerror(-resp->error));
+		/* over TCP the TLS library's own words name the cause (a certificate
+		 * refused, an unknown CA): keep them, they carry no key material */
+		if (!e->socket && resp->error != -ETIMEDOUT && resp->error_msg[0])
+			snprintf(msg, sizeof(msg), "cannot connect to %s: %s", e->base_url,
+			         resp->error_msg);
 		fail(e, "unreachable: ", msg);
 		return;
 	}

@@ -48,6 +48,8 @@ struct http_request {
 	uint64_t started;
 	uint64_t idle_ms, last_progress;
 	char errbuf[CURL_ERROR_SIZE];
+	char tlsbuf[CURL_ERROR_SIZE]; /* with tls_detail: the last TLS library error */
+	bool tls_verified;            /* with tls_detail: the server's certificate was verified */
 	void (*lost_cb)(bool broken, void *arg);
 	void *lost_arg;
 };
@@ -138,6 +140,13 @@ static void finish(struct http_request *r, CURLcode rc)
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
 	resp.error = map_error(r, rc);
 	resp.error_msg = r->errbuf[0] ? r->errbuf : (rc ? curl_easy_strerror(rc) : "");
+	if (rc && r->tlsbuf[0])
+		resp.error_msg = r->tlsbuf;
+	else if (r->tls_verified &&
+	         (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING))
+		/* the peer hung up before its TLS alert could be read */
+		resp.error_msg = "the peer closed the connection right after the TLS handshake: "
+		                 "it did not accept the client certificate (tls_cert, tls_key)";
 	if (r->abort_error == -EMSGSIZE)
 		resp.error_msg = "response body over the size limit";
 	else if (r->abort_error == -ETIMEDOUT)
@@ -461,6 +470,24 @@ static void set_limits(struct http_request *r, const struct http_request_opts *o
 	r->max_body = o->max_body ? o->max_body : DEFAULT_BODYMAX;
 }
 
+/* With tls_detail: keeps the last line of curl's text that carries a TLS library error. */
+static int tls_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct http_request *r = arg;
+	size_t n = size < sizeof(r->tlsbuf) ? size : sizeof(r->tlsbuf) - 1;
+
+	(void)h;
+	if (type == CURLINFO_TEXT && memmem(data, size, "SSL certificate verify ok", 25))
+		r->tls_verified = true;
+	if (type != CURLINFO_TEXT || !memmem(data, size, "SSL routines", 12))
+		return 0;
+	memcpy(r->tlsbuf, data, n);
+	while (n && (r->tlsbuf[n - 1] == '\n' || r->tlsbuf[n - 1] == '\r'))
+		n--;
+	r->tlsbuf[n] = '\0';
+	return 0;
+}
+
 static int configure(struct http_request *r, const struct http_request_opts *o)
 {
 	CURL *e = r->easy;
@@ -488,6 +515,11 @@ static int configure(struct http_request *r, const struct http_request_opts *o)
 		curl_easy_setopt(e, CURLOPT_SSLCERT, o->tls_cert);
 	if (o->tls_key)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, o->tls_key);
+	if (o->tls_detail) {
+		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, tls_debug_cb);
+		curl_easy_setopt(e, CURLOPT_DEBUGDATA, r);
+		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+	}
 	if (!strcmp(m, "HEAD"))
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	else if (strcmp(m, "GET") && strcmp(m, "POST"))

@@ -8,6 +8,11 @@
 #
 # Functions (after `. tests/testbed/testbed.sh; tb_init`):
 #   tb_dockerd [NAME]     private dockerd: $TB_DOCKER_SOCK, $TB_DOCKER_HOST
+#                         (TB_DOCKERD_TLS=1: also on tcp://127.0.0.1:port with --tlsverify,
+#                         certificates from tb_tls_ca / tb_tls_cert: $TB_DOCKER_TLS_HOST and
+#                         $TB_TLS (its dir: ca.pem, client.pem, client-key.pem))
+#   tb_tls_ca DIR NAME    a CA made with openssl: DIR/NAME.pem, DIR/NAME-key.pem
+#   tb_tls_cert DIR CA NAME server|client [SAN]  a certificate signed by CA
 #   tb_registry [auth|token]  docker-registry on a free port: $TB_REGISTRY (host:port);
 #                         "auth": htpasswd basic auth, user $TB_REG_USER / $TB_REG_PASS;
 #                         "token": Bearer tokens from tokenserver.py ($TB_TOKEN_URL),
@@ -51,12 +56,22 @@ tb_wait() {
 # tb_dockerd [NAME]: NAME (default docker) is its directory under TB_DIR; a second one
 # with another name is a separate engine with a cold cache.
 tb_dockerd() {
-	local d=$TB_DIR/${1:-docker}
+	local d=$TB_DIR/${1:-docker} tls=()
 	mkdir -p "$d"
 	TB_DOCKER_SOCK=$d/docker.sock
 	TB_DOCKER_HOST=unix://$TB_DOCKER_SOCK
+	if [ "${TB_DOCKERD_TLS:-0}" = 1 ]; then
+		TB_TLS=$d/tls
+		mkdir -p "$TB_TLS"
+		tb_tls_ca "$TB_TLS" ca || return 1
+		tb_tls_cert "$TB_TLS" ca server server IP:127.0.0.1 || return 1
+		tb_tls_cert "$TB_TLS" ca client client || return 1
+		TB_DOCKER_TLS_HOST=tcp://127.0.0.1:$(tb_free_port)
+		tls=(--host "$TB_DOCKER_TLS_HOST" --tlsverify --tlscacert "$TB_TLS/ca.pem"
+			--tlscert "$TB_TLS/server.pem" --tlskey "$TB_TLS/server-key.pem")
+	fi
 	# exec-root must be short: containerd's socket path lives under it.
-	dockerd --host "$TB_DOCKER_HOST" --data-root "$d/data" --exec-root "$d/x" \
+	dockerd --host "$TB_DOCKER_HOST" "${tls[@]}" --data-root "$d/data" --exec-root "$d/x" \
 		--pidfile "$d/dockerd.pid" --iptables=false --ip-masq=false --bridge=none \
 		--storage-driver=overlay2 >"$d/dockerd.log" 2>&1 &
 	TB_PIDS+=($!)
@@ -65,7 +80,38 @@ tb_dockerd() {
 		tail -20 "$d/dockerd.log" >&2
 		return 1
 	fi
+	if [ ${#tls[@]} -gt 0 ] && ! tb_wait "curl -sf --cacert '$TB_TLS/ca.pem' \
+		--cert '$TB_TLS/client.pem' --key '$TB_TLS/client-key.pem' \
+		https://${TB_DOCKER_TLS_HOST#tcp://}/_ping" 30; then
+		tail -20 "$d/dockerd.log" >&2
+		return 1
+	fi
 	export DOCKER_HOST=$TB_DOCKER_HOST
+}
+
+# tb_tls_ca DIR NAME: a self-signed CA (EC P-256, 1 day): DIR/NAME.pem, DIR/NAME-key.pem.
+tb_tls_ca() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -noenc -days 1 \
+		-subj "/CN=refit test $2" -keyout "$1/$2-key.pem" -out "$1/$2.pem" \
+		-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign \
+		>/dev/null 2>&1 || { tb_log "openssl: CA $2 failed"; return 1; }
+}
+
+# tb_tls_cert DIR CA NAME server|client [SAN] [DAYS]: DIR/NAME.pem, DIR/NAME-key.pem
+# signed by DIR/CA.pem, valid DAYS (default 1).
+tb_tls_cert() {
+	local d=$1 ca=$2 n=$3 use=serverAuth ext
+	[ "$4" = client ] && use=clientAuth
+	ext="basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=$use${5:+
+subjectAltName=$5}"
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -noenc \
+		-subj "/CN=refit test $n" -keyout "$d/$n-key.pem" -out "$d/$n.csr" >/dev/null 2>&1 &&
+		openssl x509 -req -in "$d/$n.csr" -CA "$d/$ca.pem" -CAkey "$d/$ca-key.pem" \
+			-CAcreateserial -days "${6:-1}" -extfile <(echo "$ext") -out "$d/$n.pem" \
+			>/dev/null 2>&1 || { tb_log "openssl: certificate $n failed"; return 1; }
+	chmod 600 "$d/$n-key.pem"
 }
 
 # Starts tokenserver.py in $1 (a registry dir); sets $TB_TOKEN_URL.
