@@ -470,7 +470,7 @@ static void set_limits(struct http_request *r, const struct http_request_opts *o
 	r->max_body = o->max_body ? o->max_body : DEFAULT_BODYMAX;
 }
 
-/* With tls_detail: keeps the last line of curl's text that carries a TLS library error. */
+/* With tls_detail: keeps the last line of curl's text that carries a TLS alert from the peer. */
 static int tls_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 {
 	struct http_request *r = arg;
@@ -479,7 +479,10 @@ static int tls_debug_cb(CURL *h, curl_infotype type, char *data, size_t size, vo
 	(void)h;
 	if (type == CURLINFO_TEXT && memmem(data, size, "SSL certificate verify ok", 25))
 		r->tls_verified = true;
-	if (type != CURLINFO_TEXT || !memmem(data, size, "SSL routines", 12))
+	/* the peer's TLS alert ("alert bad certificate", "alert unknown ca"); not the
+	 * local library's complaints about a connection the peer already closed */
+	if (type != CURLINFO_TEXT || !memmem(data, size, "SSL routines", 12) ||
+	    !memmem(data, size, " alert ", 7))
 		return 0;
 	memcpy(r->tlsbuf, data, n);
 	while (n && (r->tlsbuf[n - 1] == '\n' || r->tlsbuf[n - 1] == '\r'))

@@ -59,7 +59,7 @@ struct http_request_opts {
 	size_t max_body;          /* default 4 MiB */
 	bool follow_redirects;    /* never forwards Authorization to another host */
 	const char *tls_ca, *tls_cert, *tls_key;
-	/* The TLS library's last error text, not curl's first one (a TLS 1.3 peer that
+	/* The peer's TLS alert as the error text, not curl's first words (a TLS 1.3 peer that
 	 * refuses the client certificate closes after the handshake: curl's first words
 	 * are then a getpeername() failure). For probes only: it turns on curl's verbose
 	 * text, read by a callback. */

@@ -69,6 +69,7 @@ echo "log: $line"
 # The engine's TLS alert when curl reads it, else (the peer hung up first) the cause
 case "$line" in *"alert bad certificate"* | *"did not accept the client certificate"*) ;;
 *) fail "the refusal does not say why: $line" ;; esac
+sleep 3.5 # the retries (1 s, 2 s later) keep saying why
 st=$(curl -s "http://127.0.0.1:$PORT/v1/status")
 python3 - "$st" "$E" <<'PY' || fail "status: $st"
 import json, sys
