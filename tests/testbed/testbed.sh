@@ -11,6 +11,10 @@
 #                         (TB_DOCKERD_TLS=1: also on tcp://127.0.0.1:port with --tlsverify,
 #                         certificates from tb_tls_ca / tb_tls_cert: $TB_DOCKER_TLS_HOST and
 #                         $TB_TLS (its dir: ca.pem, client.pem, client-key.pem))
+#   tb_sshd SOCK          Debian's sshd on a loopback port, its own host key, one authorized
+#                         client key forced to `docker -H unix://SOCK system dial-stdio`:
+#                         $TB_SSH_HOST (ssh://root@127.0.0.1:port), $TB_SSH_KEY,
+#                         $TB_SSH_KNOWN_HOSTS
 #   tb_tls_ca DIR NAME    a CA made with openssl: DIR/NAME.pem, DIR/NAME-key.pem
 #   tb_tls_cert DIR CA NAME server|client [SAN]  a certificate signed by CA
 #   tb_registry [auth|token]  docker-registry on a free port: $TB_REGISTRY (host:port);
@@ -87,6 +91,38 @@ tb_dockerd() {
 		return 1
 	fi
 	export DOCKER_HOST=$TB_DOCKER_HOST
+}
+
+# tb_sshd SOCK: an sshd for ssh:// engines (see the header).
+tb_sshd() {
+	local d=$TB_DIR/sshd port
+	mkdir -p "$d" /run/sshd
+	port=$(tb_free_port)
+	ssh-keygen -q -t ed25519 -N '' -C refit-test-host -f "$d/host_key" &&
+		ssh-keygen -q -t ed25519 -N '' -C refit-test-client -f "$d/client_key" ||
+		{ tb_log "ssh-keygen failed"; return 1; }
+	printf 'command="docker -H unix://%s system dial-stdio",restrict %s\n' "$1" \
+		"$(cat "$d/client_key.pub")" >"$d/authorized_keys"
+	chmod 600 "$d/authorized_keys"
+	printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$d/host_key.pub")" \
+		>"$d/known_hosts"
+	cat >"$d/sshd_config" <<-EOF
+		Port $port
+		ListenAddress 127.0.0.1
+		HostKey $d/host_key
+		AuthorizedKeysFile $d/authorized_keys
+		PidFile $d/sshd.pid
+		StrictModes no
+		UsePAM no
+		PasswordAuthentication no
+		KbdInteractiveAuthentication no
+	EOF
+	/usr/sbin/sshd -D -e -f "$d/sshd_config" >"$d/sshd.log" 2>&1 &
+	TB_PIDS+=($!)
+	TB_SSH_HOST=ssh://root@127.0.0.1:$port
+	TB_SSH_KEY=$d/client_key
+	TB_SSH_KNOWN_HOSTS=$d/known_hosts
+	tb_wait "ssh-keyscan -p $port 127.0.0.1" 20 || { cat "$d/sshd.log" >&2; return 1; }
 }
 
 # tb_tls_ca DIR NAME: a self-signed CA (EC P-256, 1 day): DIR/NAME.pem, DIR/NAME-key.pem.
