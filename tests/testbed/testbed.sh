@@ -93,7 +93,9 @@ tb_dockerd() {
 	export DOCKER_HOST=$TB_DOCKER_HOST
 }
 
-# tb_sshd SOCK: an sshd for ssh:// engines (see the header).
+# tb_sshd SOCK: an sshd for ssh:// engines (see the header). Not used by a test yet (refitd
+# has no ssh:// engines); it needs openssh-server and openssh-client, which DEB_TEST gets
+# with the first test that uses it.
 tb_sshd() {
 	local d=$TB_DIR/sshd port
 	mkdir -p "$d" /run/sshd
