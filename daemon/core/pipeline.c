@@ -204,6 +204,8 @@ static void notify_built(struct pipeline *pl)
 }
 
 /* Ends the current environment's build row with status and (for failures) error. */
+static void find_base(struct pipeline *pl);
+
 static void env_finish(struct pipeline *pl, const char *status, const char *error)
 {
 	struct store_build b = {.status = status, .finished_at = wallclock_ms(), .error = error};
@@ -214,6 +216,11 @@ static void env_finish(struct pipeline *pl, const char *status, const char *erro
 		b.tags = tags;
 		b.digest = pl->digest;
 		pl->passed[pl->env] = true;
+		if (!pl->base_digest[0] &&
+		    pl->base_name[0]) { /* the first build raced the first poll */
+			find_base(pl);
+			b.base_digest = pl->base_digest[0] ? pl->base_digest : NULL;
+		}
 	} else if (strcmp(status, "skipped")) {
 		pl->failures++;
 	}

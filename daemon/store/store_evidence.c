@@ -302,10 +302,13 @@ static int inputs_env(struct store_evidence *e, const char *envs_json)
 	json_array_foreach(json_object_get(env, "bases"), i, v)
 	{
 		const char *ref = json_string_value(json_object_get(v, "ref"));
+		const char *digest = json_string_value(json_object_get(v, "digest"));
+		/* captured before the base's first poll: the digest the build recorded */
+		if (ref && (!digest || !*digest) && e->b.base_name && !strcmp(ref, e->b.base_name))
+			digest = e->b.base_digest;
 		if (ref)
-			e->bases[e->b.n_bases++] = (struct evdoc_base){
-			        dup(e, ref, &oom),
-			        dup(e, json_string_value(json_object_get(v, "digest")), &oom)};
+			e->bases[e->b.n_bases++] =
+			        (struct evdoc_base){dup(e, ref, &oom), dup(e, digest, &oom)};
 	}
 	e->b.build_args = e->args;
 	e->b.secret_args = e->secret;
