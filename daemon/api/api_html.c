@@ -246,6 +246,38 @@ int html_finish(FILE *f, char **buf, size_t *len, int status, struct api_render 
 	return 0;
 }
 
+void html_code(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("<span class=\"muted\">\xe2\x80\x94</span>", f);
+		return;
+	}
+	fputs("<code>", f);
+	html_esc(f, s);
+	fputs("</code>", f);
+}
+
+void html_reasons(FILE *f, const char *trigger, json_t *list)
+{
+	json_t *r;
+	size_t i;
+
+	json_array_foreach(list, i, r)
+	{
+		fputs(i ? "; " : "", f);
+		html_reason(f, trigger, json_string_value(r));
+	}
+}
+
+int html_not_found(FILE *f, char **buf, size_t *len, const char *what, struct api_render *ret)
+{
+	fputs("<h2>Not found</h2>\n<p>", f);
+	html_esc(f, what);
+	fputs("</p>\n", f);
+	html_page_end(f, false);
+	return html_finish(f, buf, len, 404, ret);
+}
+
 json_t *html_route_json(const struct api_view *v, enum api_route_id id, const char *name,
                         int64_t build_id, const struct api_builds_query *bq, int *ret_status)
 {

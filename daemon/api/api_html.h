@@ -1,10 +1,10 @@
 /*
  * api_html.h — the pieces shared by the HTML pages of the api module
- * (api_html.c: the page frame and the overview; api_html_project.c: a
- * project's page and a build's page). Every page is rendered on the server
- * from the JSON bodies the REST API serves, every value HTML-escaped, and
- * works without JavaScript; a short script only refreshes the page's <main>
- * from the same URL and turns times into "3 min ago".
+ * (api_html.c: the page frame; api_html_overview.c: GET /;
+ * api_html_project.c: a project's page; api_html_build.c: a build's page). Every page is rendered
+ * on the server from the JSON bodies the REST API serves, every value HTML-escaped, and works
+ * without JavaScript; a short script only refreshes the page's <main> from the same URL and turns
+ * times into "3 min ago".
  */
 #ifndef REFIT_API_HTML_H
 #define REFIT_API_HTML_H
@@ -35,6 +35,10 @@ void html_digest(FILE *f, const char *digest);
 void html_state(FILE *f, const char *state);
 /* A reason without a repeated "TRIGGER: " prefix (stored reasons carry their kind). */
 void html_reason(FILE *f, const char *trigger, const char *reason);
+/* <code>s</code>, or a dash for NULL. */
+void html_code(FILE *f, const char *s);
+/* The reasons of a list joined with "; ", each without its "TRIGGER: " prefix. */
+void html_reasons(FILE *f, const char *trigger, json_t *list);
 /* "1 project", "2 projects": count, a space and word with "s" unless count is 1. */
 void html_count(FILE *f, size_t count, const char *word);
 /* The start of a page up to <main id="main">, with nav and the stale banner. */
@@ -46,12 +50,15 @@ void html_page_end(FILE *f, bool refresh);
  * page is re-rendered after ret->ttl_ms so relative times stay near the truth.
  */
 int html_finish(FILE *f, char **buf, size_t *len, int status, struct api_render *ret);
+/* Ends the page opened on f with a "not found" message: a 404 into ret. */
+int html_not_found(FILE *f, char **buf, size_t *len, const char *what, struct api_render *ret);
 /* The JSON body of a GET route as the API serves it, parsed; NULL on failure. */
 json_t *html_route_json(const struct api_view *v, enum api_route_id id, const char *name,
                         int64_t build_id, const struct api_builds_query *bq, int *ret_status);
 
-/* api_html_project.c: GET /projects/NAME and GET /builds/ID. */
+/* api_html_project.c: GET /projects/NAME. */
 int api_render_project_page(const struct api_view *v, const char *name, struct api_render *ret);
+/* api_html_build.c: GET /builds/ID. */
 int api_render_build_page(const struct api_view *v, int64_t id, struct api_render *ret);
 
 #endif

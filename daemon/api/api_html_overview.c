@@ -174,7 +174,10 @@ static void feeds(FILE *f, uint64_t now, json_t *status, json_t *feeds)
 	fputs("</p>\n<table><thead><tr><th>feed</th><th>advisories</th><th>last poll</th>"
 	      "<th>errors</th></tr></thead><tbody>\n",
 	      f);
-	json_array_foreach(json_object_get(feeds, "feeds"), i, fd) feed_row(f, now, fd);
+	json_array_foreach(json_object_get(feeds, "feeds"), i, fd)
+	{
+		feed_row(f, now, fd);
+	}
 	fputs("</tbody></table></section>\n", f);
 }
 
@@ -384,7 +387,10 @@ static void projects_table(FILE *f, uint64_t now, json_t *projects)
 		fputs("</th>", f);
 	}
 	fputs("</tr></thead>\n<tbody>\n", f);
-	json_array_foreach(sorted, i, p) project_row(f, now, p, names);
+	json_array_foreach(sorted, i, p)
+	{
+		project_row(f, now, p, names);
+	}
 	fputs("</tbody></table></section>\n", f);
 	json_decref(names);
 	json_decref(sorted);
@@ -400,7 +406,10 @@ static void summary(FILE *f, json_t *projects)
 	for (size_t r = 0; r < sizeof(state_order) / sizeof(state_order[0]); r++) {
 		json_t *p;
 		size_t i, n = 0;
-		json_array_foreach(projects, i, p) n += rank(p) == r;
+		json_array_foreach(projects, i, p)
+		{
+			n += rank(p) == r;
+		}
 		if (!n)
 			continue;
 		fprintf(f, "%s%zu <span class=\"s-%s\">%s</span>", first ? ": " : ", ", n,

@@ -1,24 +1,15 @@
 /*
  * api_html_project — GET /projects/NAME (environments, images and bases
- * with their digests, advisories, package changes, the history of builds)
- * and GET /builds/ID (a build and its log, escaped in <pre>). Rendered from
- * the bodies of /v1/projects/NAME, /v1/builds?project=NAME and
- * /v1/builds/ID; the log is read like GET /v1/builds/ID/log reads it.
+ * with their digests, advisories, package changes, the history of builds).
+ * Rendered from the bodies of /v1/projects/NAME and /v1/builds?project=NAME.
  */
 #include "api_html.h"
 
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "config.h"
-#include "store_query.h"
-
-#define HISTORY_MAX  50         /* builds in a project's history */
-#define PAGE_LOG_MAX (1u << 20) /* the tail of a log shown in a page */
+#define HISTORY_MAX 50 /* builds in a project's history */
 
 static void th(FILE *f, const char *const *cols)
 {
@@ -28,21 +19,10 @@ static void th(FILE *f, const char *const *cols)
 	fputs("</tr></thead><tbody>\n", f);
 }
 
-static void code(FILE *f, const char *s)
-{
-	if (!s) {
-		fputs("<span class=\"muted\">\xe2\x80\x94</span>", f);
-		return;
-	}
-	fputs("<code>", f);
-	html_esc(f, s);
-	fputs("</code>", f);
-}
-
 static void td_code(FILE *f, const char *s)
 {
 	fputs("<td>", f);
-	code(f, s);
+	html_code(f, s);
 	fputs("</td>", f);
 }
 
@@ -60,18 +40,6 @@ static void td_time(FILE *f, uint64_t now, const char *iso)
 	fputs("</td>", f);
 }
 
-static void reasons(FILE *f, const char *trigger, json_t *list)
-{
-	json_t *r;
-	size_t i;
-
-	json_array_foreach(list, i, r)
-	{
-		fputs(i ? "; " : "", f);
-		html_reason(f, trigger, json_string_value(r));
-	}
-}
-
 static void summary(FILE *f, uint64_t now, json_t *p)
 {
 	json_t *t = json_object_get(p, "pending_trigger");
@@ -81,9 +49,9 @@ static void summary(FILE *f, uint64_t now, json_t *p)
 	fputs(" ", f);
 	html_state(f, html_str(p, "state"));
 	fputs("</h2>\n<p>image ", f);
-	code(f, html_str(p, "image"));
+	html_code(f, html_str(p, "image"));
 	fputs(" \xc2\xb7 context ", f);
-	code(f, html_str(p, "context"));
+	html_code(f, html_str(p, "context"));
 	fputs(" \xc2\xb7 next rebuild ", f);
 	html_time(f, now, html_str(p, "next_rebuild"));
 	fputs("</p>\n", f);
@@ -92,7 +60,7 @@ static void summary(FILE *f, uint64_t now, json_t *p)
 	fputs("<p class=\"trigger\">pending trigger: ", f);
 	html_esc(f, html_str(t, "kind"));
 	fputs(" (", f);
-	reasons(f, html_str(t, "kind"), json_object_get(t, "reasons"));
+	html_reasons(f, html_str(t, "kind"), json_object_get(t, "reasons"));
 	fputs(") queued ", f);
 	html_time(f, now, html_str(t, "created_at"));
 	if (html_str(t, "not_before")) {
@@ -169,7 +137,7 @@ static void environments(FILE *f, uint64_t now, json_t *p)
 		fputs("<td>", f);
 		html_digest(f, html_str(cur, "digest"));
 		fputs("</td><td>", f);
-		code(f, html_str(base, "name"));
+		html_code(f, html_str(base, "name"));
 		fputs("<br>", f);
 		html_digest(f, html_str(base, "digest"));
 		fputs("</td>", f);
@@ -230,7 +198,7 @@ static void bases(FILE *f, uint64_t now, json_t *p)
 static void pinned(FILE *f, json_t *pin)
 {
 	if (json_is_string(pin)) {
-		code(f, json_string_value(pin));
+		html_code(f, json_string_value(pin));
 		return;
 	}
 	if (!json_is_object(pin))
@@ -360,7 +328,7 @@ static void history_row(FILE *f, uint64_t now, json_t *b)
 	td_text(f, html_str(b, "env"));
 	td_text(f, html_str(b, "trigger"));
 	fputs("<td>", f);
-	reasons(f, html_str(b, "trigger"), json_object_get(b, "reasons"));
+	html_reasons(f, html_str(b, "trigger"), json_object_get(b, "reasons"));
 	fputs("</td><td class=\"s-", f);
 	html_esc(f, html_str(b, "status"));
 	fputs("\">", f);
@@ -398,17 +366,11 @@ static void history(FILE *f, uint64_t now, json_t *builds)
 
 	fputs("<section id=\"history\"><h2>Builds</h2>\n<table id=\"builds\">", f);
 	th(f, cols);
-	json_array_foreach(builds, i, b) history_row(f, now, b);
+	json_array_foreach(builds, i, b)
+	{
+		history_row(f, now, b);
+	}
 	fputs("</tbody></table></section>\n", f);
-}
-
-static int not_found(FILE *f, char **buf, size_t *len, const char *what, struct api_render *ret)
-{
-	fputs("<h2>Not found</h2>\n<p>", f);
-	html_esc(f, what);
-	fputs("</p>\n", f);
-	html_page_end(f, false);
-	return html_finish(f, buf, len, 404, ret);
 }
 
 int api_render_project_page(const struct api_view *v, const char *name, struct api_render *ret)
@@ -432,7 +394,7 @@ int api_render_project_page(const struct api_view *v, const char *name, struct a
 	if (status == 404) {
 		json_decref(p);
 		json_decref(builds);
-		return not_found(f, &buf, &len, "no such project in the configuration", ret);
+		return html_not_found(f, &buf, &len, "no such project in the configuration", ret);
 	}
 	summary(f, v->now_ms, p);
 	environments(f, v->now_ms, p);
@@ -443,125 +405,5 @@ int api_render_project_page(const struct api_view *v, const char *name, struct a
 	html_page_end(f, true);
 	json_decref(p);
 	json_decref(builds);
-	return html_finish(f, &buf, &len, 200, ret);
-}
-
-/* ---- GET /builds/ID ---- */
-
-struct log_ref {
-	char path[PATH_MAX];
-	bool has_log;
-};
-
-static int log_cb(int64_t id, const struct store_build *b, void *arg)
-{
-	struct log_ref *l = arg;
-
-	(void)id;
-	l->has_log = b->log_path && !b->pruned_at &&
-	             snprintf(l->path, sizeof(l->path), "%s", b->log_path) < (int)sizeof(l->path);
-	return 0;
-}
-
-/* The tail of the build's log (at most PAGE_LOG_MAX bytes), escaped into <pre id="log">. */
-static void log_tail(FILE *f, const struct api_view *v, int64_t id)
-{
-	struct log_ref l = {.has_log = false};
-	struct stat st;
-	char chunk[8192];
-	off_t off = 0;
-	ssize_t n;
-	int fd = -ENOENT;
-
-	if (store_build_get(v->store, id, log_cb, &l) == 0 && l.has_log)
-		fd = api_log_open(v->cfg->state_dir, l.path, &st);
-	if (fd < 0) {
-		fputs("<p class=\"muted\" id=\"nolog\">no log for this build</p>\n", f);
-		return;
-	}
-	if (st.st_size > (off_t)PAGE_LOG_MAX) {
-		off = st.st_size - (off_t)PAGE_LOG_MAX;
-		fprintf(f, "<p class=\"muted\">the first %lld bytes are left out</p>\n",
-		        (long long)off);
-	}
-	fputs("<pre id=\"log\">", f);
-	while (off < st.st_size && (n = pread(fd, chunk, sizeof(chunk) - 1, off)) > 0) {
-		chunk[n] = '\0';
-		html_esc(f, chunk); /* a NUL byte in a log ends its chunk early: shown short */
-		off += n;
-	}
-	fputs("</pre>\n", f);
-	close(fd);
-}
-
-static void build_facts(FILE *f, uint64_t now, json_t *b)
-{
-	json_t *d = json_object_get(b, "duration_seconds");
-
-	fputs("<p>", f);
-	html_state(f, html_str(b, "status"));
-	fputs(" \xc2\xb7 ", f);
-	html_esc(f, html_str(b, "trigger"));
-	fputs(": ", f);
-	reasons(f, html_str(b, "trigger"), json_object_get(b, "reasons"));
-	fputs(" \xc2\xb7 queued ", f);
-	html_time(f, now, html_str(b, "queued_at"));
-	fputs(" \xc2\xb7 finished ", f);
-	html_time(f, now, html_str(b, "finished_at"));
-	if (json_is_number(d))
-		fprintf(f, " \xc2\xb7 %.0f s", json_number_value(d));
-	fputs(" \xc2\xb7 ", f);
-	html_esc(f, html_str(b, "builder"));
-	fputs(" on ", f);
-	code(f, html_str(b, "engine"));
-	fputs("</p>\n<p>image ", f);
-	html_digest(f, html_str(b, "digest"));
-	fputs(" \xc2\xb7 base ", f);
-	code(f, html_str(json_object_get(b, "base"), "name"));
-	fputs(" ", f);
-	html_digest(f, html_str(json_object_get(b, "base"), "digest"));
-	fputs("</p>\n", f);
-	if (html_str(b, "error")) {
-		fputs("<p>failed at ", f);
-		html_esc(f, html_str(b, "failed_step"));
-		fputs("</p><pre class=\"error\">", f);
-		html_esc(f, html_str(b, "error"));
-		fputs("</pre>\n", f);
-	}
-}
-
-int api_render_build_page(const struct api_view *v, int64_t id, struct api_render *ret)
-{
-	int status = 0;
-	json_t *b = html_route_json(v, R_BUILD, NULL, id, NULL, &status);
-	const char *st = html_str(b, "status");
-	char *buf = NULL, title[64];
-	size_t len = 0;
-	FILE *f = b ? open_memstream(&buf, &len) : NULL;
-
-	if (!f) {
-		json_decref(b);
-		return b ? -ENOMEM : -EIO;
-	}
-	snprintf(title, sizeof(title), "build %lld", (long long)id);
-	html_page_start(f, title);
-	if (status == 404) {
-		json_decref(b);
-		return not_found(f, &buf, &len, "no such build", ret);
-	}
-	fprintf(f, "<h2>build #%lld of <a href=\"/projects/", (long long)id);
-	html_esc(f, html_str(b, "project"));
-	fputs("\">", f);
-	html_esc(f, html_str(b, "project"));
-	fputs("</a> ", f);
-	html_esc(f, html_str(b, "env"));
-	fprintf(f, "</h2>\n");
-	build_facts(f, v->now_ms, b);
-	fprintf(f, "<h2>Log <small><a href=\"/v1/builds/%lld/log\">raw</a></small></h2>\n",
-	        (long long)id);
-	log_tail(f, v, id);
-	/* Only a build in progress changes: a finished one's page needs no refresh. */
-	html_page_end(f, st && (!strcmp(st, "queued") || !strcmp(st, "running")));
-	json_decref(b);
 	return html_finish(f, &buf, &len, 200, ret);
 }
