@@ -1,9 +1,9 @@
 /*
- * api_html — the frame shared by the HTML pages (escaping, times, states,
- * the refresh script) and GET /: the overview a person keeps open. The
- * overview is rendered from the bodies of /v1/status, /v1/feeds and
- * /v1/projects: engines and their load, the queue, the feeds, then the
- * projects, failing ones first. api_html_project.c holds the detail pages.
+ * api_html — the frame shared by the HTML pages: escaping, relative times,
+ * states, digests, the page's head and the refresh script, and the JSON
+ * bodies of the API parsed back for the pages to render from. The pages:
+ * api_html_overview.c (GET /), api_html_project.c (GET /projects/NAME),
+ * api_html_build.c (GET /builds/ID).
  */
 #include "api_html.h"
 
