@@ -1,65 +1,68 @@
 /*
- * api_html — GET /: a small self-contained status page (no external assets,
- * no build step). The table is rendered on the server from the same data as
- * GET /v1/projects, every value HTML-escaped; a short script then refreshes
- * it from /v1/projects, writing only through textContent.
+ * api_html — the frame shared by the HTML pages: escaping, relative times,
+ * states, digests, the page's head and the refresh script, and the JSON
+ * bodies of the API parsed back for the pages to render from. The pages:
+ * api_html_overview.c (GET /), api_html_project.c (GET /projects/NAME),
+ * api_html_build.c (GET /builds/ID).
  */
-#include "api_impl.h"
+#include "api_html.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include <jansson.h>
+#define HTML_TTL_MS 10000 /* a page's relative times are redone this often without JS */
 
-#include "config.h"
+static const char page_css[] =
+        "body{font:14px/1.45 system-ui,sans-serif;margin:0;color:#1d1d1f;background:#fafafa}\n"
+        "header{display:flex;gap:1.2em;align-items:baseline;padding:.6em 1.5em;"
+        "background:#263238;color:#fff}header a{color:#cfe3ff}h1{font-size:1.2em;margin:0}\n"
+        "main{padding:0 1.5em 2em}.top{display:flex;flex-wrap:wrap;gap:0 "
+        "2.5em}h2{font-size:1.05em;margin:1.4em 0 .4em}\n"
+        "table{border-collapse:collapse;background:#fff}th,td{border:1px solid #d5d5d5;"
+        "padding:.35em .6em;text-align:left;vertical-align:top}th{background:#f0f0f0}\n"
+        "small,.muted{color:#555}code{font:12px ui-monospace,monospace}[hidden]{display:none}\n"
+        ".stale{position:sticky;top:0;margin:0;padding:.5em 1.5em;background:#b00020;"
+        "color:#fff;font-weight:600}\n.err{color:#8b0000;font-weight:600;max-width:42em}\n"
+        "pre{background:#111;color:#eee;padding:1em;overflow:auto;white-space:pre-wrap;"
+        "font:12px/1.4 ui-monospace,monospace}pre.error{background:#fff3f3;color:#8b0000;"
+        "margin:.2em 0;padding:.5em}.st{font-weight:600}\n"
+        ".s-ok,.s-succeeded{background:#d9f2d9}.s-failing,.s-failed,.s-interrupted"
+        "{background:#f8d4d4}.s-held{background:#fde9c4}\n.s-building,.s-running,.s-queued"
+        "{background:#fff0c2}.s-pending{background:#e2ecfb}.s-new,.s-none,.s-skipped"
+        "{background:#eee}\n";
 
-static const char page_head[] =
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        "<title>refit</title>\n<style>\n"
-        "body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}\n"
-        "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.35em .6em;"
-        "text-align:left;vertical-align:top}\nth{background:#f3f3f3}small{color:#555}\n"
-        ".s-ok,.s-succeeded{background:#d9f2d9}.s-failed,.s-failing,.s-interrupted{background:#"
-        "f8d4d4}.s-held{background:#fde9c4}\n"
-        ".s-building,.s-running,.s-queued{background:#fff0c2}.s-pending{background:#e2ecfb}\n"
-        ".s-new,.s-none,.s-skipped{background:#eee}\n</style></head><body>\n<h1>refit</h1>\n";
-
-/* Refreshes the table from /v1/projects every 15 s; builds DOM nodes, never HTML strings. */
+/*
+ * Refreshes <main> from the same URL every 15 s (?refresh=N seconds), through
+ * DOM nodes: the fetched page is parsed by DOMParser (scripts in it never
+ * run) and its <main>, escaped by the server, replaces ours. A failed refresh
+ * keeps the last good render and shows the banner until one succeeds.
+ */
 static const char page_script[] =
-        "<script>\n"
-        "'use strict';\n"
-        "function el(t,c,x){const e=document.createElement(t);if(c)e.className=c;"
-        "if(x!==undefined)e.textContent=x;return e}\n"
-        "function cell(e){const b=e.last_build,td=el('td','s-'+(b?b.status:'none'));"
-        "td.dataset.env=e.name;td.appendChild(el('span','st',b?b.status:'never built'));"
-        "if(b){td.appendChild(el('br'));td.appendChild(el('small','when',"
-        "(b.finished_at||b.queued_at||'')+' \\u00b7 '+b.trigger+(b.reasons.length?': '+"
-        "b.reasons[0]:'')+(b.builder?' \\u00b7 '+b.builder:'')));if(b.failed_step){"
-        "td.appendChild(el('br'));td.appendChild(el('small','step','failed at '+b.failed_step))}"
-        "if(b.log_url){const a=el('a','log','log');"
-        "a.href=b.log_url;td.append(' ',a)}}return td}\n"
-        "function render(d){const envs=[];d.projects.forEach(p=>p.environments.forEach(e=>"
-        "{if(!envs.includes(e.name))envs.push(e.name)}));const h=document.querySelector("
-        "'#projects thead tr');h.replaceChildren(el('th',null,'project'),el('th',null,'state'),"
-        "...envs.map(n=>el('th',null,n)));const tb=document.querySelector('#projects tbody');"
-        "tb.replaceChildren(...d.projects.map(p=>{const tr=el('tr');tr.dataset.project=p.name;"
-        "tr.appendChild(el('td','name',p.name));const st=el('td','s-'+p.state,p.state);"
-        "const adv=p.advisories||[];if(adv.length){const s=el('small','adv',adv.length+"
-        "' fixable advisor'+(adv.length===1?'y':'ies'));s.title=adv.map(a=>a.id+' ('+a.state+"
-        "')').join(' ');st.append(el('br'),s)}(p.bases||[]).forEach(b=>{const o=b.outdated;"
-        "if(o&&o.newest)st.append(el('br'),el('small','outdated',o.tag+' \\u2192 '+o.newest))});"
-        "tr.appendChild(st);"
-        "envs.forEach(n=>{const e=p.environments.find(x=>x.name===n);"
-        "tr.appendChild(e?cell(e):el('td','s-none',''))});return tr}));"
-        "document.getElementById('updated').textContent=new Date().toISOString();"
-        "document.body.dataset.refreshed=(+document.body.dataset.refreshed||0)+1}\n"
-        "function refresh(){fetch('/v1/projects').then(r=>r.json()).then(render)"
-        ".catch(()=>{})}\nrefresh();setInterval(refresh,15000);\n</script>\n";
+        "<script>\n'use strict';\n(()=>{const q=new URLSearchParams(location.search),"
+        "every=Math.max(1,Number(q.get('refresh'))||15)*1000;let good=Date.now(),fails=0;\n"
+        "function ago(ms){const d=Math.round((Date.now()-ms)/1000),a=Math.abs(d);"
+        "if(a<5)return'just now';const s=a<60?a+' s':a<3600?Math.round(a/60)+' min':"
+        "a<172800?Math.round(a/3600)+' h':Math.round(a/86400)+' d';"
+        "return d<0?'in '+s:s+' ago'}\n"
+        "function times(){document.querySelectorAll('time[datetime]').forEach(t=>{"
+        "const ms=Date.parse(t.dateTime);if(!isNaN(ms))t.textContent=ago(ms)})}\n"
+        "function stale(on){document.getElementById('stale').hidden=!on;if(on)document."
+        "getElementById('since').textContent=new Date(good).toISOString().slice(11,19)"
+        "+' UTC'}\n"
+        "function swap(text){const m=new DOMParser().parseFromString(text,'text/html')."
+        "getElementById('main');if(!m)throw new Error('no main');"
+        "document.getElementById('main').replaceWith(document.adoptNode(m))}\n"
+        "function refresh(){fetch(location.pathname,{cache:'no-store'}).then(r=>{"
+        "if(!r.ok)throw new Error('HTTP '+r.status);return r.text()}).then(t=>{swap(t);"
+        "good=Date.now();stale(false);times();document.body.dataset.refreshed="
+        "(+document.body.dataset.refreshed||0)+1}).catch(()=>{document.body.dataset."
+        "failures=++fails;stale(true)})}\n"
+        "times();refresh();setInterval(refresh,every)})();\n</script>\n";
 
-static void esc(FILE *f, const char *s)
+void html_esc(FILE *f, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
@@ -84,201 +87,227 @@ static void esc(FILE *f, const char *s)
 	}
 }
 
-static const char *str(json_t *o, const char *key)
+void html_esc_line(FILE *f, const char *s)
+{
+	size_t n = s ? strcspn(s, "\n") : 0;
+	char *line = s ? strndup(s, n) : NULL;
+
+	html_esc(f, line ? line : s);
+	if (s && s[n] && s[n + 1])
+		fputs(" \xe2\x80\xa6", f);
+	free(line);
+}
+
+const char *html_str(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
 }
 
-/* One environment's cell: status, when and why, a link to the log. */
-static void env_cell(FILE *f, json_t *env)
+uint64_t html_time_ms(const char *iso)
 {
-	json_t *b = json_object_get(env, "last_build");
-	const char *when = b ? str(b, "finished_at") : NULL;
-	json_t *reasons = json_object_get(b, "reasons");
+	struct tm tm = {0};
+	unsigned ms = 0;
+	int n = 0;
+	time_t t;
 
-	fputs("<td class=\"s-", f);
-	esc(f, b ? str(b, "status") : "none");
-	fputs("\" data-env=\"", f);
-	esc(f, str(env, "name"));
-	fputs("\"><span class=\"st\">", f);
-	esc(f, b ? str(b, "status") : "never built");
-	fputs("</span>", f);
-	if (b) {
-		fputs("<br><small class=\"when\">", f);
-		esc(f, when ? when : str(b, "queued_at"));
-		fputs(" \xc2\xb7 ", f);
-		esc(f, str(b, "trigger"));
-		if (json_array_size(reasons)) {
-			fputs(": ", f);
-			esc(f, json_string_value(json_array_get(reasons, 0)));
-		}
-		if (str(b, "builder")) {
-			fputs(" \xc2\xb7 ", f);
-			esc(f, str(b, "builder"));
-		}
-		fputs("</small>", f);
-		if (str(b, "failed_step")) {
-			fputs("<br><small class=\"step\">failed at ", f);
-			esc(f, str(b, "failed_step"));
-			fputs("</small>", f);
-		}
-	}
-	if (b && str(b, "log_url")) {
-		fputs(" <a class=\"log\" href=\"", f);
-		esc(f, str(b, "log_url"));
-		fputs("\">log</a>", f);
-	}
-	fputs("</td>", f);
+	if (!iso ||
+	    sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d.%3uZ%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	           &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &ms, &n) != 7 ||
+	    n == 0 || iso[n])
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	t = timegm(&tm);
+	return t > 0 ? (uint64_t)t * 1000 + ms : 0;
 }
 
-/* The environment names of all projects, in order of first appearance. */
-static json_t *env_names(json_t *projects)
+/* "just now", "42 s ago", "3 min ago", "in 2 h": the same words as the script's ago(). */
+static void relative(char *buf, size_t len, uint64_t now_ms, uint64_t ms)
 {
-	json_t *names = json_array(), *p, *e;
-	size_t i, j;
+	int64_t d = ((int64_t)now_ms - (int64_t)ms + (now_ms >= ms ? 500 : -500)) / 1000;
+	long long a = d < 0 ? -d : d;
+	char n[32];
 
-	json_array_foreach(projects, i, p)
-	{
-		json_array_foreach(json_object_get(p, "environments"), j, e)
-		{
-			bool found = false;
-			for (size_t k = 0; k < json_array_size(names); k++)
-				found |= json_equal(json_array_get(names, k),
-				                    json_object_get(e, "name"));
-			if (!found)
-				json_array_append(names, json_object_get(e, "name"));
-		}
-	}
-	return names;
-}
-
-static json_t *find_env(json_t *p, const char *name)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(json_object_get(p, "environments"), i, e)
-	{
-		if (!strcmp(str(e, "name"), name))
-			return e;
-	}
-	return NULL;
-}
-
-/* "N fixable advisories" under the state, the ids in its title. */
-static void advisories_note(FILE *f, json_t *adv)
-{
-	json_t *a;
-	size_t i;
-
-	if (!json_array_size(adv))
+	if (a < 5) {
+		snprintf(buf, len, "just now");
 		return;
-	fputs("<br><small class=\"adv\" title=\"", f);
-	json_array_foreach(adv, i, a)
-	{
-		esc(f, i ? " " : "");
-		esc(f, str(a, "id"));
-		fputs(" (", f);
-		esc(f, str(a, "state"));
-		fputs(")", f);
 	}
-	fprintf(f, "\">%zu fixable advisor%s</small>", json_array_size(adv),
-	        json_array_size(adv) == 1 ? "y" : "ies");
+	if (a < 60)
+		snprintf(n, sizeof(n), "%lld s", a);
+	else if (a < 3600)
+		snprintf(n, sizeof(n), "%lld min", (a + 30) / 60);
+	else if (a < 172800)
+		snprintf(n, sizeof(n), "%lld h", (a + 1800) / 3600);
+	else
+		snprintf(n, sizeof(n), "%lld d", (a + 43200) / 86400);
+	snprintf(buf, len, d < 0 ? "in %s" : "%s ago", n);
 }
 
-/* "3.11.4-slim -> 3.11.9-slim" under the state, per pinned base with a newer tag. */
-static void outdated_note(FILE *f, json_t *bases)
+void html_time(FILE *f, uint64_t now_ms, const char *iso)
 {
-	json_t *b;
+	uint64_t ms = html_time_ms(iso);
+	char rel[48];
+
+	if (!ms) {
+		fputs("<span class=\"muted\">\xe2\x80\x94</span>", f);
+		return;
+	}
+	relative(rel, sizeof(rel), now_ms, ms);
+	fputs("<time datetime=\"", f);
+	html_esc(f, iso);
+	/* "2026-12-08T01:02:03.456Z" -> "2026-12-08 01:02:03 UTC" */
+	fprintf(f, "\" title=\"%.10s %.8s UTC\">%s</time>", iso, iso + 11, rel);
+}
+
+void html_digest(FILE *f, const char *digest)
+{
+	const char *colon = digest ? strchr(digest, ':') : NULL;
+
+	if (!digest) {
+		fputs("<span class=\"muted\">\xe2\x80\x94</span>", f);
+		return;
+	}
+	fputs("<code class=\"digest\" title=\"", f);
+	html_esc(f, digest);
+	fputs("\">", f);
+	if (colon && strlen(colon + 1) > 16) {
+		char *s = strndup(digest, (size_t)(colon + 1 - digest) + 12);
+		html_esc(f, s ? s : digest);
+		fputs("\xe2\x80\xa6", f);
+		free(s);
+	} else {
+		html_esc(f, digest);
+	}
+	fputs("</code>", f);
+}
+
+void html_state(FILE *f, const char *state)
+{
+	fputs("<span class=\"st s-", f);
+	html_esc(f, state ? state : "none");
+	fputs("\">", f);
+	html_esc(f, state ? state : "none");
+	fputs("</span>", f);
+}
+
+void html_reason(FILE *f, const char *trigger, const char *reason)
+{
+	size_t n = trigger ? strlen(trigger) : 0;
+
+	if (reason && n && !strncmp(reason, trigger, n) && reason[n] == ':' && reason[n + 1] == ' ')
+		reason += n + 2;
+	html_esc(f, reason);
+}
+
+void html_count(FILE *f, size_t count, const char *word)
+{
+	fprintf(f, "%zu ", count);
+	html_esc(f, word);
+	if (count != 1)
+		fputc('s', f);
+}
+
+void html_page_start(FILE *f, const char *title)
+{
+	fputs("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+	      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>",
+	      f);
+	html_esc(f, title);
+	fprintf(f, "</title>\n<style>\n%s</style></head><body>\n", page_css);
+	fputs("<header><h1><a href=\"/\">refit</a></h1><nav><a href=\"/\">overview</a> \xc2\xb7 "
+	      "<a href=\"/v1/status\">status</a> \xc2\xb7 <a href=\"/v1/projects\">projects</a>"
+	      " \xc2\xb7 <a href=\"/metrics\">metrics</a></nav></header>\n"
+	      "<p id=\"stale\" class=\"stale\" hidden role=\"alert\">not updated since "
+	      "<span id=\"since\"></span>: refitd does not answer; this is the last state "
+	      "received</p>\n<main id=\"main\">\n",
+	      f);
+}
+
+void html_page_end(FILE *f, bool refresh)
+{
+	fputs("</main>\n", f);
+	if (refresh)
+		fputs(page_script, f);
+	fputs("</body></html>\n", f);
+}
+
+int html_finish(FILE *f, char **buf, size_t *len, int status, struct api_render *ret)
+{
+	/* open_memstream sets *buf and *len at fclose: read them after it only */
+	if (ferror(f) | (fclose(f) != 0)) {
+		free(*buf);
+		return -ENOMEM;
+	}
+	ret->status = status;
+	ret->content_type = "text/html; charset=utf-8";
+	ret->body = *buf;
+	ret->len = *len;
+	ret->ttl_ms = HTML_TTL_MS;
+	return 0;
+}
+
+void html_code(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("<span class=\"muted\">\xe2\x80\x94</span>", f);
+		return;
+	}
+	fputs("<code>", f);
+	html_esc(f, s);
+	fputs("</code>", f);
+}
+
+void html_reasons(FILE *f, const char *trigger, json_t *list)
+{
+	json_t *r;
 	size_t i;
 
-	json_array_foreach(bases, i, b)
+	json_array_foreach(list, i, r)
 	{
-		json_t *o = json_object_get(b, "outdated");
-
-		if (!json_is_string(json_object_get(o, "newest")))
-			continue;
-		fputs("<br><small class=\"outdated\" title=\"", f);
-		esc(f, str(b, "ref"));
-		fputs("\">", f);
-		esc(f, str(o, "tag"));
-		fputs(" &#8594; ", f);
-		esc(f, str(o, "newest"));
-		fputs("</small>", f);
+		fputs(i ? "; " : "", f);
+		html_reason(f, trigger, json_string_value(r));
 	}
 }
 
-static void table(FILE *f, json_t *projects)
+int html_not_found(FILE *f, char **buf, size_t *len, const char *what, struct api_render *ret)
 {
-	json_t *names = env_names(projects), *p, *n;
-	size_t i, j;
-
-	fputs("<table id=\"projects\"><thead><tr><th>project</th><th>state</th>", f);
-	json_array_foreach(names, i, n)
-	{
-		fputs("<th>", f);
-		esc(f, json_string_value(n));
-		fputs("</th>", f);
-	}
-	fputs("</tr></thead>\n<tbody>\n", f);
-	json_array_foreach(projects, i, p)
-	{
-		fputs("<tr data-project=\"", f);
-		esc(f, str(p, "name"));
-		fputs("\"><td class=\"name\">", f);
-		esc(f, str(p, "name"));
-		fputs("</td><td class=\"s-", f);
-		esc(f, str(p, "state"));
-		fputs("\">", f);
-		esc(f, str(p, "state"));
-		advisories_note(f, json_object_get(p, "advisories"));
-		outdated_note(f, json_object_get(p, "bases"));
-		fputs("</td>", f);
-		json_array_foreach(names, j, n)
-		{
-			json_t *e = find_env(p, json_string_value(n));
-			if (e)
-				env_cell(f, e);
-			else
-				fputs("<td class=\"s-none\"></td>", f);
-		}
-		fputs("</tr>\n", f);
-	}
-	fputs("</tbody></table>\n", f);
-	json_decref(names);
+	fputs("<h2>Not found</h2>\n<p>", f);
+	html_esc(f, what);
+	fputs("</p>\n", f);
+	html_page_end(f, false);
+	return html_finish(f, buf, len, 404, ret);
 }
 
-int api_render_html(const struct api_view *v, struct api_render *ret)
+json_t *html_route_json(const struct api_view *v, enum api_route_id id, const char *name,
+                        int64_t build_id, const struct api_builds_query *bq, int *ret_status)
 {
-	json_t *projects = api_projects_json(v, NULL);
-	char *buf = NULL, when[40];
-	size_t len = 0;
-	FILE *f;
+	struct api_route rt = {.id = id, .build_id = build_id};
+	struct api_render r;
+	json_t *o = NULL;
 
-	if (!projects)
-		return -EIO;
-	f = open_memstream(&buf, &len);
-	if (!f) {
-		json_decref(projects);
-		return -ENOMEM;
+	if (name)
+		snprintf(rt.name, sizeof(rt.name), "%s", name);
+	if (api_render_route(v, &rt, bq, &r) == 0) {
+		o = json_loadb(r.body, r.len, 0, NULL);
+		if (ret_status)
+			*ret_status = r.status;
 	}
-	api_time_format(v->now_ms, when, sizeof(when));
-	fputs(page_head, f);
-	fprintf(f,
-	        "<p>%zu projects \xc2\xb7 updated <span id=\"updated\">%s</span> \xc2\xb7 "
-	        "<a href=\"/v1/status\">status</a> \xc2\xb7 <a href=\"/metrics\">metrics</a></p>\n",
-	        json_array_size(projects), when);
-	table(f, projects);
-	fputs(page_script, f);
-	fputs("</body></html>\n", f);
-	json_decref(projects);
-	if (ferror(f) | (fclose(f) != 0)) {
-		free(buf);
-		return -ENOMEM;
-	}
-	ret->status = 200;
-	ret->content_type = "text/html; charset=utf-8";
-	ret->body = buf;
-	ret->len = len;
-	return 0;
+	free(r.body);
+	return o;
+}
+
+void html_outdated(FILE *f, json_t *b, const char *before)
+{
+	json_t *o = json_object_get(b, "outdated");
+
+	if (!json_is_string(json_object_get(o, "newest")))
+		return;
+	fputs(before, f);
+	fputs("<small class=\"outdated\" title=\"", f);
+	html_esc(f, html_str(b, "ref"));
+	fputs("\">", f);
+	html_esc(f, html_str(o, "tag"));
+	fputs(" &#8594; ", f);
+	html_esc(f, html_str(o, "newest"));
+	fputs("</small>", f);
 }

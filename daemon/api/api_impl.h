@@ -69,7 +69,9 @@ enum api_route_id {
 	R_BUILD_SBOM_CDX, /* not routed by path */
 	R_BUILD_PROVENANCE,
 	R_BUILD_VEX,
-	R_STATUS_BASE, /* not routed: /v1/status without the clock-dependent uptime */
+	R_PAGE_PROJECT, /* GET /projects/NAME: HTML */
+	R_PAGE_BUILD,   /* GET /builds/ID: HTML with the log */
+	R_STATUS_BASE,  /* not routed: /v1/status without the clock-dependent uptime */
 	R_COUNT
 };
 
@@ -242,7 +244,14 @@ int api_render_healthz(const struct api_view *v, struct api_render *ret);
 /* Serialises o (a reference is taken over) as a JSON body with status into ret. */
 int api_render_json(struct json_t *o, int status, struct api_render *ret);
 
-/* The HTML status page. */
+/* The HTML status page (api_html_overview.c; the other pages: api_html.h). */
 int api_render_html(const struct api_view *v, struct api_render *ret);
+
+struct stat;
+/*
+ * Opens a build log for reading, only inside state_dir/logs: a row cannot
+ * point the API at other files. The fd (st filled), or a negative errno.
+ */
+int api_log_open(const char *state_dir, const char *path, struct stat *st);
 
 #endif

@@ -170,6 +170,8 @@ static const struct route_def routes[] = {
         {"/v1/feeds", R_FEEDS, false},
         {"/v1/feeds/poll", R_FEEDS_POLL, true},
         {"/v1/hooks/registry", R_HOOK_REGISTRY, true},
+        {"/projects/{name}", R_PAGE_PROJECT, false},
+        {"/builds/{id}", R_PAGE_BUILD, false},
 };
 
 /* Matches path against one pattern, filling the parameters into ret. */

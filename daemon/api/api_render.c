@@ -4,6 +4,7 @@
  * (api.c caches the result), so clarity beats speed here.
  */
 #include "api_impl.h"
+#include "api_html.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -676,6 +677,10 @@ int api_render_route(const struct api_view *v, const struct api_route *rt,
 	switch (rt->id) {
 	case R_INDEX:
 		return api_render_html(v, ret);
+	case R_PAGE_PROJECT:
+		return api_render_project_page(v, rt->name, ret);
+	case R_PAGE_BUILD:
+		return api_render_build_page(v, rt->build_id, ret);
 	case R_HEALTHZ:
 		ret->ttl_ms = 1000;
 		return api_render_healthz(v, ret);

@@ -192,14 +192,13 @@ static int log_cb(int64_t id, const struct store_build *b, void *arg)
 	return 0;
 }
 
-/* Opens a log only inside state_dir/logs: a row cannot point the API at other files. */
-static int open_log(struct api *a, const char *path, struct stat *st)
+int api_log_open(const char *state_dir, const char *path, struct stat *st)
 {
 	char logs[PATH_MAX], dir[PATH_MAX], real[PATH_MAX];
 	int fd;
 	size_t n;
 
-	snprintf(logs, sizeof(logs), "%s/logs", a->cfg->state_dir);
+	snprintf(logs, sizeof(logs), "%s/logs", state_dir);
 	if (!realpath(logs, dir) || !realpath(path, real))
 		return -ENOENT;
 	n = strlen(dir);
@@ -244,7 +243,7 @@ static enum MHD_Result serve_log(struct api *a, struct MHD_Connection *c, int64_
 		                       "the log of this build was removed by the retention policy");
 	if (!l.has_log)
 		return api_reply_error(a, c, 404, "not_found", "this build has no log");
-	fd = open_log(a, l.path, &st);
+	fd = api_log_open(a->cfg->state_dir, l.path, &st);
 	if (fd < 0)
 		return api_reply_error(a, c, 404, "not_found", "the log of this build is gone");
 	size = (uint64_t)st.st_size;

@@ -170,7 +170,7 @@ int api_render_status(const struct api_view *v, struct api_render *ret)
 
 	if (r == 0)
 		r = store_triggers_pending(v->store, pending_cb, &qi);
-	if (r == 0)
+	if (r >= 0) /* store_triggers_pending returns how many it walked */
 		r = store_feeds_each(v->store, feed_poll_cb, &feeds_last);
 	if (r < 0)
 		return r;

@@ -157,12 +157,18 @@ expect 200 GET /
 grep -q '<tr data-project="alpha">' "$TB_DIR/body" || fail "status page rows"
 grep -q '<script>alert' "$TB_DIR/body" && fail "status page does not escape"
 [ "$(header content-type)" = "text/html; charset=utf-8" ] || fail "page content type"
+for page in /projects/alpha /builds/62; do
+	expect 200 GET "$page"
+	grep -q '<script>alert' "$TB_DIR/body" && fail "$page does not escape"
+	grep -q '&lt;script&gt;alert(1)&lt;/script&gt;' "$TB_DIR/body" || fail "$page does not show the error"
+done
+expect 404 GET /projects/nope
 expect 200 GET /metrics
 promtool check metrics <"$TB_DIR/body" || fail "promtool check metrics"
 grep -q '^refit_builds_total{project="alpha",env="test",result="succeeded"} 61$' "$TB_DIR/body" ||
 	fail "metrics: builds_total"
 grep -q '^refit_engine_up{host="unix://' "$TB_DIR/body" || fail "metrics: engine_up"
-ok "status page escaped, metrics pass promtool check"
+ok "status pages (overview, project, build) escaped, metrics pass promtool check"
 
 # --- errors and CORS ---
 expect 405 DELETE /v1/projects
@@ -302,7 +308,7 @@ for p in api:
     row = page.rows[p["name"]]
     assert row["state"] == p["state"], (p["name"], row["state"], p["state"])
     for e in p["environments"]:
-        want = e["last_build"]["status"] if e["last_build"] else "never built"
+        want = e["state"]  # the environment's state (failing, held, ok...), not its build's
         assert row["cells"][e["name"]] == want, (p["name"], e["name"], row["cells"], want)
 print("page rows match /v1/projects:", {k: v["cells"] for k, v in page.rows.items()})
 PY
