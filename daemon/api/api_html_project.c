@@ -231,7 +231,12 @@ static void advisories(FILE *f, json_t *p)
 		if (!(row = json_object_get(rows, k)) &&
 		    json_object_set_new(rows, k, row = json_pack("{s:O,s:[]}", "a", a, "envs")) < 0)
 			continue;
-		json_array_append(json_object_get(row, "envs"), json_object_get(a, "environment"));
+		if (json_array_size(json_object_get(a, "environments")))
+			json_array_extend(json_object_get(row, "envs"),
+			                  json_object_get(a, "environments"));
+		else
+			json_array_append(json_object_get(row, "envs"),
+			                  json_object_get(a, "environment"));
 	}
 	fprintf(f, "<section id=\"advisories\"><h2>Advisories</h2>\n");
 	if (!json_object_size(rows))
@@ -255,7 +260,12 @@ static void advisories(FILE *f, json_t *p)
 		fputs("\">", f);
 		html_esc(f, html_str(a, "state"));
 		fputs("</td><td>", f);
-		pinned(f, json_object_get(a, "pinned"));
+		pinned(f, json_object_get(a, "pin"));
+		if (html_str(a, "action")) {
+			fputs("<br><small class=\"action\">", f);
+			html_esc(f, html_str(a, "action"));
+			fputs("</small>", f);
+		}
 		fputs("</td><td>", f);
 		json_array_foreach(json_object_get(row, "envs"), j, e)
 		{
