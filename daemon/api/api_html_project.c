@@ -280,55 +280,69 @@ static void advisories(FILE *f, json_t *p)
 	json_decref(rows);
 }
 
-static const char *first_str(json_t *o, const char *a, const char *b, const char *c)
+/* One kind of change (added, removed, upgraded, downgraded) as table rows. */
+static void change_rows(FILE *f, const char *kind, json_t *list)
 {
-	const char *s = html_str(o, a);
+	json_t *c, *x;
+	size_t i, j;
 
-	if (!s)
-		s = html_str(o, b);
-	return s ? s : html_str(o, c);
+	json_array_foreach(list, i, c)
+	{
+		fputs("<tr>", f);
+		td_text(f, kind);
+		td_text(f, html_str(c, "name"));
+		td_text(f, html_str(c, "from") ? html_str(c, "from") : html_str(c, "version"));
+		td_text(f, html_str(c, "to") ? html_str(c, "to") : "");
+		fputs("<td>", f);
+		json_array_foreach(json_object_get(c, "fixes"), j, x)
+		{
+			fputs(j ? ", " : "", f);
+			html_esc(f, json_is_string(x) ? json_string_value(x) : html_str(x, "id"));
+		}
+		fputs("</td></tr>\n", f);
+	}
 }
 
 /*
- * The package changes between the two last images, from the newest build
- * that carries a "package_changes" list ({package|name, from|old, to|new}).
+ * The package changes between the two last images: those of the newest succeeded build
+ * against its environment's image before it, from the stored inventories.
  */
-static void package_changes(FILE *f, json_t *builds)
+static void package_changes(FILE *f, const struct api_view *v, json_t *builds)
 {
-	static const char *const cols[] = {"build", "package", "from", "to", NULL};
-	json_t *b, *c, *list = NULL, *with = NULL;
-	size_t i;
+	static const char *const cols[] = {"change", "package", "from", "to", "fixes", NULL};
+	static const char *const kinds[] = {"upgraded", "downgraded", "added", "removed"};
+	json_t *b, *d = NULL, *with = NULL;
+	size_t i, n = 0;
 
 	json_array_foreach(builds, i, b)
 	{
-		if (json_array_size(json_object_get(b, "package_changes"))) {
-			list = json_object_get(b, "package_changes");
-			with = b;
-			break;
-		}
+		if (strcmp(html_str(b, "status") ? html_str(b, "status") : "", "succeeded"))
+			continue;
+		d = api_build_changes_json(v->store, json_integer_value(json_object_get(b, "id")));
+		with = b;
+		break;
 	}
+	for (size_t k = 0; json_is_object(d) && k < 4; k++)
+		n += json_array_size(json_object_get(d, kinds[k]));
 	fputs("<section id=\"package-changes\"><h2>Package changes</h2>\n", f);
-	if (!list) {
+	if (!n) {
 		fputs("<p class=\"muted\">no package changes recorded between the two last "
 		      "images</p></section>\n",
 		      f);
+		json_decref(d);
 		return;
 	}
-	fputs("<table>", f);
+	fprintf(f, "<p>build <a href=\"/builds/%lld\">#%lld</a> (",
+	        (long long)json_integer_value(json_object_get(with, "id")),
+	        (long long)json_integer_value(json_object_get(with, "id")));
+	html_esc(f, html_str(with, "env"));
+	fprintf(f, ") against #%lld</p>\n<table>",
+	        (long long)json_integer_value(json_object_get(d, "previous_build")));
 	th(f, cols);
-	json_array_foreach(list, i, c)
-	{
-		fprintf(f, "<tr><td><a href=\"/builds/%lld\">#%lld</a> ",
-		        (long long)json_integer_value(json_object_get(with, "id")),
-		        (long long)json_integer_value(json_object_get(with, "id")));
-		html_esc(f, html_str(with, "env"));
-		fputs("</td>", f);
-		td_text(f, first_str(c, "package", "name", "id"));
-		td_text(f, first_str(c, "from", "old", "before"));
-		td_text(f, first_str(c, "to", "new", "after"));
-		fputs("</tr>\n", f);
-	}
+	for (size_t k = 0; k < 4; k++)
+		change_rows(f, kinds[k], json_object_get(d, kinds[k]));
 	fputs("</tbody></table></section>\n", f);
+	json_decref(d);
 }
 
 static void history_row(FILE *f, uint64_t now, json_t *b)
@@ -413,7 +427,7 @@ int api_render_project_page(const struct api_view *v, const char *name, struct a
 	environments(f, v->now_ms, p);
 	bases(f, v->now_ms, p);
 	advisories(f, p);
-	package_changes(f, json_object_get(builds, "builds"));
+	package_changes(f, v, json_object_get(builds, "builds"));
 	history(f, v->now_ms, json_object_get(builds, "builds"));
 	html_page_end(f, true);
 	json_decref(p);

@@ -255,6 +255,10 @@ grep -q "upgraded   requests 2.25.0 -> 2.31.0 (fixes PYSEC-2023-74)" "$D/ctl.txt
 "$REFITCTL" --url "$API" sbom "$bad" 2>"$D/ctl.err" && fail "refitctl sbom of a failed build"
 grep -q "no package inventory" "$D/ctl.err" || fail "refitctl sbom error: $(cat "$D/ctl.err")"
 ok "refitctl sbom BUILD and PROJECT/ENV, refitctl builds ID (package changes)"
+curl -s "$API/projects/p" | tr -d '\n' |
+	grep -q '<tr><td>upgraded</td><td>requests</td><td>2.25.0</td><td>2.31.0</td><td>PYSEC-2023-74</td></tr>' ||
+	fail "the project page shows no package change"
+ok "the project page shows the package changes of the last rebuild"
 
 # 4. the secret build-arg value went nowhere it could be read back.
 for f in "$D"/*.json; do grep -q "$SECRET" "$f" && fail "secret in $f"; done
