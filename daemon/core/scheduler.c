@@ -15,7 +15,6 @@
 #include "rollback.h"
 #include "ref.h"
 #include "store.h"
-#include "store_state.h"
 #include "strmap.h"
 #include "wallclock.h"
 
@@ -521,6 +520,7 @@ struct pending {
 	char *reasons;
 	char *envs;          /* NULL: every environment */
 	uint64_t not_before; /* wall clock ms */
+	bool held;           /* the project is held whole */
 };
 
 struct pending_list {
@@ -546,6 +546,7 @@ static int collect(const struct store_trigger *t, void *arg)
 	snprintf(l->v[l->n].kind, sizeof(l->v[l->n].kind), "%s", t->kind);
 	l->v[l->n].reasons = strdup(t->reasons ? t->reasons : "");
 	l->v[l->n].not_before = t->not_before;
+	l->v[l->n].held = t->held;
 	l->v[l->n].envs = t->envs ? strdup(t->envs) : NULL;
 	l->n++;
 	return 0;
@@ -758,8 +759,8 @@ static void kick_cb(uv_idle_t *h)
 		    (!s->next_retry || l.v[i].not_before < s->next_retry))
 			s->next_retry = l.v[i].not_before;
 		if (!ps || !s->cfg->projects[k].enabled || ps->running || ps->cyclic ||
-		    l.v[i].not_before > now || waits_for_dependency(s, (size_t)k, pending) ||
-		    store_hold_get(s->d.store, ps->name, "*", NULL, 0, NULL) == 0)
+		    l.v[i].not_before > now || l.v[i].held ||
+		    waits_for_dependency(s, (size_t)k, pending))
 			continue;
 		if (!start_one(s, (size_t)k, &l.v[i]))
 			break; /* no engine slot free */

@@ -788,7 +788,9 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 	sqlite3_stmt *st;
 	int rc, n = 0,
 	        r = store_prepare(s,
-	                          "SELECT id, project, kind, reasons, created_at, not_before, envs"
+	                          "SELECT id, project, kind, reasons, created_at, not_before, envs,"
+	                          " EXISTS(SELECT 1 FROM holds h WHERE h.project = triggers.project"
+	                          "  AND h.env = '*')"
 	                          " FROM triggers WHERE state = 'pending' ORDER BY id",
 	                          &st);
 
@@ -803,6 +805,7 @@ int store_triggers_pending(struct store *s, store_trigger_cb cb, void *arg)
 		        .created_at = (uint64_t)sqlite3_column_int64(st, 4),
 		        .not_before = (uint64_t)sqlite3_column_int64(st, 5),
 		        .envs = (const char *)sqlite3_column_text(st, 6),
+		        .held = sqlite3_column_int(st, 7) != 0,
 		};
 		n++;
 		if (cb(&t, arg))

@@ -134,6 +134,7 @@ struct store_trigger {
 	uint64_t created_at;
 	uint64_t not_before; /* a retry's backoff: not started before (wall clock ms); 0: now */
 	const char *envs;    /* the environments it rebuilds, comma-separated; NULL: all */
+	bool held;           /* the whole project is held (store_hold_set with env "*") */
 };
 
 /* Called per pending trigger, oldest first; non-zero stops the iteration. */

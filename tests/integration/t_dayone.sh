@@ -168,6 +168,15 @@ grep -qE "^prod: build [0-9]+ skipped: held \(rolled back\)" <<<"$out" || fail "
 [ "$(rollback)" = "succeeded " ] || fail "roll forward failed"
 [ "$(digest_of prod)" = "$two" ] && [ "$(digest_of prod-previous)" = "$one" ] || fail "roll forward"
 ctl release app prod | grep -q released || fail "release"
+# a hold of the whole project: its trigger waits, nothing starts, until the release
+ctl hold app --reason freeze | grep -q "app held" || fail "hold of the project"
+n=$(sql "$TB_DIR/state/state.db" "SELECT count(*) FROM builds WHERE project = 'app'")
+out=$(ctl rebuild app --wait 2>&1) && fail "rebuild --wait of a held project must fail: $out"
+grep -q "is held" <<<"$out" || fail "rebuild --wait of a held project: $out"
+sleep 3
+[ "$(sql "$TB_DIR/state/state.db" "SELECT count(*) FROM builds WHERE project = 'app'")" = "$n" ] ||
+	fail "a held project was rebuilt"
+ctl release app | grep -q "app released" || fail "release of the project"
 out=$(ctl rebuild app --wait 2>&1)
 grep -qE "^prod: build [0-9]+ succeeded" <<<"$out" || fail "the released environment did not build: $out"
 # one environment (and what it requires)
