@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "config.h"
 #include "log.h"
 #include "notify.h"
@@ -120,17 +121,10 @@ struct hit_src {
 static int hit_add(struct advisory_hits *h, const struct hit_src *src)
 {
 	struct advisory_hit *x;
+	int r = ARRAY_GROW(h->v, h->cap, h->n, MAX_HITS);
 
-	if (h->n >= MAX_HITS)
-		return -E2BIG;
-	if (h->n == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		void *v = realloc(h->v, cap * sizeof(*h->v));
-		if (!v)
-			return -ENOMEM;
-		h->v = v;
-		h->cap = cap;
-	}
+	if (r < 0)
+		return r;
 	x = &h->v[h->n++];
 	memset(x, 0, sizeof(*x));
 	x->id = strdup(src->id);
@@ -423,7 +417,7 @@ struct current {
 
 struct current_list {
 	struct current *v;
-	size_t n;
+	size_t n, cap;
 	const char *only;
 	const struct config *cfg;
 };
@@ -432,14 +426,11 @@ static int current_cb(const struct store_current *c, void *arg)
 {
 	struct current_list *l = arg;
 	const struct config_project *p = config_project_find(l->cfg, c->project);
-	void *v;
 
 	if (!p || !p->enabled || (l->only && strcmp(l->only, c->project)))
 		return 0;
-	v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
-	if (!v)
+	if (ARRAY_GROW(l->v, l->cap, l->n, ARRAY_NO_MAX) < 0)
 		return -ENOMEM;
-	l->v = v;
 	l->v[l->n] = (struct current){strdup(c->project), strdup(c->env), c->build_id};
 	if (!l->v[l->n].project || !l->v[l->n].env) {
 		free(l->v[l->n].project);
@@ -575,7 +566,7 @@ int advisory_scan(struct store *s, const struct config *cfg, const char *project
 int advisory_scan_notify(struct store *s, const struct config *cfg, const char *project,
                          uint64_t now, struct notify *n)
 {
-	struct current_list l = {NULL, 0, project, cfg};
+	struct current_list l = {.only = project, .cfg = cfg};
 	/* a feed change touches the images with a changed package; a build, its project's */
 	int r = project ? store_current_each(s, current_cb, &l)
 	                : store_current_changed_each(s, current_cb, &l),

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "config.h"
 #include "cosign.h"
 #include "provenance.h"
@@ -26,12 +27,10 @@ struct evidence_step {
 int evidence_docs_add(struct evidence_docs *d, const char *predicate_type, const char *json,
                       size_t len)
 {
-	struct cosign_attestation *grown = realloc(d->atts, (d->n + 1) * sizeof(*grown));
 	char *t, *j;
 
-	if (!grown)
+	if (ARRAY_GROW(d->atts, d->cap, d->n, ARRAY_NO_MAX) < 0)
 		return -ENOMEM;
-	d->atts = grown;
 	t = strdup(predicate_type);
 	j = malloc(len + 1);
 	if (!t || !j) {

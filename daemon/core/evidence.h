@@ -41,7 +41,7 @@ struct evidence_build {
 /* The attestations of a build; strings owned by the set. */
 struct evidence_docs {
 	struct cosign_attestation *atts;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Adds one document (copied): its predicate type and JSON. */

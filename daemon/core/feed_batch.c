@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "pkgdb.h"
 
 void feed_batch_done(struct feed_batch *b)
@@ -34,31 +35,10 @@ static char *dup_opt(const char *s)
 
 int feed_batch_clear(struct feed_batch *b, const char *id)
 {
-	if (b->n_clear == b->cap_clear) {
-		size_t cap = b->cap_clear ? b->cap_clear * 2 : 64;
-		void *v = realloc(b->clear, cap * sizeof(*b->clear));
-		if (!v)
-			return -ENOMEM;
-		b->clear = v;
-		b->cap_clear = cap;
-	}
+	if (ARRAY_GROW(b->clear, b->cap_clear, b->n_clear, ARRAY_NO_MAX) < 0)
+		return -ENOMEM;
 	b->clear[b->n_clear] = strdup(id);
 	return b->clear[b->n_clear++] ? 0 : -ENOMEM;
-}
-
-static int grow(struct feed_batch *b)
-{
-	size_t cap = b->cap ? b->cap * 2 : 256;
-	void *v;
-
-	if (b->n >= FEED_BATCH_MAX_ROWS)
-		return -E2BIG;
-	v = realloc(b->rows, cap * sizeof(*b->rows));
-	if (!v)
-		return -ENOMEM;
-	b->rows = v;
-	b->cap = cap;
-	return 0;
 }
 
 /* PyPI names are stored as PEP 503 names, which is what inventories hold. */
@@ -131,7 +111,7 @@ int feed_batch_row_cb(const struct feed_row *r, void *arg)
 
 	if (!r->ecosystem || !r->package) /* a withdrawn record with nothing left */
 		return feed_batch_clear(b, r->id);
-	if (b->n == b->cap && (rc = grow(b)) < 0)
+	if ((rc = ARRAY_GROW(b->rows, b->cap, b->n, FEED_BATCH_MAX_ROWS)) < 0)
 		return rc;
 	a = &b->rows[b->n];
 	memset(a, 0, sizeof(*a));

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "array.h"
 #include "config.h"
 #include "feed.h"
 #include "feed_batch.h"
@@ -51,7 +52,7 @@ struct feeds {
 	struct config *cfg;
 	uv_timer_t timer;
 	struct task *tasks;
-	size_t n_tasks, at;
+	size_t n_tasks, tasks_cap, at;
 	bool running, again;
 	size_t changed; /* rows changed this round */
 	uint64_t last_round, next_round;
@@ -60,7 +61,7 @@ struct feeds {
 	struct feed_batch b;
 	struct fetch *fetches[PARALLEL];
 	char **ids; /* OSV: records to fetch */
-	size_t n_ids, ids_at, inflight;
+	size_t n_ids, ids_cap, ids_at, inflight;
 	char newest[64];
 	char error[4096];
 	struct feed_debian *tracker;
@@ -262,16 +263,12 @@ static int first_line_cb(const char *when, const char *id, void *arg)
 static int changed_id_cb(const char *when, const char *id, void *arg)
 {
 	struct feeds *f = arg;
-	void *v;
+	int r;
 
 	if (!f->newest[0])
 		snprintf(f->newest, sizeof(f->newest), "%s", when);
-	if (f->n_ids >= MAX_INCREMENTAL)
-		return -E2BIG;
-	v = realloc(f->ids, (f->n_ids + 1) * sizeof(*f->ids));
-	if (!v)
-		return -ENOMEM;
-	f->ids = v;
+	if ((r = ARRAY_GROW(f->ids, f->ids_cap, f->n_ids, MAX_INCREMENTAL)) < 0)
+		return r;
 	f->ids[f->n_ids] = strdup(id);
 	return f->ids[f->n_ids++] ? 0 : -ENOMEM;
 }
@@ -532,17 +529,14 @@ static struct task *task_add(struct plan *p, enum task_kind kind, const char *sc
 {
 	struct feeds *f = p->f;
 	struct task *t;
-	void *v;
 
 	for (size_t i = 0; i < f->n_tasks; i++)
 		if (!strcmp(f->tasks[i].name, p->cf->name) && !strcmp(f->tasks[i].scope, scope))
 			return &f->tasks[i];
-	v = realloc(f->tasks, (f->n_tasks + 1) * sizeof(*f->tasks));
-	if (!v) {
+	if (ARRAY_GROW(f->tasks, f->tasks_cap, f->n_tasks, ARRAY_NO_MAX) < 0) {
 		p->error = -ENOMEM;
 		return NULL;
 	}
-	f->tasks = v;
 	t = &f->tasks[f->n_tasks++];
 	memset(t, 0, sizeof(*t));
 	t->kind = kind;
@@ -641,7 +635,7 @@ static void task_reset(struct feeds *f)
 		free(f->ids[i]);
 	free(f->ids);
 	f->ids = NULL;
-	f->n_ids = f->ids_at = 0;
+	f->n_ids = f->ids_cap = f->ids_at = 0;
 	feed_batch_done(&f->b);
 	feed_debian_free(f->tracker);
 	f->tracker = NULL;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "engine_archive.h"
 #include "engine_file.h"
 #include "log.h"
@@ -78,17 +79,10 @@ static void note(struct inventory_job *j, const char *what, const char *why)
 static int pkg_add(struct inventory_job *j, const char *eco, const struct pkgdb_pkg *p)
 {
 	struct store_pkg *x;
+	int r = ARRAY_GROW(j->pkgs, j->cap, j->n, MAX_PKGS);
 
-	if (j->n >= MAX_PKGS)
-		return -E2BIG;
-	if (j->n == j->cap) {
-		size_t cap = j->cap ? j->cap * 2 : 256;
-		void *v = realloc(j->pkgs, cap * sizeof(*j->pkgs));
-		if (!v)
-			return -ENOMEM;
-		j->pkgs = v;
-		j->cap = cap;
-	}
+	if (r < 0)
+		return r;
 	x = &j->pkgs[j->n++];
 	*x = (struct store_pkg){eco,
 	                        strdup(p->name),

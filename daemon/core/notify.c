@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "config.h"
 #include "digest.h"
 #include "fileread.h"
@@ -160,14 +161,8 @@ static int read_row(int64_t id, const char *hook, const char *event, const char 
 	struct outbox_rows *l = arg;
 	struct outbox_row *r;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		struct outbox_row *v = realloc(l->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (ARRAY_GROW(l->v, l->cap, l->n, ARRAY_NO_MAX) < 0)
+		return -ENOMEM;
 	r = &l->v[l->n++];
 	*r = (struct outbox_row){id, strdup(hook), strdup(event), strdup(body)};
 	return r->hook && r->event && r->body ? 0 : -ENOMEM;

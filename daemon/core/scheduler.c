@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "array.h"
 #include "bases.h"
 #include "config.h"
 #include "engine.h"
@@ -531,16 +532,9 @@ struct pending_list {
 static int collect(const struct store_trigger *t, void *arg)
 {
 	struct pending_list *l = arg;
-	struct pending *grown;
 
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		grown = realloc(l->v, cap * sizeof(*grown));
-		if (!grown)
-			return 1;
-		l->v = grown;
-		l->cap = cap;
-	}
+	if (ARRAY_GROW(l->v, l->cap, l->n, ARRAY_NO_MAX) < 0)
+		return 1;
 	l->v[l->n].id = t->id;
 	snprintf(l->v[l->n].project, sizeof(l->v[l->n].project), "%s", t->project);
 	snprintf(l->v[l->n].kind, sizeof(l->v[l->n].kind), "%s", t->kind);

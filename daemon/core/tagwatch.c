@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "bases.h"
 #include "config.h"
 #include "log.h"
@@ -31,7 +32,7 @@ struct tw_repo {
 	char *name; /* domain/path */
 	struct image_ref ref;
 	struct tw_user *users;
-	size_t n_users;
+	size_t n_users, cap_users;
 	char **tags; /* the last full list, for a 304 */
 	size_t n_tags;
 	char etag[128];
@@ -244,15 +245,13 @@ static struct tw_repo *repo_get(struct tagwatch *t, struct tw_repo **list,
 
 static int user_add(struct tw_repo *r, const char *project, const struct base_use *b, int policy)
 {
-	struct tw_user *grown, *u;
+	struct tw_user *u;
 
 	for (size_t i = 0; i < r->n_users; i++)
 		if (!strcmp(r->users[i].project, project) && !strcmp(r->users[i].ref, b->ref))
 			return 0;
-	grown = realloc(r->users, (r->n_users + 1) * sizeof(*grown));
-	if (!grown)
+	if (ARRAY_GROW(r->users, r->cap_users, r->n_users, ARRAY_NO_MAX) < 0)
 		return -ENOMEM;
-	r->users = grown;
 	u = &r->users[r->n_users];
 	*u = (struct tw_user){strdup(project), strdup(b->ref), strdup(b->parsed.tag),
 	                      (enum tagver_policy)policy};

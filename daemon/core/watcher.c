@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "array.h"
 #include "bases.h"
 #include "config.h"
 #include "log.h"
@@ -105,15 +106,9 @@ static void sift_down(struct watcher *w, size_t i)
 /* Queues e for its due time; -ENOMEM leaves it out (logged: it is not polled). */
 static int heap_push(struct watcher *w, struct watch_entry *e)
 {
-	if (w->n_heap == w->cap_heap) {
-		size_t cap = w->cap_heap ? w->cap_heap * 2 : 64;
-		struct watch_entry **grown = realloc(w->heap, cap * sizeof(*grown));
-		if (!grown) {
-			log_err("base %s: out of memory; it is not polled", e->ref);
-			return -ENOMEM;
-		}
-		w->heap = grown;
-		w->cap_heap = cap;
+	if (ARRAY_GROW(w->heap, w->cap_heap, w->n_heap, ARRAY_NO_MAX) < 0) {
+		log_err("base %s: out of memory; it is not polled", e->ref);
+		return -ENOMEM;
 	}
 	heap_set(w, w->n_heap++, e);
 	sift_up(w, e->heap_at);
@@ -236,15 +231,9 @@ static void flush_checked(struct watcher *w)
 static bool batch_checked(struct watch_entry *e, uint64_t at)
 {
 	struct watcher *w = e->w;
-	struct checked *grown;
 
-	if (w->n_checked == w->cap_checked) {
-		size_t cap = w->cap_checked ? 2 * w->cap_checked : 64;
-		if (!(grown = realloc(w->checked, cap * sizeof(*grown))))
-			return false;
-		w->checked = grown;
-		w->cap_checked = cap;
-	}
+	if (ARRAY_GROW(w->checked, w->cap_checked, w->n_checked, ARRAY_NO_MAX) < 0)
+		return false;
 	if (!(w->checked[w->n_checked].ref = strdup(e->ref)))
 		return false;
 	snprintf(w->checked[w->n_checked].platform, sizeof(w->checked[0].platform), "%s",
@@ -461,14 +450,8 @@ static struct watch_entry *entry_new(struct watcher *w, const struct base_use *b
 
 static int fresh_add(struct fresh *f, struct watch_entry *e)
 {
-	if (f->n == f->cap) {
-		size_t cap = f->cap ? f->cap * 2 : 64;
-		struct watch_entry **grown = realloc(f->v, cap * sizeof(*grown));
-		if (!grown)
-			return -ENOMEM;
-		f->v = grown;
-		f->cap = cap;
-	}
+	if (ARRAY_GROW(f->v, f->cap, f->n, ARRAY_NO_MAX) < 0)
+		return -ENOMEM;
 	if (strmap_put(&f->by_key, e->key, f->n) < 0)
 		return -ENOMEM;
 	f->v[f->n++] = e;
@@ -503,14 +486,8 @@ static int watch(struct watcher *w, struct fresh *f, const struct base_use *b, c
 	for (size_t i = 0; i < e->n_users; i++)
 		if (!strcmp(e->users[i], project))
 			return 0;
-	if (e->n_users + 1 >= e->cap_users) {
-		size_t cap = e->cap_users ? e->cap_users * 2 : 2;
-		char **grown = realloc(e->users, cap * sizeof(char *));
-		if (!grown)
-			return -ENOMEM;
-		e->users = grown;
-		e->cap_users = cap;
-	}
+	if (ARRAY_GROW(e->users, e->cap_users, e->n_users + 1, ARRAY_NO_MAX) < 0)
+		return -ENOMEM; /* room for the user and the NULL after it */
 	e->users[e->n_users + 1] = NULL;
 	e->users[e->n_users] = strdup(project);
 	if (!e->users[e->n_users])

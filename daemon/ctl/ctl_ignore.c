@@ -6,6 +6,7 @@
  * absolute; like `docker build -f`, a PATH that does not exist is an error.
  */
 #include "ctl.h"
+#include "array.h"
 #include "ignore.h"
 
 #include <errno.h>
@@ -31,17 +32,10 @@ static int collect_cb(const char *relpath, void *arg)
 {
 	struct file_list *l = arg;
 
-	if (l->n == FILES_MAX)
-		return -EFBIG;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 256;
-		char **v = realloc(l->v, cap * sizeof(*v));
+	int r = ARRAY_GROW(l->v, l->cap, l->n, FILES_MAX);
 
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
+	if (r < 0)
+		return r == -E2BIG ? -EFBIG : r;
 	l->v[l->n] = strdup(relpath);
 	if (!l->v[l->n])
 		return -ENOMEM;

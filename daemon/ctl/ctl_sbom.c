@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 
+#include "array.h"
 #include "pkgdb.h"
 #include "sbom.h"
 
@@ -34,14 +35,8 @@ static int add_cb(const struct pkgdb_pkg *p, void *arg)
 	struct offline *o = arg;
 	struct evdoc_pkg *x;
 
-	if (o->n == o->cap) {
-		size_t cap = o->cap ? o->cap * 2 : 256;
-		void *v = realloc(o->v, cap * sizeof(*o->v));
-		if (!v)
-			return -ENOMEM;
-		o->v = v;
-		o->cap = cap;
-	}
+	if (ARRAY_GROW(o->v, o->cap, o->n, ARRAY_NO_MAX) < 0)
+		return -ENOMEM;
 	x = &o->v[o->n++];
 	*x = (struct evdoc_pkg){o->eco,
 	                        strdup(p->name),

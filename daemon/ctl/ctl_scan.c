@@ -20,9 +20,11 @@
 #include <jansson.h>
 
 #include "ctl.h"
+#include "array.h"
 #include "feed.h"
 #include "osv.h"
 #include "pkgdb.h"
+#include "strmap.h"
 
 #define MAX_FILE  (256u << 20)
 #define MAX_DEPTH 8
@@ -41,7 +43,8 @@ struct scan {
 	json_t *out;
 	size_t findings;
 	char **seen; /* "ID PACKAGE VERSION" already reported (binaries of one source) */
-	int error;
+	size_t n_seen, seen_cap;
+	struct strmap seen_map; /* the same, to find them */
 };
 
 static void usage(FILE *f)
@@ -75,14 +78,8 @@ static int row_cb(const struct feed_row *r, void *arg)
 
 	if (!r->ecosystem || !r->package || r->withdrawn)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 1024;
-		void *v = realloc(s->rows, cap * sizeof(*s->rows));
-		if (!v)
-			return -ENOMEM;
-		s->rows = v;
-		s->cap = cap;
-	}
+	if (ARRAY_GROW(s->rows, s->cap, s->n, ARRAY_NO_MAX) < 0)
+		return -ENOMEM;
 	x = &s->rows[s->n++];
 	x->id = strdup(r->id);
 	x->ecosystem = strdup(r->ecosystem);
@@ -159,22 +156,22 @@ static bool eco_match(const char *want, const char *have)
 /* True when this (id, package, version) was reported already; else remembers it. */
 static bool reported(struct scan *s, const char *id, const char *name, const char *version)
 {
-	char *key, **v;
+	char *key;
+	size_t i;
 
 	if (asprintf(&key, "%s %s %s", id, name, version) < 0)
 		return false;
-	for (size_t i = 0; i < s->findings; i++)
-		if (!strcmp(s->seen[i], key)) {
-			free(key);
-			return true;
-		}
-	v = realloc(s->seen, (s->findings + 1) * sizeof(*v));
-	if (!v) {
+	if (strmap_get(&s->seen_map, key, &i)) {
+		free(key);
+		return true;
+	}
+	/* out of memory: not remembered, at worst reported twice */
+	if (ARRAY_GROW(s->seen, s->seen_cap, s->n_seen, ARRAY_NO_MAX) < 0 ||
+	    strmap_put(&s->seen_map, key, s->n_seen) < 0) {
 		free(key);
 		return false;
 	}
-	s->seen = v;
-	s->seen[s->findings] = key;
+	s->seen[s->n_seen++] = key;
 	return false;
 }
 
@@ -312,7 +309,8 @@ static void scan_done(struct scan *s)
 		json_decref(s->rows[i].aliases);
 	}
 	free(s->rows);
-	for (size_t i = 0; i < s->findings; i++)
+	strmap_done(&s->seen_map);
+	for (size_t i = 0; i < s->n_seen; i++)
 		free(s->seen[i]);
 	free(s->seen);
 	json_decref(s->out);

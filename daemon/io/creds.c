@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "creds_parse.h"
+#include "errf.h"
 #include "fileread.h"
 #include "log.h"
 
@@ -33,17 +34,6 @@
 
 #define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
 
-/* snprintf for messages, where cutting a long path short is fine. */
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t len, const char *fmt,
-                                                         ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- files ---- */
 
 /* Reads one secret file: trailing newlines dropped, no NUL, not empty. A password file that
@@ -57,20 +47,20 @@ static int read_secret(const char *what, const char *path, bool *warned, char **
 	int r;
 
 	if (config_resolve_path(path, full, sizeof(full)) < 0) {
-		seterr(err, errlen, "%s %s: path too long", what, path);
+		errf(err, errlen, 0, "%s %s: path too long", what, path);
 		return -ENAMETOOLONG;
 	}
 	r = fileread_small(full, SECRET_FILE_MAX, &s, &len, &mode);
 	if (r < 0) {
-		seterr(err, errlen, "%s %s: %s", what, full,
-		       fileread_error(r, why, sizeof(why), SECRET_FILE_MAX));
+		errf(err, errlen, 0, "%s %s: %s", what, full,
+		     fileread_error(r, why, sizeof(why), SECRET_FILE_MAX));
 		return r;
 	}
 	while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == '\r'))
 		s[--len] = '\0';
 	if (len == 0 || memchr(s, '\0', len)) {
-		seterr(err, errlen, "%s %s: %s", what, full,
-		       len ? "contains a NUL byte" : "is empty");
+		errf(err, errlen, 0, "%s %s: %s", what, full,
+		     len ? "contains a NUL byte" : "is empty");
 		explicit_bzero(s, len);
 		free(s);
 		return -EINVAL;
@@ -592,21 +582,23 @@ static int run_failure(const struct run *r, char *tail, size_t len)
 	char msg[HELPER_MSG_MAX + 1];
 
 	if (r->fail == -ETIMEDOUT)
-		seterr(tail, len, "no answer within %llu ms", (unsigned long long)r->c->timeout_ms);
+		errf(tail, len, 0, "no answer within %llu ms",
+		     (unsigned long long)r->c->timeout_ms);
 	else if (r->fail == -EMSGSIZE)
-		seterr(tail, len, "output larger than %d bytes", HELPER_OUT_MAX);
+		errf(tail, len, 0, "output larger than %d bytes", HELPER_OUT_MAX);
 	else if (r->fail == -ENOENT)
-		seterr(tail, len, "not found on PATH");
+		errf(tail, len, 0, "not found on PATH");
 	else if (r->fail)
-		seterr(tail, len, "%s", strerror(-r->fail));
+		errf(tail, len, 0, "%s", strerror(-r->fail));
 	if (r->fail)
 		return r->fail;
 	helper_message(r, msg, sizeof(msg));
 	if (r->term_signal)
-		seterr(tail, len, "killed by signal %d%s%s", r->term_signal, *msg ? ": " : "", msg);
+		errf(tail, len, 0, "killed by signal %d%s%s", r->term_signal, *msg ? ": " : "",
+		     msg);
 	else
-		seterr(tail, len, "exited with status %lld%s%s", (long long)r->exit_status,
-		       *msg ? ": " : "", msg);
+		errf(tail, len, 0, "exited with status %lld%s%s", (long long)r->exit_status,
+		     *msg ? ": " : "", msg);
 	return -EIO;
 }
 

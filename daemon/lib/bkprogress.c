@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "array.h"
 #include "base64.h"
 #include "logclean.h"
 #include "protobuf.h"
@@ -451,17 +452,8 @@ static struct status_rec *status_rec(struct bkprogress *p, const char *id, bool 
 	*ret_new = false;
 	if (strmap_get(&p->by_id, id, &i))
 		return p->st[i];
-	if (p->nst == BKPROGRESS_MAX_STATUSES)
+	if (ARRAY_GROW(p->st, p->stcap, p->nst, BKPROGRESS_MAX_STATUSES) < 0)
 		return NULL;
-	if (p->nst == p->stcap) {
-		size_t cap = p->stcap ? p->stcap * 2 : 16;
-		struct status_rec **q = realloc(p->st, cap * sizeof(*q));
-
-		if (!q)
-			return NULL;
-		p->st = q;
-		p->stcap = cap;
-	}
 	s = malloc(sizeof(*s) + n + 1);
 	if (!s)
 		return NULL;
@@ -598,18 +590,10 @@ static struct vtx *find(const struct bkprogress *p, struct bk_str digest, char *
 static int add(struct bkprogress *p, const char *key, struct vtx **ret)
 {
 	struct vtx *v;
+	int r = ARRAY_GROW(p->v, p->vcap, p->nv, BKPROGRESS_MAX_VERTICES);
 
-	if (p->nv == BKPROGRESS_MAX_VERTICES)
-		return -ENOSPC;
-	if (p->nv == p->vcap) {
-		size_t cap = p->vcap ? p->vcap * 2 : 16;
-		struct vtx **q = realloc(p->v, cap * sizeof(*q));
-
-		if (!q)
-			return -ENOMEM;
-		p->v = q;
-		p->vcap = cap;
-	}
+	if (r < 0)
+		return r == -E2BIG ? -ENOSPC : r;
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return -ENOMEM;

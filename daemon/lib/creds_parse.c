@@ -6,7 +6,6 @@
 #include "creds_parse.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,20 +15,9 @@
 #include <jansson.h>
 
 #include "base64.h"
+#include "errf.h"
 
 static const char hub_key[] = "https://index.docker.io/v1/";
-
-__attribute__((format(printf, 3, 4))) static void seterr(char *err, size_t len, const char *fmt,
-                                                         ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 static void wipe_free(char *s)
 {
@@ -215,12 +203,12 @@ static int find_helper(const json_t *root, const char *canon, char *name, char *
 	const char *s = NULL;
 
 	if ((helpers && !json_is_object(helpers)) || (store && !json_is_string(store))) {
-		seterr(err, errlen, "'credHelpers' must be an object and 'credsStore' a string");
+		errf(err, errlen, 0, "'credHelpers' must be an object and 'credsStore' a string");
 		return -EINVAL;
 	}
 	v = helpers ? find_host_key(helpers, canon) : NULL;
 	if (v && !json_is_string(v)) {
-		seterr(err, errlen, "credHelpers entry for %s is not a string", canon);
+		errf(err, errlen, 0, "credHelpers entry for %s is not a string", canon);
 		return -EINVAL;
 	}
 	/* Like docker/cli: an empty credHelpers value means the file itself. */
@@ -228,7 +216,7 @@ static int find_helper(const json_t *root, const char *canon, char *name, char *
 	if (!s || !*s)
 		return 0;
 	if (!helper_name_ok(s)) {
-		seterr(err, errlen, "credential helper name for %s is not a plain name", canon);
+		errf(err, errlen, 0, "credential helper name for %s is not a plain name", canon);
 		return -EINVAL;
 	}
 	snprintf(name, CREDS_HELPER_NAME_MAX + 1, "%s", s);
@@ -278,13 +266,13 @@ static int parse_auth_entry(const json_t *v, const char *canon, struct creds_ent
 	if (string_member(v, "auth", &auth) < 0 || string_member(v, "identitytoken", &idt) < 0 ||
 	    string_member(v, "registrytoken", &rt) < 0 || string_member(v, "username", &u) < 0 ||
 	    string_member(v, "password", &p) < 0) {
-		seterr(err, errlen, "auths entry for %s has a field that is not a string", canon);
+		errf(err, errlen, 0, "auths entry for %s has a field that is not a string", canon);
 		return -EINVAL;
 	}
 	if (auth && *auth) {
 		r = decode_auth(auth, &user, &pass);
 		if (r < 0) {
-			seterr(err, errlen, "'auth' for %s is not base64 of user:password", canon);
+			errf(err, errlen, 0, "'auth' for %s is not base64 of user:password", canon);
 			return r;
 		}
 		u = user;
@@ -301,7 +289,7 @@ static int parse_auth_entry(const json_t *v, const char *canon, struct creds_ent
 	wipe_free(user);
 	wipe_free(pass);
 	if (r < 0)
-		seterr(err, errlen, "out of memory");
+		errf(err, errlen, 0, "out of memory");
 	return r;
 }
 
@@ -311,14 +299,14 @@ static int find_auth(json_t *root, const char *canon, struct creds_entry *e, cha
 	json_t *auths = member(root, "auths"), *v;
 
 	if (auths && !json_is_object(auths)) {
-		seterr(err, errlen, "'auths' is not an object");
+		errf(err, errlen, 0, "'auths' is not an object");
 		return -EINVAL;
 	}
 	v = auths ? find_host_key(auths, canon) : NULL;
 	if (!v)
 		return 0;
 	if (!json_is_object(v)) {
-		seterr(err, errlen, "auths entry for %s is not an object", canon);
+		errf(err, errlen, 0, "auths entry for %s is not an object", canon);
 		return -EINVAL;
 	}
 	snprintf(e->source, sizeof(e->source), "config.json");
@@ -337,11 +325,11 @@ int creds_parse_dockercfg(const char *text, size_t len, const char *canon_host,
 	root = json_loadb(text, len, 0, &jerr);
 	/* Only the position: jansson's own text quotes the input, which may be a secret. */
 	if (!root) {
-		seterr(err, errlen, "not valid JSON (line %d, column %d)", jerr.line, jerr.column);
+		errf(err, errlen, 0, "not valid JSON (line %d, column %d)", jerr.line, jerr.column);
 		return -EINVAL;
 	}
 	if (!json_is_object(root)) {
-		seterr(err, errlen, "not a JSON object");
+		errf(err, errlen, 0, "not a JSON object");
 		goto out;
 	}
 	r = find_helper(root, canon_host, out.helper, err, errlen);
@@ -365,12 +353,12 @@ int creds_parse_helper_output(const char *text, size_t len, struct creds_entry *
 	int r = -EBADMSG;
 
 	if (!root || !json_is_object(root)) {
-		seterr(err, errlen, "output is not a JSON object");
+		errf(err, errlen, 0, "output is not a JSON object");
 		goto out;
 	}
 	if (string_member(root, "Username", &user) < 0 ||
 	    string_member(root, "Secret", &secret) < 0 || !secret) {
-		seterr(err, errlen, "output lacks the \"Username\" and \"Secret\" strings");
+		errf(err, errlen, 0, "output lacks the \"Username\" and \"Secret\" strings");
 		goto out;
 	}
 	/* docker-credential-helpers: the user name "<token>" marks an identity token. */
@@ -381,7 +369,7 @@ int creds_parse_helper_output(const char *text, size_t len, struct creds_entry *
 	else
 		r = entry_set(&e, CREDS_BASIC, user ? user : "", secret);
 	if (r < 0) {
-		seterr(err, errlen, "out of memory");
+		errf(err, errlen, 0, "out of memory");
 		goto out;
 	}
 	*ret = e;

@@ -13,6 +13,7 @@
 #include "dfsyntax.h"
 
 #include "arena.h"
+#include "array.h"
 #include "dfsyntax_impl.h"
 #include "shellword.h"
 
@@ -519,14 +520,8 @@ static int add_node(struct parser *p, int start)
 		return rc;
 	n.start_line = start;
 	n.end_line = p->line_no;
-	if (p->n + 1 > p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 32;
-		struct dfsyntax_node *v = realloc(p->nodes, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		p->nodes = v;
-		p->cap = cap;
-	}
+	if (ARRAY_GROW(p->nodes, p->cap, p->n, ARRAY_NO_MAX) < 0)
+		return -ENOMEM;
 	p->nodes[p->n++] = n;
 	return 0;
 }

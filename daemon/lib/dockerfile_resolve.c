@@ -10,6 +10,7 @@
 #include "dockerfile.h"
 
 #include "arena.h"
+#include "array.h"
 #include "dfsyntax.h"
 #include "dockerfile_impl.h"
 #include "shellword.h"
@@ -94,17 +95,11 @@ static void env_del(struct env *e, const char *key)
 /* Sets key (replacing it); key and value must outlive the scope. */
 static int env_set(struct env *e, const char *key, const char *value)
 {
+	int r;
+
 	env_del(e, key);
-	if (e->n >= ENV_MAX)
-		return -E2BIG;
-	if (e->n + 1 > e->cap) {
-		size_t cap = e->cap ? e->cap * 2 : 16;
-		struct kv *v = realloc(e->v, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		e->v = v;
-		e->cap = cap;
-	}
+	if ((r = ARRAY_GROW(e->v, e->cap, e->n, ENV_MAX)) < 0)
+		return r;
 	e->v[e->n++] = (struct kv){key, value};
 	return 0;
 }

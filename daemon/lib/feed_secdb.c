@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "version.h"
 
 /* One listing of an id under a fixed version of a package. */
@@ -108,21 +109,13 @@ static int add_entry(struct ctx *c, const char *id, const char *ver, bool zero)
 {
 	struct entry *e;
 
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		struct entry *grown;
-
-		if (c->n >= FEED_SECDB_MAX_IDS) {
-			seterr(c, "more than %d ids in one document", FEED_SECDB_MAX_IDS);
-			return -EMSGSIZE;
-		}
-		grown = realloc(c->v, cap * sizeof(*grown));
-		if (!grown) {
-			seterr(c, "out of memory");
-			return -ENOMEM;
-		}
-		c->v = grown;
-		c->cap = cap;
+	switch (ARRAY_GROW(c->v, c->cap, c->n, FEED_SECDB_MAX_IDS)) {
+	case -E2BIG:
+		seterr(c, "more than %d ids in one document", FEED_SECDB_MAX_IDS);
+		return -EMSGSIZE;
+	case -ENOMEM:
+		seterr(c, "out of memory");
+		return -ENOMEM;
 	}
 	e = &c->v[c->n];
 	e->pkg = c->pkg;

@@ -13,6 +13,7 @@
  * because the parents are the path's prefixes ending before a '/'.
  */
 #include "ignore.h"
+#include "array.h"
 #include "ignore_impl.h"
 
 #include <dirent.h>
@@ -789,15 +790,8 @@ static int add_pattern(struct ignore *ig, const struct compiler *c, const char *
 {
 	struct pattern *p;
 
-	if (ig->npats == ig->cap) {
-		size_t cap = ig->cap ? 2 * ig->cap : 16;
-		struct pattern *v = realloc(ig->pats, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		ig->pats = v;
-		ig->cap = cap;
-	}
+	if (ARRAY_GROW(ig->pats, ig->cap, ig->npats, ARRAY_NO_MAX) < 0)
+		return -ENOMEM;
 	p = &ig->pats[ig->npats];
 	*p = (struct pattern){.len = n, .exception = exception, .type = c->type};
 	p->text = strndup(text, n);

@@ -4,6 +4,7 @@
  * reach into, reporting what a build context would send.
  */
 #include "ignore.h"
+#include "array.h"
 #include "ignore_impl.h"
 
 #include <stdbool.h>
@@ -86,16 +87,11 @@ static int add_dent(struct walker *w, DIR *d, const char *name, struct dent **v,
 
 	if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) < 0)
 		return errno == ENOENT ? 0 : walk_error(w, name, errno, NULL); /* gone: skip */
-	if (*n == DIR_ENTRIES_MAX)
+	switch (ARRAY_GROW(*v, *cap, *n, DIR_ENTRIES_MAX)) {
+	case -E2BIG:
 		return walk_error(w, NULL, EFBIG, "too many directory entries");
-	if (*n == *cap) {
-		size_t c = *cap ? 2 * *cap : 32;
-		struct dent *nv = realloc(*v, c * sizeof(*nv));
-
-		if (!nv)
-			return walk_error(w, NULL, ENOMEM, NULL);
-		*v = nv;
-		*cap = c;
+	case -ENOMEM:
+		return walk_error(w, NULL, ENOMEM, NULL);
 	}
 	(*v)[*n].name = strdup(name);
 	if (!(*v)[*n].name)

@@ -5,6 +5,7 @@
  */
 #include "lint.h"
 
+#include "array.h"
 #include "dfsyntax.h"
 #include "dockerfile.h"
 #include "lint_impl.h"
@@ -17,7 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MSG_MAX 320
+#define MSG_MAX   320
+#define MAX_ITEMS 100000 /* findings of one Dockerfile */
 
 struct item {
 	size_t seq;
@@ -47,20 +49,11 @@ __attribute__((format(printf, 5, 6))) static void add(struct lint *l, int line, 
                                                       enum lint_severity sev, const char *fmt, ...)
 {
 	va_list ap;
+	struct item *it;
 
-	if (l->rc)
+	if (l->rc || (l->rc = ARRAY_GROW(l->v, l->cap, l->n, MAX_ITEMS)) < 0)
 		return;
-	if (l->n + 1 > l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 16;
-		struct item *v = cap > 100000 ? NULL : realloc(l->v, cap * sizeof(*v));
-		if (!v) {
-			l->rc = -ENOMEM;
-			return;
-		}
-		l->v = v;
-		l->cap = cap;
-	}
-	struct item *it = &l->v[l->n];
+	it = &l->v[l->n];
 	it->seq = l->n++;
 	it->line = line;
 	it->rule = rule;

@@ -3,27 +3,15 @@
  * export (all.zip, modified_id.csv) is in osv_export.c. See osv.h.
  */
 #include "osv.h"
+#include "errf.h"
 #include "osv_impl.h"
 
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int osv_fail(char *err, size_t len, int r, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && len) {
-		va_start(ap, fmt);
-		vsnprintf(err, len, fmt, ap);
-		va_end(ap);
-	}
-	return r;
-}
 
 /* A callback's negative errno as text; it may return anything. */
 const char *osv_errstr(int r)
@@ -262,7 +250,7 @@ static int opt_string(const json_t *obj, const char *key, const char **ret, stru
 	if (!v || json_is_null(v))
 		return 0;
 	if (!json_is_string(v))
-		return osv_fail(p->err, p->errlen, -EINVAL, "%s: not a string", key);
+		return errf(p->err, p->errlen, -EINVAL, "%s: not a string", key);
 	*ret = json_string_value(v);
 	return 0;
 }
@@ -290,23 +278,22 @@ static int aliases_add(const json_t *obj, const char *key, struct parse *p)
 	if (!list || json_is_null(list))
 		return 0;
 	if (!json_is_array(list))
-		return osv_fail(p->err, p->errlen, -EINVAL, "%s: not an array", key);
+		return errf(p->err, p->errlen, -EINVAL, "%s: not an array", key);
 	/* Bounds the duplicate search too: at most OSV_MAX_ALIASES squared compares. */
 	if (json_array_size(list) > OSV_MAX_ALIASES)
-		return osv_fail(p->err, p->errlen, -E2BIG, "more than %d aliases", OSV_MAX_ALIASES);
+		return errf(p->err, p->errlen, -E2BIG, "more than %d aliases", OSV_MAX_ALIASES);
 	json_array_foreach(list, i, v)
 	{
 		if (!short_string(v, OSV_MAX_STR))
-			return osv_fail(p->err, p->errlen, -EINVAL,
-			                "%s[%zu]: not a string of 1 to %d bytes", key, i,
-			                OSV_MAX_STR);
+			return errf(p->err, p->errlen, -EINVAL,
+			            "%s[%zu]: not a string of 1 to %d bytes", key, i, OSV_MAX_STR);
 		if (array_has(p->aliases, json_string_value(v)))
 			continue;
 		if (json_array_size(p->aliases) >= OSV_MAX_ALIASES)
-			return osv_fail(p->err, p->errlen, -E2BIG, "more than %d aliases",
-			                OSV_MAX_ALIASES);
+			return errf(p->err, p->errlen, -E2BIG, "more than %d aliases",
+			            OSV_MAX_ALIASES);
 		if (json_array_append(p->aliases, v))
-			return osv_fail(p->err, p->errlen, -ENOMEM, "out of memory");
+			return errf(p->err, p->errlen, -ENOMEM, "out of memory");
 	}
 	return 0;
 }
@@ -318,25 +305,25 @@ static int record_head(const json_t *root, struct parse *p)
 	int r;
 
 	if (!json_is_object(root))
-		return osv_fail(p->err, p->errlen, -EINVAL, "not a JSON object");
+		return errf(p->err, p->errlen, -EINVAL, "not a JSON object");
 	if ((r = opt_string(root, "id", &p->id, p)) < 0)
 		return r;
 	if (!p->id || !osv_id_ok(p->id, strlen(p->id)))
-		return osv_fail(p->err, p->errlen, -EINVAL,
-		                "id: missing or not [A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+		return errf(p->err, p->errlen, -EINVAL,
+		            "id: missing or not [A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
 	if ((r = opt_string(root, "modified", &p->modified, p)) < 0 ||
 	    (r = opt_string(root, "withdrawn", &withdrawn, p)) < 0 ||
 	    (r = opt_string(root, "summary", &p->summary, p)) < 0)
 		return r;
 	if (!p->modified || osv_time_parse(p->modified, &(int64_t){0}, &(int32_t){0}) < 0)
-		return osv_fail(p->err, p->errlen, -EINVAL, "%s: modified: missing or not RFC 3339",
-		                p->id);
+		return errf(p->err, p->errlen, -EINVAL, "%s: modified: missing or not RFC 3339",
+		            p->id);
 	if (withdrawn && osv_time_parse(withdrawn, &(int64_t){0}, &(int32_t){0}) < 0)
-		return osv_fail(p->err, p->errlen, -EINVAL, "%s: withdrawn: not RFC 3339", p->id);
+		return errf(p->err, p->errlen, -EINVAL, "%s: withdrawn: not RFC 3339", p->id);
 	p->withdrawn = withdrawn != NULL;
 	p->aliases = json_array();
 	if (!p->aliases)
-		return osv_fail(p->err, p->errlen, -ENOMEM, "out of memory");
+		return errf(p->err, p->errlen, -ENOMEM, "out of memory");
 	if ((r = aliases_add(root, "aliases", p)) < 0 || (r = aliases_add(root, "upstream", p)) < 0)
 		return r;
 	if (json_array_size(p->aliases) == 0) {
@@ -353,31 +340,29 @@ static int event_copy(const json_t *ev, json_t *out, const char *where, size_t k
 	json_t *val = NULL, *obj;
 
 	if (!json_is_object(ev))
-		return osv_fail(p->err, p->errlen, -EINVAL, "%s.events[%zu]: not an object", where,
-		                k);
+		return errf(p->err, p->errlen, -EINVAL, "%s.events[%zu]: not an object", where, k);
 	for (size_t i = 0; i < N_EVENT_KEYS; i++) {
 		json_t *v = json_object_get(ev, event_keys[i]);
 
 		if (!v)
 			continue;
 		if (key)
-			return osv_fail(p->err, p->errlen, -EINVAL,
-			                "%s.events[%zu]: both %s and %s", where, k, key,
-			                event_keys[i]);
+			return errf(p->err, p->errlen, -EINVAL, "%s.events[%zu]: both %s and %s",
+			            where, k, key, event_keys[i]);
 		if (!short_string(v, OSV_MAX_STR))
-			return osv_fail(p->err, p->errlen, -EINVAL,
-			                "%s.events[%zu].%s: not a string of 1 to %d bytes", where,
-			                k, event_keys[i], OSV_MAX_STR);
+			return errf(p->err, p->errlen, -EINVAL,
+			            "%s.events[%zu].%s: not a string of 1 to %d bytes", where, k,
+			            event_keys[i], OSV_MAX_STR);
 		key = event_keys[i];
 		val = v;
 	}
 	if (!key)
-		return osv_fail(p->err, p->errlen, -EINVAL,
-		                "%s.events[%zu]: no introduced, fixed, last_affected or limit",
-		                where, k);
+		return errf(p->err, p->errlen, -EINVAL,
+		            "%s.events[%zu]: no introduced, fixed, last_affected or limit", where,
+		            k);
 	if (++p->events > OSV_MAX_EVENTS)
-		return osv_fail(p->err, p->errlen, -E2BIG, "more than %d ranges and events",
-		                OSV_MAX_EVENTS);
+		return errf(p->err, p->errlen, -E2BIG, "more than %d ranges and events",
+		            OSV_MAX_EVENTS);
 	obj = json_object();
 	if (obj && json_object_set(obj, key, val)) {
 		json_decref(obj);
@@ -385,7 +370,7 @@ static int event_copy(const json_t *ev, json_t *out, const char *where, size_t k
 	}
 	/* json_array_append_new() drops obj when it fails. */
 	if (!obj || json_array_append_new(out, obj))
-		return osv_fail(p->err, p->errlen, -ENOMEM, "out of memory");
+		return errf(p->err, p->errlen, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -398,24 +383,24 @@ static int range_copy(const json_t *range, json_t *out, const char *where, struc
 	int r;
 
 	if (!json_is_object(range))
-		return osv_fail(p->err, p->errlen, -EINVAL, "%s: not an object", where);
+		return errf(p->err, p->errlen, -EINVAL, "%s: not an object", where);
 	type = json_object_get(range, "type");
 	if (!json_is_string(type))
-		return osv_fail(p->err, p->errlen, -EINVAL, "%s.type: not a string", where);
+		return errf(p->err, p->errlen, -EINVAL, "%s.type: not a string", where);
 	if (strcmp(json_string_value(type), "ECOSYSTEM") &&
 	    strcmp(json_string_value(type), "SEMVER"))
 		return 0;
 	events = json_object_get(range, "events");
 	if (!json_is_array(events))
-		return osv_fail(p->err, p->errlen, -EINVAL, "%s.events: not an array", where);
+		return errf(p->err, p->errlen, -EINVAL, "%s.events: not an array", where);
 	if (++p->events > OSV_MAX_EVENTS)
-		return osv_fail(p->err, p->errlen, -E2BIG, "more than %d ranges and events",
-		                OSV_MAX_EVENTS);
+		return errf(p->err, p->errlen, -E2BIG, "more than %d ranges and events",
+		            OSV_MAX_EVENTS);
 	copy = json_object();
 	if (!copy || json_object_set(copy, "type", type) ||
 	    json_object_set_new(copy, "events", json_array())) {
 		json_decref(copy);
-		return osv_fail(p->err, p->errlen, -ENOMEM, "out of memory");
+		return errf(p->err, p->errlen, -ENOMEM, "out of memory");
 	}
 	evs = json_object_get(copy, "events");
 	json_array_foreach(events, k, ev)
@@ -426,7 +411,7 @@ static int range_copy(const json_t *range, json_t *out, const char *where, struc
 		}
 	}
 	if (json_array_append_new(out, copy))
-		return osv_fail(p->err, p->errlen, -ENOMEM, "out of memory");
+		return errf(p->err, p->errlen, -ENOMEM, "out of memory");
 	return 0;
 }
 
@@ -441,20 +426,17 @@ static int versions_check(const json_t *a, size_t ai, json_t **ret, struct parse
 	if (!list || json_is_null(list))
 		return 0;
 	if (!json_is_array(list))
-		return osv_fail(p->err, p->errlen, -EINVAL, "affected[%zu].versions: not an array",
-		                ai);
+		return errf(p->err, p->errlen, -EINVAL, "affected[%zu].versions: not an array", ai);
 	json_array_foreach(list, i, v)
 	{
 		if (!short_string(v, OSV_MAX_STR))
-			return osv_fail(
-			        p->err, p->errlen, -EINVAL,
-			        "affected[%zu].versions[%zu]: not a string of 1 to %d bytes", ai, i,
-			        OSV_MAX_STR);
+			return errf(p->err, p->errlen, -EINVAL,
+			            "affected[%zu].versions[%zu]: not a string of 1 to %d bytes",
+			            ai, i, OSV_MAX_STR);
 	}
 	p->versions += json_array_size(list);
 	if (p->versions > OSV_MAX_VERSIONS)
-		return osv_fail(p->err, p->errlen, -E2BIG, "more than %d versions",
-		                OSV_MAX_VERSIONS);
+		return errf(p->err, p->errlen, -E2BIG, "more than %d versions", OSV_MAX_VERSIONS);
 	*ret = list;
 	return 0;
 }
@@ -468,19 +450,17 @@ static int entry_package(const json_t *a, size_t ai, struct built *ret, struct p
 	if (!pkg || json_is_null(pkg))
 		return 0;
 	if (!json_is_object(pkg))
-		return osv_fail(p->err, p->errlen, -EINVAL, "affected[%zu].package: not an object",
-		                ai);
+		return errf(p->err, p->errlen, -EINVAL, "affected[%zu].package: not an object", ai);
 	eco = json_object_get(pkg, "ecosystem");
 	name = json_object_get(pkg, "name");
 	if (!eco || json_is_null(eco) || !name || json_is_null(name))
 		return 0;
 	if (!json_is_string(eco) || !name_ok(json_string_value(eco), json_string_length(eco)) ||
 	    !json_is_string(name) || !name_ok(json_string_value(name), json_string_length(name)))
-		return osv_fail(
-		        p->err, p->errlen, -EINVAL,
-		        "affected[%zu].package: ecosystem and name must be strings of 1 to %d "
-		        "bytes without control characters",
-		        ai, OSV_MAX_NAME);
+		return errf(p->err, p->errlen, -EINVAL,
+		            "affected[%zu].package: ecosystem and name must be strings of 1 to %d "
+		            "bytes without control characters",
+		            ai, OSV_MAX_NAME);
 	ret->ecosystem = json_string_value(eco);
 	ret->package = json_string_value(name);
 	return 0;
@@ -497,20 +477,19 @@ static int entry_build(const json_t *a, size_t ai, struct built *ret, struct par
 
 	ret->affected = NULL;
 	if (!json_is_object(a))
-		return osv_fail(p->err, p->errlen, -EINVAL, "affected[%zu]: not an object", ai);
+		return errf(p->err, p->errlen, -EINVAL, "affected[%zu]: not an object", ai);
 	if ((r = entry_package(a, ai, ret, p)) < 0 || !ret->ecosystem)
 		return r;
 	ranges = json_object_get(a, "ranges");
 	if (ranges && !json_is_null(ranges) && !json_is_array(ranges))
-		return osv_fail(p->err, p->errlen, -EINVAL, "affected[%zu].ranges: not an array",
-		                ai);
+		return errf(p->err, p->errlen, -EINVAL, "affected[%zu].ranges: not an array", ai);
 	if ((r = versions_check(a, ai, &versions, p)) < 0)
 		return r;
 	out = json_object();
 	if (!out || json_object_set_new(out, "ranges", json_array()) ||
 	    json_object_set_new(out, "versions", versions ? json_incref(versions) : json_array())) {
 		json_decref(out);
-		return osv_fail(p->err, p->errlen, -ENOMEM, "out of memory");
+		return errf(p->err, p->errlen, -ENOMEM, "out of memory");
 	}
 	rs = json_object_get(out, "ranges");
 	json_array_foreach(ranges, ri, range)
@@ -563,12 +542,12 @@ static int rows_emit(const struct built *b, size_t n, const struct parse *p, fee
 		row.package = b[i].package;
 		row.affected = b[i].affected;
 		if ((r = cb(&row, arg)) < 0)
-			return osv_fail(p->err, p->errlen, r, "callback: %s", osv_errstr(r));
+			return errf(p->err, p->errlen, r, "callback: %s", osv_errstr(r));
 	}
 	if (n == 0 && p->withdrawn) {
 		/* The closing row: ecosystem, package and affected NULL. */
 		if ((r = cb(&row, arg)) < 0)
-			return osv_fail(p->err, p->errlen, r, "callback: %s", osv_errstr(r));
+			return errf(p->err, p->errlen, r, "callback: %s", osv_errstr(r));
 		return 1;
 	}
 	return (int)n;
@@ -583,14 +562,14 @@ static int record_rows(const json_t *root, struct parse *p, feed_row_cb cb, void
 	int r;
 
 	if (list && !json_is_null(list) && !json_is_array(list))
-		return osv_fail(p->err, p->errlen, -EINVAL, "affected: not an array");
+		return errf(p->err, p->errlen, -EINVAL, "affected: not an array");
 	if (json_array_size(list) > OSV_MAX_AFFECTED)
-		return osv_fail(p->err, p->errlen, -E2BIG, "more than %d affected entries",
-		                OSV_MAX_AFFECTED);
+		return errf(p->err, p->errlen, -E2BIG, "more than %d affected entries",
+		            OSV_MAX_AFFECTED);
 	if (json_array_size(list)) {
 		b = calloc(json_array_size(list), sizeof(*b));
 		if (!b)
-			return osv_fail(p->err, p->errlen, -ENOMEM, "out of memory");
+			return errf(p->err, p->errlen, -ENOMEM, "out of memory");
 	}
 	r = entries_build(root, b, &n, p);
 	if (r == 0)
@@ -609,16 +588,15 @@ int osv_parse(const char *buf, size_t len, feed_row_cb cb, void *arg, char *err,
 	int r;
 
 	if (!buf && len)
-		return osv_fail(err, errlen, -EINVAL, "no buffer");
+		return errf(err, errlen, -EINVAL, "no buffer");
 	if (len > OSV_MAX_RECORD)
-		return osv_fail(err, errlen, -E2BIG, "record of %zu bytes, more than %u", len,
-		                OSV_MAX_RECORD);
+		return errf(err, errlen, -E2BIG, "record of %zu bytes, more than %u", len,
+		            OSV_MAX_RECORD);
 	root = json_loadb(buf ? buf : "", len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!root)
-		return osv_fail(err, errlen,
-		                json_error_code(&jerr) == json_error_out_of_memory ? -ENOMEM
-		                                                                   : -EINVAL,
-		                "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
+		return errf(err, errlen,
+		            json_error_code(&jerr) == json_error_out_of_memory ? -ENOMEM : -EINVAL,
+		            "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
 	r = record_head(root, &p);
 	if (r == 0)
 		r = record_rows(root, &p, cb, arg);

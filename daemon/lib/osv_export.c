@@ -4,6 +4,7 @@
  * first, read down to a watermark). Part of the osv module (osv.h).
  */
 #include "osv.h"
+#include "errf.h"
 #include "osv_impl.h"
 
 #include <errno.h>
@@ -55,17 +56,17 @@ static int entry_read(struct archive *a, char **buf, size_t *cap, size_t *ret_le
 			char *nbuf;
 
 			if (*cap > OSV_MAX_RECORD)
-				return osv_fail(err, errlen, -E2BIG, "more than %u bytes",
-				                OSV_MAX_RECORD);
+				return errf(err, errlen, -E2BIG, "more than %u bytes",
+				            OSV_MAX_RECORD);
 			ncap = ncap > OSV_MAX_RECORD + 1 ? OSV_MAX_RECORD + 1 : ncap;
 			if (!(nbuf = realloc(*buf, ncap)))
-				return osv_fail(err, errlen, -ENOMEM, "out of memory");
+				return errf(err, errlen, -ENOMEM, "out of memory");
 			*buf = nbuf;
 			*cap = ncap;
 		}
 		n = archive_read_data(a, *buf + len, *cap - len);
 		if (n < 0)
-			return osv_fail(err, errlen, -EINVAL, "%s", aerr(a));
+			return errf(err, errlen, -EINVAL, "%s", aerr(a));
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -101,14 +102,14 @@ static int zip_entry(struct zip_walk *w, struct archive_entry *e, feed_row_cb cb
 
 	name_copy(name, sizeof(name), archive_entry_pathname(e));
 	if (archive_entry_size_is_set(e) && archive_entry_size(e) > (int64_t)OSV_MAX_RECORD)
-		return osv_fail(err, errlen, -E2BIG, "%s: %" PRId64 " bytes, more than %u", name,
-		                (int64_t)archive_entry_size(e), OSV_MAX_RECORD);
+		return errf(err, errlen, -E2BIG, "%s: %" PRId64 " bytes, more than %u", name,
+		            (int64_t)archive_entry_size(e), OSV_MAX_RECORD);
 	if ((r = entry_read(w->a, &w->buf, &w->cap, &len, msg, sizeof(msg))) < 0 ||
 	    (r = osv_parse(w->buf, len, cb, arg, msg, sizeof(msg))) < 0)
-		return osv_fail(err, errlen, r, "%s: %s", name, msg);
+		return errf(err, errlen, r, "%s: %s", name, msg);
 	w->rows += r;
 	if (w->rows > INT_MAX)
-		return osv_fail(err, errlen, -E2BIG, "more than %d rows", INT_MAX);
+		return errf(err, errlen, -E2BIG, "more than %d rows", INT_MAX);
 	return 0;
 }
 
@@ -121,11 +122,11 @@ static int zip_walk_all(struct zip_walk *w, feed_row_cb cb, void *arg, char *err
 
 	while ((r = archive_read_next_header(w->a, &e)) != ARCHIVE_EOF) {
 		if (r < ARCHIVE_WARN)
-			return osv_fail(err, errlen, -EINVAL, "zip: after %zu entries: %s", entries,
-			                aerr(w->a));
+			return errf(err, errlen, -EINVAL, "zip: after %zu entries: %s", entries,
+			            aerr(w->a));
 		if (++entries > OSV_ZIP_MAX_ENTRIES)
-			return osv_fail(err, errlen, -E2BIG, "zip: more than %d entries",
-			                OSV_ZIP_MAX_ENTRIES);
+			return errf(err, errlen, -E2BIG, "zip: more than %d entries",
+			            OSV_ZIP_MAX_ENTRIES);
 		if (archive_entry_filetype(e) != AE_IFREG || !json_name(archive_entry_pathname(e)))
 			continue;
 		if ((r = zip_entry(w, e, cb, arg, err, errlen)) < 0)
@@ -142,12 +143,12 @@ static int zip_walk_source(const void *buf, size_t len, const char *path, feed_r
 	int r;
 
 	if (!(w.a = archive_read_new()))
-		return osv_fail(err, errlen, -ENOMEM, "out of memory");
+		return errf(err, errlen, -ENOMEM, "out of memory");
 	/* Seekable: the central directory at the end is read, so a truncated file fails. */
 	if (archive_read_support_format_zip_seekable(w.a) != ARCHIVE_OK ||
 	    (buf ? archive_read_open_memory(w.a, buf, len)
 	         : archive_read_open_filename(w.a, path, 1 << 16)) != ARCHIVE_OK)
-		r = osv_fail(err, errlen, -EINVAL, "zip: %s", aerr(w.a));
+		r = errf(err, errlen, -EINVAL, "zip: %s", aerr(w.a));
 	else
 		r = zip_walk_all(&w, cb, arg, err, errlen);
 	archive_read_free(w.a);
@@ -158,7 +159,7 @@ static int zip_walk_source(const void *buf, size_t len, const char *path, feed_r
 int osv_zip_each(const void *buf, size_t len, feed_row_cb cb, void *arg, char *err, size_t errlen)
 {
 	if (!buf || !len)
-		return osv_fail(err, errlen, -EINVAL, "zip: empty");
+		return errf(err, errlen, -EINVAL, "zip: empty");
 	if (zip_is_empty(buf, len))
 		return 0;
 	return zip_walk_source(buf, len, NULL, cb, arg, err, errlen);
@@ -171,7 +172,7 @@ int osv_zip_each_file(const char *path, feed_row_cb cb, void *arg, char *err, si
 	size_t n;
 
 	if (!f)
-		return osv_fail(err, errlen, -errno, "%s: %s", path, strerror(errno));
+		return errf(err, errlen, -errno, "%s: %s", path, strerror(errno));
 	n = fread(head, 1, sizeof(head), f);
 	fclose(f);
 	if (n < sizeof(head)) /* an empty zip is 22 bytes, which libarchive refuses */
@@ -214,24 +215,24 @@ static int csv_line(const char *s, size_t n, size_t lineno, struct csv_line *ret
 	size_t tl;
 
 	if (n == 0)
-		return osv_fail(err, errlen, -EINVAL, "line %zu: empty", lineno);
+		return errf(err, errlen, -EINVAL, "line %zu: empty", lineno);
 	if (n > OSV_CSV_MAX_LINE)
-		return osv_fail(err, errlen, -EINVAL, "line %zu: longer than %d bytes", lineno,
-		                OSV_CSV_MAX_LINE);
+		return errf(err, errlen, -EINVAL, "line %zu: longer than %d bytes", lineno,
+		            OSV_CSV_MAX_LINE);
 	if (memchr(s, '\0', n))
-		return osv_fail(err, errlen, -EINVAL, "line %zu: NUL byte", lineno);
+		return errf(err, errlen, -EINVAL, "line %zu: NUL byte", lineno);
 	if (!(comma = memchr(s, ',', n)))
-		return osv_fail(err, errlen, -EINVAL, "line %zu: no comma", lineno);
+		return errf(err, errlen, -EINVAL, "line %zu: no comma", lineno);
 	tl = (size_t)(comma - s);
 	if (tl >= OSV_TIME_MAX)
-		return osv_fail(err, errlen, -EINVAL, "line %zu: time too long", lineno);
+		return errf(err, errlen, -EINVAL, "line %zu: time too long", lineno);
 	memcpy(ret->when, s, tl);
 	ret->when[tl] = '\0';
 	if (osv_time_parse(ret->when, &ret->sec, &ret->nsec) < 0)
-		return osv_fail(err, errlen, -EINVAL, "line %zu: \"%s\" is not an RFC 3339 time",
-		                lineno, ret->when);
+		return errf(err, errlen, -EINVAL, "line %zu: \"%s\" is not an RFC 3339 time",
+		            lineno, ret->when);
 	if (!csv_id_ok(comma + 1, n - tl - 1))
-		return osv_fail(err, errlen, -EINVAL, "line %zu: not an OSV id", lineno);
+		return errf(err, errlen, -EINVAL, "line %zu: not an OSV id", lineno);
 	memcpy(ret->id, comma + 1, n - tl - 1);
 	ret->id[n - tl - 1] = '\0';
 	return 0;
@@ -247,33 +248,31 @@ int osv_modified_each(const char *buf, size_t len, const char *since, osv_modifi
 	int r, count = 0;
 
 	if (!buf && len)
-		return osv_fail(err, errlen, -EINVAL, "no buffer");
+		return errf(err, errlen, -EINVAL, "no buffer");
 	if (since && osv_time_parse(since, &ssec, &snsec) < 0)
-		return osv_fail(err, errlen, -EINVAL, "since: not an RFC 3339 time");
+		return errf(err, errlen, -EINVAL, "since: not an RFC 3339 time");
 	while (off < len) {
 		const char *s = buf + off, *nl = memchr(s, '\n', len - off);
 		size_t n = nl ? (size_t)(nl - s) : len - off;
 
 		off += n + (nl != NULL);
 		if (++lineno > OSV_CSV_MAX_LINES)
-			return osv_fail(err, errlen, -E2BIG, "more than %d lines",
-			                OSV_CSV_MAX_LINES);
+			return errf(err, errlen, -E2BIG, "more than %d lines", OSV_CSV_MAX_LINES);
 		if (n && s[n - 1] == '\r')
 			n--;
 		if ((r = csv_line(s, n, lineno, &l, err, errlen)) < 0)
 			return r;
 		if (osv_instant_cmp(l.sec, l.nsec, psec, pnsec) > 0)
-			return osv_fail(
-			        err, errlen, -EINVAL,
-			        "line %zu: %s is newer than the line above (not newest first)",
-			        lineno, l.when);
+			return errf(err, errlen, -EINVAL,
+			            "line %zu: %s is newer than the line above (not newest first)",
+			            lineno, l.when);
 		psec = l.sec;
 		pnsec = l.nsec;
 		if (since && osv_instant_cmp(l.sec, l.nsec, ssec, snsec) <= 0)
 			break;
 		if ((r = cb(l.when, l.id, arg)) < 0)
-			return osv_fail(err, errlen, r, "line %zu: callback: %s", lineno,
-			                osv_errstr(r));
+			return errf(err, errlen, r, "line %zu: callback: %s", lineno,
+			            osv_errstr(r));
 		count++;
 	}
 	return count;

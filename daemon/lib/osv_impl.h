@@ -9,9 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Writes the message into err (when given) and returns r. */
-__attribute__((format(printf, 4, 5))) int osv_fail(char *err, size_t len, int r, const char *fmt,
-                                                   ...);
 /* A callback's negative errno as text; it may return anything. */
 const char *osv_errstr(int r);
 /* An advisory id: [A-Za-z0-9][A-Za-z0-9._:-]{0,127}. */

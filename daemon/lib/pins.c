@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "array.h"
 #include "pkgdb.h"
 #include "version.h"
 
@@ -29,17 +30,10 @@ int pins_add(struct pins *p, const char *file, int line, int col, enum pins_eco 
              enum pins_op op, const char *name, const char *version)
 {
 	struct pin *x;
+	int r = ARRAY_GROW(p->v, p->cap, p->n, PINS_MAX);
 
-	if (p->n >= PINS_MAX)
-		return -E2BIG;
-	if (p->n == p->cap) {
-		size_t cap = p->cap ? p->cap * 2 : 16;
-		void *v = realloc(p->v, cap * sizeof(*p->v));
-		if (!v)
-			return -ENOMEM;
-		p->v = v;
-		p->cap = cap;
-	}
+	if (r < 0)
+		return r;
 	x = &p->v[p->n];
 	*x = (struct pin){strdup(file), line, col, eco, op, strdup(name), strdup(version)};
 	if (!x->file || !x->name || !x->version) {

@@ -5,28 +5,17 @@
  * NUL-terminated stack buffers only when a package is reported.
  */
 #include "pkgdb.h"
+#include "errf.h"
 #include "pkgdb_impl.h"
 #include "version.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #define DIRNAME_MAX (PKGDB_NAME_MAX + VERSION_MAX_LEN + 64)
-
-void pkgdb_seterr(char *err, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, len, fmt, ap);
-	va_end(ap);
-}
 
 /* ---- lines, spans, tokens ---- */
 
@@ -131,7 +120,7 @@ static int emit(pkgdb_cb cb, void *arg, const struct pkgdb_pkg *p, int *count, s
 	int r;
 
 	if (*count >= PKGDB_MAX_PKGS) {
-		pkgdb_seterr(err, errlen, "line %zu: more than %d packages", line, PKGDB_MAX_PKGS);
+		errf(err, errlen, 0, "line %zu: more than %d packages", line, PKGDB_MAX_PKGS);
 		return -E2BIG;
 	}
 	r = cb(p, arg);
@@ -240,7 +229,7 @@ static int dpkg_line(void *state, const char *l, size_t n, size_t no, char *err,
 
 	if (is_blank_char(l[0])) {
 		if (!s->first || s->last) {
-			pkgdb_seterr(err, errlen, "line %zu: unexpected continuation line", no);
+			errf(err, errlen, 0, "line %zu: unexpected continuation line", no);
 			return -EINVAL;
 		}
 		return 0; /* Description, Conffiles...: not ours */
@@ -248,7 +237,7 @@ static int dpkg_line(void *state, const char *l, size_t n, size_t no, char *err,
 	colon = memchr(l, ':', n);
 	if (!colon || colon == l || memchr(l, ' ', (size_t)(colon - l)) ||
 	    memchr(l, '\t', (size_t)(colon - l))) {
-		pkgdb_seterr(err, errlen, "line %zu: expected 'Field: value'", no);
+		errf(err, errlen, 0, "line %zu: expected 'Field: value'", no);
 		return -EINVAL;
 	}
 	f = dpkg_field(s, l, (size_t)(colon - l));
@@ -258,8 +247,7 @@ static int dpkg_line(void *state, const char *l, size_t n, size_t no, char *err,
 	if (!f)
 		return 0;
 	if (f->p) {
-		pkgdb_seterr(err, errlen, "line %zu:1: duplicate field %.*s", no, (int)(colon - l),
-		             l);
+		errf(err, errlen, 0, "line %zu:1: duplicate field %.*s", no, (int)(colon - l), l);
 		return -EINVAL;
 	}
 	f->p = colon + 1;
@@ -289,7 +277,7 @@ static int dpkg_installed(const struct span *st, char *err, size_t errlen)
 			wn = (size_t)(p + i + 1 - w);
 	}
 	if (words != 3) {
-		pkgdb_seterr(err, errlen, "line %zu: Status needs three words", st->line);
+		errf(err, errlen, 0, "line %zu: Status needs three words", st->line);
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
@@ -298,7 +286,7 @@ static int dpkg_installed(const struct span *st, char *err, size_t errlen)
 	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
 		if (key_eq(w, wn, no[i]))
 			return 0;
-	pkgdb_seterr(err, errlen, "line %zu: unknown package state in Status", st->line);
+	errf(err, errlen, 0, "line %zu: unknown package state in Status", st->line);
 	return -EINVAL;
 }
 
@@ -316,15 +304,14 @@ static int dpkg_source(const struct span *src, struct span *ret_name, struct spa
 	if (q == end)
 		return 0;
 	if (*q != '(' || end[-1] != ')') {
-		pkgdb_seterr(err, errlen, "line %zu: Source is not 'name' or 'name (version)'",
-		             src->line);
+		errf(err, errlen, 0, "line %zu: Source is not 'name' or 'name (version)'",
+		     src->line);
 		return -EINVAL;
 	}
 	*ret_ver = (struct span){q + 1, (size_t)(end - 1 - (q + 1)), src->line};
 	pkgdb_trim(&ret_ver->p, &ret_ver->n);
 	if (memchr(ret_ver->p, '(', ret_ver->n) || memchr(ret_ver->p, ')', ret_ver->n)) {
-		pkgdb_seterr(err, errlen, "line %zu: Source version holds a parenthesis",
-		             src->line);
+		errf(err, errlen, 0, "line %zu: Source version holds a parenthesis", src->line);
 		return -EINVAL;
 	}
 	return 0;
@@ -337,7 +324,7 @@ static int take(char *dst, const struct span *s, size_t max, const char *what, c
 	const char *why = token_problem(s->p, s->n, max);
 
 	if (why) {
-		pkgdb_seterr(err, errlen, "line %zu: %s %s", s->line, what, why);
+		errf(err, errlen, 0, "line %zu: %s %s", s->line, what, why);
 		return -EINVAL;
 	}
 	copy_token(dst, s->p, s->n);
@@ -377,8 +364,8 @@ static int dpkg_end(void *state, pkgdb_cb cb, void *arg, int *count, char *err, 
 	if (st.status.p && (r = dpkg_installed(&st.status, err, errlen)) <= 0)
 		return r;
 	if (!st.pkg.p || !st.ver.p) {
-		pkgdb_seterr(err, errlen, "line %zu: stanza without %s", st.first,
-		             st.pkg.p ? "Version" : "Package");
+		errf(err, errlen, 0, "line %zu: stanza without %s", st.first,
+		     st.pkg.p ? "Version" : "Package");
 		return -EINVAL;
 	}
 	sn = st.src.p ? st.src : st.pkg;
@@ -418,7 +405,7 @@ static int apk_line(void *state, const char *l, size_t n, size_t no, char *err, 
 	struct span *f = NULL;
 
 	if (n < 2 || l[1] != ':') {
-		pkgdb_seterr(err, errlen, "line %zu: expected 'X:value'", no);
+		errf(err, errlen, 0, "line %zu: expected 'X:value'", no);
 		return -EINVAL;
 	}
 	if (!s->first)
@@ -436,7 +423,7 @@ static int apk_line(void *state, const char *l, size_t n, size_t no, char *err, 
 	if (!f)
 		return 0;
 	if (f->p) {
-		pkgdb_seterr(err, errlen, "line %zu:1: duplicate %c: in one package", no, l[0]);
+		errf(err, errlen, 0, "line %zu:1: duplicate %c: in one package", no, l[0]);
 		return -EINVAL;
 	}
 	*f = (struct span){l + 2, n - 2, no};
@@ -455,8 +442,8 @@ static int apk_end(void *state, pkgdb_cb cb, void *arg, int *count, char *err, s
 	if (!st.first)
 		return 0;
 	if (!st.name.p || !st.ver.p) {
-		pkgdb_seterr(err, errlen, "line %zu: package without %s", st.first,
-		             st.name.p ? "V:" : "P:");
+		errf(err, errlen, 0, "line %zu: package without %s", st.first,
+		     st.name.p ? "V:" : "P:");
 		return -EINVAL;
 	}
 	if ((r = take(name, &st.name, PKGDB_NAME_MAX, "P:", err, errlen)) < 0 ||
@@ -503,9 +490,8 @@ static int freeze_version(const char *line, const char *v, const char *end, size
 		v++;
 	for (q = v; q < end && !is_blank_char(*q); q++)
 		if (strchr("=<>!~,;@[]()'\"\\", *q)) {
-			pkgdb_seterr(err, errlen, "line %zu:%zu: %s", no, (size_t)(q - line) + 1,
-			             *q == ',' ? "more than one version specifier"
-			                       : "malformed version");
+			errf(err, errlen, 0, "line %zu:%zu: %s", no, (size_t)(q - line) + 1,
+			     *q == ',' ? "more than one version specifier" : "malformed version");
 			return -EINVAL;
 		}
 	*ret = (struct span){v, (size_t)(q - v), no};
@@ -514,7 +500,7 @@ static int freeze_version(const char *line, const char *v, const char *end, size
 	rest = (size_t)(end - q);
 	/* pip-compile writes "name==1.0 \" then "--hash=..." lines */
 	if (rest && !(rest == 1 && *q == '\\') && !(rest >= 2 && q[0] == '-' && q[1] == '-')) {
-		pkgdb_seterr(err, errlen, "line %zu: unexpected text after the version", no);
+		errf(err, errlen, 0, "line %zu: unexpected text after the version", no);
 		return -EINVAL;
 	}
 	*skip = ret->n >= 2 && v[ret->n - 2] == '.' && v[ret->n - 1] == '*';
@@ -531,15 +517,15 @@ static int freeze_name(const char *line, const char *p, size_t n, size_t no, cha
 	br = memchr(p, '[', n);
 	if (br) {
 		if (p[n - 1] != ']') {
-			pkgdb_seterr(err, errlen, "line %zu:%zu: unclosed extras", no,
-			             (size_t)(br - line) + 1);
+			errf(err, errlen, 0, "line %zu:%zu: unclosed extras", no,
+			     (size_t)(br - line) + 1);
 			return -EINVAL;
 		}
 		n = (size_t)(br - p);
 		pkgdb_trim(&p, &n);
 	}
 	if (!pep503n(p, n, out, PKGDB_NAME_MAX + 1)) {
-		pkgdb_seterr(err, errlen, "line %zu: invalid project name", no);
+		errf(err, errlen, 0, "line %zu: invalid project name", no);
 		return -EINVAL;
 	}
 	return 0;
@@ -570,7 +556,7 @@ static int freeze_line(const char *l, size_t n, size_t no, char *name, char *ver
 	if (skip)
 		return 0;
 	if ((why = token_problem(v.p, v.n, VERSION_MAX_LEN))) {
-		pkgdb_seterr(err, errlen, "line %zu: version %s", no, why);
+		errf(err, errlen, 0, "line %zu: version %s", no, why);
 		return -EINVAL;
 	}
 	copy_token(ver, v.p, v.n);
@@ -589,7 +575,7 @@ int pkgdb_freeze_each(const char *buf, size_t len, pkgdb_cb cb, void *arg, char 
 		return -EINVAL;
 	while (pkgdb_next_line(&it, &l, &n)) {
 		if (memchr(l, '\0', n)) {
-			pkgdb_seterr(err, errlen, "line %zu: NUL byte", it.no);
+			errf(err, errlen, 0, "line %zu: NUL byte", it.no);
 			return -EINVAL;
 		}
 		r = freeze_line(l, n, it.no, name, ver, err, errlen);
@@ -639,21 +625,20 @@ int pkgdb_python_metadata(const char *buf, size_t len, char *name, size_t name_n
 		return -EINVAL;
 	metadata_scan(buf, len, &sn, &sv);
 	if (!sn.p || !sv.p) {
-		pkgdb_seterr(err, errlen, "no %s: field in the header", sn.p ? "Version" : "Name");
+		errf(err, errlen, 0, "no %s: field in the header", sn.p ? "Version" : "Name");
 		return -EINVAL;
 	}
 	nlen = pep503n(sn.p, sn.n, norm, sizeof(norm));
 	if (!nlen) {
-		pkgdb_seterr(err, errlen, "line %zu: invalid project name in Name:", sn.line);
+		errf(err, errlen, 0, "line %zu: invalid project name in Name:", sn.line);
 		return -EINVAL;
 	}
 	if ((why = token_problem(sv.p, sv.n, VERSION_MAX_LEN))) {
-		pkgdb_seterr(err, errlen, "line %zu: Version %s", sv.line, why);
+		errf(err, errlen, 0, "line %zu: Version %s", sv.line, why);
 		return -EINVAL;
 	}
 	if (nlen >= name_n || sv.n >= version_n) {
-		pkgdb_seterr(err, errlen, "%s buffer too small",
-		             nlen >= name_n ? "name" : "version");
+		errf(err, errlen, 0, "%s buffer too small", nlen >= name_n ? "name" : "version");
 		return -ENOSPC;
 	}
 	memcpy(name, norm, nlen + 1);

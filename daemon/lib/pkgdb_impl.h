@@ -19,8 +19,5 @@ bool pkgdb_next_line(struct lines *it, const char **ret, size_t *ret_n);
 void pkgdb_trim(const char **p, size_t *n);
 bool pkgdb_is_alnum(char c);
 bool pkgdb_is_digit(char c);
-/* Writes the message into err when err and len are set. */
-__attribute__((format(printf, 3, 4))) void pkgdb_seterr(char *err, size_t len, const char *fmt,
-                                                        ...);
 
 #endif

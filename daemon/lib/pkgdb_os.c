@@ -3,6 +3,7 @@
  * they map to. Part of the pkgdb module (pkgdb.h).
  */
 #include "pkgdb.h"
+#include "errf.h"
 #include "pkgdb_impl.h"
 
 #include <errno.h>
@@ -64,13 +65,12 @@ static int unquote(const char *p, size_t n, size_t no, size_t col, char *out, ch
 		char before = q;
 
 		if ((unsigned char)*p < ' ' && *p != '\t') {
-			pkgdb_seterr(err, errlen, "line %zu:%zu: control character", no,
-			             col + (size_t)(p - s));
+			errf(err, errlen, 0, "line %zu:%zu: control character", no,
+			     col + (size_t)(p - s));
 			return -EINVAL;
 		}
 		if (!before && *p == '\\' && p + 1 == end) {
-			pkgdb_seterr(err, errlen, "line %zu:%zu: trailing backslash", no,
-			             col + n - 1);
+			errf(err, errlen, 0, "line %zu:%zu: trailing backslash", no, col + n - 1);
 			return -EINVAL;
 		}
 		p += unquote_char(p, end, &q, &c, &emit_c);
@@ -80,8 +80,8 @@ static int unquote(const char *p, size_t n, size_t no, size_t col, char *out, ch
 			out[o++] = c; /* cut: what we keep is shorter, or rejected when longer */
 	}
 	if (q) {
-		pkgdb_seterr(err, errlen, "line %zu:%zu: unterminated quote", no,
-		             col + (size_t)(open - s));
+		errf(err, errlen, 0, "line %zu:%zu: unterminated quote", no,
+		     col + (size_t)(open - s));
 		return -EINVAL;
 	}
 	out[o] = '\0';
@@ -117,8 +117,8 @@ static int osr_line(struct osr *v, const char *l, size_t n, size_t no, size_t co
 	while (k < n && (pkgdb_is_alnum(l[k]) || l[k] == '_'))
 		k++;
 	if (!k || k == n || l[k] != '=' || pkgdb_is_digit(l[0])) {
-		pkgdb_seterr(err, errlen, "line %zu:%zu: expected KEY=value", no,
-		             pkgdb_is_digit(l[0]) ? col : col + k);
+		errf(err, errlen, 0, "line %zu:%zu: expected KEY=value", no,
+		     pkgdb_is_digit(l[0]) ? col : col + k);
 		return -EINVAL;
 	}
 	slot = osr_slot(v, l, k);
@@ -178,14 +178,13 @@ static void map_debian(struct pkgdb_os *os, char *err, size_t errlen)
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "Debian:%.*s", (int)d,
 		         os->version_id);
 	} else if (os->version_id[0]) {
-		pkgdb_seterr(err, errlen, "debian VERSION_ID '%s' is not a release number",
-		             os->version_id);
+		errf(err, errlen, 0, "debian VERSION_ID '%s' is not a release number",
+		     os->version_id);
 	} else if ((major = debian_major(os->codename))) {
 		snprintf(os->ecosystem, sizeof(os->ecosystem), "Debian:%s", major);
 	} else {
-		pkgdb_seterr(err, errlen,
-		             "debian without VERSION_ID and with %s VERSION_CODENAME '%s'",
-		             os->codename[0] ? "an unknown" : "no", os->codename);
+		errf(err, errlen, 0, "debian without VERSION_ID and with %s VERSION_CODENAME '%s'",
+		     os->codename[0] ? "an unknown" : "no", os->codename);
 	}
 }
 
@@ -196,7 +195,7 @@ static void map_ubuntu(struct pkgdb_os *os, char *err, size_t errlen)
 	bool lts;
 
 	if (digits(v) != 2 || v[2] != '.' || digits(v + 3) != 2 || v[5]) {
-		pkgdb_seterr(err, errlen, "ubuntu VERSION_ID '%s' is not YY.MM", v);
+		errf(err, errlen, 0, "ubuntu VERSION_ID '%s' is not YY.MM", v);
 		return;
 	}
 	lts = (v[1] - '0') % 2 == 0 && v[3] == '0' && v[4] == '4';
@@ -211,7 +210,7 @@ static void map_alpine(struct pkgdb_os *os, char *err, size_t errlen)
 	const char *rest = v + a + 1 + b;
 
 	if (!b || (*rest && (*rest != '.' || !digits(rest + 1) || rest[1 + digits(rest + 1)]))) {
-		pkgdb_seterr(err, errlen, "alpine VERSION_ID '%s' is not a release (edge?)", v);
+		errf(err, errlen, 0, "alpine VERSION_ID '%s' is not a release (edge?)", v);
 		return;
 	}
 	snprintf(os->ecosystem, sizeof(os->ecosystem), "Alpine:v%.*s", (int)(a + 1 + b), v);
@@ -223,7 +222,7 @@ static int osr_copy(char *dst, size_t cap, const char *src, const char *key, cha
 	size_t n = strlen(src);
 
 	if (n >= cap) {
-		pkgdb_seterr(err, errlen, "%s longer than %zu bytes", key, cap - 1);
+		errf(err, errlen, 0, "%s longer than %zu bytes", key, cap - 1);
 		return -EINVAL;
 	}
 	memcpy(dst, src, n + 1);
@@ -262,7 +261,7 @@ int pkgdb_os_release(const char *buf, size_t len, struct pkgdb_os *ret, char *er
 	                  errlen)) < 0)
 		return r;
 	copy_cut(os.pretty, sizeof(os.pretty), v.pretty); /* display only */
-	pkgdb_seterr(err, errlen, "%s", "");
+	errf(err, errlen, 0, "%s", "");
 	if (!strcmp(os.id, "debian"))
 		map_debian(&os, err, errlen);
 	else if (!strcmp(os.id, "ubuntu"))
@@ -270,10 +269,10 @@ int pkgdb_os_release(const char *buf, size_t len, struct pkgdb_os *ret, char *er
 	else if (!strcmp(os.id, "alpine"))
 		map_alpine(&os, err, errlen);
 	else if (v.id_like[0])
-		pkgdb_seterr(err, errlen, "ID=%s (like %s) has no OSV ecosystem of its own", os.id,
-		             v.id_like);
+		errf(err, errlen, 0, "ID=%s (like %s) has no OSV ecosystem of its own", os.id,
+		     v.id_like);
 	else
-		pkgdb_seterr(err, errlen, "ID=%s has no OSV ecosystem", os.id);
+		errf(err, errlen, 0, "ID=%s has no OSV ecosystem", os.id);
 	*ret = os;
 	return 0;
 }

@@ -8,6 +8,7 @@
  * even hostile patterns cost O(value * pattern).
  */
 #include "shellword.h"
+#include "array.h"
 #include "strbuf.h"
 
 #include <errno.h>
@@ -101,18 +102,9 @@ size_t shellword_space_len(const char *s, size_t len)
 
 static void words_push(struct words *w)
 {
-	if (w->rc)
+	/* room for the word and the NULL after it */
+	if (w->rc || (w->rc = ARRAY_GROW(w->v, w->cap, w->n + 1, SHELLWORD_MAX_WORDS + 1)) < 0)
 		return;
-	if (w->n + 2 > w->cap) {
-		size_t cap = w->cap ? w->cap * 2 : 8;
-		char **v = cap > SHELLWORD_MAX_WORDS + 1 ? NULL : realloc(w->v, cap * sizeof(*v));
-		if (!v) {
-			w->rc = cap > SHELLWORD_MAX_WORDS + 1 ? -E2BIG : -ENOMEM;
-			return;
-		}
-		w->v = v;
-		w->cap = cap;
-	}
 	w->v[w->n] = strndup(w->word.p ? w->word.p : "", w->word.len);
 	if (!w->v[w->n]) {
 		w->rc = -ENOMEM;

@@ -3,6 +3,8 @@
  */
 #include "tagslist.h"
 
+#include "array.h"
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -31,17 +33,10 @@ static bool valid_tag(const char *s)
 
 static int push(struct tagslist *l, const char *tag)
 {
-	if (l->n == TAGSLIST_MAX_TAGS)
-		return -E2BIG;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 256;
-		char **t = realloc(l->tags, cap * sizeof(*t));
+	int r = ARRAY_GROW(l->tags, l->cap, l->n, TAGSLIST_MAX_TAGS);
 
-		if (!t)
-			return -ENOMEM;
-		l->tags = t;
-		l->cap = cap;
-	}
+	if (r < 0)
+		return r;
 	if (!(l->tags[l->n] = strdup(tag)))
 		return -ENOMEM;
 	l->n++;

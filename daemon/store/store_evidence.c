@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "arena.h"
+#include "array.h"
 #include "pkgdiff.h"
 #include "store_feed.h"
 #include "store_impl.h"
@@ -116,21 +117,6 @@ static int load_build(struct store *s, struct store_evidence *e, int64_t id)
 	return r == 1 ? 0 : r == 0 ? -ENOENT : r;
 }
 
-static int grow(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p;
-
-	if (n < *cap)
-		return 0;
-	p = realloc(*v, c * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 struct pkg_list {
 	struct store_evidence *e;
 	struct evdoc_pkg **v;
@@ -143,7 +129,7 @@ static int pkg_row(sqlite3_stmt *st, void *arg)
 	struct evdoc_pkg *p;
 	bool oom = false;
 
-	if (grow((void **)l->v, l->cap, *l->n, sizeof(**l->v)) < 0)
+	if (array_grow(l->v, l->cap, *l->n, sizeof(**l->v), ARRAY_NO_MAX) < 0)
 		return -ENOMEM;
 	p = &(*l->v)[(*l->n)++];
 	p->ecosystem = col(l->e, st, 0, &oom);
@@ -205,7 +191,7 @@ static int adv_row(sqlite3_stmt *st, void *arg)
 	struct evdoc_advisory *a;
 	bool oom = false;
 
-	if (grow((void **)&e->adv, &e->cap_adv, e->b.n_advisories, sizeof(*e->adv)) < 0)
+	if (ARRAY_GROW(e->adv, e->cap_adv, e->b.n_advisories, ARRAY_NO_MAX) < 0)
 		return -ENOMEM;
 	a = &e->adv[e->b.n_advisories++];
 	a->id = col(e, st, 0, &oom);
