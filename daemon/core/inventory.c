@@ -6,10 +6,12 @@
 #include <string.h>
 
 #include "array.h"
+#include "dep5.h"
 #include "engine_archive.h"
 #include "engine_file.h"
 #include "log.h"
 #include "pkgdb.h"
+#include "strmap.h"
 #include "wallclock.h"
 
 /* Bounds: the package databases and one METADATA file. */
@@ -34,6 +36,7 @@ static const char *const walk_paths[] = {"/etc",
                                          "/usr/lib/python3.14",
                                          "/opt",
                                          "/app",
+                                         "/usr/share/doc",
                                          NULL};
 
 struct inventory_job {
@@ -46,6 +49,9 @@ struct inventory_job {
 	struct engine_file *file;
 	struct pkgdb_os os;
 	char *dpkg, *apk, *debian_version; /* copies, parsed once the OS is known */
+	char **lic_names, **lic_values;    /* dpkg packages' licences, from their copyright files */
+	size_t n_lic, cap_lic, cap_lic_values;
+	struct strmap lic; /* lic_names -> index */
 	struct store_pkg *pkgs;
 	size_t n, cap;
 	char note[1024];
@@ -62,6 +68,13 @@ static void job_free(struct inventory_job *j)
 		free((char *)(uintptr_t)j->pkgs[i].license);
 	}
 	free(j->pkgs);
+	strmap_done(&j->lic);
+	for (size_t i = 0; i < j->n_lic; i++) {
+		free(j->lic_names[i]);
+		free(j->lic_values[i]);
+	}
+	free(j->lic_names);
+	free(j->lic_values);
 	free(j->dpkg);
 	free(j->apk);
 	free(j->debian_version);
@@ -109,7 +122,49 @@ static bool have_pypi(const struct inventory_job *j, const char *name, const cha
 static int os_pkg_cb(const struct pkgdb_pkg *p, void *arg)
 {
 	struct inventory_job *j = arg;
-	return pkg_add(j, j->os.ecosystem, p);
+	struct pkgdb_pkg with = *p;
+	size_t i;
+
+	if (!p->license && strmap_get(&j->lic, p->name, &i))
+		with.license = j->lic_values[i];
+	return pkg_add(j, j->os.ecosystem, &with);
+}
+
+/* The package a path /usr/share/doc/NAME/copyright is the copyright file of, or NULL. */
+static const char *copyright_of(const char *path, size_t *ret_len)
+{
+	static const char doc[] = "/usr/share/doc/";
+	const char *name = path + sizeof(doc) - 1, *slash;
+
+	if (strncmp(path, doc, sizeof(doc) - 1) || !(slash = strchr(name, '/')) || slash == name ||
+	    strcmp(slash, "/copyright"))
+		return NULL;
+	*ret_len = (size_t)(slash - name);
+	return name;
+}
+
+/* A dpkg package's licence, read from its copyright file (dep5.h); free-form files have none. */
+static int copyright_add(struct inventory_job *j, const struct engine_archive_entry *e)
+{
+	char lic[PKGDB_LICENSE_MAX + 1];
+	size_t n;
+	const char *name = copyright_of(e->path, &n);
+
+	if (!name || !e->data || dep5_license(e->data, e->len, lic, sizeof(lic)) < 0)
+		return 0;
+	if (ARRAY_GROW(j->lic_names, j->cap_lic, j->n_lic, MAX_PKGS) < 0 ||
+	    ARRAY_GROW(j->lic_values, j->cap_lic_values, j->n_lic, MAX_PKGS) < 0)
+		return -ENOMEM;
+	j->lic_names[j->n_lic] = strndup(name, n);
+	j->lic_values[j->n_lic] = strdup(lic);
+	if (!j->lic_names[j->n_lic] || !j->lic_values[j->n_lic] ||
+	    strmap_put(&j->lic, j->lic_names[j->n_lic], j->n_lic) < 0) {
+		free(j->lic_names[j->n_lic]);
+		free(j->lic_values[j->n_lic]);
+		return -ENOMEM;
+	}
+	j->n_lic++;
+	return 0;
 }
 
 enum py_kind { PY_NONE, PY_METADATA, PY_PKGINFO, PY_EGGFILE, PY_DISTDIR };
@@ -154,9 +209,9 @@ static bool keep(const char *path, bool is_dir, void *arg)
 	size_t n;
 
 	(void)arg;
-	if (!is_dir &&
-	    (!strcmp(path, "/etc/os-release") || !strcmp(path, "/etc/debian_version") ||
-	     !strcmp(path, "/var/lib/dpkg/status") || !strcmp(path, "/lib/apk/db/installed")))
+	if (!is_dir && (!strcmp(path, "/etc/os-release") || !strcmp(path, "/etc/debian_version") ||
+	                !strcmp(path, "/var/lib/dpkg/status") ||
+	                !strcmp(path, "/lib/apk/db/installed") || copyright_of(path, &n)))
 		return true;
 	return python_kind(path, is_dir, &n) != PY_NONE;
 }
@@ -233,6 +288,8 @@ static int take(struct inventory_job *j, const struct engine_archive_entry *all,
 			r = (j->dpkg = copy_data(e)) || !e->data ? 0 : -ENOMEM;
 		else if (!strcmp(e->path, "/lib/apk/db/installed"))
 			r = (j->apk = copy_data(e)) || !e->data ? 0 : -ENOMEM;
+		else if (!strncmp(e->path, "/usr/share/doc/", 15))
+			r = copyright_add(j, e);
 		else if (python_kind(e->path, e->is_dir, &dl) == PY_DISTDIR)
 			r = python_dir(j, e, all, n);
 		else if (!e->is_dir)

@@ -9,6 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "spdx.h"
+
 /* Appends s percent-encoded (everything but the purl spec's unreserved set). */
 static size_t put_enc(char *buf, size_t len, size_t at, const char *s)
 {
@@ -137,10 +139,18 @@ static bool id_char(char c)
 	       c == '.' || c == '-' || c == '+' || c == ':';
 }
 
-/* Alternating ids and operators: id (op id)*; parentheses are skipped over. */
+/* An id SPDX knows (spdx.h), a LicenseRef, or after WITH an exception id. */
+static bool known_id(const char *p, size_t n, bool exception)
+{
+	if (exception)
+		return spdx_exception(p, n) != NULL;
+	return spdx_license(p, n) || (n > 11 && !strncmp(p, "LicenseRef-", 11));
+}
+
+/* Alternating known ids and operators: id (op id)*; parentheses are skipped over. */
 bool evdoc_license_is_expression(const char *lic)
 {
-	bool want_id = true;
+	bool want_id = true, with = false;
 	const char *p = lic;
 	int depth = 0;
 
@@ -157,10 +167,11 @@ bool evdoc_license_is_expression(const char *lic)
 			;
 		if (!n)
 			return false;
-		if (want_id ==
-		    ((n == 3 && !strncmp(p, "AND", 3)) || (n == 2 && !strncmp(p, "OR", 2)) ||
-		     (n == 4 && !strncmp(p, "WITH", 4))))
+		bool op = (n == 3 && !strncmp(p, "AND", 3)) || (n == 2 && !strncmp(p, "OR", 2)) ||
+		          (n == 4 && !strncmp(p, "WITH", 4));
+		if (want_id == op || (want_id && !known_id(p, n, with)))
 			return false; /* an operator where an id belongs, or the other way */
+		with = op && n == 4;
 		want_id = !want_id;
 		p += n;
 	}

@@ -3,8 +3,6 @@
  */
 #include "tagslist.h"
 
-#include "array.h"
-
 #include <errno.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -12,6 +10,8 @@
 #include <strings.h>
 
 #include <jansson.h>
+
+#include "array.h"
 
 #define TAG_MAX 128
 

@@ -76,6 +76,10 @@ dist() { # NAME VERSION
 }
 dist requests 2.25.0
 dist urllib3 1.26.16
+# the licences of dpkg packages: their real copyright files (libc6's is free-form: none)
+for pkg in zlib1g libssl3 tzdata libc6; do
+	mkdir -p "$P/doc/$pkg" && cp "$HERE/../fixtures/dep5/$pkg" "$P/doc/$pkg/copyright"
+done
 echo 'ref: refs/heads/main' >"$P/.git/HEAD"
 echo "$SHA" >"$P/.git/refs/heads/main"
 printf '[remote "origin"]\n\turl = https://builder:hunter2pass@git.example.com/team/p.git\n' \
@@ -87,6 +91,7 @@ ARG EXTRAS
 ARG API_TOKEN
 COPY etc/os-release /etc/os-release
 COPY dpkg/status /var/lib/dpkg/status
+COPY doc/ /usr/share/doc/
 COPY site-packages/ /usr/local/lib/python3.11/site-packages/
 USER 65534
 EOF
@@ -166,13 +171,22 @@ assert bi["versionInfo"] == base, (bi["versionInfo"], base)
 assert len(s["packages"]) == 2 + 140 + 2, len(s["packages"])
 libc = [p for p in s["packages"] if p["name"] == "libc6"][0]
 assert libc["sourceInfo"] == "built package from: glibc 2.36-9+deb12u9", libc
+assert libc["licenseDeclared"] == "NOASSERTION", libc  # free-form copyright file
+lic = {p["name"]: (p["licenseDeclared"], p.get("licenseComments")) for p in s["packages"]}
+assert lic["zlib1g"] == ("Zlib", None), lic["zlib1g"]
+assert lic["libssl3"] == ("Apache-2.0 AND (Artistic-1.0-Perl OR GPL-1.0-or-later)", None), lic["libssl3"]
+assert lic["tzdata"] == ("NOASSERTION", "public-domain"), lic["tzdata"]
+assert lic["bash"] == ("NOASSERTION", None), lic["bash"]  # no copyright file in the image
+cb = json.load(open("%s/%s.cdx.json" % (d, b1)))
+z = [x for x in cb["components"] if x["name"] == "zlib1g"][0]
+assert z["licenses"] == [{"expression": "Zlib"}], z
 c = json.load(open("%s/%s.cdx.json" % (d, a1)))
 musl = [x for x in c["components"] if x["name"] == "musl"][0]
 assert musl["purl"] == "pkg:apk/alpine/musl@1.2.4-r0?arch=x86_64&distro=alpine-3.18", musl
 assert musl["licenses"] == [{"expression": "MIT"}], musl
 assert c["metadata"]["component"]["pedigree"]["ancestors"][0]["version"] == base
 PY
-ok "initial builds: SPDX, CycloneDX and provenance of a Debian+PyPI and an Alpine image validate"
+ok "initial builds: SPDX, CycloneDX and provenance of a Debian+PyPI and an Alpine image validate; dpkg licences from the copyright files"
 
 [ "$(get "/v1/builds/$b1/vex" "$D/e.json")" = 404 ] && grep -q no_statements "$D/e.json" ||
 	fail "VEX without advisories: $(cat "$D/e.json")"

@@ -87,10 +87,24 @@ static void test_license(void **state)
 	                                  "(MIT OR Apache-2.0) AND Zlib",
 	                                  "GPL-2.0-or-later WITH Classpath-exception-2.0",
 	                                  "LGPL-2.1+",
+	                                  "bsd-3-clause",
+	                                  "LicenseRef-refit-test",
 	                                  NULL};
-	static const char *const no[] = {
-	        "",     "MIT BSD GPL2+", "AND",           "MIT AND", "(MIT",
-	        "MIT)", "MIT OR OR",     "Public Domain", "MIT,BSD", NULL};
+	static const char *const no[] = {"",
+	                                 "MIT BSD GPL2+",
+	                                 "AND",
+	                                 "MIT AND",
+	                                 "(MIT",
+	                                 "MIT)",
+	                                 "MIT OR OR",
+	                                 "Public Domain",
+	                                 "MIT,BSD",
+	                                 "GPL-2+",
+	                                 "public-domain",
+	                                 "GPL-2-oracle",
+	                                 "MIT WITH MIT",
+	                                 "GPL-2.0-only WITH Foo-exception",
+	                                 NULL};
 
 	(void)state;
 	for (size_t i = 0; yes[i]; i++)
