@@ -27,6 +27,7 @@
 /* Upper bounds (seconds) of the build duration histogram. */
 static const double duration_buckets[] = {30, 60, 120, 300, 600, 1200, 1800, 3600, 7200};
 #define N_BUCKETS (sizeof(duration_buckets) / sizeof(duration_buckets[0]))
+_Static_assert(N_BUCKETS + 1 == STORE_DURATION_BUCKETS, "the store keeps these buckets");
 
 void metrics_label_escape(FILE *f, const char *s)
 {
@@ -123,15 +124,12 @@ static void histo_flush(struct histo *h)
 	h->open = false;
 }
 
-static int duration_cb(const char *project, const char *env, const char *status, uint64_t ms,
-                       void *arg)
+static int duration_cb(const char *project, const char *env, unsigned bucket, uint64_t n,
+                       uint64_t sum_ms, void *arg)
 {
 	struct histo *h = arg;
-	double s = (double)ms / 1000.0;
-	size_t i = 0;
 
-	(void)status;
-	if (!project || !env)
+	if (!project || !env || bucket > N_BUCKETS)
 		return 0;
 	if (h->open && (strcmp(h->project, project) || strcmp(h->env, env)))
 		histo_flush(h);
@@ -142,10 +140,8 @@ static int duration_cb(const char *project, const char *env, const char *status,
 		h->sum = 0;
 		h->open = true;
 	}
-	while (i < N_BUCKETS && s > duration_buckets[i])
-		i++;
-	h->counts[i]++;
-	h->sum += s;
+	h->counts[bucket] += n;
+	h->sum += (double)sum_ms / 1000.0;
 	return 0;
 }
 

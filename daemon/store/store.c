@@ -14,6 +14,21 @@
  * Forward migrations: migrations[i] takes the schema from version i to i+1.
  * Never edit a released step; append a new one.
  */
+/* Whether build row R counts in the duration histogram, and its bucket (see 14 -> 15). */
+#define DURATION_OF(r)                                                                        \
+	r ".status IN ('succeeded', 'failed') AND " r ".started_at > 0 AND " r ".finished_at" \
+	  " >= " r ".started_at"
+#define DURATION_BUCKET(r)                                               \
+	"CASE WHEN " r ".finished_at - " r ".started_at <= 30000 THEN 0" \
+	" WHEN " r ".finished_at - " r ".started_at <= 60000 THEN 1"     \
+	" WHEN " r ".finished_at - " r ".started_at <= 120000 THEN 2"    \
+	" WHEN " r ".finished_at - " r ".started_at <= 300000 THEN 3"    \
+	" WHEN " r ".finished_at - " r ".started_at <= 600000 THEN 4"    \
+	" WHEN " r ".finished_at - " r ".started_at <= 1200000 THEN 5"   \
+	" WHEN " r ".finished_at - " r ".started_at <= 1800000 THEN 6"   \
+	" WHEN " r ".finished_at - " r ".started_at <= 3600000 THEN 7"   \
+	" WHEN " r ".finished_at - " r ".started_at <= 7200000 THEN 8 ELSE 9 END"
+
 static const char *const migrations[] = {
         /* 0 -> 1 */
         "CREATE TABLE engines("
@@ -176,6 +191,93 @@ static const char *const migrations[] = {
         "  project TEXT NOT NULL, ref TEXT NOT NULL, tag TEXT NOT NULL, policy TEXT NOT NULL,"
         "  newest TEXT, notified TEXT, checked_at INTEGER NOT NULL, error TEXT,"
         "  PRIMARY KEY(project, ref)) WITHOUT ROWID;",
+        /* 14 -> 15: what /metrics reports of all history, kept as state by triggers
+         * (it was two scans of every build per scrape: 0.9 s at 100,000 builds):
+         * builds per (project, env, status), and the duration histogram of finished
+         * builds per (project, env) in metrics.c's buckets (seconds <= 30, 60, 120,
+         * 300, 600, 1200, 1800, 3600, 7200, +Inf: bucket 0..9). */
+        "CREATE TABLE build_counts(project TEXT NOT NULL, env TEXT NOT NULL,"
+        "  status TEXT NOT NULL, n INTEGER NOT NULL,"
+        "  PRIMARY KEY(project, env, status)) WITHOUT ROWID;"
+        "CREATE TABLE build_durations(project TEXT NOT NULL, env TEXT NOT NULL,"
+        "  bucket INTEGER NOT NULL, n INTEGER NOT NULL, sum_ms INTEGER NOT NULL,"
+        "  PRIMARY KEY(project, env, bucket)) WITHOUT ROWID;"
+        "INSERT INTO build_counts SELECT project, env, status, count(*) FROM builds"
+        "  GROUP BY project, env, status;"
+        "INSERT INTO build_durations SELECT project, env, " DURATION_BUCKET(
+                "builds") ","
+                          "  count(*), sum(finished_at - started_at) FROM builds "
+                          "WHERE " DURATION_OF(
+                                  "builds") "  GROUP BY 1, 2, 3;"
+                                            "CREATE TRIGGER build_counted AFTER INSERT ON builds "
+                                            "BEGIN"
+                                            "  INSERT INTO build_counts VALUES(new.project, "
+                                            "new.env, new.status, 1)"
+                                            "  ON CONFLICT DO UPDATE SET n = n + 1;"
+                                            "  INSERT INTO build_durations SELECT new.project, "
+                                            "new.env, " DURATION_BUCKET(
+                                                    "new") ","
+                                                           "  1, new.finished_at - new.started_at "
+                                                           "WHERE " DURATION_OF(
+                                                                   "new") "  ON CONFLICT DO UPDATE "
+                                                                          "SET n = n + 1, sum_ms = "
+                                                                          "sum_ms + "
+                                                                          "excluded.sum_ms;"
+                                                                          "END;"
+                                                                          "CREATE TRIGGER "
+                                                                          "build_recounted AFTER "
+                                                                          "UPDATE OF status, "
+                                                                          "started_at, finished_at"
+                                                                          "  ON builds BEGIN"
+                                                                          "  UPDATE build_counts "
+                                                                          "SET n = n - 1 WHERE "
+                                                                          "project = old.project "
+                                                                          "AND env = old.env"
+                                                                          "  AND status = "
+                                                                          "old.status;"
+                                                                          "  INSERT INTO "
+                                                                          "build_counts "
+                                                                          "VALUES(new.project, "
+                                                                          "new.env, new.status, 1)"
+                                                                          "  ON CONFLICT DO UPDATE "
+                                                                          "SET n = n + 1;"
+                                                                          "  UPDATE "
+                                                                          "build_durations SET n = "
+                                                                          "n - 1,"
+                                                                          "  sum_ms = sum_ms - "
+                                                                          "(old.finished_at - "
+                                                                          "old.started_at)"
+                                                                          "  WHERE " DURATION_OF(
+                                                                                  "old") " AND "
+                                                                                         "project "
+                                                                                         "= "
+                                                                                         "old."
+                                                                                         "project "
+                                                                                         "AND env "
+                                                                                         "= old.env"
+                                                                                         "  AND "
+                                                                                         "bucket "
+                                                                                         "="
+                                                                                         " " DURATION_BUCKET(
+                                                                                                 "o"
+                                                                                                 "l"
+                                                                                                 "d") ";"
+                                                                                                      "  INSERT INTO build_durations SELECT new.project, new.env, " DURATION_BUCKET(
+                                                                                                              "new") ","
+                                                                                                                     "  1, new.finished_at - new.started_at WHERE " DURATION_OF(
+                                                                                                                             "new") "  ON CONFLICT DO UPDATE SET n = n + 1, sum_ms = sum_ms + excluded.sum_ms;"
+                                                                                                                                    "END;"
+                                                                                                                                    "CREATE TRIGGER build_uncounted AFTER DELETE ON builds BEGIN"
+                                                                                                                                    "  UPDATE build_counts SET n = n - 1 WHERE project = old.project AND env = old.env"
+                                                                                                                                    "  AND status = old.status;"
+                                                                                                                                    "  UPDATE build_durations SET n = n - 1,"
+                                                                                                                                    "  sum_ms = sum_ms - (old.finished_at - old.started_at)"
+                                                                                                                                    "  WHERE " DURATION_OF(
+                                                                                                                                            "old") " AND project = old.project AND env = old.env"
+                                                                                                                                                   "  AND bucket = " DURATION_BUCKET(
+                                                                                                                                                           "old") ";"
+                                                                                                                                                                  "END;"
+                                                                                                                                                                  "CREATE INDEX builds_log_error ON builds(id) WHERE log_error IS NOT NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -875,8 +977,10 @@ int store_last_success(struct store *s, const char *project, uint64_t *ret_at)
 {
 	sqlite3_stmt *st;
 	int rc, r = store_prepare(s,
-	                          "SELECT max(finished_at) FROM builds WHERE project = ?1"
-	                          " AND status = 'succeeded'",
+	                          /* the newest successes by id, not a scan of history */
+	                          "SELECT max(finished_at) FROM (SELECT finished_at FROM builds"
+	                          " WHERE project = ?1 AND +status = 'succeeded'" /* by builds_project_id */
+	                          " ORDER BY id DESC LIMIT 16)",
 	                          &st);
 
 	if (r < 0)

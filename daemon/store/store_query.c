@@ -115,14 +115,31 @@ int store_builds_latest_each(struct store *s, const char *project, store_build_c
 {
 	struct build_walk w = {cb, arg, 0};
 	sqlite3_stmt *st;
-	int r = store_prepare(s,
-	                      "SELECT " BUILD_COLS " FROM builds WHERE id IN ("
-	                      " SELECT max(id) FROM builds WHERE ?1 IS NULL OR project = ?1"
-	                      "  GROUP BY project, env"
-	                      " UNION SELECT max(id) FROM builds WHERE (?1 IS NULL OR project = ?1)"
-	                      "  AND status = 'succeeded' GROUP BY project, env)"
-	                      " ORDER BY project, env, id",
-	                      &st);
+	/*
+	 * The (project, env) pairs by skipping through the builds_project index (a seek
+	 * per pair, not a scan of history), then each pair's newest build and newest
+	 * success, walking back from its end.
+	 */
+	int r = store_prepare(
+	        s,
+	        "WITH RECURSIVE"
+	        " p(project) AS (SELECT CASE WHEN ?1 IS NULL THEN (SELECT min(project) FROM builds)"
+	        "  ELSE ?1 END"
+	        "  UNION ALL SELECT (SELECT min(project) FROM builds WHERE project > p.project)"
+	        "  FROM p WHERE ?1 IS NULL AND p.project IS NOT NULL),"
+	        " pe(project, env) AS (SELECT p.project,"
+	        "  (SELECT min(env) FROM builds WHERE project = p.project)"
+	        "  FROM p WHERE p.project IS NOT NULL"
+	        "  UNION ALL SELECT pe.project, (SELECT min(env) FROM builds"
+	        "  WHERE project = pe.project AND env > pe.env) FROM pe WHERE pe.env IS NOT NULL)"
+	        " SELECT " BUILD_COLS " FROM builds WHERE id IN ("
+	        "  SELECT (SELECT max(id) FROM builds b WHERE b.project = pe.project"
+	        "   AND b.env = pe.env) FROM pe WHERE pe.env IS NOT NULL"
+	        "  UNION SELECT (SELECT id FROM builds b WHERE b.project = pe.project"
+	        "   AND b.env = pe.env AND b.status = 'succeeded' ORDER BY id DESC LIMIT 1)"
+	        "  FROM pe WHERE pe.env IS NOT NULL)"
+	        " ORDER BY project, env, id",
+	        &st);
 
 	if (r < 0)
 		return r;
@@ -264,35 +281,32 @@ int store_build_counts_each(struct store *s,
 	struct count_walk w = {cb, arg};
 	sqlite3_stmt *st;
 	int r = store_prepare(s,
-	                      "SELECT project, env, status, count(*) FROM builds"
-	                      " GROUP BY project, env, status ORDER BY project, env, status",
+	                      "SELECT project, env, status, n FROM build_counts WHERE n > 0"
+	                      " ORDER BY project, env, status",
 	                      &st);
 
 	return r < 0 ? r : store_walk(s, st, count_row, &w);
 }
 
 struct duration_walk {
-	int (*cb)(const char *project, const char *env, const char *status, uint64_t ms, void *arg);
+	store_duration_cb cb;
 	void *arg;
 };
 
 static int duration_row(sqlite3_stmt *st, void *arg)
 {
 	struct duration_walk *w = arg;
-	return w->cb(text(st, 0), text(st, 1), text(st, 2), u64(st, 3), w->arg);
+	return w->cb(text(st, 0), text(st, 1), (unsigned)sqlite3_column_int(st, 2), u64(st, 3),
+	             u64(st, 4), w->arg);
 }
 
-int store_build_durations_each(struct store *s,
-                               int (*cb)(const char *project, const char *env, const char *status,
-                                         uint64_t ms, void *arg),
-                               void *arg)
+int store_build_durations_each(struct store *s, store_duration_cb cb, void *arg)
 {
 	struct duration_walk w = {cb, arg};
 	sqlite3_stmt *st;
 	int r = store_prepare(s,
-	                      "SELECT project, env, status, finished_at - started_at FROM builds"
-	                      " WHERE status IN ('succeeded', 'failed') AND started_at > 0"
-	                      " AND finished_at >= started_at ORDER BY project, env",
+	                      "SELECT project, env, bucket, n, sum_ms FROM build_durations"
+	                      " WHERE n > 0 ORDER BY project, env, bucket",
 	                      &st);
 
 	return r < 0 ? r : store_walk(s, st, duration_row, &w);

@@ -70,11 +70,16 @@ int store_build_counts_each(struct store *s,
                                       int64_t n, void *arg),
                             void *arg);
 
-/* Durations (finished - started, ms) of finished builds, by project and env. */
-int store_build_durations_each(struct store *s,
-                               int (*cb)(const char *project, const char *env, const char *status,
-                                         uint64_t ms, void *arg),
-                               void *arg);
+/*
+ * The duration histogram (finished - started) of succeeded and failed builds, by project
+ * and env: n builds in bucket (0..STORE_DURATION_BUCKETS - 1: at most 30, 60, 120, 300,
+ * 600, 1200, 1800, 3600, 7200 s, then the rest), sum_ms their total. Kept by the store as
+ * builds change, so its cost does not grow with history.
+ */
+#define STORE_DURATION_BUCKETS 10
+typedef int (*store_duration_cb)(const char *project, const char *env, unsigned bucket, uint64_t n,
+                                 uint64_t sum_ms, void *arg);
+int store_build_durations_each(struct store *s, store_duration_cb cb, void *arg);
 
 /* Trigger counts by kind (base, security, age, initial, manual) and state. */
 int store_trigger_counts_each(struct store *s,

@@ -115,8 +115,8 @@ int store_env_failures(struct store *s, const char *project, const char *env, un
 	                          "SELECT count(*), min(queued_at) FROM builds WHERE project = ?1 "
 	                          "AND env = ?2"
 	                          " AND status IN ('failed', 'interrupted') AND id > coalesce("
-	                          "  (SELECT max(id) FROM builds WHERE project = ?1 AND env = ?2"
-	                          "   AND status = 'succeeded'), 0)",
+	                          "  (SELECT id FROM builds WHERE project = ?1 AND env = ?2"
+	                          "   AND status = 'succeeded' ORDER BY id DESC LIMIT 1), 0)",
 	                          &st);
 
 	if (r < 0)

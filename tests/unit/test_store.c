@@ -15,6 +15,7 @@
 #include "store.h"
 #include "store_tags.h"
 #include "store_feed.h"
+#include "store_query.h"
 
 static char dir[64];
 static char path[128];
@@ -568,6 +569,70 @@ static void test_immutable_refused(void **state)
  * a build's outcome and its trigger's state wait in memory, the store says why it cannot
  * write, and store_retry writes them in order once there is room.
  */
+/* What the triggers keep for /metrics equals the same aggregates over every build row. */
+static int count_cb(const char *project, const char *env, const char *status, int64_t n, void *arg)
+{
+	int64_t *sum = arg;
+
+	(void)env;
+	(void)status;
+	sum[0] += n;
+	sum[1] += !strcmp(project, "p") ? n : 0;
+	return 0;
+}
+
+static int histo_cb(const char *project, const char *env, unsigned bucket, uint64_t n,
+                    uint64_t sum_ms, void *arg)
+{
+	int64_t *h = arg;
+
+	(void)project;
+	(void)env;
+	assert_true(bucket < STORE_DURATION_BUCKETS);
+	h[bucket] += (int64_t)n;
+	h[STORE_DURATION_BUCKETS] += (int64_t)sum_ms;
+	return 0;
+}
+
+static void test_history_aggregates(void **state)
+{
+	static const uint64_t secs[] = {1, 30, 31, 400, 7200, 7201, 86400};
+	struct store *s = open_ok();
+	int64_t ids[7], sum[2] = {0, 0}, h[STORE_DURATION_BUCKETS + 1] = {0}, n = 0;
+
+	(void)state;
+	for (size_t i = 0; i < 7; i++) {
+		struct store_build b = {.project = i % 2 ? "p" : "q",
+		                        .env = "prod",
+		                        .trigger = "manual",
+		                        .status = "queued"};
+		assert_int_equal(store_build_insert(s, &b, &ids[i]), 0);
+		b = (struct store_build){.status = "running", .started_at = 1000};
+		assert_int_equal(store_build_update(s, ids[i], &b), 0);
+		b = (struct store_build){.status = i == 6  ? "interrupted"
+		                                   : i % 3 ? "succeeded"
+		                                           : "failed",
+		                         .finished_at = 1000 + secs[i] * 1000};
+		assert_int_equal(store_build_update(s, ids[i], &b), 0);
+	}
+	assert_int_equal(store_build_counts_each(s, count_cb, sum), 0);
+	assert_int_equal(store_query_int(s, "SELECT count(*) FROM builds", &n), 0);
+	assert_int_equal(sum[0], n);
+	assert_int_equal(store_query_int(s, "SELECT count(*) FROM builds WHERE project = 'p'", &n),
+	                 0);
+	assert_int_equal(sum[1], n);
+	assert_int_equal(store_build_durations_each(s, histo_cb, h), 0);
+	/* 1 s and 30 s in <= 30; 31 s in <= 60; 400 s in <= 600; 7200 in <= 7200; 7201 in +Inf;
+	 * the interrupted one is not a finished build */
+	assert_int_equal(h[0], 2);
+	assert_int_equal(h[1], 1);
+	assert_int_equal(h[4], 1);
+	assert_int_equal(h[8], 1);
+	assert_int_equal(h[9], 1);
+	assert_int_equal(h[STORE_DURATION_BUCKETS], (1 + 30 + 31 + 400 + 7200 + 7201) * 1000);
+	store_close(s);
+}
+
 static void test_full_store_defers(void **state)
 {
 	struct store *s = open_ok();
@@ -688,6 +753,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_unmarked_refit_file, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_immutable_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_full_store_defers, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_history_aggregates, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
