@@ -976,12 +976,13 @@ int store_recover(struct store *s, uint64_t at)
 int store_last_success(struct store *s, const char *project, uint64_t *ret_at)
 {
 	sqlite3_stmt *st;
-	int rc, r = store_prepare(s,
-	                          /* the newest successes by id, not a scan of history */
-	                          "SELECT max(finished_at) FROM (SELECT finished_at FROM builds"
-	                          " WHERE project = ?1 AND +status = 'succeeded'" /* by builds_project_id */
-	                          " ORDER BY id DESC LIMIT 16)",
-	                          &st);
+	int rc, r = store_prepare(
+	                s,
+	                /* the newest successes by id, not a scan of history */
+	                "SELECT max(finished_at) FROM (SELECT finished_at FROM builds"
+	                " WHERE project = ?1 AND +status = 'succeeded'" /* by builds_project_id */
+	                " ORDER BY id DESC LIMIT 16)",
+	                &st);
 
 	if (r < 0)
 		return r;
