@@ -769,12 +769,14 @@ out:
 	arm_timer(s);
 }
 
-/* Age and first-build triggers for every configured project. */
-static void age_triggers(struct scheduler *s)
+/* Age and first-build triggers for every configured project, in one commit. */
+static int age_triggers_tx(struct store *st, void *arg)
 {
+	struct scheduler *s = arg;
 	uint64_t now = wallclock_ms(), last;
 	char reason[128];
 
+	(void)st;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct config_project *p = &s->cfg->projects[i];
 		int r = p->enabled ? store_last_success(s->d.store, p->name, &last) : -EPERM;
@@ -788,6 +790,12 @@ static void age_triggers(struct scheduler *s)
 			store_trigger_add(s->d.store, p->name, "age", reason, now, NULL);
 		}
 	}
+	return 0;
+}
+
+static void age_triggers(struct scheduler *s)
+{
+	store_transaction(s->d.store, age_triggers_tx, s);
 }
 
 static void timer_cb(uv_timer_t *t)

@@ -539,14 +539,22 @@ static void replace_entries(struct watcher *w, struct fresh *f)
 	w->count = f->n;
 }
 
-int watcher_configure(struct watcher *w, const struct config *cfg)
+struct configure {
+	struct watcher *w;
+	const struct config *cfg;
+	struct fresh fresh;
+};
+
+/* Every project's bases: watched, and what changed recorded, in one commit. */
+static int configure_tx(struct store *s, void *arg)
 {
-	struct fresh fresh = {0};
+	struct configure *c = arg;
+	struct watcher *w = c->w;
+	const struct config *cfg = c->cfg;
+	struct fresh *fresh = &c->fresh;
 	int r = 0;
 
-	w->interval_ms = cfg->poll.bases_ms;
-	w->settle_ms = cfg->poll.settle_ms;
-	w->jitter_pct = cfg->poll.jitter_pct;
+	(void)s;
 	for (size_t i = 0; r == 0 && i < cfg->n_projects; i++) {
 		const struct config_project *p = &cfg->projects[i];
 		struct base_use *uses = NULL;
@@ -558,13 +566,26 @@ int watcher_configure(struct watcher *w, const struct config *cfg)
 			continue;
 		}
 		for (size_t j = 0; r == 0 && j < n; j++)
-			r = watch(w, &fresh, &uses[j], p->name);
+			r = watch(w, fresh, &uses[j], p->name);
 		record_usage(w, p->name, uses, n);
 		free(uses);
 	}
-	replace_entries(w, &fresh);
-	strmap_done(&fresh.by_key);
-	free(fresh.v);
+	return r;
+}
+
+int watcher_configure(struct watcher *w, const struct config *cfg)
+{
+	struct configure c = {w, cfg, {0}};
+	int r;
+
+	w->interval_ms = cfg->poll.bases_ms;
+	w->settle_ms = cfg->poll.settle_ms;
+	w->jitter_pct = cfg->poll.jitter_pct;
+	/* a failed commit loses only the usage rows: they are written again next time */
+	r = store_transaction(w->store, configure_tx, &c);
+	replace_entries(w, &c.fresh);
+	strmap_done(&c.fresh.by_key);
+	free(c.fresh.v);
 	log_info("watching %zu base image reference(s), every %llu s", w->count,
 	         (unsigned long long)(w->interval_ms / 1000));
 	arm(w);

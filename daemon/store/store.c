@@ -417,11 +417,28 @@ int store_schema_version(struct store *s)
 	return s->version;
 }
 
-int store_transaction(struct store *s, int (*fn)(struct store *s, void *arg), void *arg)
+/* Inside another transaction, a savepoint: its failure undoes only its own writes. */
+static int nested_transaction(struct store *s, int (*fn)(struct store *s, void *arg), void *arg)
 {
-	int r = store_exec(s, "BEGIN IMMEDIATE");
+	int r = store_exec(s, "SAVEPOINT nested");
 
 	if (r < 0)
+		return r;
+	r = fn(s, arg);
+	if (r < 0 && !sqlite3_get_autocommit(s->db))
+		store_exec(s, "ROLLBACK TO nested");
+	if (!sqlite3_get_autocommit(s->db) && store_exec(s, "RELEASE nested") < 0 && r == 0)
+		r = -EIO;
+	return r;
+}
+
+int store_transaction(struct store *s, int (*fn)(struct store *s, void *arg), void *arg)
+{
+	int r;
+
+	if (!sqlite3_get_autocommit(s->db))
+		return nested_transaction(s, fn, arg);
+	if ((r = store_exec(s, "BEGIN IMMEDIATE")) < 0)
 		return r;
 	r = fn(s, arg);
 	if (r == 0)

@@ -35,7 +35,11 @@ int store_schema_version(struct store *s);
  */
 uint64_t store_generation(struct store *s);
 
-/* Runs fn inside one transaction: committed when fn returns 0, rolled back otherwise. */
+/*
+ * Runs fn inside one transaction: committed when fn returns 0, rolled back otherwise.
+ * Called from inside another one (fn of an outer store_transaction), it is a savepoint:
+ * a failure undoes fn's writes only, and the outer transaction commits the rest.
+ */
 int store_transaction(struct store *s, int (*fn)(struct store *s, void *arg), void *arg);
 
 /* What refitd learnt about an engine on its last contact. */
