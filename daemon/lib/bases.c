@@ -197,6 +197,25 @@ int bases_refusal(const struct config_project *p, enum dockerfile_builder b, cha
 	return reason ? 1 : 0;
 }
 
+int bases_frontend(const struct config_project *p, enum dockerfile_builder b, char *ret_image,
+                   size_t len, char *why, size_t whylen)
+{
+	char path[4096];
+	struct dockerfile *df = NULL;
+	const char *image;
+	int line = 0, r = load(p, &df, path, sizeof(path), why, whylen);
+
+	if (r < 0)
+		return r;
+	image = dockerfile_frontend(df, b, &line);
+	if (image) {
+		snprintf(ret_image, len, "%s", image);
+		snprintf(why, whylen, "%s:%d", path, line);
+	}
+	dockerfile_free(df);
+	return image ? 1 : 0;
+}
+
 int bases_of_project(const struct config_project *p, const char *platform, struct base_use **ret,
                      size_t *ret_n, char *err, size_t errlen)
 {

@@ -1,0 +1,119 @@
+#!/bin/bash
+# `# syntax=` frontends (issue 14): BuildKit pulls and runs the frontend image before
+# anything else, so refitd checks, before it sends the build, that the engine can have it:
+# in the engine, or its manifest answers in its registry (refit's registry client, the
+# configured credentials). Against the private dockerd (BuildKit 0.8), debug-logged so that
+# every API call it gets is in its log:
+#   gone:    a frontend on a registry that is not there (127.0.0.1:1): refused, unreachable;
+#   missing: a frontend the test registry does not have: refused, not found;
+#   locked:  a frontend on the htpasswd registry, no credentials configured: refused,
+#            unauthorized;
+#   pushed:  a frontend that exists in the test registry (busybox pushed under that name):
+#            passes the check; the engine then fails it (not a frontend, and on this test
+#            bed a frontend has no default bridge to run on): the engine's error, recorded;
+#   local:   the same image, only in the engine: passes the check as being in the engine.
+# No build request reaches the engine for the refused three; refitctl lint says RF018.
+# The classic builder ignores the line (measured): with builder: classic, gone builds.
+set -u
+. "$(dirname "$0")/lib.sh"
+tb_init
+TB_DOCKERD_DEBUG=1 tb_dockerd || fail "dockerd did not start"
+DLOG=$TB_DIR/docker/dockerd.log
+tb_registry auth || fail "htpasswd registry did not start"
+LOCKED=$TB_REGISTRY
+tb_registry || fail "registry did not start"
+R=$TB_REGISTRY
+tb_base_image refit-test/base:1 || fail "base image"
+tb_base_image fe/front:1 || fail "frontend image"
+tb_docker tag "$R/fe/front:1" "$R/fe/local-only:1" >/dev/null || fail "tag local-only"
+tb_docker rmi "$R/fe/front:1" >/dev/null || fail "rmi front" # only in the registry now
+
+declare -A FE=([gone]=127.0.0.1:1/nope/front:1 [missing]=$R/fe/missing:1
+	[locked]=$LOCKED/fe/front:1 [pushed]=$R/fe/front:1 [local]=$R/fe/local-only:1)
+for p in "${!FE[@]}"; do
+	mkdir -p "$TB_DIR/$p"
+	printf '# syntax=%s\nFROM %s/refit-test/base:1\nRUN echo %s\nUSER 65534\n' "${FE[$p]}" "$R" "$p" \
+		>"$TB_DIR/$p/Dockerfile"
+done
+head -c 24 /dev/urandom | base64 >"$TB_DIR/token"
+conf() {
+	cat >"$TB_DIR/refit.yaml" <<YAML
+state_dir: $TB_DIR/state
+listen: 127.0.0.1:0
+api_token_file: $TB_DIR/token
+engines: [ { host: $TB_DOCKER_HOST, max_builds: 2, builder: $1 } ]
+projects:
+YAML
+	for p in gone missing locked pushed local; do
+		echo "  - { name: $p, context: $TB_DIR/$p, image: $R/team/$p, network: none, environments: { prod: {} } }" \
+			>>"$TB_DIR/refit.yaml"
+	done
+}
+conf auto
+refitd_start "$TB_DIR/refit.yaml"
+DB=$TB_DIR/state/state.db
+wait_log "REST API listening on " 60
+URL=http://$(sed -n 's/.*REST API listening on \([^ ]*\).*/\1/p' "$RD_LOG" | head -1)
+for p in gone missing locked pushed local; do
+	wait_log "project $p: rebuild (done|failed)" 120
+done
+
+err() { sql "$DB" "SELECT error FROM builds WHERE project = '$1' ORDER BY id LIMIT 1"; }
+for p in gone missing locked pushed local; do echo "$p: $(err $p)"; done
+refused() { # project, what the reason says
+	local e
+	e=$(err "$1")
+	case $e in
+	*"buildkit-0.8 builder of engine"*"cannot build this Dockerfile: $TB_DIR/$1/Dockerfile:1: the frontend image ${FE[$1]} (# syntax=)"*"$2"*) ;;
+	*) fail "$1: '$e'" ;;
+	esac
+	grep -E "Calling POST /v[0-9.]+/build" "$DLOG" | grep -q "$1" && fail "$1: a build was sent to the engine"
+	[ "$(sql "$DB" "SELECT count(*) FROM builds WHERE project = '$1' AND status = 'failed' AND image_id IS NULL")" -ge 1 ] ||
+		fail "$1: no failed build row"
+}
+refused gone "is not in the engine, and its registry is unreachable"
+refused missing "neither in the engine nor in its registry: not found"
+refused locked "its registry says unauthorized"
+grep -q "Calling GET /v[0-9.]*/images/127.0.0.1:1/nope/front:1/json" "$DLOG" ||
+	fail "the engine was not asked for the frontend image"
+curl -s "$URL/v1/builds?project=gone" | grep -q '"error": *"[^"]*frontend image 127.0.0.1:1/nope/front:1' ||
+	fail "the API lacks the reason"
+curl -s "$URL/projects/gone" | grep -q 'frontend image 127.0.0.1:1/nope/front:1' ||
+	fail "the status page lacks the reason"
+ok "a frontend that cannot be had is refused before any build is sent, naming it and why (unreachable, not found, unauthorized)"
+
+grep -q "project gone: rebuild failed (.*); retry in [1-9]" "$RD_LOG" || fail "no backoff for the refusal"
+ok "a refused frontend is retried with the backoff of other refusals"
+
+for p in pushed local; do
+	e=$(err "$p")
+	case $e in *"cannot build this Dockerfile"*) fail "$p was refused: $e" ;; esac
+	case $e in *"frontend gateway.v0: network bridge not found"*"the # syntax= frontend runs on it"*) ;;
+	*) fail "$p: not the engine's error: '$e'" ;; esac
+	grep -E "Calling POST /v[0-9.]+/build" "$DLOG" | grep -q "$p" || fail "$p: no build sent"
+done
+grep -q "project pushed: the frontend image $R/fe/front:1 answers in its registry" "$RD_LOG" ||
+	fail "pushed: not found in the registry by the check"
+grep -q "project local: the frontend image $R/fe/local-only:1 is in the engine" "$RD_LOG" ||
+	fail "local: not found in the engine by the check"
+ok "a frontend in the registry or in the engine passes the check; the engine's own error is recorded"
+
+out=$("$REFITCTL" lint "$TB_DIR/gone/Dockerfile" --builder buildkit-0.8)
+case $out in *":1: RF018 warning the buildkit-0.8 builder parses this file with the frontend image \"127.0.0.1:1/nope/front:1\""*"must be able to pull it"*) ;;
+*) fail "lint: $out" ;; esac
+out=$("$REFITCTL" lint "$TB_DIR/gone/Dockerfile" --builder classic)
+case $out in *":1: RF018 info the classic builder ignores # syntax=127.0.0.1:1/nope/front:1"*) ;;
+*) fail "lint classic: $out" ;; esac
+ok "refitctl lint says the frontend must be pullable on BuildKit (RF018 warning), ignored on classic"
+
+# The classic builder ignores the line: refitd builds it.
+conf classic
+kill -HUP "$RD_PID"
+wait_log "configuration reloaded" 30
+sleep 2 # the engine probed again
+"$REFITCTL" --url "$URL" --token-file "$TB_DIR/token" rebuild gone >/dev/null || fail "refitctl rebuild"
+wait_log "project gone: rebuild done" 120
+[ "$(sql "$DB" "SELECT builder FROM builds WHERE project = 'gone' AND status = 'succeeded'")" = classic ] ||
+	fail "gone did not build with the classic builder"
+ok "with builder: classic the line is ignored and the project builds, as docker's classic builder does"
+refitd_stop
