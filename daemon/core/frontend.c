@@ -40,17 +40,17 @@ static void registry_done(int status, const struct registry_result *r, void *arg
 		         c->image);
 	else if (status == -ENOENT)
 		snprintf(why, sizeof(why),
-		         "the frontend image %s (# syntax=) is neither in the engine nor in its "
+		         "the frontend image %s is neither in the engine nor in its "
 		         "registry: not found (%s)",
 		         c->image, detail);
 	else if (status == -EACCES)
 		snprintf(why, sizeof(why),
-		         "the frontend image %s (# syntax=) is not in the engine, and its registry "
+		         "the frontend image %s is not in the engine, and its registry "
 		         "says unauthorized (%s)",
 		         c->image, detail);
 	else
 		snprintf(why, sizeof(why),
-		         "the frontend image %s (# syntax=) is not in the engine, and its registry "
+		         "the frontend image %s is not in the engine, and its registry "
 		         "is unreachable (%s)",
 		         c->image, detail);
 	done(c, status, why);
@@ -73,9 +73,8 @@ static void inspect_done(const struct engine_outcome *o, void *arg)
 	r = registry_digest(c->reg, &l, registry_done, c);
 	if (r < 0) {
 		c->in_registry = false;
-		snprintf(why, sizeof(why),
-		         "the frontend image %s (# syntax=) cannot be looked up: %s", c->image,
-		         strerror(-r));
+		snprintf(why, sizeof(why), "the frontend image %s cannot be looked up: %s",
+		         c->image, strerror(-r));
 		done(c, r, why);
 	}
 }

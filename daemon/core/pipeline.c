@@ -99,9 +99,12 @@ struct pipeline {
 	char hosts[MAX_HOSTS][REF_DOMAIN_MAX + 1];
 	struct creds_entry found[MAX_HOSTS];
 	size_t n_hosts, host_at;
-	/* the # syntax= image checked before the build, and where the Dockerfile names it */
+	/* the frontend images checked before the build: the one in flight, where it is named,
+	 * the next environment to look at, the last image checked */
 	struct frontend_check *frontend;
 	char frontend_at[512];
+	size_t frontend_env;
+	char frontend_last[REF_STRING_MAX];
 };
 
 static void advance(struct pipeline *pl);
@@ -766,8 +769,9 @@ static void op_done(const struct engine_outcome *o, void *arg)
 		        pl->error, sizeof(pl->error),
 		        "%s: engine %s has no default bridge network (dockerd --bridge=none); %s%s",
 		        o->error, engine_info(pl->d.engine)->host,
-		        fe ? "the # syntax= frontend runs on it whatever the project's network: "
-		             "remove the directive or give the engine a bridge"
+		        fe ? "a Dockerfile frontend (# syntax=, BUILDKIT_SYNTAX) runs on it "
+		             "whatever "
+		             "the project's network: drop it or give the engine a bridge"
 		           : "set network: host or none on project ",
 		        fe ? "" : pl->p->name);
 		env_fail(pl, pl->error);
@@ -1102,6 +1106,8 @@ static void frontend_refused(struct pipeline *pl, const char *why)
 	fail_all(pl, pl->error);
 }
 
+static void check_frontend(struct pipeline *pl);
+
 static void frontend_done(int status, const char *why, void *arg)
 {
 	struct pipeline *pl = arg;
@@ -1112,26 +1118,35 @@ static void frontend_done(int status, const char *why, void *arg)
 		return;
 	}
 	log_info("project %s: %s", pl->p->name, why);
-	build_headers(pl);
+	check_frontend(pl);
 }
 
-/* A # syntax= frontend BuildKit would pull: can the engine have it? (frontend.h) */
-static void check_frontend(struct pipeline *pl, enum dockerfile_builder b)
+/* The frontend image BuildKit would pull for each environment built (its BUILDKIT_SYNTAX
+ * build arg, else the # syntax= directive): can the engine have it? (frontend.h) */
+static void check_frontend(struct pipeline *pl)
 {
+	enum dockerfile_builder b = dockerfile_builder(pl->d.engine);
 	char image[REF_STRING_MAX], at[512], why[REF_STRING_MAX + 100];
-	int r = bases_frontend(pl->p, b, image, sizeof(image), at, sizeof(at));
+	int r;
 
-	if (r <= 0) {
-		build_headers(pl);
+	while (pl->frontend_env < pl->p->n_envs) {
+		const struct config_env *e = &pl->p->envs[pl->frontend_env++];
+		if (!pl->wanted[pl->frontend_env - 1] ||
+		    bases_frontend(pl->p, e, b, image, sizeof(image), at, sizeof(at)) <= 0 ||
+		    !strcmp(image, pl->frontend_last))
+			continue;
+		snprintf(pl->frontend_last, sizeof(pl->frontend_last), "%s", image);
+		snprintf(pl->frontend_at, sizeof(pl->frontend_at), "%s", at);
+		r = frontend_check(pl->d.engine, pl->d.registries, image, frontend_done, pl,
+		                   &pl->frontend);
+		if (r < 0) {
+			snprintf(why, sizeof(why), "the frontend image \"%s\" %s", image,
+			         r == -EINVAL ? "is not a valid image reference" : strerror(-r));
+			frontend_refused(pl, why);
+		}
 		return;
 	}
-	snprintf(pl->frontend_at, sizeof(pl->frontend_at), "%s", at);
-	r = frontend_check(pl->d.engine, pl->d.registries, image, frontend_done, pl, &pl->frontend);
-	if (r < 0) {
-		snprintf(why, sizeof(why), "the frontend image \"%s\" (# syntax=) %s", image,
-		         r == -EINVAL ? "is not a valid image reference" : strerror(-r));
-		frontend_refused(pl, why);
-	}
+	build_headers(pl);
 }
 
 /* With credentials in hand: what the builder cannot build is refused before anything is sent
@@ -1152,7 +1167,7 @@ static void credentials_ready(struct pipeline *pl)
 		fail_all(pl, pl->error);
 		return;
 	}
-	check_frontend(pl, b);
+	check_frontend(pl);
 }
 
 /* One registry's credentials; the next lookup, or on to the build. */
