@@ -15,11 +15,12 @@
 #   argok:   a missing image in the directive, but the environment's build arg
 #            BUILDKIT_SYNTAX (which BuildKit takes over the directive) names the pushed one:
 #            passes the check, the engine's error is recorded;
-#   argbad:  no directive, BUILDKIT_SYNTAX names the gone registry: refused.
+#   argbad:  no directive, BUILDKIT_SYNTAX names the gone registry: refused;
 #   authed:  a frontend on another htpasswd registry, with its credentials in registries:
 #            passes the check (refit's registry client uses them).
-# No build request reaches the engine for the refused three; refitctl lint says RF018.
-# The classic builder ignores the line (measured): with builder: classic, gone builds.
+# No build request reaches the engine for the refused four; refitctl lint says RF018.
+# The classic builder and Podman ignore the line (measured): with builder: classic, and on
+# Podman's service, gone builds.
 set -u
 . "$(dirname "$0")/lib.sh"
 tb_init
@@ -62,7 +63,7 @@ conf() {
 state_dir: $TB_DIR/state
 listen: 127.0.0.1:0
 api_token_file: $TB_DIR/token
-engines: [ { host: $TB_DOCKER_HOST, max_builds: 2, builder: $1 } ]
+engines: [ { host: ${2:-$TB_DOCKER_HOST}, max_builds: 2, builder: $1 } ]
 registries: [ { host: $AUTHED, username_file: $TB_DIR/user, password_file: $TB_DIR/pass } ]
 projects:
 YAML
@@ -143,4 +144,20 @@ wait_log "project gone: rebuild done" 120
 [ "$(sql "$DB" "SELECT builder FROM builds WHERE project = 'gone' AND status = 'succeeded'")" = classic ] ||
 	fail "gone did not build with the classic builder"
 ok "with builder: classic the line is ignored and the project builds, as docker's classic builder does"
+
+# Podman (buildah) ignores it too (measured): on Podman's service, gone builds.
+tb_podman || fail "podman service did not start"
+conf auto "$TB_PODMAN_HOST"
+kill -HUP "$RD_PID"
+tb_wait "[ \$(grep -c 'configuration reloaded' '$RD_LOG') -ge 2 ]" 30 || fail "second reload"
+sleep 2 # the engine probed
+n=$(grep -c "project gone: rebuild done" "$RD_LOG")
+"$REFITCTL" --url "$URL" --token-file "$TB_DIR/token" rebuild gone >/dev/null || fail "refitctl rebuild (podman)"
+tb_wait "[ \$(grep -c 'project gone: rebuild done' '$RD_LOG') -gt $n ]" 180 ||
+	fail "gone on podman: $(sql "$DB" "SELECT error FROM builds WHERE project = 'gone' ORDER BY id DESC LIMIT 1")"
+[ "$(sql "$DB" "SELECT builder FROM builds WHERE project = 'gone' ORDER BY id DESC LIMIT 1")" = podman ] ||
+	fail "gone did not build with Podman"
+out=$("$REFITCTL" lint "$TB_DIR/gone/Dockerfile" --builder podman)
+case $out in *":1: RF018 info the podman builder ignores # syntax="*) ;; *) fail "lint podman: $out" ;; esac
+ok "Podman ignores the line too: refitd builds it there, and lint --builder podman says so"
 refitd_stop
