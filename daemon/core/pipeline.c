@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "engine_ops.h"
 #include "evidence.h"
+#include "frontend.h"
 #include "bksession.h"
 #include "labels.h"
 #include "inventory.h"
@@ -98,6 +99,12 @@ struct pipeline {
 	char hosts[MAX_HOSTS][REF_DOMAIN_MAX + 1];
 	struct creds_entry found[MAX_HOSTS];
 	size_t n_hosts, host_at;
+	/* the frontend images checked before the build: the one in flight, where it is named,
+	 * the next environment to look at, the last image checked */
+	struct frontend_check *frontend;
+	char frontend_at[512];
+	size_t frontend_env;
+	char frontend_last[REF_STRING_MAX];
 };
 
 static void advance(struct pipeline *pl);
@@ -756,10 +763,17 @@ static void op_done(const struct engine_outcome *o, void *arg)
 		return;
 	}
 	if (o->status < 0 && pl->step == S_BUILD && strstr(o->error, "network bridge not found")) {
-		snprintf(pl->error, sizeof(pl->error),
-		         "%s: engine %s has no default bridge network (dockerd --bridge=none); "
-		         "set network: host or none on project %s",
-		         o->error, engine_info(pl->d.engine)->host, pl->p->name);
+		/* BuildKit runs a # syntax= frontend (gateway.v0) on it whatever the network */
+		bool fe = strstr(o->error, "frontend gateway.v0") != NULL;
+		snprintf(
+		        pl->error, sizeof(pl->error),
+		        "%s: engine %s has no default bridge network (dockerd --bridge=none); %s%s",
+		        o->error, engine_info(pl->d.engine)->host,
+		        fe ? "a Dockerfile frontend (# syntax=, BUILDKIT_SYNTAX) runs on it "
+		             "whatever "
+		             "the project's network: drop it or give the engine a bridge"
+		           : "set network: host or none on project ",
+		        fe ? "" : pl->p->name);
 		env_fail(pl, pl->error);
 		return;
 	}
@@ -1067,19 +1081,82 @@ static void start_context(struct pipeline *pl)
 	}
 }
 
-/* With credentials in hand: X-Registry-Auth for the push, X-Registry-Config for the bases. */
-static void credentials_ready(struct pipeline *pl)
+/* X-Registry-Auth for the push, X-Registry-Config for the bases; then the context. */
+static void build_headers(struct pipeline *pl)
 {
 	struct creds_host_entry he[MAX_HOSTS];
-	enum dockerfile_builder b;
-	char why[512];
-	int r;
 
 	for (size_t i = 0; i < pl->n_hosts; i++)
 		he[i] = (struct creds_host_entry){pl->hosts[i], &pl->found[i]};
-	/* Recognised before anything is sent: the builder would fail late, or not say why. */
-	b = dockerfile_builder(pl->d.engine);
-	r = bases_refusal(pl->p, b, why, sizeof(why));
+	if (creds_x_registry_auth(&pl->found[0], pl->registry_host, &pl->auth) < 0 ||
+	    creds_x_registry_config(he, pl->n_hosts, &pl->reg_cfg) < 0) {
+		fail_all(pl, "out of memory");
+		return;
+	}
+	start_context(pl);
+}
+
+static void frontend_refused(struct pipeline *pl, const char *why)
+{
+	enum dockerfile_builder b = dockerfile_builder(pl->d.engine);
+
+	snprintf(pl->error, sizeof(pl->error),
+	         "the %s builder of engine %s cannot build this Dockerfile: %s: %s",
+	         dockerfile_builder_name(b), engine_info(pl->d.engine)->host, pl->frontend_at, why);
+	fail_all(pl, pl->error);
+}
+
+static void check_frontend(struct pipeline *pl);
+
+static void frontend_done(int status, const char *why, void *arg)
+{
+	struct pipeline *pl = arg;
+
+	pl->frontend = NULL;
+	if (status < 0) {
+		frontend_refused(pl, why);
+		return;
+	}
+	log_info("project %s: %s", pl->p->name, why);
+	check_frontend(pl);
+}
+
+/* The frontend image BuildKit would pull for each environment built (its BUILDKIT_SYNTAX
+ * build arg, else the # syntax= directive): can the engine have it? (frontend.h) */
+static void check_frontend(struct pipeline *pl)
+{
+	enum dockerfile_builder b = dockerfile_builder(pl->d.engine);
+	char image[REF_STRING_MAX], at[512], why[REF_STRING_MAX + 100];
+	int r;
+
+	while (pl->frontend_env < pl->p->n_envs) {
+		const struct config_env *e = &pl->p->envs[pl->frontend_env++];
+		if (!pl->wanted[pl->frontend_env - 1] ||
+		    bases_frontend(pl->p, e, b, image, sizeof(image), at, sizeof(at)) <= 0 ||
+		    !strcmp(image, pl->frontend_last))
+			continue;
+		snprintf(pl->frontend_last, sizeof(pl->frontend_last), "%s", image);
+		snprintf(pl->frontend_at, sizeof(pl->frontend_at), "%s", at);
+		r = frontend_check(pl->d.engine, pl->d.registries, image, frontend_done, pl,
+		                   &pl->frontend);
+		if (r < 0) {
+			snprintf(why, sizeof(why), "the frontend image \"%s\" %s", image,
+			         r == -EINVAL ? "is not a valid image reference" : strerror(-r));
+			frontend_refused(pl, why);
+		}
+		return;
+	}
+	build_headers(pl);
+}
+
+/* With credentials in hand: what the builder cannot build is refused before anything is sent
+ * (the builder would fail late, or not say why), then the frontend check, then the headers. */
+static void credentials_ready(struct pipeline *pl)
+{
+	enum dockerfile_builder b = dockerfile_builder(pl->d.engine);
+	char why[512];
+	int r = bases_refusal(pl->p, b, why, sizeof(why));
+
 	if (r > 0)
 		snprintf(pl->error, sizeof(pl->error),
 		         "the %s builder of engine %s cannot build this Dockerfile: %s",
@@ -1090,12 +1167,7 @@ static void credentials_ready(struct pipeline *pl)
 		fail_all(pl, pl->error);
 		return;
 	}
-	if (creds_x_registry_auth(&pl->found[0], pl->registry_host, &pl->auth) < 0 ||
-	    creds_x_registry_config(he, pl->n_hosts, &pl->reg_cfg) < 0) {
-		fail_all(pl, "out of memory");
-		return;
-	}
-	start_context(pl);
+	check_frontend(pl);
 }
 
 /* One registry's credentials; the next lookup, or on to the build. */
@@ -1209,6 +1281,8 @@ void pipeline_cancel(struct pipeline *pl)
 	if (pl->trigger_id)
 		store_trigger_set_state(pl->d.store, pl->trigger_id, "pending", 0, wallclock_ms());
 	creds_lookup_cancel(pl->d.creds, creds_done, pl);
+	frontend_check_cancel(pl->frontend);
+	pl->frontend = NULL;
 	inventory_cancel(pl->inv);
 	evidence_step_cancel(pl->evidence);
 	pl->evidence = NULL;

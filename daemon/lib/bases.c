@@ -197,6 +197,47 @@ int bases_refusal(const struct config_project *p, enum dockerfile_builder b, cha
 	return reason ? 1 : 0;
 }
 
+/* BuildKit's "build-arg:BUILDKIT_SYNTAX": it takes over the directive (dockerd 20.10.24:
+ * "failed with build-arg:BUILDKIT_SYNTAX = ..."), up to the first space of its trimmed value. */
+static const char *syntax_arg(const struct config_env *e, size_t *ret_len)
+{
+	for (size_t i = 0; i < e->n_build_args; i++) {
+		const char *v = e->build_args[i].value;
+		if (strcmp(e->build_args[i].key, "BUILDKIT_SYNTAX"))
+			continue;
+		v += strspn(v, " \t\r\n");
+		*ret_len = strcspn(v, " \t\r\n");
+		return v;
+	}
+	return NULL;
+}
+
+int bases_frontend(const struct config_project *p, const struct config_env *e,
+                   enum dockerfile_builder b, char *ret_image, size_t len, char *why, size_t whylen)
+{
+	char path[4096];
+	struct dockerfile *df = NULL;
+	const char *image;
+	size_t n = 0;
+	int line = 0, r;
+
+	if ((b == DOCKERFILE_BUILDKIT_0_8 || b == DOCKERFILE_BUILDKIT) &&
+	    (image = syntax_arg(e, &n))) {
+		snprintf(ret_image, len, "%.*s", (int)n, image);
+		snprintf(why, whylen, "build arg BUILDKIT_SYNTAX of environment %s", e->name);
+		return 1;
+	}
+	if ((r = load(p, &df, path, sizeof(path), why, whylen)) < 0)
+		return r;
+	image = dockerfile_frontend(df, b, &line);
+	if (image) {
+		snprintf(ret_image, len, "%s", image);
+		snprintf(why, whylen, "%s:%d (# syntax=)", path, line);
+	}
+	dockerfile_free(df);
+	return image ? 1 : 0;
+}
+
 int bases_of_project(const struct config_project *p, const char *platform, struct base_use **ret,
                      size_t *ret_n, char *err, size_t errlen)
 {

@@ -51,4 +51,16 @@ int bases_final(const struct config_project *p, const struct config_env *e, cons
  */
 int bases_refusal(const struct config_project *p, enum dockerfile_builder b, char *why, size_t len);
 
+/*
+ * 1 when builder b builds environment e of p with a Dockerfile frontend image, its
+ * reference as written in ret_image and where it is named in why: e's build arg
+ * BUILDKIT_SYNTAX, which BuildKit takes over the directive (the classic builder and Podman
+ * ignore both), else the "# syntax=" directive as b finds it (dockerfile_frontend; why:
+ * "PATH:LINE (# syntax=)"). 0 when b uses its own parser; a negative errno (reason in
+ * why) as bases_refusal.
+ */
+int bases_frontend(const struct config_project *p, const struct config_env *e,
+                   enum dockerfile_builder b, char *ret_image, size_t len, char *why,
+                   size_t whylen);
+
 #endif

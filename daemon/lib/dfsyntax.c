@@ -583,6 +583,16 @@ static int parse_all(struct parser *p)
 	return 0;
 }
 
+/* The image of a syntax= value: up to the first space (DetectSyntax's SplitN). */
+static const char *syntax_image(struct dfsyntax *s, struct dfs_span value)
+{
+	size_t k = 0;
+
+	while (k < value.n && value.p[k] != ' ')
+		k++;
+	return arena_strndup(s->arena, value.p, k);
+}
+
 /* DetectSyntax: "# syntax=" among the directives, after an optional BOM and
  * #! line; the value up to the first space. */
 static void detect_syntax(struct dfsyntax *s, const char *text, size_t len)
@@ -610,12 +620,32 @@ static void detect_syntax(struct dfsyntax *s, const char *text, size_t len)
 		if (!known)
 			return;
 		if (name.n == 6 && !strncasecmp(name.p, "syntax", 6)) {
-			size_t k = 0;
-			while (k < value.n && value.p[k] != ' ')
-				k++;
-			s->syntax = arena_strndup(s->arena, value.p, k);
+			s->syntax = syntax_image(s, value);
 			s->syntax_line = line;
 			return;
+		}
+	}
+}
+
+/* BuildKit 0.8's DetectSyntax (dockerfile2llb/directives.go, measured on dockerd 20.10.24):
+ * every line from the first on that matches the directive pattern, whatever its key,
+ * until one does not; the last syntax= wins. */
+static void detect_syntax_v08(struct dfsyntax *s, const char *text, size_t len)
+{
+	struct dfs_span t = {text, len}, name, value;
+
+	for (int line = 1; t.n; line++) {
+		const char *nl = memchr(t.p, '\n', t.n);
+		struct dfs_span l = {t.p, nl ? (size_t)(nl - t.p) : t.n};
+		t.p += l.n + (nl != NULL);
+		t.n -= l.n + (nl != NULL);
+		if (l.n && l.p[l.n - 1] == '\r') /* bufio.ScanLines */
+			l.n--;
+		if (!match_directive(l, &name, &value))
+			return;
+		if (name.n == 6 && !strncasecmp(name.p, "syntax", 6)) {
+			s->syntax_v08 = syntax_image(s, value);
+			s->syntax_v08_line = line;
 		}
 	}
 }
@@ -636,6 +666,7 @@ int dfsyntax_parse(const char *text, size_t len, struct dfsyntax **ret, char *er
 	rc = parse_all(&p);
 	if (!rc) {
 		detect_syntax(p.s, text, len);
+		detect_syntax_v08(p.s, text, len);
 		struct dfsyntax_node *v = arena_alloc(p.a, p.n * sizeof(*v));
 		if (v) {
 			memcpy(v, p.nodes, p.n * sizeof(*v));

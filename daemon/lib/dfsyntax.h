@@ -63,8 +63,12 @@ struct dfsyntax {
 	const struct dfsyntax_node *nodes;
 	size_t n_nodes;
 	char escape;        /* '\\' or '`' (# escape=) */
-	const char *syntax; /* # syntax= value, NULL when absent */
+	const char *syntax; /* # syntax= image as BuildKit >= 0.9 finds it, NULL when absent */
 	int syntax_line;
+	/* ... and as BuildKit 0.8 (dockerd 20.10) finds it: any "# key=value" lines at the
+	 * very top (no BOM, no #! line skipped), the last syntax= among them */
+	const char *syntax_v08;
+	int syntax_v08_line;
 	unsigned empty_continuations; /* blank lines inside continuations */
 	struct arena *arena;
 };

@@ -519,7 +519,9 @@ const char *dockerfile_refusal(const struct dockerfile *df, enum dockerfile_buil
 	if (!why && b == DOCKERFILE_CLASSIC) {
 		why = df->bk_reason;
 		line = df->bk_line;
-	} else if (!why && (b == DOCKERFILE_BUILDKIT_0_8 || b == DOCKERFILE_PODMAN)) {
+	} else if (!why && (b == DOCKERFILE_PODMAN ||
+	                    (b == DOCKERFILE_BUILDKIT_0_8 && !df->syn->syntax_v08))) {
+		/* a # syntax= frontend parses the file instead of BuildKit 0.8's own */
 		why = df->new_reason;
 		line = df->new_line;
 	}
@@ -547,6 +549,24 @@ const char *dockerfile_builder_name(enum dockerfile_builder b)
 const char *dockerfile_syntax(const struct dockerfile *df)
 {
 	return df->syn->syntax;
+}
+
+const char *dockerfile_frontend(const struct dockerfile *df, enum dockerfile_builder b,
+                                int *ret_line)
+{
+	const char *image = NULL;
+	int line = 0;
+
+	if (b == DOCKERFILE_BUILDKIT_0_8) {
+		image = df->syn->syntax_v08;
+		line = df->syn->syntax_v08_line;
+	} else if (b == DOCKERFILE_BUILDKIT) {
+		image = df->syn->syntax;
+		line = df->syn->syntax_line;
+	}
+	if (ret_line)
+		*ret_line = line;
+	return image;
 }
 
 size_t dockerfile_instr_count(const struct dockerfile *df)

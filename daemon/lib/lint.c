@@ -333,6 +333,26 @@ static int cmp_item(const void *a, const void *b)
 	return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/* RF018: a # syntax= frontend is an image the engine pulls and runs (BuildKit), or a line
+ * the builder ignores (classic, Podman). Offline, lint cannot tell whether it can be had. */
+static void rule_frontend(struct lint *l)
+{
+	const char *b = dockerfile_builder_name(l->builder);
+	int line;
+	const char *image = dockerfile_frontend(l->df, l->builder, &line);
+
+	if (image)
+		add(l, line, "RF018", LINT_WARNING,
+		    "the %s builder parses this file with the frontend image \"%s\" (# syntax=): "
+		    "the engine must be able to pull it; refitd checks that it is in the engine "
+		    "or its registry before building, and refuses the build when it is not",
+		    b, image);
+	else if ((l->builder == DOCKERFILE_CLASSIC || l->builder == DOCKERFILE_PODMAN) &&
+	         (image = dockerfile_frontend(l->df, DOCKERFILE_BUILDKIT, &line)))
+		add(l, line, "RF018", LINT_INFO,
+		    "the %s builder ignores # syntax=%s and parses the file itself", b, image);
+}
+
 static void rules(struct lint *l)
 {
 	char err[512] = "";
@@ -361,6 +381,7 @@ static void rules(struct lint *l)
 	if (why)
 		add(l, line, "RF017", LINT_ERROR, "the %s builder cannot build this: %s",
 		    dockerfile_builder_name(l->builder), why);
+	rule_frontend(l);
 }
 
 int lint_dockerfile(const struct dockerfile *df, enum dockerfile_builder b, lint_report_cb cb,

@@ -58,9 +58,15 @@
  * RF017 error     the chosen builder cannot build it: a      -
  *                 RUN --mount=type=ssh (no agent is
  *                 forwarded), heredocs or COPY --link on
- *                 BuildKit 0.8 (dockerd 20.10) or Podman
- *                 4.3, BuildKit syntax on the classic
- *                 builder; refitd refuses the same
+ *                 BuildKit 0.8 (dockerd 20.10; unless a
+ *                 # syntax= frontend parses the file) or
+ *                 Podman 4.3, BuildKit syntax on the
+ *                 classic builder; refitd refuses the same
+ * RF018 warning   a # syntax= frontend on BuildKit: the      -
+ *                 engine must pull it (refitd checks it is
+ *                 in the engine or its registry and refuses
+ *                 the build otherwise); info on classic and
+ *                 Podman, which ignore the line
  */
 #ifndef REFIT_LINT_H
 #define REFIT_LINT_H

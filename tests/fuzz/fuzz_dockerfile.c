@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the Dockerfile parsers: the syntax tree and its dump,
  * stage resolution with a few build-arg / target / platform variants, the
- * BuildKit detection, the lint rules, and the word expander on its own.
+ * BuildKit detection, the # syntax= frontend and refusal per builder, the
+ * lint rules, and the word expander on its own.
  */
 #include "dfsyntax.h"
 #include "dockerfile.h"
@@ -66,6 +67,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dockerfile_parse(text, size, &df, err, sizeof(err))) {
 		resolve_variants(df);
 		dockerfile_needs_buildkit(df, NULL);
+		for (int b = DOCKERFILE_CLASSIC; b <= DOCKERFILE_PODMAN; b++) {
+			dockerfile_frontend(df, (enum dockerfile_builder)b, NULL);
+			dockerfile_refusal(df, (enum dockerfile_builder)b, NULL);
+		}
 		lint_dockerfile(df, (enum dockerfile_builder)(size % 4), count, &n);
 		dockerfile_free(df);
 	}

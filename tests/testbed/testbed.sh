@@ -10,7 +10,9 @@
 #   tb_dockerd [NAME]     private dockerd: $TB_DOCKER_SOCK, $TB_DOCKER_HOST
 #                         (TB_DOCKERD_TLS=1: also on tcp://127.0.0.1:port with --tlsverify,
 #                         certificates from tb_tls_ca / tb_tls_cert: $TB_DOCKER_TLS_HOST and
-#                         $TB_TLS (its dir: ca.pem, client.pem, client-key.pem))
+#                         $TB_TLS (its dir: ca.pem, client.pem, client-key.pem));
+#                         TB_DOCKERD_DEBUG=1: --debug, its log (NAME/dockerd.log) names every
+#                         API call ("Calling POST /v1.41/build?...")
 #   tb_sshd SOCK          Debian's sshd on a loopback port, its own host key, one authorized
 #                         client key forced to `docker -H unix://SOCK system dial-stdio`:
 #                         $TB_SSH_HOST (ssh://root@127.0.0.1:port), $TB_SSH_KEY,
@@ -77,7 +79,7 @@ tb_dockerd() {
 	# exec-root must be short: containerd's socket path lives under it.
 	dockerd --host "$TB_DOCKER_HOST" "${tls[@]}" --data-root "$d/data" --exec-root "$d/x" \
 		--pidfile "$d/dockerd.pid" --iptables=false --ip-masq=false --bridge=none \
-		--storage-driver=overlay2 >"$d/dockerd.log" 2>&1 &
+		--storage-driver=overlay2 ${TB_DOCKERD_DEBUG:+--debug} >"$d/dockerd.log" 2>&1 &
 	TB_PIDS+=($!)
 	TB_DOCKERD_PID=$!
 	if ! tb_wait "curl -sf --unix-socket '$TB_DOCKER_SOCK' http://d/_ping" 60; then

@@ -1090,6 +1090,73 @@ static void test_instructions_and_syntax(void **state)
 	dfsyntax_free(NULL);
 }
 
+/* A frontend's directive per builder: BuildKit >= 0.9 (expectations.json, test_directives),
+ * BuildKit 0.8 as dockerd 20.10.24 was measured to act on each file below (a build with
+ * "# syntax=127.0.0.1:1/nope/front:1" failed on the frontend's HEAD, or built without it),
+ * and the classic builder and Podman 4.3.1, which built every one of them ignoring the line. */
+static void expect_frontend(const char *text, const char *v08, int v08_line, const char *modern)
+{
+	struct dockerfile *df = df_parse(text);
+	int line = -1;
+
+	if (v08) {
+		assert_non_null(dockerfile_frontend(df, DOCKERFILE_BUILDKIT_0_8, &line));
+		assert_string_equal(dockerfile_frontend(df, DOCKERFILE_BUILDKIT_0_8, &line), v08);
+		assert_int_equal(line, v08_line);
+	} else {
+		assert_null(dockerfile_frontend(df, DOCKERFILE_BUILDKIT_0_8, &line));
+		assert_int_equal(line, 0);
+	}
+	if (modern)
+		assert_string_equal(dockerfile_frontend(df, DOCKERFILE_BUILDKIT, NULL), modern);
+	else
+		assert_null(dockerfile_frontend(df, DOCKERFILE_BUILDKIT, NULL));
+	assert_null(dockerfile_frontend(df, DOCKERFILE_CLASSIC, NULL));
+	assert_null(dockerfile_frontend(df, DOCKERFILE_PODMAN, NULL));
+	dockerfile_free(df);
+}
+
+static void test_frontend(void **state)
+{
+	(void)state;
+	/* measured on dockerd 20.10.24: the frontend was pulled */
+	expect_frontend("# syntax=h:1/f:1\nFROM a\n", "h:1/f:1", 1, "h:1/f:1");
+	expect_frontend("# SYNTAX = h:1/f:1\nFROM a\n", "h:1/f:1", 1, "h:1/f:1");
+	expect_frontend("# escape=`\n# syntax=h:1/f:1\nFROM a\n", "h:1/f:1", 2, "h:1/f:1");
+	expect_frontend("# foo=bar\n# syntax=h:1/f:1\nFROM a\n", "h:1/f:1", 2, NULL);
+	/* measured on dockerd 20.10.24: built without a frontend */
+	expect_frontend("FROM a\n# syntax=h:1/f:1\nRUN x\n", NULL, 0, NULL);
+	expect_frontend("# hello\n# syntax=h:1/f:1\nFROM a\n", NULL, 0, NULL);
+	expect_frontend("\n# syntax=h:1/f:1\nFROM a\n", NULL, 0, NULL);
+	expect_frontend("  # syntax=h:1/f:1\nFROM a\n", NULL, 0, NULL);
+	expect_frontend("\xEF\xBB\xBF# syntax=h:1/f:1\nFROM a\n", NULL, 0, "h:1/f:1");
+	/* from BuildKit 0.8's directives.go: the last one wins, up to the first space, \r\n */
+	expect_frontend("# syntax=x\r\n# k=v\r\n# Syntax=y z\r\nFROM a\n", "y", 3, "x");
+	expect_frontend("#!/usr/bin/env x\n# syntax=f\nFROM a\n", NULL, 0, "f");
+	expect_frontend("FROM a\n", NULL, 0, NULL);
+
+	/* the frontend parses the file: BuildKit 0.8's own limits no longer apply; Podman
+	 * ignores the line and still lacks heredocs; ssh mounts stay refused everywhere */
+	const char *heredoc = "# syntax=docker/dockerfile:1.4\nFROM a\nRUN <<EOF\nx\nEOF\n";
+	struct dockerfile *df = df_parse(heredoc);
+	int line = -1;
+	assert_null(dockerfile_refusal(df, DOCKERFILE_BUILDKIT_0_8, &line));
+	assert_int_equal(line, 0);
+	assert_non_null(dockerfile_refusal(df, DOCKERFILE_PODMAN, &line));
+	assert_int_equal(line, 3);
+	assert_non_null(dockerfile_refusal(df, DOCKERFILE_CLASSIC, NULL));
+	assert_null(dockerfile_refusal(df, DOCKERFILE_BUILDKIT, NULL));
+	dockerfile_free(df);
+	df = df_parse("FROM a\nRUN <<EOF\nx\nEOF\n");
+	assert_non_null(dockerfile_refusal(df, DOCKERFILE_BUILDKIT_0_8, &line));
+	assert_int_equal(line, 2);
+	dockerfile_free(df);
+	df = df_parse("# syntax=docker/dockerfile:1.4\nFROM a\nRUN --mount=type=ssh x\n");
+	assert_non_null(dockerfile_refusal(df, DOCKERFILE_BUILDKIT_0_8, &line));
+	assert_int_equal(line, 3);
+	dockerfile_free(df);
+}
+
 static void test_arena_limit(void **state)
 {
 	struct arena *a = arena_new(100 * 1024);
@@ -1132,6 +1199,7 @@ int main(void)
 	        cmocka_unit_test(test_users),
 	        cmocka_unit_test(test_needs_buildkit),
 	        cmocka_unit_test(test_instructions_and_syntax),
+	        cmocka_unit_test(test_frontend),
 	        cmocka_unit_test(test_arena_limit),
 	};
 

@@ -34,7 +34,7 @@ static void collect(const struct lint_finding *f, void *arg)
 	s->n++;
 }
 
-static struct seen *lint(const char *text)
+static struct seen *lint_for(const char *text, enum dockerfile_builder b)
 {
 	static struct seen s;
 	struct dockerfile *df = NULL;
@@ -43,10 +43,15 @@ static struct seen *lint(const char *text)
 	memset(&s, 0, sizeof(s));
 	if (dockerfile_parse(text, strlen(text), &df, err, sizeof(err)))
 		fail_msg("parse: %s\n%s", err, text);
-	int n = lint_dockerfile(df, DOCKERFILE_BUILDKIT_0_8, collect, &s);
+	int n = lint_dockerfile(df, b, collect, &s);
 	assert_int_equal(n, (int)s.n);
 	dockerfile_free(df);
 	return &s;
+}
+
+static struct seen *lint(const char *text)
+{
+	return lint_for(text, DOCKERFILE_BUILDKIT_0_8);
 }
 
 /* want: "LINE RULE" fires; !want: RULE does not fire at all. */
@@ -234,6 +239,32 @@ static void test_rf015_rf016(void **state)
 	quiet("ARG V\nFROM a${V:+-dbg}@sha256:0\n" OK_TAIL, "RF016");
 }
 
+/* A # syntax= frontend: a warning on BuildKit (the engine must pull it), info elsewhere. */
+static void test_rf018_frontend(void **state)
+{
+	const char *df = "# syntax=docker/dockerfile:1.4\nFROM a@sha256:0\nRUN x\n" OK_TAIL;
+	const char *heredoc = "# syntax=docker/dockerfile:1.4\nFROM a@sha256:0\nRUN <<EOF\nx\n"
+	                      "EOF\n" OK_TAIL;
+	struct seen *s;
+
+	(void)state;
+	fires(df, "1 RF018 warning");
+	quiet(df, "RF017");
+	quiet("FROM a@sha256:0\nRUN x\n" OK_TAIL, "RF018");
+	quiet("# foo=bar\nFROM a@sha256:0\nRUN x\n" OK_TAIL, "RF018");
+	fires("# foo=bar\n# syntax=f\nFROM a@sha256:0\nRUN x\n" OK_TAIL, "2 RF018 warning");
+	s = lint_for(df, DOCKERFILE_BUILDKIT);
+	assert_non_null(strstr(s->text, "1 RF018 warning"));
+	s = lint_for(df, DOCKERFILE_PODMAN);
+	assert_non_null(strstr(s->text, "1 RF018 info"));
+	s = lint_for(df, DOCKERFILE_CLASSIC);
+	assert_non_null(strstr(s->text, "1 RF018 info"));
+	/* the frontend parses heredocs on BuildKit 0.8; Podman ignores it and cannot */
+	quiet(heredoc, "RF017");
+	s = lint_for(heredoc, DOCKERFILE_PODMAN);
+	assert_non_null(strstr(s->text, "3 RF017 error"));
+}
+
 static void test_order_and_clean_file(void **state)
 {
 	struct seen *s = lint("FROM python:3.12-slim@sha256:abc AS build\n"
@@ -320,6 +351,7 @@ int main(void)
 	        cmocka_unit_test(test_rf011_secret_names),
 	        cmocka_unit_test(test_rf012_alpine_python),
 	        cmocka_unit_test(test_rf015_rf016),
+	        cmocka_unit_test(test_rf018_frontend),
 	        cmocka_unit_test(test_order_and_clean_file),
 	        cmocka_unit_test(test_rf013_rf014_context),
 	};
