@@ -176,6 +176,12 @@ static const char *const migrations[] = {
         "  project TEXT NOT NULL, ref TEXT NOT NULL, tag TEXT NOT NULL, policy TEXT NOT NULL,"
         "  newest TEXT, notified TEXT, checked_at INTEGER NOT NULL, error TEXT,"
         "  PRIMARY KEY(project, ref)) WITHOUT ROWID;",
+        /* 14 -> 15: promotions waiting for their environment's window: the build pushed
+         * under its stamp tag whose IMAGE:ENV moves when the window opens (one per env) */
+        "CREATE TABLE promotions("
+        "  project TEXT NOT NULL, env TEXT NOT NULL, build_id INTEGER NOT NULL,"
+        "  stamp_tag TEXT NOT NULL, digest TEXT NOT NULL, since INTEGER NOT NULL,"
+        "  PRIMARY KEY(project, env)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
