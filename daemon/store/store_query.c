@@ -120,7 +120,9 @@ int store_builds_latest_each(struct store *s, const char *project, store_build_c
 	                      " SELECT max(id) FROM builds WHERE ?1 IS NULL OR project = ?1"
 	                      "  GROUP BY project, env"
 	                      " UNION SELECT max(id) FROM builds WHERE (?1 IS NULL OR project = ?1)"
-	                      "  AND status = 'succeeded' GROUP BY project, env)"
+	                      "  AND status = 'succeeded'" /* a build waiting for its window is not */
+	                      "  AND (tags IS NULL OR instr(',' || tags || ',', ',' || env || ',') > 0)"
+	                      "  GROUP BY project, env)"
 	                      " ORDER BY project, env, id",
 	                      &st);
 
