@@ -200,6 +200,17 @@ static json_t *child(struct rctx *x, json_t *o, const char *key)
 	return c;
 }
 
+/* IMAGE:ENV served the build: not one pushed under its stamp tag that waits for its window. */
+static bool served(const struct store_build *b)
+{
+	size_t n = strlen(b->env);
+
+	for (const char *t = b->tags; t && *t; t += strcspn(t, ",") + (t[strcspn(t, ",")] != 0))
+		if (!strncmp(t, b->env, n) && (t[n] == ',' || t[n] == '\0'))
+			return true;
+	return !b->tags;
+}
+
 static int latest_cb(int64_t id, const struct store_build *b, void *arg)
 {
 	struct joined *j = arg;
@@ -209,7 +220,7 @@ static int latest_cb(int64_t id, const struct store_build *b, void *arg)
 		return 0;
 	env = child(j->x, child(j->x, j->builds, b->project), b->env);
 	put(j->x, env, "last", build_json(j->x, id, b));
-	if (b->status && !strcmp(b->status, "succeeded"))
+	if (b->status && !strcmp(b->status, "succeeded") && served(b))
 		put(j->x, env, "current", current_json(j->x, id, b));
 	return 0;
 }
