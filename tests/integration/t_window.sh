@@ -85,7 +85,9 @@ envj() { curl -s "$URL/v1/projects/w" | python3 -c "import json,sys; e=[e for e 
 [ "$(envj 'e["current"]["digest"], e["window"]')" = "$d1 $win" ] || fail "current while waiting: $(envj 'e')"
 ctl projects w | grep -qF "waiting for window, promotes at" || fail "refitctl projects w: $(ctl projects w)"
 curl -s "$URL/projects/w" | grep -qF "waiting for window, promotes at" || fail "status page lacks the waiting promotion"
-ok "API next_promotion $iso, refitctl and the status page say so"
+curl -s "$URL/metrics" | grep -qE "^refit_promotion_next_timestamp_seconds\{project=\"w\",environment=\"prod\"\} $start\.000$" ||
+	fail "metrics: $(curl -s "$URL/metrics" | grep promotion)"
+ok "API next_promotion $iso, refitctl, the status page and /metrics say so"
 
 refitd_stop
 refitd_start "$TB_DIR/refit.yaml"
