@@ -200,14 +200,20 @@ static json_t *child(struct rctx *x, json_t *o, const char *key)
 	return c;
 }
 
-/* IMAGE:ENV served the build: not one pushed under its stamp tag that waits for its window. */
+/*
+ * IMAGE:ENV served the build: one of its tags is ENV (or REPO:ENV), unlike a build
+ * pushed under its stamp tag only that waits for its window.
+ */
 static bool served(const struct store_build *b)
 {
-	size_t n = strlen(b->env);
+	size_t envlen = strlen(b->env);
 
-	for (const char *t = b->tags; t && *t; t += strcspn(t, ",") + (t[strcspn(t, ",")] != 0))
-		if (!strncmp(t, b->env, n) && (t[n] == ',' || t[n] == '\0'))
+	for (const char *s = b->tags; s && *s; s += strcspn(s, ","), s += *s == ',') {
+		size_t n = strcspn(s, ",");
+		if (n >= envlen && !strncmp(s + n - envlen, b->env, envlen) &&
+		    (n == envlen || s[n - envlen - 1] == ':'))
 			return true;
+	}
 	return !b->tags;
 }
 

@@ -121,7 +121,8 @@ int store_builds_latest_each(struct store *s, const char *project, store_build_c
 	                      "  GROUP BY project, env"
 	                      " UNION SELECT max(id) FROM builds WHERE (?1 IS NULL OR project = ?1)"
 	                      "  AND status = 'succeeded'" /* a build waiting for its window is not */
-	                      "  AND (tags IS NULL OR instr(',' || tags || ',', ',' || env || ',') > 0)"
+	                      "  AND (tags IS NULL OR instr(',' || tags || ',', ',' || env || ',') > 0"
+	                      "   OR instr(tags || ',', ':' || env || ',') > 0)"
 	                      "  GROUP BY project, env)"
 	                      " ORDER BY project, env, id",
 	                      &st);
