@@ -560,7 +560,7 @@ static void promotions_section(FILE *f, const json_t *projects)
 			if (!at)
 				continue;
 			series(f, "refit_promotion_next_timestamp_seconds", l);
-			fprintf(f, " %.3f\n", (double)at / 1000.0);
+			fprintf(f, "%.3f\n", (double)at / 1000.0);
 		}
 	}
 }
