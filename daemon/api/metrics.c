@@ -553,10 +553,11 @@ static void promotions_section(FILE *f, const json_t *projects)
 	{
 		json_array_foreach(json_object_get(p, "environments"), k, e)
 		{
-			uint64_t at = html_time_ms(json_string_value(json_object_get(e, "next_promotion")));
+			uint64_t at = html_time_ms(
+			        json_string_value(json_object_get(e, "next_promotion")));
 			const char *l[] = {"project", json_string_value(json_object_get(p, "name")),
-			                   "environment", json_string_value(json_object_get(e, "name")),
-			                   NULL};
+			                   "environment",
+			                   json_string_value(json_object_get(e, "name")), NULL};
 			if (!at)
 				continue;
 			series(f, "refit_promotion_next_timestamp_seconds", l);

@@ -239,8 +239,8 @@ static void record_promotion(struct pipeline *pl)
 
 	if (!pl->wait) {
 		if (store_promo_drop(pl->d.store, p.project, p.env, 0) == 0)
-			log_info("project %s (%s): build %lld promoted, the older one waiting for the "
-			         "window will not be",
+			log_info("project %s (%s): build %lld promoted; the older one waiting for "
+			         "the window will not be",
 			         p.project, p.env, (long long)pl->build_id);
 		return;
 	}
@@ -252,12 +252,14 @@ static void record_promotion(struct pipeline *pl)
 	}
 	iso_time(pl->promote_at, when, sizeof(when));
 	if (pl->verdict == PROMOTE_HELD)
-		log_info("project %s (%s): build %lld pushed as %s; held: %s:%s moves once released",
-		         p.project, p.env, (long long)pl->build_id, pl->stamp_tag, pl->repo, p.env);
+		log_info(
+		        "project %s (%s): build %lld pushed as %s; held: %s:%s moves once released",
+		        p.project, p.env, (long long)pl->build_id, pl->stamp_tag, pl->repo, p.env);
 	else
-		log_info("project %s (%s): build %lld pushed as %s; waiting for window, promotes at "
-		         "%s",
-		         p.project, p.env, (long long)pl->build_id, pl->stamp_tag, when);
+		log_info(
+		        "project %s (%s): build %lld pushed as %s; waiting for window, promotes at "
+		        "%s",
+		        p.project, p.env, (long long)pl->build_id, pl->stamp_tag, when);
 }
 
 /* After the checks: does IMAGE:ENV move now, or wait for the window (or a release)? */
@@ -278,10 +280,12 @@ static void decide_promotion(struct pipeline *pl)
 		logf_build(pl, "window %s is closed: pushing %s only; :%s moves at %s",
 		           e->window_text, pl->stamp_tag, e->name, when);
 	else if (pl->verdict == PROMOTE_HELD)
-		logf_build(pl, "held since the build began: pushing %s only; :%s moves once released",
+		logf_build(pl,
+		           "a hold came during the build: pushing %s only; :%s moves once released",
 		           pl->stamp_tag, e->name);
 	else if (e->window && e->tz && !window_is_open(e->window, e->tz, in.now_ms))
-		logf_build(pl, "window %s is closed, but this security rebuild fixes %s "
+		logf_build(pl,
+		           "window %s is closed, but this security rebuild fixes %s "
 		           "(urgent_advisories): promoting now",
 		           e->window_text, pl->fixes);
 }
@@ -857,7 +861,8 @@ static void op_done(const struct engine_outcome *o, void *arg)
 	}
 	if (pl->step == S_PREV_TAG && pl->wait) {
 		if (o->status < 0 && o->status != -ENOENT)
-			logf_build(pl, "keeping the local %s-previous: %s", cur(pl)->name, o->error);
+			logf_build(pl, "keeping the local %s-previous: %s", cur(pl)->name,
+			           o->error);
 		pl->step++;
 		advance(pl);
 		return;

@@ -232,8 +232,8 @@ static void moved(struct promotion *p)
 	snprintf(msg, sizeof(msg), "%s: build %lld (%s, %s) promoted at its window", d->env,
 	         (long long)d->build_id, d->stamp, d->digest);
 	store_event_add(p->store, wallclock_ms(), "promoted", d->project, msg);
-	log_info("project %s (%s): build %lld promoted: :%s now serves %s (%s)", d->project,
-	         d->env, (long long)d->build_id, d->env, d->stamp, d->digest);
+	log_info("project %s (%s): build %lld promoted: :%s now serves %s (%s)", d->project, d->env,
+	         (long long)d->build_id, d->env, d->stamp, d->digest);
 	store_build_get(p->store, d->build_id, notify_cb, &c);
 	p->at++;
 	next_due(p);

@@ -82,7 +82,8 @@ static void env_waiting(json_t *w, json_t *e)
 	else
 		printf("    waiting  build %lld (%s): waiting for window, promotes at %s\n",
 		       (long long)json_integer_value(json_object_get(w, "build_id")),
-		       json_str(w, "stamp_tag") ?: "-", json_when(e, "next_promotion", t1, sizeof(t1)));
+		       json_str(w, "stamp_tag") ?: "-",
+		       json_when(e, "next_promotion", t1, sizeof(t1)));
 }
 
 /* What one environment is: its image, and what is wrong when something is. */

@@ -61,8 +61,8 @@ struct config_env {
 	/* promotion window: IMAGE:ENV moves only inside it (the build is pushed under its
 	 * stamp tag before); NULL: always */
 	char *window_text;
-	struct window *window; /* parsed window_text */
-	struct tz *tz;         /* its zone's rules: read by config_load_checked, else NULL */
+	struct window *window;  /* parsed window_text */
+	struct tz *tz;          /* its zone's rules: read by config_load_checked, else NULL */
 	bool urgent_advisories; /* a security rebuild of a fixable advisory promotes at once */
 };
 

@@ -115,14 +115,15 @@ int store_builds_latest_each(struct store *s, const char *project, store_build_c
 {
 	struct build_walk w = {cb, arg, 0};
 	sqlite3_stmt *st;
+	/* the latest succeeded one that IMAGE:ENV served: its tags name ENV (or REPO:ENV) */
 	int r = store_prepare(s,
 	                      "SELECT " BUILD_COLS " FROM builds WHERE id IN ("
 	                      " SELECT max(id) FROM builds WHERE ?1 IS NULL OR project = ?1"
 	                      "  GROUP BY project, env"
 	                      " UNION SELECT max(id) FROM builds WHERE (?1 IS NULL OR project = ?1)"
-	                      "  AND status = 'succeeded'" /* a build waiting for its window is not */
-	                      "  AND (tags IS NULL OR instr(',' || tags || ',', ',' || env || ',') > 0"
-	                      "   OR instr(tags || ',', ':' || env || ',') > 0)"
+	                      "  AND status = 'succeeded' AND (tags IS NULL"
+	                      "  OR instr(',' || tags || ',', ',' || env || ',') > 0"
+	                      "  OR instr(tags || ',', ':' || env || ',') > 0)"
 	                      "  GROUP BY project, env)"
 	                      " ORDER BY project, env, id",
 	                      &st);

@@ -169,7 +169,8 @@ static void parse_bad(const char *env, const char *want)
 static void test_config_errors(void **state)
 {
 	(void)state;
-	parse_bad("{ window: 'Mon-Fri 25:00-05:00' }", "t.yaml:6:23: window: 'Mon-Fri 25:00-05:00': ");
+	parse_bad("{ window: 'Mon-Fri 25:00-05:00' }",
+	          "t.yaml:6:23: window: 'Mon-Fri 25:00-05:00': ");
 	parse_bad("{ window: 'Mon-Fri 02:00-05:00 ../etc/passwd' }", "t.yaml:6:23: window: ");
 	parse_bad("{ urgent_advisories: maybe }", "t.yaml:6:34: ");
 }
@@ -200,7 +201,8 @@ static void test_zone_files(void **state)
 	fclose(f);
 	assert_int_equal(config_load_checked(path, &c, &errs), -EINVAL);
 	assert_int_equal(errs.n, 1);
-	assert_non_null(strstr(errs.lines[0], ":6:23: window: unknown time zone 'Nowhere/Atlantis'"));
+	assert_non_null(
+	        strstr(errs.lines[0], ":6:23: window: unknown time zone 'Nowhere/Atlantis'"));
 	config_errors_done(&errs);
 
 	f = fopen(path, "w");
@@ -225,9 +227,9 @@ static void test_zone_files(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	        cmocka_unit_test(test_no_window),     cmocka_unit_test(test_closed_and_open),
-	        cmocka_unit_test(test_urgent),        cmocka_unit_test(test_held_in_window),
-	        cmocka_unit_test(test_no_zone_read),  cmocka_unit_test(test_config_errors),
+	        cmocka_unit_test(test_no_window),    cmocka_unit_test(test_closed_and_open),
+	        cmocka_unit_test(test_urgent),       cmocka_unit_test(test_held_in_window),
+	        cmocka_unit_test(test_no_zone_read), cmocka_unit_test(test_config_errors),
 	        cmocka_unit_test(test_zone_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
