@@ -4,7 +4,8 @@
 # built, checked and pushed under its stamp tag while :prod stays put; the API,
 # refitctl and the status page say when it promotes; refitd restarts during
 # the wait; at the window's start :prod moves (and :prod-previous keeps the
-# old one), the build row gets its tag, the promoted webhook event fires.
+# old one), the build row gets its tag, the promoted webhook event fires;
+# rnd, with the same window but held, waits until it is released.
 set -u
 . "$(dirname "$0")/lib.sh"
 tb_init
@@ -21,7 +22,7 @@ port=$(tb_free_port)
 URL=http://127.0.0.1:$port
 DB=$TB_DIR/state/state.db
 ctl() { "$REFITCTL" "$@" --url "$URL" --token-file "$TB_DIR/token"; }
-conf() { # conf PROD_EXTRA: prod's environment with these keys added
+conf() { # conf PROD_EXTRA [RND]: prod's environment with these keys added, rnd's settings
 	cat >"$TB_DIR/refit.yaml" <<YAML
 state_dir: $TB_DIR/state
 listen: 127.0.0.1:$port
@@ -37,13 +38,15 @@ projects:
     environments:
       test: { check: ["/bin/sh", "-c", "test -f /v"] }
       prod: { requires: test $1 }
+      rnd: { ${2:-} }
 YAML
 }
 conf ""
 refitd_start "$TB_DIR/refit.yaml"
 wait_log "project w: rebuild done" 120
 d1=$(tb_digest team/w:prod)
-[ -n "$d1" ] || fail "the first build did not promote"
+r1=$(tb_digest team/w:rnd)
+[ -n "$d1" ] && [ -n "$r1" ] || fail "the first build did not promote"
 ok "without a window the first build promotes at once"
 
 # The window opens at the first minute boundary at least 20 s away, for five minutes.
@@ -59,7 +62,7 @@ sed "s|prod: { requires: test *}|prod: { requires: test, window: 'daily 09:00-10
 out=$("$REFITD" --check-config "$bad" 2>&1) && fail "an unknown zone passed --check-config"
 grep -qE "bad.yaml:14:39: window: unknown time zone 'Mars/Olympus'" <<<"$out" ||
 	fail "--check-config: $out"
-conf ", window: '$win'"
+conf ", window: '$win'" "window: '$win'"
 kill -HUP "$RD_PID"
 wait_log "configuration reloaded" 20
 out=$(ctl rebuild w --wait 2>&1) || fail "rebuild: $out"
@@ -89,6 +92,11 @@ curl -s "$URL/metrics" | grep -qE "^refit_promotion_next_timestamp_seconds\{proj
 	fail "metrics: $(curl -s "$URL/metrics" | grep promotion)"
 ok "API next_promotion $iso, refitctl, the status page and /metrics say so"
 
+r2=$(sql "$DB" "SELECT digest FROM promotions WHERE project = 'w' AND env = 'rnd'")
+rid=$(sql "$DB" "SELECT build_id FROM promotions WHERE project = 'w' AND env = 'rnd'")
+[ -n "$r2" ] && [ "$r2" != "$r1" ] || fail "rnd does not wait: $r2"
+ctl hold w rnd --reason "not yet" | grep -q "w rnd held" || fail "refitctl hold w rnd"
+
 refitd_stop
 refitd_start "$TB_DIR/refit.yaml"
 wait_log "refitd .* started" 30
@@ -99,7 +107,7 @@ wait_log "build $id promoted" $((start - $(date +%s) + 30))
 [ "$(tb_digest team/w:prod)" = "$d2" ] || fail ":prod did not move at the window's start"
 [ "$(tb_digest team/w:prod-previous)" = "$d1" ] || fail ":prod-previous is not the old :prod"
 [ "$(sql "$DB" "SELECT tags FROM builds WHERE id = $id")" = "prod,$stamp" ] || fail "the build row's tags after"
-[ "$(sql "$DB" "SELECT count(*) FROM promotions")" = 0 ] || fail "the waiting row stayed"
+[ "$(sql "$DB" "SELECT count(*) FROM promotions WHERE env = 'prod'")" = 0 ] || fail "the waiting row stayed"
 [ "$(envj 'e["next_promotion"], e["pending_promotion"], e["current"]["digest"]')" = "None None $d2" ] ||
 	fail "API after the promotion: $(envj 'e')"
 hook=$(curl -s "$TB_HTTP/_t/record/hook" | python3 -c '
@@ -110,4 +118,18 @@ for r in json.load(sys.stdin):
         print(e["build_id"], e["digest"])')
 grep -qF "$id $d2" <<<"$hook" || fail "promoted webhook: $hook"
 ok "after a restart during the wait, :prod moved at the window's start ($iso), :prod-previous kept, promoted event"
+
+# rnd is held: the open window does not move it; the release does, at once.
+renvj() { curl -s "$URL/v1/projects/w" | python3 -c "import json,sys; e=[e for e in json.load(sys.stdin)['environments'] if e['name'] == 'rnd'][0]; print($1)"; }
+sleep 2
+[ "$(tb_digest team/w:rnd)" = "$r1" ] || fail ":rnd moved although held"
+[ "$(renvj 'e["pending_promotion"]["state"], e["next_promotion"]')" = "held None" ] ||
+	fail "API of the held rnd: $(renvj 'e')"
+ctl projects w | grep -qF "held, promotes once released" || fail "refitctl projects w (held): $(ctl projects w)"
+ctl release w rnd | grep -q "w rnd released" || fail "refitctl release w rnd"
+wait_log "build $rid promoted" 20
+[ "$(tb_digest team/w:rnd)" = "$r2" ] || fail ":rnd did not move on release"
+[ "$(tb_digest team/w:rnd-previous)" = "$r1" ] || fail ":rnd-previous"
+[ "$(sql "$DB" "SELECT count(*) FROM promotions")" = 0 ] || fail "a waiting row stayed"
+ok "a held environment waits through its open window and promotes once released"
 refitd_stop
