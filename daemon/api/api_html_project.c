@@ -70,6 +70,30 @@ static void summary(FILE *f, uint64_t now, json_t *p)
 	fputs("</p>\n", f);
 }
 
+/* A build pushed under its stamp tag whose IMAGE:ENV moves when the window opens. */
+static void waiting_promotion(FILE *f, uint64_t now, json_t *e)
+{
+	json_t *w = json_object_get(e, "pending_promotion");
+	const char *st = html_str(w, "state");
+
+	if (!json_is_object(w))
+		return;
+	fputs("<div class=\"waiting\"><small>", f);
+	html_esc(f, html_str(w, "stamp_tag"));
+	if (st && !strcmp(st, "held")) {
+		fputs(" waits: held, promotes once released", f);
+	} else {
+		fputs(" waiting for window, promotes at ", f);
+		html_time(f, now, html_str(e, "next_promotion"));
+	}
+	if (html_str(e, "window")) {
+		fputs(" (window ", f);
+		html_esc(f, html_str(e, "window"));
+		fputs(")", f);
+	}
+	fputs("</small></div>", f);
+}
+
 static void env_state_cell(FILE *f, uint64_t now, json_t *e)
 {
 	json_t *hold = json_object_get(e, "hold");
@@ -99,6 +123,7 @@ static void env_state_cell(FILE *f, uint64_t now, json_t *e)
 		html_esc(f, html_str(hold, "reason"));
 		fputs("</div>", f);
 	}
+	waiting_promotion(f, now, e);
 	fputs("</td>", f);
 }
 

@@ -17,7 +17,10 @@
 #include "config.h"
 #include "metrics.h"
 #include "store_query.h"
+#include "promote.h"
+#include "store_promo.h"
 #include "store_state.h"
+#include "wallclock.h"
 
 /* A render in progress: the first allocation failure is remembered, not checked per call. */
 struct rctx {
@@ -183,6 +186,7 @@ struct joined {
 	json_t *triggers;   /* project -> trigger */
 	json_t *advisories; /* project -> [advisory] */
 	json_t *holds;      /* project -> env or "*" -> {reason, since} */
+	json_t *promos;     /* project -> env -> the build waiting for its window */
 };
 
 static json_t *child(struct rctx *x, json_t *o, const char *key)
@@ -196,6 +200,23 @@ static json_t *child(struct rctx *x, json_t *o, const char *key)
 	return c;
 }
 
+/*
+ * IMAGE:ENV served the build: one of its tags is ENV (or REPO:ENV), unlike a build
+ * pushed under its stamp tag only that waits for its window.
+ */
+static bool served(const struct store_build *b)
+{
+	size_t envlen = strlen(b->env);
+
+	for (const char *s = b->tags; s && *s; s += strcspn(s, ","), s += *s == ',') {
+		size_t n = strcspn(s, ",");
+		if (n >= envlen && !strncmp(s + n - envlen, b->env, envlen) &&
+		    (n == envlen || s[n - envlen - 1] == ':'))
+			return true;
+	}
+	return !b->tags;
+}
+
 static int latest_cb(int64_t id, const struct store_build *b, void *arg)
 {
 	struct joined *j = arg;
@@ -205,7 +226,7 @@ static int latest_cb(int64_t id, const struct store_build *b, void *arg)
 		return 0;
 	env = child(j->x, child(j->x, j->builds, b->project), b->env);
 	put(j->x, env, "last", build_json(j->x, id, b));
-	if (b->status && !strcmp(b->status, "succeeded"))
+	if (b->status && !strcmp(b->status, "succeeded") && served(b))
 		put(j->x, env, "current", current_json(j->x, id, b));
 	return 0;
 }
@@ -266,6 +287,16 @@ static int hold_cb(const struct store_hold *h, void *arg)
 	return 0;
 }
 
+static int promo_cb(const struct store_promo *w, void *arg)
+{
+	struct joined *j = arg;
+
+	put(j->x, child(j->x, j->promos, w->project), w->env,
+	    json_pack("{s:I,s:o,s:o,s:o}", "build_id", (json_int_t)w->build_id, "stamp_tag",
+	              jstr(w->stamp_tag), "digest", jstr(w->digest), "since", jtime(w->since)));
+	return 0;
+}
+
 static int join_collect(struct joined *j, const char *only)
 {
 	struct store *s = j->x->v->store;
@@ -275,7 +306,8 @@ static int join_collect(struct joined *j, const char *only)
 	j->bases = json_object();
 	j->triggers = json_object();
 	j->holds = json_object();
-	if (!j->builds || !j->bases || !j->triggers || !j->holds)
+	j->promos = json_object();
+	if (!j->builds || !j->bases || !j->triggers || !j->holds || !j->promos)
 		return -ENOMEM;
 	r = store_builds_latest_each(s, only, latest_cb, j);
 	if (r == 0)
@@ -286,6 +318,8 @@ static int join_collect(struct joined *j, const char *only)
 		r = store_triggers_pending(s, trigger_cb, j);
 	if (r >= 0)
 		r = store_holds_each(s, only, hold_cb, j);
+	if (r >= 0)
+		r = store_promo_each(s, only, promo_cb, j);
 	if (r == 0 && !(j->advisories = api_advisories_json(s, only)))
 		r = -ENOMEM;
 	return r < 0 ? r : 0;
@@ -298,6 +332,7 @@ static void join_done(struct joined *j)
 	json_decref(j->triggers);
 	json_decref(j->advisories);
 	json_decref(j->holds);
+	json_decref(j->promos);
 }
 
 /*
@@ -355,6 +390,30 @@ static void put_failing(struct rctx *x, json_t *o, const char *project, const ch
 	put(x, o, "next_retry", trig ? json_incref(retry) : json_null());
 }
 
+/*
+ * The build waiting for the environment's window, with when IMAGE:ENV moves
+ * (next_promotion: null while held; now when due and the timer is at it).
+ */
+static void put_promotion(struct rctx *x, json_t *o, const struct config_env *e, json_t *waiting,
+                          bool held)
+{
+	struct promote_input in = {.env = e, .held = held, .now_ms = wallclock_ms()};
+	uint64_t at;
+	enum promote_verdict v = promote_decide(&in, &at);
+
+	put(x, o, "window", jstr(e->window_text));
+	put(x, o, "urgent_advisories", json_boolean(e->urgent_advisories));
+	if (!waiting) {
+		put(x, o, "pending_promotion", json_null());
+		put(x, o, "next_promotion", json_null());
+		return;
+	}
+	waiting = json_deep_copy(waiting);
+	put(x, waiting, "state", jstr(v == PROMOTE_NOW ? "due" : promote_verdict_name(v)));
+	put(x, o, "pending_promotion", waiting);
+	put(x, o, "next_promotion", v == PROMOTE_HELD ? json_null() : jtime(at));
+}
+
 static json_t *env_json(struct joined *j, const struct config_project *p,
                         const struct config_env *e, json_t *trig)
 {
@@ -377,6 +436,8 @@ static json_t *env_json(struct joined *j, const struct config_project *p,
 		put_failing(x, o, p->name, e->name, last, trig);
 	put(x, o, "current", cur ? json_incref(cur) : json_null());
 	put(x, o, "last_build", last ? json_incref(last) : json_null());
+	put_promotion(x, o, e, json_object_get(json_object_get(j->promos, p->name), e->name),
+	              hold != NULL);
 	return o;
 }
 
@@ -439,7 +500,7 @@ static json_t *project_json(struct joined *j, const struct config_project *p)
 json_t *api_projects_json(const struct api_view *v, const char *only)
 {
 	struct rctx x = {v, false};
-	struct joined j = {&x, NULL, NULL, NULL, NULL, NULL};
+	struct joined j = {&x, NULL, NULL, NULL, NULL, NULL, NULL};
 	json_t *list = json_array();
 	int r = join_collect(&j, only);
 

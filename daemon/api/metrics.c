@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "api_html.h"
 #include "api_impl.h"
 #include "config.h"
 #include "store_feed.h"
@@ -533,6 +534,34 @@ static void states_section(FILE *f, const json_t *projects)
 	}
 }
 
+/* Builds waiting for their environment's window, and when they promote (held: none). */
+static void promotions_section(FILE *f, const json_t *projects)
+{
+	size_t i, k;
+	json_t *p, *e;
+
+	if (!projects)
+		return;
+	family(f, "refit_promotion_next_timestamp_seconds", "gauge",
+	       "When a build waiting for its environment's promotion window moves IMAGE:ENV "
+	       "(one series per environment with a build waiting and not held).");
+	json_array_foreach(projects, i, p)
+	{
+		json_array_foreach(json_object_get(p, "environments"), k, e)
+		{
+			uint64_t at = html_time_ms(
+			        json_string_value(json_object_get(e, "next_promotion")));
+			const char *l[] = {"project", json_string_value(json_object_get(p, "name")),
+			                   "environment",
+			                   json_string_value(json_object_get(e, "name")), NULL};
+			if (!at)
+				continue;
+			series(f, "refit_promotion_next_timestamp_seconds", l);
+			fprintf(f, "%.3f\n", (double)at / 1000.0);
+		}
+	}
+}
+
 static int render(FILE *f, const struct metrics_view *v)
 {
 	int r;
@@ -560,6 +589,8 @@ static int render(FILE *f, const struct metrics_view *v)
 		registries_section(f, v);
 	if (r == 0)
 		states_section(f, v->projects);
+	if (r == 0)
+		promotions_section(f, v->projects);
 	return r;
 }
 

@@ -35,6 +35,7 @@
 #include "service.h"
 #include "store.h"
 #include "tagwatch.h"
+#include "promotion.h"
 #include "watcher.h"
 #include "wallclock.h"
 
@@ -78,6 +79,7 @@ struct daemon {
 	struct feeds *feeds;
 	struct notify *notify;
 	struct retention *retention;
+	struct promotion *promo; /* tags that wait for their environment's window */
 	struct api *api;
 	struct service *svc;
 	char platform[64];
@@ -351,6 +353,8 @@ static void clients_replace(struct daemon *d)
 			watchers_configure(&d->cl, d->cfg);
 		return;
 	}
+	if (d->promo) /* off the old pool before it goes */
+		promotion_set_registries(d->promo, next.registries);
 	clients_stop(d);
 	d->cl = next;
 	if (d->scheduler)
@@ -364,6 +368,7 @@ static void api_kick_cb(void *arg)
 
 	if (d->scheduler)
 		scheduler_kick(d->scheduler);
+	promotion_kick(d->promo); /* a released hold lets a waiting promotion go */
 }
 
 /* Rollback runs on an engine through the scheduler; its outcome is a build row. */
@@ -474,6 +479,7 @@ static void reconfigure(struct daemon *d, struct config *next)
 	}
 	engines_to_scheduler(d);
 	scheduler_configure(d->scheduler, d->cfg);
+	promotion_configure(d->promo, d->cfg); /* windows may have changed: re-armed */
 	feeds_configure(d->feeds, d->cfg);
 	if (notify_configure(d->notify, d->cfg) < 0)
 		log_err("reload: out of memory: webhooks unchanged");
@@ -529,6 +535,8 @@ static void shut_down(struct daemon *d)
 	d->notify = NULL;
 	retention_free(d->retention);
 	d->retention = NULL;
+	promotion_free(d->promo); /* while the registry pool it uses lives */
+	d->promo = NULL;
 	engines_stop(d);
 	clients_stop(d);
 	http_client_close(d->http);
@@ -631,6 +639,7 @@ static void on_rebuilt(const char *project, void *arg)
 	(void)project;
 	if (d->feeds)
 		feeds_inventory_changed(d->feeds);
+	promotion_kick(d->promo); /* a build may wait for its window now */
 }
 
 /* Advisories changed: images with a fixable one get a security rebuild. */
@@ -654,6 +663,18 @@ static int feeds_start(struct daemon *d)
 	if (r == 0)
 		feeds_configure(d->feeds, d->cfg);
 	return r;
+}
+
+/* What waited for a window before a stop is promoted (at once when the window is open). */
+static int promotion_start(struct daemon *d)
+{
+	int r = promotion_new(&d->loop, d->store, d->notify, &d->promo);
+
+	if (r < 0)
+		return r;
+	promotion_configure(d->promo, d->cfg);
+	promotion_set_registries(d->promo, d->cl.registries);
+	return 0;
 }
 
 static int scheduler_start(struct daemon *d)
@@ -736,7 +757,7 @@ static int run(struct daemon *d)
 	if (r == 0)
 		r = service_new(&d->loop, status_line, d, &d->svc);
 	if (r < 0 || clients_new(d, d->cfg, &d->cl) < 0 || engines_start(d) < 0 ||
-	    scheduler_start(d) < 0 || feeds_start(d) < 0) {
+	    scheduler_start(d) < 0 || feeds_start(d) < 0 || promotion_start(d) < 0) {
 		log_err("start-up failed: out of memory");
 		return 1;
 	}

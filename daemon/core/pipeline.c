@@ -25,11 +25,14 @@
 #include "log.h"
 #include "notify.h"
 #include "pinload.h"
+#include "promote.h"
 #include "ref.h"
 #include "registry.h"
 #include "store.h"
+#include "store_promo.h"
 #include "store_state.h"
 #include "wallclock.h"
+#include "window.h"
 
 #define MAX_HOSTS   8
 #define MAX_SECRETS 64
@@ -91,6 +94,11 @@ struct pipeline {
 	char stamp_tag[160], image_id[80], digest[80], base_name[REF_STRING_MAX];
 	char base_digest[80], user[128];
 	bool have_prev, env_failed;
+	/* the promotion window is closed (or a hold came): pushed under the stamp tag only,
+	 * IMAGE:ENV moves at promote_at (promotion.c) */
+	bool wait;
+	enum promote_verdict verdict;
+	uint64_t promote_at;
 	int failures;
 	char error[1024];
 	char **prune; /* stamp tags to remove locally, NULL-terminated */
@@ -187,7 +195,7 @@ static void notify_env(struct pipeline *pl, const char *status, const char *erro
 		nb.event = "pushed";
 		notify_build(pl->d.notify, &nb);
 		nb.event = "promoted";
-		if (cur(pl)->requires)
+		if (cur(pl)->requires && !pl->wait)
 			notify_build(pl->d.notify, &nb);
 		nb.event = "recovered";
 		if (!strcmp(before, "failed"))
@@ -213,13 +221,92 @@ static void notify_built(struct pipeline *pl)
 /* Ends the current environment's build row with status and (for failures) error. */
 static void find_base(struct pipeline *pl);
 
+static void iso_time(uint64_t ms, char *buf, size_t len)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "?");
+}
+
+/*
+ * A promotion that waits is recorded for promotion.c (replacing an older one of the
+ * environment); one made now supersedes whatever waited.
+ */
+static void record_promotion(struct pipeline *pl)
+{
+	struct store_promo p = {.project = pl->p->name,
+	                        .env = cur(pl)->name,
+	                        .stamp_tag = pl->stamp_tag,
+	                        .digest = pl->digest,
+	                        .build_id = pl->build_id,
+	                        .since = wallclock_ms()};
+	char when[40];
+
+	if (!pl->wait) {
+		if (store_promo_drop(pl->d.store, p.project, p.env, 0) == 0)
+			log_info("project %s (%s): build %lld promoted; the older one waiting for "
+			         "the window will not be",
+			         p.project, p.env, (long long)pl->build_id);
+		return;
+	}
+	if (store_promo_set(pl->d.store, &p) < 0) {
+		log_err("project %s (%s): build %lld: the waiting promotion cannot be recorded; "
+		        "%s:%s stays where it is",
+		        p.project, p.env, (long long)pl->build_id, pl->repo, p.env);
+		return;
+	}
+	iso_time(pl->promote_at, when, sizeof(when));
+	if (pl->verdict == PROMOTE_HELD)
+		log_info(
+		        "project %s (%s): build %lld pushed as %s; held: %s:%s moves once released",
+		        p.project, p.env, (long long)pl->build_id, pl->stamp_tag, pl->repo, p.env);
+	else
+		log_info(
+		        "project %s (%s): build %lld pushed as %s; waiting for window, promotes at "
+		        "%s",
+		        p.project, p.env, (long long)pl->build_id, pl->stamp_tag, when);
+}
+
+/* After the checks: does IMAGE:ENV move now, or wait for the window (or a release)? */
+static void decide_promotion(struct pipeline *pl)
+{
+	const struct config_env *e = cur(pl);
+	struct promote_input in = {
+	        .env = e,
+	        .security_fix = !strcmp(pl->trigger, "security") && pl->fixes && pl->fixes[0],
+	        .held = store_hold_get(pl->d.store, pl->p->name, e->name, NULL, 0, NULL) == 0,
+	        .now_ms = wallclock_ms()};
+	char when[40];
+
+	pl->verdict = promote_decide(&in, &pl->promote_at);
+	pl->wait = pl->verdict != PROMOTE_NOW;
+	iso_time(pl->promote_at, when, sizeof(when));
+	if (pl->verdict == PROMOTE_WAIT)
+		logf_build(pl, "window %s is closed: pushing %s only; :%s moves at %s",
+		           e->window_text, pl->stamp_tag, e->name, when);
+	else if (pl->verdict == PROMOTE_HELD)
+		logf_build(pl,
+		           "a hold came during the build: pushing %s only; :%s moves once released",
+		           pl->stamp_tag, e->name);
+	else if (e->window && e->tz && !window_is_open(e->window, e->tz, in.now_ms))
+		logf_build(pl,
+		           "window %s is closed, but this security rebuild fixes %s "
+		           "(urgent_advisories): promoting now",
+		           e->window_text, pl->fixes);
+}
+
 static void env_finish(struct pipeline *pl, const char *status, const char *error)
 {
 	struct store_build b = {.status = status, .finished_at = wallclock_ms(), .error = error};
 	char tags[512], log_error[300];
 
 	if (!strcmp(status, "succeeded")) {
-		snprintf(tags, sizeof(tags), "%s,%s", cur(pl)->name, pl->stamp_tag);
+		if (pl->wait)
+			snprintf(tags, sizeof(tags), "%s", pl->stamp_tag);
+		else
+			snprintf(tags, sizeof(tags), "%s,%s", cur(pl)->name, pl->stamp_tag);
 		b.tags = tags;
 		b.digest = pl->digest;
 		pl->passed[pl->env] = true;
@@ -252,6 +339,8 @@ static void env_finish(struct pipeline *pl, const char *status, const char *erro
 		                                             : "see above");
 	log_info("project %s (%s): build %lld %s%s%s", pl->p->name, cur(pl)->name,
 	         (long long)pl->build_id, status, error ? ": " : "", error ? error : "");
+	if (!strcmp(status, "succeeded"))
+		record_promotion(pl);
 	notify_env(pl, status, error);
 	if (pl->log)
 		fclose(pl->log);
@@ -309,6 +398,7 @@ static int env_begin(struct pipeline *pl)
 	free(pl->fixes);
 	pl->fixes = NULL;
 	pl->have_prev = false;
+	pl->wait = false;
 	pl->build_id = 0;
 	r = store_build_insert(pl->d.store, &b, &pl->build_id);
 	if (r < 0)
@@ -539,11 +629,12 @@ static void verify_done(int status, const struct registry_result *r, void *arg)
 	if (strcmp(r->digest, pl->digest)) {
 		snprintf(pl->error, sizeof(pl->error),
 		         "the registry serves %s for :%s but the engine pushed %s", r->digest,
-		         cur(pl)->name, pl->digest);
+		         pl->wait ? pl->stamp_tag : cur(pl)->name, pl->digest);
 		env_fail(pl, pl->error);
 		return;
 	}
-	logf_build(pl, "verified: the registry serves %s for :%s", r->digest, cur(pl)->name);
+	logf_build(pl, "verified: the registry serves %s for :%s", r->digest,
+	           pl->wait ? pl->stamp_tag : cur(pl)->name);
 	pl->step = S_ENV_DONE;
 	advance(pl);
 }
@@ -553,7 +644,7 @@ static int start_verify(struct pipeline *pl)
 	struct image_ref r = pl->image;
 	struct registry_lookup l = {&r, NULL, NULL, NULL};
 
-	if (ref_with_tag(&r, cur(pl)->name) < 0)
+	if (ref_with_tag(&r, pl->wait ? pl->stamp_tag : cur(pl)->name) < 0)
 		return -EINVAL;
 	return registry_digest(pl->d.registries, &l, verify_done, pl);
 }
@@ -710,6 +801,11 @@ static int run_step(struct pipeline *pl)
 	case S_CHECK:
 		return cur(pl)->check ? start_check(pl) : 1;
 	case S_PREV_TAG:
+		decide_promotion(pl);
+		if (pl->wait) { /* rollbacks then fetch ENV-previous from the registry */
+			snprintf(image, sizeof(image), "%s:%s", pl->repo, prev);
+			return engine_remove_image(pl->d.engine, image, op_done, pl, &pl->op);
+		}
 		return engine_tag(pl->d.engine, image, pl->repo, prev, op_done, pl, &pl->op);
 	case S_TAG:
 		return engine_tag(pl->d.engine, pl->image_id, pl->repo, cur(pl)->name, op_done, pl,
@@ -721,7 +817,7 @@ static int run_step(struct pipeline *pl)
 	case S_EVIDENCE:
 		return start_evidence(pl);
 	case S_PUSH:
-		return start_push(pl, cur(pl)->name);
+		return pl->wait ? 1 : start_push(pl, cur(pl)->name);
 	case S_VERIFY:
 		return start_verify(pl);
 	default:
@@ -775,6 +871,14 @@ static void op_done(const struct engine_outcome *o, void *arg)
 		           : "set network: host or none on project ",
 		        fe ? "" : pl->p->name);
 		env_fail(pl, pl->error);
+		return;
+	}
+	if (pl->step == S_PREV_TAG && pl->wait) {
+		if (o->status < 0 && o->status != -ENOENT)
+			logf_build(pl, "keeping the local %s-previous: %s", cur(pl)->name,
+			           o->error);
+		pl->step++;
+		advance(pl);
 		return;
 	}
 	if (o->status < 0 && pl->step == S_PREV_TAG && o->status == -ENOENT) {

@@ -68,6 +68,24 @@ static int projects_list(const struct client *c)
 	return t ? CTL_OK : CTL_FAIL;
 }
 
+/* A build waiting for the environment's window (pending_promotion), when there is one. */
+static void env_waiting(json_t *w, json_t *e)
+{
+	char t1[40];
+
+	if (!json_is_object(w))
+		return;
+	if (!strcmp(json_str(w, "state") ?: "", "held"))
+		printf("    waiting  build %lld (%s): held, promotes once released\n",
+		       (long long)json_integer_value(json_object_get(w, "build_id")),
+		       json_str(w, "stamp_tag") ?: "-");
+	else
+		printf("    waiting  build %lld (%s): waiting for window, promotes at %s\n",
+		       (long long)json_integer_value(json_object_get(w, "build_id")),
+		       json_str(w, "stamp_tag") ?: "-",
+		       json_when(e, "next_promotion", t1, sizeof(t1)));
+}
+
 /* What one environment is: its image, and what is wrong when something is. */
 static void env_detail(json_t *e)
 {
@@ -86,6 +104,12 @@ static void env_detail(json_t *e)
 	if (json_is_object(hold))
 		printf("    held     since %s: %s\n", json_when(hold, "since", t1, sizeof(t1)),
 		       json_str(hold, "reason") ?: "-");
+	if (json_str(e, "window"))
+		printf("    window   %s%s\n", json_str(e, "window"),
+		       json_is_true(json_object_get(e, "urgent_advisories"))
+		               ? " (urgent advisories promote at once)"
+		               : "");
+	env_waiting(json_object_get(e, "pending_promotion"), e);
 	if (!strcmp(json_str(e, "state") ?: "", "failing")) {
 		printf("    failing  since %s, %lld attempt(s), next retry %s\n",
 		       json_when(e, "failing_since", t1, sizeof(t1)),

@@ -19,6 +19,7 @@
 
 #include "config_impl.h"
 #include "suggest.h"
+#include "tzif.h"
 
 #define CONFIG_MAX_BYTES  (4u << 20)
 #define CONFIG_MAX_VISITS 200000 /* bounds alias fan-out ("billion laughs") */
@@ -133,6 +134,11 @@ static const struct opt env_opts[] = {
          0, false, "final USER is root: off, warn or fail (default fail for prod)"},
         {"check_timeout", T_DURATION, O(struct config_env, check_timeout_ms), "10m", 1000, 86400000,
          NULL, NULL, 0, false, "time limit of the check command"},
+        {"window", T_STR, O(struct config_env, window_text), NULL, 0, 0, NULL, NULL, 0, false,
+         "promotion window (\"Mon-Fri 02:00-05:00 Europe/Berlin\"): outside it the build is "
+         "pushed under its stamp tag and IMAGE:ENV moves when the window opens"},
+        {"urgent_advisories", T_BOOL, O(struct config_env, urgent_advisories), "false", 0, 0, NULL,
+         NULL, 0, false, "a security rebuild of a fixable advisory promotes outside the window"},
 };
 static const struct schema env_schema = {
         "environment", sizeof(struct config_env),  env_opts,
@@ -866,6 +872,9 @@ static void free_project(struct config_project *p)
 		free(e->requires);
 		free_strv(e->check);
 		free_kvs(e->build_args, e->n_build_args);
+		free(e->window_text);
+		free(e->window);
+		tz_free(e->tz);
 	}
 	free(p->envs);
 	free_kvs(p->secrets, p->n_secrets);

@@ -13,6 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct window;
+struct tz;
+
 struct config_kv {
 	char *key;
 	char *value;
@@ -55,6 +58,12 @@ struct config_env {
 	size_t n_build_args;
 	int user_policy; /* enum config_policy; -1 = default (fail for prod, warn else) */
 	uint64_t check_timeout_ms;
+	/* promotion window: IMAGE:ENV moves only inside it (the build is pushed under its
+	 * stamp tag before); NULL: always */
+	char *window_text;
+	struct window *window;  /* parsed window_text */
+	struct tz *tz;          /* its zone's rules: read by config_load_checked, else NULL */
+	bool urgent_advisories; /* a security rebuild of a fixable advisory promotes at once */
 };
 
 /* The network of RUN steps (BuildKit's networkmode; Podman's too). */

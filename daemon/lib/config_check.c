@@ -13,6 +13,7 @@
 
 #include "config_impl.h"
 #include "ref.h"
+#include "window.h"
 
 /* The value node of key in mapping n, or n itself when absent (for positions). */
 const yaml_node_t *config_child(struct ctx *x, const yaml_node_t *n, const char *key)
@@ -114,6 +115,26 @@ void config_check_feed(struct ctx *x, const yaml_node_t *n, void *elem)
 }
 
 /* Environment names become tag components: keep them tag-safe and short. */
+/* window: parsed here; its zone is read by config_files.c (config_load_checked). */
+static void check_window(struct ctx *x, const yaml_node_t *n, struct config_env *e)
+{
+	char err[160];
+
+	if (!e->window_text)
+		return;
+	e->window = calloc(1, sizeof(*e->window));
+	if (!e->window) {
+		config_add_err(x, n, "out of memory");
+		return;
+	}
+	if (window_parse(e->window_text, e->window, err, sizeof(err)) < 0) {
+		config_add_err(x, config_child(x, n, "window"), "window: '%s': %s", e->window_text,
+		               err);
+		free(e->window);
+		e->window = NULL;
+	}
+}
+
 void config_check_env(struct ctx *x, const yaml_node_t *n, void *elem)
 {
 	struct config_env *e = elem;
@@ -127,6 +148,7 @@ void config_check_env(struct ctx *x, const yaml_node_t *n, void *elem)
 	if (e->check && !e->check[0])
 		config_add_err(x, config_child(x, n, "check"),
 		               "check: the command must not be empty");
+	check_window(x, n, e);
 }
 
 static ssize_t env_index(const struct config_project *p, const char *name)

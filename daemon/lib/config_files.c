@@ -19,8 +19,11 @@
 #include "dockerfile.h"
 #include "fileread.h"
 #include "suggest.h"
+#include "tzif.h"
+#include "window.h"
 
 #define DOCKERFILE_READ_MAX (4u << 20)
+#define ZONE_READ_MAX       (1u << 20)
 
 /* refitd.service has ProtectHome=yes: these trees are empty for the daemon. */
 static const char *hidden_tree(const char *path)
@@ -214,9 +217,49 @@ static void check_readable(struct ctx *x, const yaml_node_t *at, const char *key
 		config_add_problem(x, at, "%s: %s is not a regular file", key, path);
 }
 
+/*
+ * The rules of a window's zone, from $TZDIR or /usr/share/zoneinfo, read once per
+ * load: the daemon keeps them with the configuration. An unknown zone is an
+ * error (the load fails): a window that cannot be computed would never open.
+ */
+static void load_zone(struct ctx *x, const yaml_node_t *at, struct config_env *e)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096], why[128];
+	char *data = NULL;
+	size_t len = 0;
+	int r;
+
+	if (!dir || dir[0] != '/')
+		dir = "/usr/share/zoneinfo";
+	if (snprintf(path, sizeof(path), "%s/%s", dir, e->window->zone) >= (int)sizeof(path)) {
+		config_add_err(x, at, "window: zone %s: the path is too long", e->window->zone);
+		return;
+	}
+	r = fileread_small(path, ZONE_READ_MAX, &data, &len, NULL);
+	if (r == -ENOENT && !strcmp(e->window->zone, "UTC"))
+		r = tzif_parse_posix("UTC0", &e->tz); /* no tzdata installed: UTC needs none */
+	else if (r == 0)
+		r = tzif_parse(data, len, &e->tz);
+	else
+		fileread_error(r, why, sizeof(why), ZONE_READ_MAX);
+	free(data);
+	if (r == -ENOENT || r == -EACCES || r == -EFBIG || r == -EBADFD)
+		config_add_err(x, at, "window: unknown time zone '%s' (%s: %s)", e->window->zone,
+		               path, why);
+	else if (r < 0)
+		config_add_err(x, at, "window: time zone '%s' (%s): %s", e->window->zone, path,
+		               r == -EINVAL ? "not a TZif file" : strerror(-r));
+}
+
 void config_check_project_files(struct ctx *x, const yaml_node_t *n, const struct config_project *p)
 {
 	struct dockerfile *df;
+
+	for (size_t i = 0; i < p->n_envs; i++)
+		if (p->envs[i].window && p->envs[i].name)
+			load_zone(x, config_child(x, env_node(x, n, p->envs[i].name), "window"),
+			          &p->envs[i]);
 
 	for (size_t i = 0; i < p->n_secrets; i++)
 		check_readable(x, config_child(x, config_child(x, n, "secrets"), p->secrets[i].key),

@@ -191,6 +191,7 @@ static const char *const migrations[] = {
         "  project TEXT NOT NULL, ref TEXT NOT NULL, tag TEXT NOT NULL, policy TEXT NOT NULL,"
         "  newest TEXT, notified TEXT, checked_at INTEGER NOT NULL, error TEXT,"
         "  PRIMARY KEY(project, ref)) WITHOUT ROWID;",
+        /* clang-format off */
         /* 14 -> 15: what /metrics reports of all history, kept as state by triggers
          * (it was two scans of every build per scrape: 0.9 s at 100,000 builds):
          * builds per (project, env, status), and the duration histogram of finished
@@ -204,80 +205,46 @@ static const char *const migrations[] = {
         "  PRIMARY KEY(project, env, bucket)) WITHOUT ROWID;"
         "INSERT INTO build_counts SELECT project, env, status, count(*) FROM builds"
         "  GROUP BY project, env, status;"
-        "INSERT INTO build_durations SELECT project, env, " DURATION_BUCKET(
-                "builds") ","
-                          "  count(*), sum(finished_at - started_at) FROM builds "
-                          "WHERE " DURATION_OF(
-                                  "builds") "  GROUP BY 1, 2, 3;"
-                                            "CREATE TRIGGER build_counted AFTER INSERT ON builds "
-                                            "BEGIN"
-                                            "  INSERT INTO build_counts VALUES(new.project, "
-                                            "new.env, new.status, 1)"
-                                            "  ON CONFLICT DO UPDATE SET n = n + 1;"
-                                            "  INSERT INTO build_durations SELECT new.project, "
-                                            "new.env, " DURATION_BUCKET(
-                                                    "new") ","
-                                                           "  1, new.finished_at - new.started_at "
-                                                           "WHERE " DURATION_OF(
-                                                                   "new") "  ON CONFLICT DO UPDATE "
-                                                                          "SET n = n + 1, sum_ms = "
-                                                                          "sum_ms + "
-                                                                          "excluded.sum_ms;"
-                                                                          "END;"
-                                                                          "CREATE TRIGGER "
-                                                                          "build_recounted AFTER "
-                                                                          "UPDATE OF status, "
-                                                                          "started_at, finished_at"
-                                                                          "  ON builds BEGIN"
-                                                                          "  UPDATE build_counts "
-                                                                          "SET n = n - 1 WHERE "
-                                                                          "project = old.project "
-                                                                          "AND env = old.env"
-                                                                          "  AND status = "
-                                                                          "old.status;"
-                                                                          "  INSERT INTO "
-                                                                          "build_counts "
-                                                                          "VALUES(new.project, "
-                                                                          "new.env, new.status, 1)"
-                                                                          "  ON CONFLICT DO UPDATE "
-                                                                          "SET n = n + 1;"
-                                                                          "  UPDATE "
-                                                                          "build_durations SET n = "
-                                                                          "n - 1,"
-                                                                          "  sum_ms = sum_ms - "
-                                                                          "(old.finished_at - "
-                                                                          "old.started_at)"
-                                                                          "  WHERE " DURATION_OF(
-                                                                                  "old") " AND "
-                                                                                         "project "
-                                                                                         "= "
-                                                                                         "old."
-                                                                                         "project "
-                                                                                         "AND env "
-                                                                                         "= old.env"
-                                                                                         "  AND "
-                                                                                         "bucket "
-                                                                                         "="
-                                                                                         " " DURATION_BUCKET(
-                                                                                                 "o"
-                                                                                                 "l"
-                                                                                                 "d") ";"
-                                                                                                      "  INSERT INTO build_durations SELECT new.project, new.env, " DURATION_BUCKET(
-                                                                                                              "new") ","
-                                                                                                                     "  1, new.finished_at - new.started_at WHERE " DURATION_OF(
-                                                                                                                             "new") "  ON CONFLICT DO UPDATE SET n = n + 1, sum_ms = sum_ms + excluded.sum_ms;"
-                                                                                                                                    "END;"
-                                                                                                                                    "CREATE TRIGGER build_uncounted AFTER DELETE ON builds BEGIN"
-                                                                                                                                    "  UPDATE build_counts SET n = n - 1 WHERE project = old.project AND env = old.env"
-                                                                                                                                    "  AND status = old.status;"
-                                                                                                                                    "  UPDATE build_durations SET n = n - 1,"
-                                                                                                                                    "  sum_ms = sum_ms - (old.finished_at - old.started_at)"
-                                                                                                                                    "  WHERE " DURATION_OF(
-                                                                                                                                            "old") " AND project = old.project AND env = old.env"
-                                                                                                                                                   "  AND bucket = " DURATION_BUCKET(
-                                                                                                                                                           "old") ";"
-                                                                                                                                                                  "END;"
-                                                                                                                                                                  "CREATE INDEX builds_log_error ON builds(id) WHERE log_error IS NOT NULL;",
+        "INSERT INTO build_durations SELECT project, env, " DURATION_BUCKET("builds") ","
+        "  count(*), sum(finished_at - started_at) FROM builds WHERE " DURATION_OF("builds")
+        "  GROUP BY 1, 2, 3;"
+        "CREATE TRIGGER build_counted AFTER INSERT ON builds BEGIN"
+        "  INSERT INTO build_counts VALUES(new.project, new.env, new.status, 1)"
+        "  ON CONFLICT DO UPDATE SET n = n + 1;"
+        "  INSERT INTO build_durations SELECT new.project, new.env, " DURATION_BUCKET("new") ","
+        "  1, new.finished_at - new.started_at WHERE " DURATION_OF("new")
+        "  ON CONFLICT DO UPDATE SET n = n + 1, sum_ms = sum_ms + excluded.sum_ms;"
+        "END;"
+        "CREATE TRIGGER build_recounted AFTER UPDATE OF status, started_at, finished_at"
+        "  ON builds BEGIN"
+        "  UPDATE build_counts SET n = n - 1 WHERE project = old.project AND env = old.env"
+        "  AND status = old.status;"
+        "  INSERT INTO build_counts VALUES(new.project, new.env, new.status, 1)"
+        "  ON CONFLICT DO UPDATE SET n = n + 1;"
+        "  UPDATE build_durations SET n = n - 1,"
+        "  sum_ms = sum_ms - (old.finished_at - old.started_at)"
+        "  WHERE " DURATION_OF("old") " AND project = old.project AND env = old.env"
+        "  AND bucket = " DURATION_BUCKET("old") ";"
+        "  INSERT INTO build_durations SELECT new.project, new.env, " DURATION_BUCKET("new") ","
+        "  1, new.finished_at - new.started_at WHERE " DURATION_OF("new")
+        "  ON CONFLICT DO UPDATE SET n = n + 1, sum_ms = sum_ms + excluded.sum_ms;"
+        "END;"
+        "CREATE TRIGGER build_uncounted AFTER DELETE ON builds BEGIN"
+        "  UPDATE build_counts SET n = n - 1 WHERE project = old.project AND env = old.env"
+        "  AND status = old.status;"
+        "  UPDATE build_durations SET n = n - 1,"
+        "  sum_ms = sum_ms - (old.finished_at - old.started_at)"
+        "  WHERE " DURATION_OF("old") " AND project = old.project AND env = old.env"
+        "  AND bucket = " DURATION_BUCKET("old") ";"
+        "END;"
+        "CREATE INDEX builds_log_error ON builds(id) WHERE log_error IS NOT NULL;",
+        /* clang-format on */
+        /* 15 -> 16: promotions waiting for their environment's window: the build pushed
+         * under its stamp tag whose IMAGE:ENV moves when the window opens (one per env) */
+        "CREATE TABLE promotions("
+        "  project TEXT NOT NULL, env TEXT NOT NULL, build_id INTEGER NOT NULL,"
+        "  stamp_tag TEXT NOT NULL, digest TEXT NOT NULL, since INTEGER NOT NULL,"
+        "  PRIMARY KEY(project, env)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

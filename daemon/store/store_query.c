@@ -118,7 +118,8 @@ int store_builds_latest_each(struct store *s, const char *project, store_build_c
 	/*
 	 * The (project, env) pairs by skipping through the builds_project index (a seek
 	 * per pair, not a scan of history), then each pair's newest build and newest
-	 * success, walking back from its end.
+	 * success that IMAGE:ENV served (its tags name ENV or REPO:ENV; a build waiting
+	 * for its window does not), walking back from its end.
 	 */
 	int r = store_prepare(
 	        s,
@@ -136,7 +137,9 @@ int store_builds_latest_each(struct store *s, const char *project, store_build_c
 	        "  SELECT (SELECT max(id) FROM builds b WHERE b.project = pe.project"
 	        "   AND b.env = pe.env) FROM pe WHERE pe.env IS NOT NULL"
 	        "  UNION SELECT (SELECT id FROM builds b WHERE b.project = pe.project"
-	        "   AND b.env = pe.env AND b.status = 'succeeded' ORDER BY id DESC LIMIT 1)"
+	        "   AND b.env = pe.env AND b.status = 'succeeded' AND (b.tags IS NULL"
+	        "   OR instr(',' || b.tags || ',', ',' || b.env || ',') > 0"
+	        "   OR instr(b.tags || ',', ':' || b.env || ',') > 0) ORDER BY id DESC LIMIT 1)"
 	        "  FROM pe WHERE pe.env IS NOT NULL)"
 	        " ORDER BY project, env, id",
 	        &st);

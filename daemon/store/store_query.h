@@ -33,8 +33,9 @@ int store_build_get(struct store *s, int64_t id, store_build_cb cb, void *arg);
 
 /*
  * Walks, for one project (all when NULL), the latest build of each
- * environment and the latest succeeded one (one row when they are the same),
- * by project, env, then id.
+ * environment and the latest succeeded one that IMAGE:ENV served (one row when
+ * they are the same; a build waiting for its window is not yet), by project,
+ * env, then id.
  */
 int store_builds_latest_each(struct store *s, const char *project, store_build_cb cb, void *arg);
 

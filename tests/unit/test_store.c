@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "store_promo.h"
 #include "store_tags.h"
 #include "store_feed.h"
 #include "store_query.h"
@@ -734,6 +735,43 @@ static void test_base_tags(void **state)
 	store_close(s);
 }
 
+static int promo_cb(const struct store_promo *p, void *arg)
+{
+	char *seen = arg;
+	size_t len = strlen(seen);
+
+	snprintf(seen + len, 256 - len, "%s/%s=%lld:%s;", p->project, p->env,
+	         (long long)p->build_id, p->stamp_tag);
+	return 0;
+}
+
+/* One waiting promotion per environment: a newer build replaces it, a drop names its build. */
+static void test_promotions(void **state)
+{
+	struct store *s = open_ok();
+	struct store_promo p = {"a", "prod", "prod-20261208T010000Z", "sha256:aa", 3, 1000};
+	char seen[256] = "";
+
+	(void)state;
+	assert_int_equal(store_promo_set(s, &p), 0);
+	p.build_id = 5;
+	p.stamp_tag = "prod-20261208T020000Z";
+	p.since = 2000;
+	assert_int_equal(store_promo_set(s, &p), 0);
+	p.env = "rnd";
+	p.build_id = 6;
+	assert_int_equal(store_promo_set(s, &p), 0);
+	assert_int_equal(store_promo_each(s, "a", promo_cb, seen), 0);
+	assert_string_equal(seen, "a/prod=5:prod-20261208T020000Z;a/rnd=6:prod-20261208T020000Z;");
+	assert_int_equal(store_promo_drop(s, "a", "prod", 3), -ENOENT); /* replaced */
+	assert_int_equal(store_promo_drop(s, "a", "prod", 5), 0);
+	assert_int_equal(store_promo_drop(s, "a", "rnd", 0), 0);
+	seen[0] = '\0';
+	assert_int_equal(store_promo_each(s, NULL, promo_cb, seen), 0);
+	assert_string_equal(seen, "");
+	store_close(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +792,7 @@ int main(void)
 	        cmocka_unit_test_setup_teardown(test_immutable_refused, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_full_store_defers, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_history_aggregates, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_promotions, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
