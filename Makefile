@@ -140,7 +140,12 @@ $(BUILD)/refitctl: $(BUILD)/daemon/ctl/refitctl.o $(BUILD)/libcore.a
 
 $(BUILD)/tests/unit/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcore.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CMOCKA_LIBS) -lm
+	$(Q)$(CC) $(ALL_LDFLAGS) $(UNIT_LDFLAGS) -o $@ $^ $(PC_LIBS) $(CMOCKA_LIBS) -lm
+
+# test_failalloc fails refit's own allocations in turn: they go through its wrappers
+$(BUILD)/tests/unit/test_failalloc: UNIT_LDFLAGS = \
+	-Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup \
+	-Wl,--wrap=asprintf,--wrap=vasprintf
 
 $(BUILD)/tests/integration/test_%: $(BUILD)/tests/integration/test_%.o \
 		$(BUILD)/tests/integration/bed.o $(BUILD)/libcore.a

@@ -284,15 +284,24 @@ __attribute__((format(printf, 6, 0))) static void add_line(struct ctx *x, char *
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (asprintf(&line, "%s:%zu:%zu: %s%s", x->file, n ? n->start_mark.line + 1 : 1,
-	             n ? n->start_mark.column + 1 : 1, kind, msg) < 0)
+	             n ? n->start_mark.column + 1 : 1, kind, msg) < 0) {
+		x->oom = true;
 		return;
+	}
 	grown = realloc(*lines, (*n_lines + 1) * sizeof(*grown));
 	if (!grown) {
 		free(line);
+		x->oom = true;
 		return;
 	}
 	*lines = grown;
 	(*lines)[(*n_lines)++] = line;
+}
+
+void config_oom(struct ctx *x, const yaml_node_t *n)
+{
+	x->oom = true;
+	config_add_err(x, n, "out of memory");
 }
 
 void config_add_err(struct ctx *x, const yaml_node_t *n, const char *fmt, ...)
@@ -417,7 +426,7 @@ static char *dup_or_oom(struct ctx *x, const yaml_node_t *n, const char *s)
 {
 	char *d = strdup(s);
 	if (!d)
-		config_add_err(x, n, "out of memory");
+		config_oom(x, n);
 	return d;
 }
 
@@ -558,7 +567,7 @@ static void parse_strlist(struct ctx *x, const struct opt *o, const yaml_node_t 
 	cnt = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	*out = calloc(cnt + 1, sizeof(char *));
 	if (!*out) {
-		config_add_err(x, n, "out of memory");
+		config_oom(x, n);
 		return;
 	}
 	for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
@@ -584,7 +593,7 @@ static void parse_strmap(struct ctx *x, const struct opt *o, const yaml_node_t *
 	cap = (size_t)(n->data.mapping.pairs.top - n->data.mapping.pairs.start);
 	*out = calloc(cap ? cap : 1, sizeof(**out));
 	if (!*out) {
-		config_add_err(x, n, "out of memory");
+		config_oom(x, n);
 		return;
 	}
 	for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
@@ -618,7 +627,7 @@ static void parse_array(struct ctx *x, const struct opt *o, const yaml_node_t *n
 	             : (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
 	*arr = calloc(cap ? cap : 1, s->size);
 	if (!*arr) {
-		config_add_err(x, n, "out of memory");
+		config_oom(x, n);
 		return;
 	}
 	for (size_t i = 0; i < cap; i++) {
@@ -723,7 +732,7 @@ static void parse_mapping(struct ctx *x, const yaml_node_t *n, const struct sche
 		if (s->opts[i].required && !(seen & (1u << i)))
 			config_add_err(x, n, "%s: missing required key '%s'", s->what,
 			               s->opts[i].name);
-	if (s->check)
+	if (s->check && !x->oom)
 		s->check(x, n, base);
 }
 
@@ -775,7 +784,7 @@ static int load_doc(struct ctx *x, const char *text, size_t len, struct config *
 static int parse_text(const char *name, const char *text, size_t len, bool deep,
                       struct config **ret, struct config_errors *errs)
 {
-	struct ctx x = {name, NULL, errs, 0, deep};
+	struct ctx x = {.file = name, .errs = errs, .deep = deep};
 	struct config *c;
 	size_t before = errs->n;
 	int r;
@@ -789,9 +798,13 @@ static int parse_text(const char *name, const char *text, size_t len, bool deep,
 		return -ENOMEM;
 	c->refs = 1;
 	r = load_doc(&x, text, len, c);
+	if (r == 0 && x.oom)
+		r = -ENOMEM;
 	if (r == 0 && errs->n == before)
 		r = config_default_engine(c);
-	if (r < 0 || errs->n > before || !(c->path = strdup(name))) {
+	if (r == 0 && errs->n == before && !(c->path = strdup(name)))
+		r = -ENOMEM;
+	if (r < 0 || errs->n > before) {
 		config_free(c);
 		return r < 0 ? r : -EINVAL;
 	}
@@ -807,7 +820,7 @@ int config_parse(const char *name, const char *text, size_t len, struct config *
 
 static int load_file(const char *path, bool deep, struct config **ret, struct config_errors *errs)
 {
-	struct ctx x = {path, NULL, errs, 0, deep};
+	struct ctx x = {.file = path, .errs = errs, .deep = deep};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = fopen(path, "re");

@@ -124,7 +124,7 @@ static void check_window(struct ctx *x, const yaml_node_t *n, struct config_env 
 		return;
 	e->window = calloc(1, sizeof(*e->window));
 	if (!e->window) {
-		config_add_err(x, n, "out of memory");
+		config_oom(x, n);
 		return;
 	}
 	if (window_parse(e->window_text, e->window, err, sizeof(err)) < 0) {

@@ -17,7 +17,11 @@ struct ctx {
 	struct config_errors *errs;
 	unsigned visits;
 	bool deep; /* config_load_checked: look at the files the configuration names */
+	bool oom;  /* an allocation failed: the load fails, and no check runs on half a tree */
 };
+
+/* Records that an allocation failed at node n: the load fails with -ENOMEM. */
+void config_oom(struct ctx *x, const yaml_node_t *n);
 
 /* Adds "file:line:col: message" at node n (NULL: 1:1). */
 __attribute__((format(printf, 3, 4))) void config_add_err(struct ctx *x, const yaml_node_t *n,
