@@ -556,8 +556,14 @@ static void parse_strlist(struct ctx *x, const struct opt *o, const yaml_node_t 
 		const char *argv[] = {"/bin/sh", "-c", config_scalar(n), NULL};
 		cnt = 3;
 		*out = calloc(cnt + 1, sizeof(char *));
-		for (i = 0; *out && i < cnt; i++)
-			(*out)[i] = dup_or_oom(x, n, argv[i]);
+		if (!*out) {
+			config_oom(x, n);
+			return;
+		}
+		/* a failed copy is left out: the list stays NULL-terminated for free_strv */
+		for (size_t k = 0; k < cnt; k++)
+			if (((*out)[i] = dup_or_oom(x, n, argv[k])))
+				i++;
 		return;
 	}
 	if (n->type != YAML_SEQUENCE_NODE) {
@@ -575,8 +581,8 @@ static void parse_strlist(struct ctx *x, const struct opt *o, const yaml_node_t 
 		yaml_node_t *e = node(x, *it);
 		if (!config_scalar(e))
 			config_add_err(x, e, "%s: list items must be strings", o->name);
-		else
-			(*out)[i++] = dup_or_oom(x, e, config_scalar(e));
+		else if (((*out)[i] = dup_or_oom(x, e, config_scalar(e))))
+			i++;
 	}
 }
 
