@@ -290,6 +290,8 @@ static void on_line(struct sshfwd *f, char *line)
 			*p = '?';
 	if (!n || !strncmp(line, "@@@", 3))
 		return;
+	if (!strncmp(line, "ssh: ", 5)) /* the reason is shown after "ssh: " already */
+		line += 5;
 	log_info("engine %s: ssh: %s", f->host, line);
 	snprintf(f->last, sizeof(f->last), "%s", line);
 }

@@ -127,7 +127,7 @@ expect() { # expect HOST TEXT
 }
 expect "$HK" "ssh: Host key verification failed."
 expect "$CK" "ssh: root@127.0.0.1: Permission denied (publickey)."
-expect "$RP" "ssh: ssh: connect to host 127.0.0.1 port $closed: Connection refused"
+expect "$RP" "ssh: connect to host 127.0.0.1 port $closed: Connection refused"
 [ $(($(date +%s) - t0)) -le 20 ] || fail "the reasons took $(($(date +%s) - t0)) s"
 curl -sf --max-time 5 "$API/healthz" >/dev/null || curl -s --max-time 5 "$API/healthz" |
 	grep -q degraded || fail "/healthz did not answer"

@@ -15,6 +15,7 @@
 #                         client key allowed only to forward unix sockets (ssh -N -L):
 #                         $TB_SSH_HOST (ssh://root@127.0.0.1:port), $TB_SSH_PORT,
 #                         $TB_SSH_KEY, $TB_SSH_KNOWN_HOSTS, $TB_SSHD_PID
+#   tb_relay PATH / tb_tcprelay HOST:PORT [PORT]  an engine that can be taken away (relays)
 #   tb_tls_ca DIR NAME    a CA made with openssl: DIR/NAME.pem, DIR/NAME-key.pem
 #   tb_tls_cert DIR CA NAME server|client [SAN]  a certificate signed by CA
 #   tb_registry [auth|token]  docker-registry on a free port: $TB_REGISTRY (host:port);
@@ -270,6 +271,18 @@ tb_relay() {
 	TB_RELAY_PID=$!
 	TB_PIDS+=($!)
 	tb_wait "test -S '$1'" 20
+}
+
+# tb_tcprelay HOST:PORT: the same on a free loopback TCP port relaying to HOST:PORT (a TLS
+# engine's: the bytes pass through), $TB_TCPRELAY_PORT and $TB_RELAY_PID; PORT reused when
+# given as $2 (an engine that comes back at the same address).
+tb_tcprelay() {
+	TB_TCPRELAY_PORT=${2:-$(tb_free_port)}
+	python3 "$(dirname "${BASH_SOURCE[0]}")/unixrelay.py" --listen "tcp:127.0.0.1:$TB_TCPRELAY_PORT" \
+		--to "tcp:$1" >>"$TB_DIR/relay.log" 2>&1 &
+	TB_RELAY_PID=$!
+	TB_PIDS+=($!)
+	tb_wait "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $TB_TCPRELAY_PORT))'" 20
 }
 
 tb_docker() { DOCKER_BUILDKIT=0 docker -H "$TB_DOCKER_HOST" "$@"; }
