@@ -7,8 +7,8 @@
 #     forwarded socket), pushed;
 #   - the ssh child killed by its pid in the middle of a build: the build is requeued,
 #     ssh is started again and the build succeeds through the new forwarder;
-#   - a wrong host key, a wrong client key and a refused port: each engine says why in
-#     /v1/status within seconds, and nothing hangs;
+#   - a wrong host key, a wrong client key, a refused port and a remote socket that is
+#     not there: each engine says why in /v1/status within seconds, and nothing hangs;
 #   - SIGHUP onto Podman's service behind the same sshd: the old forwarder is gone, the
 #     project builds and pushes through Podman; SIGHUP onto no ssh engine leaves no ssh.
 #   - --check-config names an unreadable ssh_key at its file:line:col.
@@ -114,9 +114,10 @@ closed=$(tb_free_port)
 HK="ssh://root@127.0.0.1:$TB_SSH_PORT/hostkey.sock"
 CK="ssh://root@127.0.0.1:$TB_SSH_PORT/clientkey.sock"
 RP="ssh://root@127.0.0.1:$closed$TB_DOCKER_SOCK"
+NS="$S$TB_DIR/no-engine.sock"
 config "[ { host: '$HK', ssh_key: $TB_SSH_KEY, ssh_known_hosts: $TB_DIR/other_known_hosts },
   { host: '$CK', ssh_key: $TB_DIR/other_key, ssh_known_hosts: $TB_SSH_KNOWN_HOSTS },
-  { host: '$RP', $KEYS } ]"
+  { host: '$RP', $KEYS }, { host: '$NS', $KEYS } ]"
 t0=$(date +%s)
 kill -HUP "$RD_PID"
 wait_log "reload" 10
@@ -128,10 +129,11 @@ expect() { # expect HOST TEXT
 expect "$HK" "ssh: Host key verification failed."
 expect "$CK" "ssh: root@127.0.0.1: Permission denied (publickey)."
 expect "$RP" "ssh: connect to host 127.0.0.1 port $closed: Connection refused"
+expect "$NS" "no answer through the ssh forwarder: ssh: channel "
 [ $(($(date +%s) - t0)) -le 20 ] || fail "the reasons took $(($(date +%s) - t0)) s"
 curl -sf --max-time 5 "$API/healthz" >/dev/null || curl -s --max-time 5 "$API/healthz" |
 	grep -q degraded || fail "/healthz did not answer"
-ok "wrong host key, wrong client key, refused port: each engine says why (API), in seconds"
+ok "wrong host key, wrong client key, refused port, no remote socket: each engine says why (API), in seconds"
 
 # ---- SIGHUP onto Podman's service behind the same sshd ----
 mkdir -p "$TB_DIR/podman-tmp"
