@@ -3,8 +3,10 @@
 # dockerd), mutual TLS over TCP (T, a TCP relay in front of the same dockerd's
 # --tlsverify port: the TLS bytes pass through) and ssh (S, Debian's sshd forwarding to
 # the same dockerd's socket). Each relay, and the ssh forwarder, can be taken away.
-#   - U down at start: the first build runs on T (listed before S), cold.
-#   - U comes up: a rebuild stays on T, where the cache is warm, with U listed first.
+#   - U and S down at start (no relay, sshd stopped: ssh's connection refused, retried
+#     with backoff): the first build runs on T, cold.
+#   - U and S come up: a rebuild stays on T, where the cache is warm, with U listed
+#     first and S idle.
 #   - T is lost mid-build (its relay stops): requeued at once, built elsewhere.
 #   - Only S left: a rebuild runs on S; its ssh child is killed mid-build: requeued,
 #     and built once U is back (or S's forwarder restarted).
@@ -67,19 +69,23 @@ up() { wait_log "engine $1: (docker|podman) .* speaking API" 60; }
 # the engines' hosts in the pattern of a log line ('.' and '/' are fine in ERE here)
 ANY="($U|$T|$S)"
 
+tb_stop_pid "$TB_SSHD_PID"
 tb_tcprelay "$TLS_TO" "$TPORT" || fail "relay T"
 RELAY_T=$TB_RELAY_PID
 refitd_start "$TB_DIR/refit.yaml"
 up "$T"
-up "$S"
+wait_log "engine $S: ssh: connect to host 127.0.0.1 port $TB_SSH_PORT: Connection refused" 30
 wait_log "project p: rebuild started on $T \(trigger initial, cold cache\)" 60
 tb_wait '[ "$(builds)" = 1 ]' 120 || fail "first build did not succeed: $(last)"
 [ "$(last)" = "$T succeeded" ] || fail "first build: $(last)"
-ok "U down: the first build runs on the TLS engine T"
+ok "U and S down: the first build runs on the TLS engine T"
 
 tb_relay "$A" || fail "relay U"
 RELAY_U=$TB_RELAY_PID
+/usr/sbin/sshd -D -e -f "$TB_DIR/sshd/sshd_config" >>"$TB_DIR/sshd/sshd.log" 2>&1 &
+TB_PIDS+=($!)
 up "$U"
+up "$S"
 rebuild
 wait_log "project p: rebuild started on $T \(trigger manual, warm cache\)" 30
 tb_wait '[ "$(builds)" = 2 ]' 120 || fail "second build did not succeed: $(last)"
