@@ -162,7 +162,8 @@ DEB_BUILD := build-essential pkg-config clang libclang-rt-14-dev libuv1-dev \
 	libmicrohttpd-dev libsystemd-dev libcmocka-dev libssl-dev libnghttp2-dev
 DEB_TEST  := docker.io docker-registry busybox-static apache2-utils python3 valgrind \
 	curl dpkg-dev python3-cryptography wrk nginx-light prometheus chromium podman
-DEB_TEST  += systemd systemd-container mandoc python3-yaml xz-utils lintian bash-completion python3-jsonschema sqlite3 e2fsprogs
+DEB_TEST  += systemd systemd-container mandoc python3-yaml xz-utils lintian bash-completion python3-jsonschema sqlite3 e2fsprogs \
+	openssh-server openssh-client
 deps:
 	@tests/testbed/deps.sh $(DEB_BUILD)
 

@@ -186,8 +186,23 @@ static void on_engine_state(struct engine *e, const struct engine_info *info, vo
 		scheduler_kick(d->scheduler); /* builds may have waited for it */
 }
 
+/* Where ssh:// engines' local sockets go: systemd's RuntimeDirectory= (its first
+ * entry), else the state directory. */
+static void runtime_dir(const struct daemon *d, char *buf, size_t len)
+{
+	const char *rt = getenv("RUNTIME_DIRECTORY");
+
+	if (rt && rt[0] == '/')
+		snprintf(buf, len, "%.*s", (int)strcspn(rt, ":"), rt);
+	else
+		snprintf(buf, len, "%s", d->cfg->state_dir);
+}
+
 static int engines_start(struct daemon *d)
 {
+	char dir[4096];
+
+	runtime_dir(d, dir, sizeof(dir));
 	d->engines = calloc(d->cfg->n_engines, sizeof(*d->engines));
 	d->sweeps = calloc(d->cfg->n_engines, sizeof(*d->sweeps));
 	if (!d->engines || !d->sweeps)
@@ -198,6 +213,12 @@ static int engines_start(struct daemon *d)
 		if (r < 0)
 			return r;
 		d->n_engines++;
+		r = engine_set_runtime_dir(d->engines[i], dir);
+		if (r < 0) {
+			log_err("engine %s: no private socket directory under %s: %s",
+			        d->cfg->engines[i].host, dir, strerror(-r));
+			return r;
+		}
 		engine_start(d->engines[i]);
 	}
 	return 0;
@@ -247,7 +268,9 @@ static bool same_engines(const struct config *a, const struct config *b)
 		const struct config_engine *x = &a->engines[i], *y = &b->engines[i];
 		if (!same_str(x->host, y->host) || x->max_builds != y->max_builds ||
 		    x->builder != y->builder || !same_str(x->tls_ca, y->tls_ca) ||
-		    !same_str(x->tls_cert, y->tls_cert) || !same_str(x->tls_key, y->tls_key))
+		    !same_str(x->tls_cert, y->tls_cert) || !same_str(x->tls_key, y->tls_key) ||
+		    !same_str(x->ssh_key, y->ssh_key) ||
+		    !same_str(x->ssh_known_hosts, y->ssh_known_hosts))
 			return false;
 	}
 	return true;

@@ -749,7 +749,7 @@ static void session_closed(struct bksession *s, int status, const char *reason, 
 static int start_session(struct pipeline *pl)
 {
 	struct bksession_secret sec[64];
-	struct bksession_opts o = {.engine_host = engine_info(pl->d.engine)->host,
+	struct bksession_opts o = {.engine_host = engine_info(pl->d.engine)->dial,
 	                           .api_version = engine_info(pl->d.engine)->api_version,
 	                           .creds = pl->d.creds,
 	                           .secrets = sec,

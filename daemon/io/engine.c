@@ -10,6 +10,7 @@
 #include "config.h"
 #include "http_client.h"
 #include "log.h"
+#include "sshfwd.h"
 
 #define BACKOFF_MIN_MS 1000
 #define BACKOFF_MAX_MS 60000
@@ -21,6 +22,9 @@ struct engine {
 	char *socket;   /* unix socket path, or NULL */
 	char *base_url; /* http://localhost or https://host:port */
 	char *tls_ca, *tls_cert, *tls_key;
+	char *ssh_key, *ssh_known_hosts;
+	char *dial; /* unix://LOCAL for ssh:// engines */
+	struct sshfwd *ssh; /* ssh:// engines: the forwarder behind socket */
 	uv_timer_t retry; /* the next probe: a retry while unreachable, a health check after */
 	uint64_t backoff_ms, health_ms;
 	struct http_request *req;
@@ -52,6 +56,10 @@ static int split_host(struct engine *e, const struct config_engine *cfg)
 		e->base_url = strdup("http://localhost");
 		return e->socket && e->base_url ? 0 : -ENOMEM;
 	}
+	if (!strncmp(cfg->host, "ssh://", 6)) { /* the socket comes with engine_set_runtime_dir */
+		e->base_url = strdup("http://localhost");
+		return e->base_url ? 0 : -ENOMEM;
+	}
 	if (asprintf(&e->base_url, "%s://%s", cfg->tls_ca || cfg->tls_cert ? "https" : "http",
 	             cfg->host + strlen("tcp://")) < 0) {
 		e->base_url = NULL;
@@ -76,18 +84,23 @@ int engine_new(uv_loop_t *loop, struct http_client *http, const struct config_en
 	if (!e->host || split_host(e, cfg) < 0 ||
 	    (cfg->tls_ca && !(e->tls_ca = strdup(cfg->tls_ca))) ||
 	    (cfg->tls_cert && !(e->tls_cert = strdup(cfg->tls_cert))) ||
-	    (cfg->tls_key && !(e->tls_key = strdup(cfg->tls_key)))) {
+	    (cfg->tls_key && !(e->tls_key = strdup(cfg->tls_key))) ||
+	    (cfg->ssh_key && !(e->ssh_key = strdup(cfg->ssh_key))) ||
+	    (cfg->ssh_known_hosts && !(e->ssh_known_hosts = strdup(cfg->ssh_known_hosts)))) {
 		free(e->host);
 		free(e->socket);
 		free(e->base_url);
 		free(e->tls_ca);
 		free(e->tls_cert);
+		free(e->tls_key);
+		free(e->ssh_key);
 		free(e);
 		return -ENOMEM;
 	}
 	uv_timer_init(loop, &e->retry);
 	e->retry.data = e;
 	e->info.host = e->host;
+	e->info.dial = e->host;
 	*ret = e;
 	return 0;
 }
@@ -214,6 +227,11 @@ static void version_done(const struct http_response *resp, void *arg)
 	json_decref(root);
 }
 
+static bool is_ssh(const struct engine *e)
+{
+	return !strncmp(e->host, "ssh://", 6);
+}
+
 static int request(struct engine *e, const char *method, const char *path, http_done_cb cb)
 {
 	char url[512];
@@ -251,6 +269,10 @@ static void ping_done(const struct http_response *resp, void *arg)
 		if (!e->socket && resp->error != -ETIMEDOUT && resp->error_msg[0])
 			snprintf(msg, sizeof(msg), "cannot connect to %s: %s", e->base_url,
 			         resp->error_msg);
+		/* through ssh: the forwarder's words (a channel the remote end refused) */
+		if (e->ssh && sshfwd_ready(e->ssh) && sshfwd_last_line(e->ssh)[0])
+			snprintf(msg, sizeof(msg), "no answer through the ssh forwarder: ssh: %s",
+			         sshfwd_last_line(e->ssh));
 		fail(e, "unreachable: ", msg);
 		return;
 	}
@@ -262,14 +284,59 @@ static void ping_done(const struct http_response *resp, void *arg)
 
 static void probe(struct engine *e)
 {
-	int r = request(e, "GET", "/_ping", ping_done);
+	int r;
 
+	if (is_ssh(e) && (!e->ssh || !sshfwd_ready(e->ssh))) {
+		/* the forwarder's callback probes once its socket is there */
+		report(e, false, e->ssh ? sshfwd_state(e->ssh) : "ssh: no runtime directory");
+		return;
+	}
+	r = request(e, "GET", "/_ping", ping_done);
 	if (r < 0)
 		fail(e, "cannot start a request: ", strerror(-r));
 }
 
+/* The ssh forwarder is up (probe the engine through it) or gone (say why). */
+static void ssh_state_cb(struct sshfwd *f, bool ready, const char *why, void *arg)
+{
+	struct engine *e = arg;
+
+	(void)f;
+	uv_timer_stop(&e->retry);
+	e->backoff_ms = 0;
+	if (ready) {
+		if (!e->req)
+			probe(e);
+		return;
+	}
+	if (e->info.reachable)
+		e->info.broken++; /* what ran through it was cut short */
+	report(e, false, why);
+}
+
+int engine_set_runtime_dir(struct engine *e, const char *dir)
+{
+	struct sshfwd_opts o = {e->host, e->ssh_key, e->ssh_known_hosts, dir};
+	int r;
+
+	if (!is_ssh(e) || e->ssh)
+		return 0;
+	r = sshfwd_new(e->loop, &o, ssh_state_cb, e, &e->ssh);
+	if (r < 0)
+		return r;
+	e->socket = strdup(sshfwd_socket(e->ssh));
+	if (!e->socket || asprintf(&e->dial, "unix://%s", e->socket) < 0) {
+		e->dial = NULL;
+		return -ENOMEM;
+	}
+	e->info.dial = e->dial;
+	return 0;
+}
+
 void engine_start(struct engine *e)
 {
+	if (e->ssh)
+		sshfwd_start(e->ssh);
 	probe(e);
 }
 
@@ -355,6 +422,9 @@ static void engine_closed(uv_handle_t *h)
 	free(e->tls_ca);
 	free(e->tls_cert);
 	free(e->tls_key);
+	free(e->ssh_key);
+	free(e->ssh_known_hosts);
+	free(e->dial);
 	free(e);
 }
 
@@ -365,5 +435,6 @@ void engine_free(struct engine *e)
 	if (e->req)
 		http_request_cancel(e->req);
 	uv_timer_stop(&e->retry);
+	sshfwd_free(e->ssh);
 	uv_close((uv_handle_t *)&e->retry, engine_closed);
 }

@@ -1,6 +1,7 @@
 /*
  * engine — a Docker Engine API endpoint (dockerd, or Podman's compatible
- * service) reached over its unix socket or TCP+TLS through http_client.
+ * service) reached over its unix socket, TCP+TLS, or a unix socket that an ssh
+ * forwarder (sshfwd) carries to the remote one, through http_client.
  *
  * The API version is negotiated from the unversioned GET /version: refit
  * speaks min(engine maximum, ENGINE_API_NEWEST) and refuses engines that
@@ -25,6 +26,9 @@ struct config_engine;
 /* What a probe learnt; strings live as long as the engine or the next probe. */
 struct engine_info {
 	const char *host;
+	/* Where a raw connection to it goes (the BuildKit session): host itself, or for
+	 * ssh:// the unix:// address of the forwarder's local socket. */
+	const char *dial;
 	bool reachable;
 	const char *api_version; /* negotiated, NULL when unreachable */
 	const char *engine_version;
@@ -44,6 +48,13 @@ typedef void (*engine_state_cb)(struct engine *e, const struct engine_info *info
 
 int engine_new(uv_loop_t *loop, struct http_client *http, const struct config_engine *cfg,
                engine_state_cb cb, void *arg, struct engine **ret);
+
+/*
+ * An ssh:// engine's local socket goes in a private directory made under dir
+ * (the runtime directory); its forwarder starts with engine_start. Does nothing
+ * for other engines. Call before engine_start.
+ */
+int engine_set_runtime_dir(struct engine *e, const char *dir);
 
 /* Starts probing (now, then on backoff while unreachable). */
 void engine_start(struct engine *e);

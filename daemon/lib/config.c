@@ -79,7 +79,8 @@ static const char *const outdated_choices[] = {"off", "patch", "minor", "major",
 
 static const struct opt engine_opts[] = {
         {"host", T_STR, O(struct config_engine, host), NULL, 0, 0, NULL, NULL, 0, true,
-         "unix:///path/docker.sock, or tcp://host:port (TLS with tls_*)"},
+         "unix:///path/docker.sock, tcp://host:port (TLS with tls_*), or "
+         "ssh://user@host[:port][/remote.sock] (OpenSSH with ssh_*)"},
         {"max_builds", T_INT, O(struct config_engine, max_builds), "2", 1, 64, NULL, NULL, 0, false,
          "concurrent builds on this engine"},
         {"tls_ca", T_PATH, O(struct config_engine, tls_ca), NULL, 0, 0, NULL, NULL, 0, false,
@@ -88,6 +89,11 @@ static const struct opt engine_opts[] = {
          "client certificate for tcp:// engines"},
         {"tls_key", T_PATH, O(struct config_engine, tls_key), NULL, 0, 0, NULL, NULL, 0, false,
          "client key for tcp:// engines"},
+        {"ssh_key", T_PATH, O(struct config_engine, ssh_key), NULL, 0, 0, NULL, NULL, 0, false,
+         "private key file for ssh:// engines (default: the user's ssh keys)"},
+        {"ssh_known_hosts", T_PATH, O(struct config_engine, ssh_known_hosts), NULL, 0, 0, NULL,
+         NULL, 0, false,
+         "known_hosts file the ssh:// engine's host key must be in (default: ~/.ssh/known_hosts)"},
         {"builder", T_ENUM, O(struct config_engine, builder), "auto", 0, 0, builder_choices, NULL,
          0, false,
          "auto (BuildKit on dockerd, Podman's own builder on Podman), buildkit or classic"},
@@ -919,6 +925,8 @@ void config_free(struct config *c)
 		free(c->engines[i].tls_ca);
 		free(c->engines[i].tls_cert);
 		free(c->engines[i].tls_key);
+		free(c->engines[i].ssh_key);
+		free(c->engines[i].ssh_known_hosts);
 	}
 	free(c->engines);
 	for (size_t i = 0; i < c->n_registries; i++) {

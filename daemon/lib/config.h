@@ -25,9 +25,10 @@ struct config_kv {
 enum config_builder { BUILDER_AUTO, BUILDER_BUILDKIT, BUILDER_CLASSIC };
 
 struct config_engine {
-	char *host; /* unix:///path or tcp://host:port */
+	char *host; /* unix:///path, tcp://host:port or ssh://user@host[:port][/path] */
 	int max_builds;
 	char *tls_ca, *tls_cert, *tls_key;
+	char *ssh_key, *ssh_known_hosts; /* ssh:// engines; relative: $CREDENTIALS_DIRECTORY */
 	int builder; /* enum config_builder */
 };
 

@@ -13,6 +13,7 @@
 
 #include "config_impl.h"
 #include "ref.h"
+#include "sshurl.h"
 #include "window.h"
 
 /* The value node of key in mapping n, or n itself when absent (for positions). */
@@ -34,6 +35,24 @@ static bool has_prefix(const char *s, const char *p)
 	return s && !strncmp(s, p, strlen(p));
 }
 
+/* The address and the files reach ssh's command line: only what it takes verbatim. */
+static void check_ssh_engine(struct ctx *x, const yaml_node_t *n, const struct config_engine *e)
+{
+	struct sshurl u;
+	char err[200];
+
+	if (sshurl_parse(e->host, &u, err, sizeof(err)) < 0)
+		config_add_err(x, config_child(x, n, "host"), "host: %s", err);
+	if (e->tls_ca || e->tls_cert || e->tls_key)
+		config_add_err(x, n, "engine: tls_* are for tcp:// engines, not ssh://");
+	if (e->ssh_key && sshurl_check_file(e->ssh_key) < 0)
+		config_add_err(x, config_child(x, n, "ssh_key"),
+		               "ssh_key: no spaces, quotes, '%%', or a leading '~' or '-'");
+	if (e->ssh_known_hosts && sshurl_check_file(e->ssh_known_hosts) < 0)
+		config_add_err(x, config_child(x, n, "ssh_known_hosts"),
+		               "ssh_known_hosts: no spaces, quotes, '%%', or a leading '~' or '-'");
+}
+
 void config_check_engine(struct ctx *x, const yaml_node_t *n, void *elem)
 {
 	struct config_engine *e = elem;
@@ -50,10 +69,15 @@ void config_check_engine(struct ctx *x, const yaml_node_t *n, void *elem)
 			               "host: tcp:// needs host:port");
 		if ((e->tls_cert != NULL) != (e->tls_key != NULL))
 			config_add_err(x, n, "engine: tls_cert and tls_key go together");
+	} else if (has_prefix(e->host, "ssh://")) {
+		check_ssh_engine(x, n, e);
 	} else {
 		config_add_err(x, config_child(x, n, "host"),
-		               "host: '%s' must start with unix:// or tcp://", e->host);
+		               "host: '%s' must start with unix://, tcp:// or ssh://", e->host);
 	}
+	if (!has_prefix(e->host, "ssh://") && (e->ssh_key || e->ssh_known_hosts))
+		config_add_err(x, config_child(x, n, e->ssh_key ? "ssh_key" : "ssh_known_hosts"),
+		               "engine: ssh_key and ssh_known_hosts are for ssh:// engines");
 }
 
 void config_check_registry(struct ctx *x, const yaml_node_t *n, void *elem)

@@ -308,5 +308,8 @@ void config_check_top_files(struct ctx *x, const yaml_node_t *n, const struct co
 		check_readable(x, config_child(x, e, "tls_cert"), "tls_cert",
 		               c->engines[i].tls_cert);
 		check_readable(x, config_child(x, e, "tls_key"), "tls_key", c->engines[i].tls_key);
+		check_readable(x, config_child(x, e, "ssh_key"), "ssh_key", c->engines[i].ssh_key);
+		check_readable(x, config_child(x, e, "ssh_known_hosts"), "ssh_known_hosts",
+		               c->engines[i].ssh_known_hosts);
 	}
 }

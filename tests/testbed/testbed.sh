@@ -13,10 +13,11 @@
 #                         $TB_TLS (its dir: ca.pem, client.pem, client-key.pem));
 #                         TB_DOCKERD_DEBUG=1: --debug, its log (NAME/dockerd.log) names every
 #                         API call ("Calling POST /v1.41/build?...")
-#   tb_sshd SOCK          Debian's sshd on a loopback port, its own host key, one authorized
-#                         client key forced to `docker -H unix://SOCK system dial-stdio`:
-#                         $TB_SSH_HOST (ssh://root@127.0.0.1:port), $TB_SSH_KEY,
-#                         $TB_SSH_KNOWN_HOSTS
+#   tb_sshd               Debian's sshd on a loopback port, its own host key, one authorized
+#                         client key allowed only to forward unix sockets (ssh -N -L):
+#                         $TB_SSH_HOST (ssh://root@127.0.0.1:port), $TB_SSH_PORT,
+#                         $TB_SSH_KEY, $TB_SSH_KNOWN_HOSTS, $TB_SSHD_PID
+#   tb_relay PATH / tb_tcprelay HOST:PORT [PORT]  an engine that can be taken away (relays)
 #   tb_tls_ca DIR NAME    a CA made with openssl: DIR/NAME.pem, DIR/NAME-key.pem
 #   tb_tls_cert DIR CA NAME server|client [SAN]  a certificate signed by CA
 #   tb_registry [auth|token]  docker-registry on a free port: $TB_REGISTRY (host:port);
@@ -95,9 +96,11 @@ tb_dockerd() {
 	export DOCKER_HOST=$TB_DOCKER_HOST
 }
 
-# tb_sshd SOCK: an sshd for ssh:// engines (see the header). Not used by a test yet (refitd
-# has no ssh:// engines); it needs openssh-server and openssh-client, which DEB_TEST gets
-# with the first test that uses it.
+# tb_sshd: an sshd for ssh:// engines (see the header). The client key may only forward
+# (restrict,port-forwarding; no session: the forced command is /bin/false); refitd reaches
+# an engine's socket with ssh -N -L. OpenSSH 9.2 lets a unix socket be forwarded only where
+# local TCP forwarding is allowed too (AllowTcpForwarding local: with it off, or with a
+# permitopen= or PermitOpen list, sshd denies the streamlocal channel as well).
 tb_sshd() {
 	local d=$TB_DIR/sshd port
 	mkdir -p "$d" /run/sshd
@@ -105,7 +108,7 @@ tb_sshd() {
 	ssh-keygen -q -t ed25519 -N '' -C refit-test-host -f "$d/host_key" &&
 		ssh-keygen -q -t ed25519 -N '' -C refit-test-client -f "$d/client_key" ||
 		{ tb_log "ssh-keygen failed"; return 1; }
-	printf 'command="docker -H unix://%s system dial-stdio",restrict %s\n' "$1" \
+	printf 'restrict,port-forwarding,command="/bin/false" %s\n' \
 		"$(cat "$d/client_key.pub")" >"$d/authorized_keys"
 	chmod 600 "$d/authorized_keys"
 	printf '[127.0.0.1]:%s %s\n' "$port" "$(cut -d' ' -f1,2 "$d/host_key.pub")" \
@@ -120,10 +123,17 @@ tb_sshd() {
 		UsePAM no
 		PasswordAuthentication no
 		KbdInteractiveAuthentication no
+		AllowTcpForwarding local
+		AllowStreamLocalForwarding local
+		PermitListen none
+		X11Forwarding no
+		PermitTTY no
 	EOF
 	/usr/sbin/sshd -D -e -f "$d/sshd_config" >"$d/sshd.log" 2>&1 &
 	TB_PIDS+=($!)
 	TB_SSH_HOST=ssh://root@127.0.0.1:$port
+	TB_SSH_PORT=$port
+	TB_SSHD_PID=$!
 	TB_SSH_KEY=$d/client_key
 	TB_SSH_KNOWN_HOSTS=$d/known_hosts
 	tb_wait "ssh-keyscan -p $port 127.0.0.1" 20 || { cat "$d/sshd.log" >&2; return 1; }
@@ -263,6 +273,18 @@ tb_relay() {
 	TB_RELAY_PID=$!
 	TB_PIDS+=($!)
 	tb_wait "test -S '$1'" 20
+}
+
+# tb_tcprelay HOST:PORT: the same on a free loopback TCP port relaying to HOST:PORT (a TLS
+# engine's: the bytes pass through), $TB_TCPRELAY_PORT and $TB_RELAY_PID; PORT reused when
+# given as $2 (an engine that comes back at the same address).
+tb_tcprelay() {
+	TB_TCPRELAY_PORT=${2:-$(tb_free_port)}
+	python3 "$(dirname "${BASH_SOURCE[0]}")/unixrelay.py" --listen "tcp:127.0.0.1:$TB_TCPRELAY_PORT" \
+		--to "tcp:$1" >>"$TB_DIR/relay.log" 2>&1 &
+	TB_RELAY_PID=$!
+	TB_PIDS+=($!)
+	tb_wait "python3 -c 'import socket; socket.create_connection((\"127.0.0.1\", $TB_TCPRELAY_PORT))'" 20
 }
 
 tb_docker() { DOCKER_BUILDKIT=0 docker -H "$TB_DOCKER_HOST" "$@"; }

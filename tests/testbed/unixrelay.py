@@ -4,6 +4,8 @@
 Listens on --listen and relays every connection, both ways, to the unix socket
 --to (a private dockerd's). SIGTERM removes --listen and ends the process, and
 with it every relayed connection, as an engine host that dies mid-build would.
+An address "tcp:HOST:PORT" is a TCP one instead (a TLS engine's port: the relay
+passes the TLS bytes through untouched).
 """
 import argparse, os, signal, socket, threading
 
@@ -24,6 +26,16 @@ def pump(src, dst):
                 pass
 
 
+def sock(addr):
+    """A socket for addr and the address to bind or connect it to."""
+    if addr.startswith("tcp:"):
+        host, port = addr[4:].rsplit(":", 1)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        return s, (host, int(port))
+    return socket.socket(socket.AF_UNIX, socket.SOCK_STREAM), addr
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--listen", required=True)
@@ -39,14 +51,14 @@ def main():
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(a.listen)
+    srv, where = sock(a.listen)
+    srv.bind(where)
     srv.listen(64)
     while True:
         client, _ = srv.accept()
-        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        upstream, where = sock(a.to)
         try:
-            upstream.connect(a.to)
+            upstream.connect(where)
         except OSError:
             client.close()
             continue

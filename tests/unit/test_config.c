@@ -177,7 +177,18 @@ static void test_bad_values(void **state)
 	parse_bad("engines:\n  - host: unix:///s\n    max_builds: 0\n",
 	          "t.yaml:3:17: max_builds: 0 is out of range (1..64)");
 	parse_bad("engines:\n  - host: docker.sock\n",
-	          "t.yaml:2:11: host: 'docker.sock' must start with unix:// or tcp://");
+	          "t.yaml:2:11: host: 'docker.sock' must start with unix://, tcp:// or ssh://");
+	parse_bad("engines:\n  - host: ssh://build2:2222\n",
+	          "t.yaml:2:11: host: ssh:// needs user@host");
+	parse_bad("engines:\n  - host: ssh://refit@build2/a:b\n",
+	          "t.yaml:2:11: host: ssh://: the remote socket path must be absolute, shorter "
+	          "than 108 bytes, without spaces, ':' or '%'");
+	parse_bad("engines:\n  - host: ssh://refit@build2\n    ssh_key: '~/.ssh/id'\n",
+	          "t.yaml:3:14: ssh_key: no spaces, quotes, '%', or a leading '~' or '-'");
+	parse_bad("engines:\n  - host: unix:///s\n    ssh_key: k\n",
+	          "t.yaml:3:14: engine: ssh_key and ssh_known_hosts are for ssh:// engines");
+	parse_bad("engines:\n  - { host: 'ssh://u@h', tls_ca: ca.pem }\n",
+	          "t.yaml:2:5: engine: tls_* are for tcp:// engines, not ssh://");
 	parse_bad("log_level: loud\n",
 	          "t.yaml:1:12: log_level: 'loud' is not one of error, warning, info, debug");
 	parse_bad("registries:\n  - host: r\n    insecure: maybe\n",
