@@ -23,9 +23,9 @@ struct engine {
 	char *base_url; /* http://localhost or https://host:port */
 	char *tls_ca, *tls_cert, *tls_key;
 	char *ssh_key, *ssh_known_hosts;
-	char *dial; /* unix://LOCAL for ssh:// engines */
+	char *dial;         /* unix://LOCAL for ssh:// engines */
 	struct sshfwd *ssh; /* ssh:// engines: the forwarder behind socket */
-	uv_timer_t retry; /* the next probe: a retry while unreachable, a health check after */
+	uv_timer_t retry;   /* the next probe: a retry while unreachable, a health check after */
 	uint64_t backoff_ms, health_ms;
 	struct http_request *req;
 	bool podman_hint; /* from the last /_ping */

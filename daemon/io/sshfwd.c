@@ -24,7 +24,7 @@
 struct sshfwd {
 	uv_loop_t *loop;
 	uv_process_t proc;
-	uv_pipe_t err;   /* ssh's stderr */
+	uv_pipe_t err;    /* ssh's stderr */
 	uv_timer_t timer; /* socket poll, connect limit, restart backoff, kill escalation */
 	int open;         /* open handles among proc and err */
 	bool running, exited, eof, ready, stopping, timed_out;
@@ -75,13 +75,33 @@ static int resolve(const char *path, char *buf, size_t len)
 
 static int build_args(struct sshfwd *f, const struct sshfwd_opts *o, const struct sshurl *u)
 {
-	static const char *const fixed[] = {
-	        "ssh", "-F", "/dev/null", "-N", "-T", "-o", "BatchMode=yes",
-	        "-o", "ExitOnForwardFailure=yes", "-o", "StrictHostKeyChecking=yes",
-	        "-o", "UpdateHostKeys=no", "-o", "ServerAliveInterval=15",
-	        "-o", "ServerAliveCountMax=3", "-o", "ConnectTimeout=10",
-	        "-o", "StreamLocalBindUnlink=yes", "-o", "StreamLocalBindMask=0177",
-	        "-o", "ControlPath=none", "-o", "ForwardAgent=no"};
+	static const char *const fixed[] = {"ssh",
+	                                    "-F",
+	                                    "/dev/null",
+	                                    "-N",
+	                                    "-T",
+	                                    "-o",
+	                                    "BatchMode=yes",
+	                                    "-o",
+	                                    "ExitOnForwardFailure=yes",
+	                                    "-o",
+	                                    "StrictHostKeyChecking=yes",
+	                                    "-o",
+	                                    "UpdateHostKeys=no",
+	                                    "-o",
+	                                    "ServerAliveInterval=15",
+	                                    "-o",
+	                                    "ServerAliveCountMax=3",
+	                                    "-o",
+	                                    "ConnectTimeout=10",
+	                                    "-o",
+	                                    "StreamLocalBindUnlink=yes",
+	                                    "-o",
+	                                    "StreamLocalBindMask=0177",
+	                                    "-o",
+	                                    "ControlPath=none",
+	                                    "-o",
+	                                    "ForwardAgent=no"};
 	char path[4096];
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)

@@ -29,7 +29,7 @@ struct config_engine {
 	int max_builds;
 	char *tls_ca, *tls_cert, *tls_key;
 	char *ssh_key, *ssh_known_hosts; /* ssh:// engines; relative: $CREDENTIALS_DIRECTORY */
-	int builder; /* enum config_builder */
+	int builder;                     /* enum config_builder */
 };
 
 struct config_registry {

@@ -1,5 +1,7 @@
 #include "jsonstream.h"
 
+#include "strbuf.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <stdbool.h>
@@ -8,8 +10,7 @@
 struct jsonstream {
 	jsonstream_cb cb;
 	void *arg;
-	char *buf;
-	size_t len, cap;
+	struct strbuf b; /* what came and is not an object yet */
 	/* scanner state over buf[0..scan): where the current object ends */
 	size_t scan;
 	int depth;
@@ -31,33 +32,15 @@ void jsonstream_free(struct jsonstream *js)
 {
 	if (!js)
 		return;
-	free(js->buf);
+	free(js->b.p);
 	free(js);
 }
 
 static int append(struct jsonstream *js, const char *data, size_t len)
 {
-	size_t cap;
-	char *grown;
+	int r = strbuf_put(&js->b, data, len, JSONSTREAM_MAX);
 
-	if (js->len + len > JSONSTREAM_MAX)
-		return -EMSGSIZE;
-	if (js->len + len + 1 <= js->cap) {
-		memcpy(js->buf + js->len, data, len);
-		js->len += len;
-		return 0;
-	}
-	cap = js->cap ? js->cap : 4096;
-	while (cap < js->len + len + 1)
-		cap *= 2;
-	grown = realloc(js->buf, cap);
-	if (!grown)
-		return -ENOMEM;
-	js->buf = grown;
-	js->cap = cap;
-	memcpy(js->buf + js->len, data, len);
-	js->len += len;
-	return 0;
+	return r == -E2BIG ? -EMSGSIZE : r;
 }
 
 static size_t skip_space(const char *p, size_t n)
@@ -77,8 +60,8 @@ static size_t skip_space(const char *p, size_t n)
  */
 static size_t scan_object(struct jsonstream *js)
 {
-	for (; js->scan < js->len; js->scan++) {
-		char c = js->buf[js->scan];
+	for (; js->scan < js->b.len; js->scan++) {
+		char c = js->b.p[js->scan];
 
 		if (js->in_string) {
 			if (js->escaped)
@@ -104,27 +87,27 @@ static int drain(struct jsonstream *js)
 	int r = 0;
 
 	for (;;) {
-		size_t lead = skip_space(js->buf, js->len), end;
+		size_t lead = skip_space(js->b.p, js->b.len), end;
 		json_t *obj;
 
-		if (lead == js->len) {
-			js->len = js->scan = 0;
+		if (lead == js->b.len) {
+			js->b.len = js->scan = 0;
 			break;
 		}
-		if (js->buf[lead] != '{')
+		if (js->b.p[lead] != '{')
 			return -EBADMSG;
 		if (js->scan < lead)
 			js->scan = lead;
 		end = scan_object(js);
 		if (!end)
 			break;
-		obj = json_loadb(js->buf + lead, end - lead, 0, NULL);
+		obj = json_loadb(js->b.p + lead, end - lead, 0, NULL);
 		if (!obj)
 			return -EBADMSG;
 		r = js->cb(obj, js->arg);
 		json_decref(obj);
-		memmove(js->buf, js->buf + end, js->len - end);
-		js->len -= end;
+		memmove(js->b.p, js->b.p + end, js->b.len - end);
+		js->b.len -= end;
 		js->scan = 0;
 		if (r)
 			break;
@@ -141,5 +124,5 @@ int jsonstream_feed(struct jsonstream *js, const char *data, size_t len)
 
 int jsonstream_finish(struct jsonstream *js)
 {
-	return skip_space(js->buf, js->len) == js->len ? 0 : -EBADMSG;
+	return skip_space(js->b.p, js->b.len) == js->b.len ? 0 : -EBADMSG;
 }

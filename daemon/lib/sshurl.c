@@ -7,8 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int bad(char *err, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+static int bad(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static int bad(char *err, size_t len, const char *fmt, ...)
 {

@@ -33,12 +33,12 @@ static void test_parse(void **state)
 static void test_refused(void **state)
 {
 	static const char *const bad[] = {
-	        "ssh://host",          "ssh://@host",          "ssh://-oProxyCommand=x@h",
-	        "ssh://u@-oX",         "ssh://u@h:0",          "ssh://u@h:65536",
-	        "ssh://u@h:",          "ssh://u@h:22x",        "ssh://u@h:-1",
-	        "ssh://u@h/a:b",       "ssh://u@h/a b",        "ssh://u@h/%d",
-	        "ssh://u@[::1",        "ssh://u@[::1]x",       "ssh://u@h h",
-	        "tcp://u@h",           "ssh://u v@h",          "ssh://u@.h",
+	        "ssh://host",    "ssh://@host",    "ssh://-oProxyCommand=x@h",
+	        "ssh://u@-oX",   "ssh://u@h:0",    "ssh://u@h:65536",
+	        "ssh://u@h:",    "ssh://u@h:22x",  "ssh://u@h:-1",
+	        "ssh://u@h/a:b", "ssh://u@h/a b",  "ssh://u@h/%d",
+	        "ssh://u@[::1",  "ssh://u@[::1]x", "ssh://u@h h",
+	        "tcp://u@h",     "ssh://u v@h",    "ssh://u@.h",
 	};
 	struct sshurl u;
 	char err[200];
