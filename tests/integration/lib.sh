@@ -6,6 +6,15 @@
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
+# tb_standard_bed: what most tests start from: a private dockerd, a registry and the busybox
+# base image refit-test/base:1 in it; $R is the registry's host:port.
+tb_standard_bed() {
+	tb_dockerd || fail "dockerd did not start"
+	tb_registry || fail "registry did not start"
+	tb_base_image refit-test/base:1 || fail "base image"
+	R=$TB_REGISTRY
+}
+
 # refitd_start CONFIG: starts refitd -d -c CONFIG in the background; $RD_PID, $RD_LOG.
 refitd_start() {
 	RD_LOG=$TB_DIR/refitd.log

@@ -41,10 +41,7 @@ cat "$TB_DIR/lintian.log"
 grep -qE '^[EW]: ' "$TB_DIR/lintian.log" && fail "lintian found errors or warnings"
 ok "lintian: no error, no warning beyond the $(grep -c '^O: ' "$TB_DIR/lintian.log") overridden ones"
 
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
-R=$TB_REGISTRY
+tb_standard_bed # private dockerd, registry, base image; $R
 
 # ---- the container: this machine's Debian, without refit ----
 mkdir -p "$M/root/debs" "$M/srv/a"

@@ -8,10 +8,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 tb_init
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
-R=$TB_REGISTRY
+tb_standard_bed # private dockerd, registry, base image; $R
 ST=$TB_DIR/state
 mkdir -p "$ST" "$TB_DIR/a"
 mount -t tmpfs -o size=24m tmpfs "$ST" || fail "cannot mount a tmpfs (root needed)"

@@ -25,10 +25,7 @@ FIX=$HERE/../fixtures/feeds
 VALIDATE="/usr/bin/python3 $HERE/evidence_validate.py"
 REFITCTL=${REFITCTL:-$(dirname "$REFITD")/refitctl}
 tb_init
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
-R=$TB_REGISTRY
+tb_standard_bed # private dockerd, registry, base image; $R
 D=$TB_DIR/docs
 mkdir -p "$D"
 

@@ -14,10 +14,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 FIX=$HERE/../fixtures/feeds
 tb_init
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
-R=$TB_REGISTRY
+tb_standard_bed # private dockerd, registry, base image; $R
 
 M=$TB_DIR/mirror
 mkdir -p "$M/alpine/v3.11" "$M/debian"

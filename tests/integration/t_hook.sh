@@ -5,10 +5,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 tb_init
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
-R=$TB_REGISTRY
+tb_standard_bed # private dockerd, registry, base image; $R
 mkdir -p "$TB_DIR/p"
 printf 'FROM %s/refit-test/base:1\nUSER 65534\n' "$R" >"$TB_DIR/p/Dockerfile"
 head -c 24 /dev/urandom | base64 >"$TB_DIR/token"

@@ -189,10 +189,7 @@ wait "$RD_PID" || fail "socket-activated refitd exited with $?"
 ok "socket activation: /healthz served on the socket systemd-socket-activate passed (HTTP $code)"
 
 # ---- graceful stop against a real engine ----
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
-R=$TB_REGISTRY
+tb_standard_bed # private dockerd, registry, base image; $R
 mkdir -p "$TB_DIR/a" "$TB_DIR/b" "$TB_DIR/c"
 printf 'FROM %s/refit-test/base:1\nRUN sleep 6\nUSER 65534\n' "$R" >"$TB_DIR/a/Dockerfile"
 printf 'FROM %s/team/a:prod\nUSER 65534\n' "$R" >"$TB_DIR/b/Dockerfile"

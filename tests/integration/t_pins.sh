@@ -14,10 +14,7 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 FIX=$HERE/../fixtures/feeds
 tb_init
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
-R=$TB_REGISTRY
+tb_standard_bed # private dockerd, registry, base image; $R
 
 # The mirror, without the advisories of requests for now.
 mkdir -p "$TB_DIR/pypa" "$TB_DIR/held" "$TB_DIR/mirror"

@@ -9,10 +9,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 tb_init
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
-R=$TB_REGISTRY
+tb_standard_bed # private dockerd, registry, base image; $R
 # REFIT_TEST_ENGINE=podman runs the same test with Podman's compatible service as the engine.
 ENGINE=$TB_DOCKER_HOST
 if [ "${REFIT_TEST_ENGINE:-docker}" = podman ]; then

@@ -16,9 +16,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 tb_init
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
+tb_standard_bed # private dockerd, registry, base image; $R
 tb_httpd "$TB_DIR" || fail "httpd did not start"
 R=$TB_REGISTRY
 for p in a b; do

@@ -6,9 +6,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 tb_init
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
+tb_standard_bed # private dockerd, registry, base image; $R
 tb_base_image refit-test/py:3 || fail "second base image"
 R=$TB_REGISTRY
 tb_docker tag "$R/refit-test/base:1" "$R/refit-test/amd:1" && tb_docker push "$R/refit-test/amd:1" >/dev/null

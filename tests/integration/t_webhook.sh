@@ -10,10 +10,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 tb_init
-tb_dockerd || fail "dockerd did not start"
-tb_registry || fail "registry did not start"
-tb_base_image refit-test/base:1 || fail "base image"
-R=$TB_REGISTRY
+tb_standard_bed # private dockerd, registry, base image; $R
 tb_httpd "$TB_DIR" || fail "httpd did not start"
 tb_faultproxy "${TB_HTTP#http://}" || fail "fault proxy did not start"
 curl -s "http://$TB_PROXY/_fault?mode=503&count=1" >/dev/null
