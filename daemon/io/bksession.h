@@ -38,7 +38,10 @@ struct bksession_secret {
 };
 
 struct bksession_opts {
-	const char *engine_host; /* "unix:///path/docker.sock"; tcp:// is -EPROTONOSUPPORT */
+	const char *engine_host; /* "unix:///path/docker.sock" or "tcp://host:port" */
+	/* tcp://: TLS when tls_ca or tls_cert is set, with the engine's own files (read at
+	 * each open, so a renewed certificate counts from the next session) */
+	const char *tls_ca, *tls_cert, *tls_key;
 	const char *api_version; /* "1.41"; NULL: the unversioned /session */
 	struct creds *creds;     /* NULL: anonymous; must outlive the session */
 	const struct bksession_secret *secrets; /* copied */
