@@ -26,7 +26,7 @@ struct http_client {
 struct http_tunnel {
 	struct http_client *c; /* private: its multi holds this connection only */
 	struct http_request *r;
-	struct sock_ctx *sock; /* the connection's poll, taken over from curl */
+	struct sock_ctx *sock;          /* the connection's poll, taken over from curl */
 	bool connecting, tls, received; /* received: a byte came through it */
 	http_tunnel_cb connect_cb;
 	http_tunnel_io_cb io_cb;
@@ -586,9 +586,8 @@ static int configure_tunnel(struct http_request *r, const struct http_request_op
 	return 0;
 }
 
-static int request_start(struct http_client *c, const struct http_request_opts *o,
-                         http_done_cb cb, void *arg, struct http_tunnel *tunnel,
-                         struct http_request **ret)
+static int request_start(struct http_client *c, const struct http_request_opts *o, http_done_cb cb,
+                         void *arg, struct http_tunnel *tunnel, struct http_request **ret)
 {
 	struct http_request *r;
 

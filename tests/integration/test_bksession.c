@@ -1303,19 +1303,21 @@ static void test_tls_errors(void **state)
 	snprintf(ocert, sizeof(ocert), "%s/other/client.pem", dir);
 	snprintf(okey, sizeof(okey), "%s/other/client-key.pem", dir);
 	world_init(&w, NULL);
-	o = (struct bksession_opts){.engine_host = ce.host, .tls_ca = other, .tls_cert = cert,
-	                            .tls_key = key};
+	o = (struct bksession_opts){
+	        .engine_host = ce.host, .tls_ca = other, .tls_cert = cert, .tls_key = key};
 	expect_failure(&w, &o, 5000, "a CA that did not sign the engine's certificate",
 	               "certificate");
-	o = (struct bksession_opts){.engine_host = ce.host, .tls_ca = ca, .tls_cert = ocert,
-	                            .tls_key = okey};
-	expect_failure(&w, &o, 5000, "a client certificate from another CA",
-	               "certificate");
+	o = (struct bksession_opts){
+	        .engine_host = ce.host, .tls_ca = ca, .tls_cert = ocert, .tls_key = okey};
+	expect_failure(&w, &o, 5000, "a client certificate from another CA", "certificate");
 	o = (struct bksession_opts){.engine_host = ce.host, .timeout_ms = 2000};
 	expect_failure(&w, &o, 3000, "plain TCP to the TLS port", "400");
 	fd = silent_port(host, sizeof(host));
-	o = (struct bksession_opts){.engine_host = host, .tls_ca = ca, .tls_cert = cert,
-	                            .tls_key = key, .timeout_ms = 300};
+	o = (struct bksession_opts){.engine_host = host,
+	                            .tls_ca = ca,
+	                            .tls_cert = cert,
+	                            .tls_key = key,
+	                            .timeout_ms = 300};
 	assert_int_equal(sess_open(&w, &o, &x), -ETIMEDOUT);
 	assert_true(ms_between(x.t_open, x.t_ready) < 1000);
 	print_message("a silent TLS port: %s\n", x.error);
