@@ -33,14 +33,13 @@
 #include "creds.h"
 #include "log.h"
 
-#define DEFAULT_TIMEOUT_MS            10000
-#define ID_LEN                        25 /* BuildKit's identity.NewID */
-#define NAME_MAX_LEN                  64
-#define REQUEST_MAX                   2048 /* the upgrade request */
-#define ERR_BODY_MAX                  512  /* the part of an error body quoted */
-#define MAX_STREAMS                   100  /* calls at once, advertised in SETTINGS */
-#define REASON_MAX                    512
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
+#define DEFAULT_TIMEOUT_MS 10000
+#define ID_LEN             25 /* BuildKit's identity.NewID */
+#define NAME_MAX_LEN       64
+#define REQUEST_MAX        2048 /* the upgrade request */
+#define ERR_BODY_MAX       512  /* the part of an error body quoted */
+#define MAX_STREAMS        100  /* calls at once, advertised in SETTINGS */
+#define REASON_MAX         512
 
 /* ---- options and the upgrade request ---- */
 
