@@ -334,6 +334,7 @@ static int start_session(struct pipeline *pl)
 	for (size_t i = 0; i < pl->p->n_secrets; i++)
 		sec[i] = (struct bksession_secret){pl->p->secrets[i].key, pl->p->secrets[i].value};
 	o.n_secrets = pl->p->n_secrets;
+	engine_tls(pl->d.engine, &o.tls_ca, &o.tls_cert, &o.tls_key);
 	pl->session_error[0] = '\0';
 	return bksession_open(pl->d.loop, &o, session_ready, session_closed, pl, &pl->session);
 }

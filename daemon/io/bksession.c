@@ -2,11 +2,12 @@
  * bksession — see bksession.h. This half is the connection: options and
  * the upgrade request, the end of a session, HTTP/2 output and input, the
  * engine's answer to the upgrade, then bksession_open. The gRPC calls and
- * their answers are in bksession_call.c.
+ * their answers are in bksession_call.c; what carries the bytes (a unix
+ * socket, TCP, TLS) is bktransport's business.
  *
  * nghttp2 does the HTTP/2 (HPACK, SETTINGS and PING acks, flow control,
  * frame splitting); we feed it what we read and write what it produces,
- * one uv_write at a time from our own buffer, so a slow engine pauses
+ * one write at a time from our own buffer, so a slow engine pauses
  * nghttp2 instead of growing a queue. Response DATA is sent with
  * NGHTTP2_DATA_FLAG_NO_COPY: secret bytes go from the answer's buffer to
  * the write buffer without a copy inside nghttp2, and both are wiped.
@@ -28,17 +29,17 @@
 #include <jansson.h>
 
 #include "bksession_impl.h"
+#include "bktransport.h"
 #include "creds.h"
 #include "log.h"
 
-#define DEFAULT_TIMEOUT_MS            10000
-#define ID_LEN                        25 /* BuildKit's identity.NewID */
-#define NAME_MAX_LEN                  64
-#define REQUEST_MAX                   2048 /* the upgrade request */
-#define ERR_BODY_MAX                  512  /* the part of an error body quoted */
-#define MAX_STREAMS                   100  /* calls at once, advertised in SETTINGS */
-#define REASON_MAX                    512
-#define container_of(p, type, member) ((type *)((char *)(p)-offsetof(type, member)))
+#define DEFAULT_TIMEOUT_MS 10000
+#define ID_LEN             25 /* BuildKit's identity.NewID */
+#define NAME_MAX_LEN       64
+#define REQUEST_MAX        2048 /* the upgrade request */
+#define ERR_BODY_MAX       512  /* the part of an error body quoted */
+#define MAX_STREAMS        100  /* calls at once, advertised in SETTINGS */
+#define REASON_MAX         512
 
 /* ---- options and the upgrade request ---- */
 
@@ -68,8 +69,10 @@ static int check_opts(const struct bksession_opts *o)
 		if (!o->secrets[i].id || !*o->secrets[i].id || !o->secrets[i].path ||
 		    strlen(o->secrets[i].id) >= GRPCMSG_STR_MAX)
 			return -EINVAL;
+	if (!strncmp(o->engine_host, "tcp://", 6))
+		return o->engine_host[6] ? 0 : -EINVAL;
 	if (strncmp(o->engine_host, "unix://", 7))
-		return -EPROTONOSUPPORT; /* tcp:// (TLS) is not done yet */
+		return -EPROTONOSUPPORT; /* ssh://, npipe:// */
 	if (strlen(o->engine_host + 7) >= sizeof(((struct sockaddr_un *)0)->sun_path) ||
 	    !o->engine_host[7])
 		return -EINVAL;
@@ -167,18 +170,26 @@ static void final_free(struct bksession *s)
 		free(s->secrets[i].path);
 	}
 	free(s->secrets);
-	free(s->sock);
+	free(s->peer);
 	explicit_bzero(s->out, sizeof(s->out));
 	explicit_bzero(s->rbuf, sizeof(s->rbuf));
 	free(s);
 }
 
-static void handle_closed_cb(uv_handle_t *h)
+static void closed(struct bksession *s)
 {
-	struct bksession *s = h->data;
-
 	if (--s->open == 0 && s->user_closed)
 		final_free(s);
+}
+
+static void timer_closed_cb(uv_handle_t *h)
+{
+	closed(h->data);
+}
+
+static void transport_closed_cb(void *arg)
+{
+	closed(arg);
 }
 
 /* Stops everything: no nghttp2 call and no creds callback after this. */
@@ -188,10 +199,9 @@ static void shut(struct bksession *s)
 		return;
 	s->state = S_DEAD;
 	drop_calls(s);
-	uv_read_stop((uv_stream_t *)&s->pipe);
 	uv_timer_stop(&s->timer);
-	uv_close((uv_handle_t *)&s->pipe, handle_closed_cb);
-	uv_close((uv_handle_t *)&s->timer, handle_closed_cb);
+	bktransport_close(s->tr);
+	uv_close((uv_handle_t *)&s->timer, timer_closed_cb);
 }
 
 /* Ends the session and tells the owner: ready_cb before the 101, closed_cb after. */
@@ -234,9 +244,9 @@ void bksession_close(struct bksession *s)
 
 static void flush(struct bksession *s);
 
-static void write_cb(uv_write_t *req, int status)
+static void written_cb(void *arg, int status, const char *why)
 {
-	struct bksession *s = container_of(req, struct bksession, wreq);
+	struct bksession *s = arg;
 
 	explicit_bzero(s->out, s->out_len);
 	s->out_len = 0;
@@ -244,15 +254,14 @@ static void write_cb(uv_write_t *req, int status)
 	if (s->state == S_DEAD)
 		return;
 	if (status < 0)
-		fail(s, status, "writing to the engine: %s", uv_strerror(status));
+		fail(s, status, "writing to the engine: %s", why);
 	else
 		flush(s);
 }
 
 static void write_out(struct bksession *s)
 {
-	uv_buf_t b = uv_buf_init((char *)s->out, (unsigned)s->out_len);
-	int r = uv_write(&s->wreq, (uv_stream_t *)&s->pipe, &b, 1, write_cb);
+	int r = bktransport_write(s->tr, s->out, s->out_len);
 
 	if (r < 0)
 		fail(s, r, "writing to the engine: %s", uv_strerror(r));
@@ -590,17 +599,9 @@ static void on_head_bytes(struct bksession *s, const uint8_t *data, size_t len)
 		refused(s);
 }
 
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void read_cb(void *arg, ssize_t n, const char *why)
 {
-	struct bksession *s = h->data;
-
-	(void)hint;
-	*buf = uv_buf_init((char *)s->rbuf, sizeof(s->rbuf));
-}
-
-static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
-{
-	struct bksession *s = st->data;
+	struct bksession *s = arg;
 
 	if (s->state == S_DEAD || n == 0)
 		return;
@@ -612,30 +613,41 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	else if (n == UV_EOF)
 		fail(s, -ECONNRESET, "the engine closed the session");
 	else if (n < 0)
-		fail(s, (int)n, "reading from the engine: %s", uv_strerror((int)n));
+		fail(s, (int)n, "reading from the engine: %s", why ? why : uv_strerror((int)n));
 	else if (s->state == S_UPGRADING)
-		on_head_bytes(s, (const uint8_t *)buf->base, (size_t)n);
+		on_head_bytes(s, s->rbuf, (size_t)n);
 	else
-		feed_h2(s, (const uint8_t *)buf->base, (size_t)n);
+		feed_h2(s, s->rbuf, (size_t)n);
 }
 
-static void connect_cb(uv_connect_t *req, int status)
+static void connected_cb(void *arg, int status, const char *why)
 {
-	struct bksession *s = container_of(req, struct bksession, connect);
-	int r;
+	struct bksession *s = arg;
 
 	if (s->state == S_DEAD)
 		return;
 	if (status < 0) {
-		fail(s, status, "connecting to %s: %s", s->sock, uv_strerror(status));
+		fail(s, status, "connecting to %s: %s", s->peer, why);
 		return;
 	}
 	s->state = S_UPGRADING;
-	r = uv_read_start((uv_stream_t *)&s->pipe, alloc_cb, read_cb);
-	if (r < 0)
-		fail(s, r, "reading from the engine: %s", uv_strerror(r));
-	else
-		write_out(s); /* the upgrade request, built by bksession_open */
+	write_out(s); /* the upgrade request, built by bksession_open */
+}
+
+static const struct bktransport_cbs transport_cbs = {connected_cb, read_cb, written_cb,
+                                                     transport_closed_cb};
+
+static int connect_start(struct bksession *s, const struct bksession_opts *o)
+{
+	struct bktransport_opts to = {.host = o->engine_host,
+	                              .tls_ca = o->tls_ca,
+	                              .tls_cert = o->tls_cert,
+	                              .tls_key = o->tls_key,
+	                              .timeout_ms = s->timeout_ms,
+	                              .rbuf = s->rbuf,
+	                              .rbuf_len = sizeof(s->rbuf)};
+
+	return bktransport_open(s->loop, &to, &transport_cbs, s, &s->tr);
 }
 
 static void timeout_cb(uv_timer_t *t)
@@ -675,19 +687,19 @@ int bksession_open(uv_loop_t *loop, const struct bksession_opts *o, bksession_re
 		r = random_id(s->id);
 	if (r == 0)
 		r = copy_secrets(s, o);
-	if (r == 0 && !(s->sock = strdup(o->engine_host + 7)))
+	if (r == 0 && !(s->peer = strdup(o->engine_host + (o->engine_host[0] == 'u' ? 7 : 6))))
 		r = -ENOMEM;
 	if (r == 0)
 		r = build_request(s, o);
 	if (r == 0)
 		r = h2_new(s);
+	if (r == 0)
+		r = connect_start(s, o);
 	if (r < 0)
 		goto out;
-	uv_pipe_init(loop, &s->pipe, 0);
 	uv_timer_init(loop, &s->timer);
-	s->pipe.data = s->timer.data = s;
+	s->timer.data = s;
 	s->open = 2;
-	uv_pipe_connect(&s->connect, &s->pipe, s->sock, connect_cb);
 	uv_timer_start(&s->timer, timeout_cb, s->timeout_ms, 0);
 	*ret = s;
 	s = NULL;

@@ -171,7 +171,8 @@ static int answer_credentials(struct bksession *s, struct call *c, const uint8_t
 	return 0;
 }
 
-/* Reads a secret file (at most SECRET_MAX bytes); the buffer is wiped on every path. */
+/* Reads a secret file (at most SECRET_MAX bytes); the buffer is wiped on every path. The
+ * error says why, never where: the file's path goes to no message, log or API. */
 static int read_secret(const char *path, uint8_t **ret, size_t *ret_len, char *err, size_t errlen)
 {
 	char full[4096], why[64], *buf = NULL;
@@ -180,10 +181,12 @@ static int read_secret(const char *path, uint8_t **ret, size_t *ret_len, char *e
 
 	if (r == 0)
 		r = fileread_small(full, SECRET_MAX, &buf, &len, NULL);
+	explicit_bzero(full, sizeof(full));
 	if (r < 0) {
-		snprintf(err, errlen, "%.256s: %s", r == -ENAMETOOLONG ? path : full,
-		         r == -EFBIG ? "larger than 500 KiB"
-		                     : fileread_error(r, why, sizeof(why), 0));
+		snprintf(err, errlen, "%s",
+		         r == -EFBIG          ? "larger than 500 KiB"
+		         : r == -ENAMETOOLONG ? "its path is too long"
+		                              : fileread_error(r, why, sizeof(why), 0));
 		return r;
 	}
 	*ret = (uint8_t *)buf;

@@ -43,11 +43,9 @@ struct secret {
 
 struct bksession {
 	uv_loop_t *loop;
-	uv_pipe_t pipe;
-	uv_timer_t timer; /* connect and upgrade */
-	uv_connect_t connect;
-	uv_write_t wreq;
-	int open; /* handles not closed yet */
+	struct bktransport *tr; /* the connection: unix socket, TCP or TLS */
+	uv_timer_t timer;       /* connect and upgrade */
+	int open;               /* the timer and the transport, until closed */
 	enum bksession_state state;
 	bool user_closed, ready_done, closed_done, writing, health_seen;
 	nghttp2_session *h2;
@@ -57,7 +55,7 @@ struct bksession {
 	struct secret *secrets;
 	size_t n_secrets;
 	struct call *calls;
-	char *sock;
+	char *peer; /* the socket's path, or host:port, for messages */
 	uint64_t timeout_ms, t0_ns;
 	bksession_ready_cb ready_cb;
 	bksession_closed_cb closed_cb;

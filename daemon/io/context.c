@@ -215,7 +215,8 @@ static int read_extra(const char *path, char **ret, size_t *ret_len)
 	return fileread_small(full, CONTEXT_EXTRA_MAX, ret, ret_len, NULL);
 }
 
-/* Adds an extra file as a 0400 root-owned entry; errors name it, never show its bytes. */
+/* Adds an extra file as a 0400 root-owned entry; errors name it (what), never show its bytes
+ * nor say where it is (a secret's path is nobody's business). */
 static int add_extra(struct tar_state *t, const struct context_extra *x)
 {
 	const char *what = x->what ? x->what : x->name;
@@ -225,7 +226,7 @@ static int add_extra(struct tar_state *t, const struct context_extra *x)
 	int r = read_extra(x->path, &data, &len);
 
 	if (r < 0) {
-		snprintf(t->err, sizeof(t->err), "%s (%.256s): %s", what, x->path,
+		snprintf(t->err, sizeof(t->err), "%s: %s", what,
 		         r == -EFBIG    ? "larger than 500 KiB (or it grew while it was read)"
 		         : r == -EBADFD ? "not a regular file"
 		                        : strerror(-r));

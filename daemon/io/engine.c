@@ -170,8 +170,9 @@ static void copy_str(json_t *o, const char *key, char *buf, size_t len)
 	snprintf(buf, len, "%s", v ? v : "");
 }
 
-/* BuildKit through version=2 on dockerd (API 1.39 on, unix sockets) unless classic is asked for;
- * Podman builds with its own builder (buildah) whatever the query says (BUILDKIT.md G). */
+/* BuildKit through version=2 on dockerd (API 1.39 on; unix sockets and tcp://, TLS or not: the
+ * session goes the same way as the requests) unless classic is asked for; Podman builds with
+ * its own builder (buildah) whatever the query says (BUILDKIT.md G). */
 static const char *builder_of(const struct engine *e)
 {
 	if (e->podman_hint) {
@@ -182,10 +183,6 @@ static const char *builder_of(const struct engine *e)
 		return "podman";
 	}
 	if (e->builder_cfg == BUILDER_CLASSIC || engine_api_cmp(e->api, "1.39") < 0)
-		return "classic";
-	/* refit serves BuildKit sessions over unix sockets only so far: a tcp:// engine keeps
-	 * the classic builder unless buildkit is asked for (and then its builds say why not) */
-	if (!e->socket && e->builder_cfg == BUILDER_AUTO)
 		return "classic";
 	return "buildkit";
 }
@@ -410,6 +407,14 @@ const char *engine_platform(const struct engine *e)
 const struct engine_info *engine_info(const struct engine *e)
 {
 	return &e->info;
+}
+
+void engine_tls(const struct engine *e, const char **ret_ca, const char **ret_cert,
+                const char **ret_key)
+{
+	*ret_ca = e->tls_ca;
+	*ret_cert = e->tls_cert;
+	*ret_key = e->tls_key;
 }
 
 static void engine_closed(uv_handle_t *h)

@@ -103,4 +103,9 @@ int engine_api_cmp(const char *a, const char *b);
 /* The current state (valid until the next probe). */
 const struct engine_info *engine_info(const struct engine *e);
 
+/* The TLS files of a tcp:// engine (NULL when not set), for connections of its own to the
+ * engine (a BuildKit session); valid as long as the engine. */
+void engine_tls(const struct engine *e, const char **ret_ca, const char **ret_cert,
+                const char **ret_key);
+
 #endif

@@ -22,11 +22,24 @@ struct http_client {
 	struct sock_ctx *socks;        /* watched sockets, for close */
 };
 
+/* A connect-only connection (CURLOPT_CONNECT_ONLY) in a client of its own: see below. */
+struct http_tunnel {
+	struct http_client *c; /* private: its multi holds this connection only */
+	struct http_request *r;
+	struct sock_ctx *sock;          /* the connection's poll, taken over from curl */
+	bool connecting, tls, received; /* received: a byte came through it */
+	http_tunnel_cb connect_cb;
+	http_tunnel_io_cb io_cb;
+	void *arg;
+	char error[CURL_ERROR_SIZE];
+};
+
 struct sock_ctx {
 	uv_poll_t poll;
 	struct http_client *c;
 	curl_socket_t fd;
 	struct sock_ctx *prev, *next;
+	struct http_tunnel *tunnel; /* set once a tunnel owns this socket: curl no longer does */
 };
 
 struct http_request {
@@ -52,6 +65,7 @@ struct http_request {
 	bool tls_verified;            /* with tls_detail: the server's certificate was verified */
 	void (*lost_cb)(bool broken, void *arg);
 	void *lost_arg;
+	struct http_tunnel *tunnel; /* a connect-only request: see the tunnels below */
 };
 
 static void close_poll_cb(uv_handle_t *h);
@@ -130,27 +144,39 @@ static void report_lost(struct http_request *r, CURLcode rc)
 	r->lost_cb(broken, r->lost_arg);
 }
 
+/* Why the transfer failed, in the transport's words: the peer's TLS alert when we have it. */
+static const char *error_text(const struct http_request *r, CURLcode rc)
+{
+	if (r->abort_error == -EMSGSIZE)
+		return "response body over the size limit";
+	if (r->abort_error == -ETIMEDOUT)
+		return "no data moved within the idle time limit";
+	if (rc && r->tlsbuf[0])
+		return r->tlsbuf;
+	if (r->tls_verified &&
+	    (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING))
+		/* the peer hung up before its TLS alert could be read */
+		return "the peer closed the connection right after the TLS handshake: "
+		       "it did not accept the client certificate (tls_cert, tls_key)";
+	return r->errbuf[0] ? r->errbuf : (rc ? curl_easy_strerror(rc) : "");
+}
+
+static void tunnel_connected(struct http_request *r, CURLcode rc);
+
 static void finish(struct http_request *r, CURLcode rc)
 {
 	struct http_response resp = {0};
 
+	if (r->tunnel) {
+		tunnel_connected(r, rc);
+		return;
+	}
 	if (r->lost_cb)
 		report_lost(r, rc);
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &resp.status);
 	resp.error = map_error(r, rc);
-	resp.error_msg = r->errbuf[0] ? r->errbuf : (rc ? curl_easy_strerror(rc) : "");
-	if (rc && r->tlsbuf[0])
-		resp.error_msg = r->tlsbuf;
-	else if (r->tls_verified &&
-	         (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING))
-		/* the peer hung up before its TLS alert could be read */
-		resp.error_msg = "the peer closed the connection right after the TLS handshake: "
-		                 "it did not accept the client certificate (tls_cert, tls_key)";
-	if (r->abort_error == -EMSGSIZE)
-		resp.error_msg = "response body over the size limit";
-	else if (r->abort_error == -ETIMEDOUT)
-		resp.error_msg = "no data moved within the idle time limit";
+	resp.error_msg = error_text(r, rc);
 	resp.body = r->body ? r->body : "";
 	resp.body_len = r->body_len;
 	resp.headers = r->headers ? r->headers : "";
@@ -164,7 +190,8 @@ static void check_done(struct http_client *c)
 	CURLMsg *m;
 	int left;
 
-	while ((m = curl_multi_info_read(c->multi, &left))) {
+	/* a tunnel's callback may close its private client: no multi after that */
+	while (!c->closing && (m = curl_multi_info_read(c->multi, &left))) {
 		struct http_request *r;
 		if (m->msg != CURLMSG_DONE)
 			continue;
@@ -173,11 +200,17 @@ static void check_done(struct http_client *c)
 	}
 }
 
+static void tunnel_io(struct http_tunnel *t, int status, int events);
+
 static void poll_cb(uv_poll_t *p, int status, int events)
 {
 	struct sock_ctx *s = (struct sock_ctx *)p;
 	int flags = 0, running;
 
+	if (s->tunnel) {
+		tunnel_io(s->tunnel, status, events);
+		return;
+	}
 	if (status < 0)
 		flags = CURL_CSELECT_ERR;
 	if (events & UV_READABLE)
@@ -210,6 +243,8 @@ static void watchdog_cb(uv_timer_t *t)
 	}
 	for (; r; r = next) {
 		next = r->next;
+		if (r->tunnel && !r->tunnel->connecting)
+			continue; /* its bytes go past curl: their owner keeps time */
 		if (r->resume_failed) {
 			finish(r, CURLE_WRITE_ERROR);
 		} else if (now - r->last_progress > r->idle_ms) {
@@ -262,6 +297,8 @@ static int handle_socket(CURL *easy, curl_socket_t fd, int action, void *userp, 
 	int events = 0;
 
 	(void)easy;
+	if (s && s->tunnel && action != CURL_POLL_REMOVE)
+		return 0; /* the tunnel's owner watches it now */
 	if (action == CURL_POLL_REMOVE) {
 		if (s) {
 			curl_multi_assign(c->multi, fd, NULL);
@@ -534,8 +571,23 @@ static int configure(struct http_request *r, const struct http_request_opts *o)
 	return 0;
 }
 
-int http_request_start(struct http_client *c, const struct http_request_opts *o, http_done_cb cb,
-                       void *arg, struct http_request **ret)
+/* Options of a tunnel: the connection only, HTTP/1.1 offered in ALPN (what goes through it),
+ * TCP keepalive so that an engine gone without a word is noticed. */
+static int configure_tunnel(struct http_request *r, const struct http_request_opts *o)
+{
+	CURL *e = r->easy;
+
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)o->timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPIDLE, 30L);
+	curl_easy_setopt(e, CURLOPT_TCP_KEEPINTVL, 10L);
+	return 0;
+}
+
+static int request_start(struct http_client *c, const struct http_request_opts *o, http_done_cb cb,
+                         void *arg, struct http_tunnel *tunnel, struct http_request **ret)
 {
 	struct http_request *r;
 
@@ -547,13 +599,15 @@ int http_request_start(struct http_client *c, const struct http_request_opts *o,
 	r->c = c;
 	r->cb = cb;
 	r->arg = arg;
+	r->tunnel = tunnel;
 	r->lost_cb = o->lost_cb;
 	r->lost_arg = o->lost_arg;
 	r->data_cb = o->data_cb;
 	r->stream_arg = o->stream_arg;
 	r->started = uv_now(c->loop);
 	r->easy = curl_easy_init();
-	if (!r->easy || configure(r, o) < 0 || curl_multi_add_handle(c->multi, r->easy)) {
+	if (!r->easy || configure(r, o) < 0 || (tunnel && configure_tunnel(r, o) < 0) ||
+	    curl_multi_add_handle(c->multi, r->easy)) {
 		if (r->easy)
 			curl_easy_cleanup(r->easy);
 		r->easy = NULL;
@@ -570,6 +624,12 @@ int http_request_start(struct http_client *c, const struct http_request_opts *o,
 	if (ret)
 		*ret = r;
 	return 0;
+}
+
+int http_request_start(struct http_client *c, const struct http_request_opts *o, http_done_cb cb,
+                       void *arg, struct http_request **ret)
+{
+	return request_start(c, o, cb, arg, NULL, ret);
 }
 
 void http_request_cancel(struct http_request *r)
@@ -626,4 +686,200 @@ char *http_escape(const char *s)
 size_t http_client_active(const struct http_client *c)
 {
 	return c->active;
+}
+
+/* ---- tunnels ----
+ *
+ * A tunnel is a connect-only transfer: curl resolves, connects and does the
+ * TLS handshake (with the options of every request), then stops, and the
+ * owner moves its own bytes with curl_easy_send / curl_easy_recv, which go
+ * through curl's TLS. Each tunnel has a client of its own, for two reasons:
+ * a connect-only transfer that is done keeps its socket registered with the
+ * multi handle (a shared one would wake up on it, writable, forever), and
+ * only a connection cache of its own cannot close it to make room. The
+ * easy handle stays in that multi until the end: removing it closes the
+ * connection. Once connected, the socket's uv_poll is the tunnel's.
+ */
+
+static void tunnel_unused_cb(const struct http_response *resp, void *arg)
+{
+	(void)resp;
+	(void)arg;
+}
+
+static struct sock_ctx *sock_of(struct http_client *c, curl_socket_t fd)
+{
+	struct sock_ctx *s;
+
+	for (s = c->socks; s; s = s->next)
+		if (s->fd == fd)
+			return s;
+	s = calloc(1, sizeof(*s)); /* curl never reported it: watch it ourselves */
+	if (!s || uv_poll_init_socket(c->loop, &s->poll, fd) < 0) {
+		free(s);
+		return NULL;
+	}
+	s->c = c;
+	s->fd = fd;
+	s->next = c->socks;
+	if (c->socks)
+		c->socks->prev = s;
+	c->socks = s;
+	c->open_handles++;
+	return s;
+}
+
+/* The connect-only transfer ended: connected (the socket becomes ours), or not. */
+static void tunnel_connected(struct http_request *r, CURLcode rc)
+{
+	struct http_tunnel *t = r->tunnel;
+	curl_socket_t fd = CURL_SOCKET_BAD;
+	int err = map_error(r, rc);
+
+	t->connecting = false;
+	snprintf(t->error, sizeof(t->error), "%s", error_text(r, rc));
+	if (!err && (curl_easy_getinfo(r->easy, CURLINFO_ACTIVESOCKET, &fd) != CURLE_OK ||
+	             fd == CURL_SOCKET_BAD || !(t->sock = sock_of(t->c, fd)))) {
+		err = -EIO;
+		snprintf(t->error, sizeof(t->error), "the connection has no socket");
+	}
+	if (err) {
+		t->connect_cb(t, err, t->error, t->arg);
+		return;
+	}
+	uv_timer_stop(&t->c->watchdog);
+	uv_poll_stop(&t->sock->poll);
+	t->sock->tunnel = t;
+	curl_easy_setopt(r->easy, CURLOPT_VERBOSE, 0L); /* tls_detail's, for the handshake */
+	t->error[0] = '\0';
+	t->connect_cb(t, 0, NULL, t->arg);
+}
+
+static void tunnel_io(struct http_tunnel *t, int status, int events)
+{
+	if (status < 0)
+		snprintf(t->error, sizeof(t->error), "%s", uv_strerror(status));
+	t->io_cb(t, status, events, t->arg);
+}
+
+int http_tunnel_open(uv_loop_t *loop, const struct http_tunnel_opts *o, http_tunnel_cb cb,
+                     void *arg, struct http_tunnel **ret)
+{
+	struct http_request_opts ro = {.url = o->url,
+	                               .tls_ca = o->tls_ca,
+	                               .tls_cert = o->tls_cert,
+	                               .tls_key = o->tls_key,
+	                               .tls_detail = o->tls_ca || o->tls_cert,
+	                               .timeout_ms = o->timeout_ms ? o->timeout_ms : 10000};
+	struct http_tunnel *t;
+	int r;
+
+	if (!o->url || !cb)
+		return -EINVAL;
+	ro.idle_timeout_ms = ro.timeout_ms + 1000; /* curl's own limit comes first */
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	t->connect_cb = cb;
+	t->arg = arg;
+	t->connecting = true;
+	t->tls = !strncmp(o->url, "https:", 6);
+	r = http_client_new(loop, &t->c);
+	if (r == 0)
+		r = request_start(t->c, &ro, tunnel_unused_cb, NULL, t, &t->r);
+	if (r < 0) {
+		http_client_close(t->c);
+		free(t);
+		return r;
+	}
+	*ret = t;
+	return 0;
+}
+
+int http_tunnel_watch(struct http_tunnel *t, int events, http_tunnel_io_cb cb)
+{
+	if (!t->sock)
+		return -ENOTCONN;
+	t->io_cb = cb;
+	if (!events)
+		return uv_poll_stop(&t->sock->poll);
+	return uv_poll_start(&t->sock->poll, events, poll_cb);
+}
+
+/* A failed send or receive: an errno, and curl's words in t->error. */
+static int tunnel_error(struct http_tunnel *t, CURLcode rc)
+{
+	snprintf(t->error, sizeof(t->error), "%s",
+	         t->r->errbuf[0] ? t->r->errbuf : curl_easy_strerror(rc));
+	/* TLS 1.3: the handshake is over for us before the server checks our certificate;
+	 * a server that refuses it says so with an alert (then curl's words name it), or
+	 * just hangs up */
+	if (t->tls && !t->received && (rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR) &&
+	    !strstr(t->error, " alert "))
+		snprintf(t->error, sizeof(t->error),
+		         "the peer closed the connection right after the TLS handshake: it did not "
+		         "accept the client certificate (tls_cert, tls_key)");
+	switch (rc) {
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		return -ECONNRESET;
+	case CURLE_OUT_OF_MEMORY:
+		return -ENOMEM;
+	case CURLE_UNSUPPORTED_PROTOCOL: /* no connection any more */
+		return -ENOTCONN;
+	default:
+		return -EIO;
+	}
+}
+
+int http_tunnel_send(struct http_tunnel *t, const void *buf, size_t len, size_t *ret_n)
+{
+	size_t n = 0;
+	CURLcode rc;
+
+	if (!t->sock)
+		return -ENOTCONN;
+	t->r->errbuf[0] = '\0';
+	rc = curl_easy_send(t->r->easy, buf, len, &n);
+	if (rc == CURLE_AGAIN)
+		return -EAGAIN;
+	if (rc != CURLE_OK)
+		return tunnel_error(t, rc);
+	*ret_n = n;
+	return 0;
+}
+
+int http_tunnel_recv(struct http_tunnel *t, void *buf, size_t len, size_t *ret_n)
+{
+	size_t n = 0;
+	CURLcode rc;
+
+	if (!t->sock)
+		return -ENOTCONN;
+	t->r->errbuf[0] = '\0';
+	rc = curl_easy_recv(t->r->easy, buf, len, &n);
+	if (rc == CURLE_AGAIN)
+		return -EAGAIN;
+	if (rc != CURLE_OK)
+		return tunnel_error(t, rc);
+	t->received = t->received || n > 0;
+	*ret_n = n;
+	return 0;
+}
+
+const char *http_tunnel_error(const struct http_tunnel *t)
+{
+	return t->error;
+}
+
+void http_tunnel_close(struct http_tunnel *t)
+{
+	if (!t)
+		return;
+	if (t->sock) {
+		t->sock->tunnel = NULL; /* curl's again, to close */
+		uv_poll_stop(&t->sock->poll);
+	}
+	http_client_close(t->c); /* removes the handle: curl closes the connection */
+	free(t);
 }

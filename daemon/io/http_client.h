@@ -111,4 +111,47 @@ char *http_escape(const char *s);
 /* Number of requests in flight. */
 size_t http_client_active(const struct http_client *c);
 
+/*
+ * A tunnel: a raw TCP connection, TLS included, that curl sets up with the
+ * same options as a request (CURLOPT_CONNECT_ONLY) and the caller then uses
+ * for a protocol of its own (a BuildKit session's upgraded POST /session).
+ * It has its own multi handle and loop handles; bytes go through
+ * http_tunnel_send/recv, and the caller watches the socket with
+ * http_tunnel_watch. Not for unix sockets (a uv_pipe does that).
+ */
+struct http_tunnel;
+
+struct http_tunnel_opts {
+	const char *url; /* https://host:port/ (TLS) or http://host:port/ (plain TCP) */
+	const char *tls_ca, *tls_cert, *tls_key;
+	uint64_t timeout_ms; /* connect and TLS handshake; 0: 10 s */
+};
+
+/* Runs once: connected (status 0), or a negative errno and why (the TLS library's words). */
+typedef void (*http_tunnel_cb)(struct http_tunnel *t, int status, const char *error, void *arg);
+/* The socket is readable and/or writable (UV_READABLE, UV_WRITABLE), or status < 0. */
+typedef void (*http_tunnel_io_cb)(struct http_tunnel *t, int status, int events, void *arg);
+
+/* Starts connecting; on failure returns a negative errno and cb never runs. */
+int http_tunnel_open(uv_loop_t *loop, const struct http_tunnel_opts *o, http_tunnel_cb cb,
+                     void *arg, struct http_tunnel **ret);
+
+/* Once connected: which events (UV_READABLE | UV_WRITABLE, 0: none) call cb. */
+int http_tunnel_watch(struct http_tunnel *t, int events, http_tunnel_io_cb cb);
+
+/*
+ * Once connected: sends or receives up to len bytes; 0 with the count, -EAGAIN when
+ * nothing can move now (wait for the socket), else a negative errno (http_tunnel_error
+ * says why). A receive of 0 bytes is the end of the stream. Receive until -EAGAIN after
+ * each readable event: TLS keeps whole records, more than the socket shows.
+ */
+int http_tunnel_send(struct http_tunnel *t, const void *buf, size_t len, size_t *ret_n);
+int http_tunnel_recv(struct http_tunnel *t, void *buf, size_t len, size_t *ret_n);
+
+/* Why the last connect, send or receive failed. */
+const char *http_tunnel_error(const struct http_tunnel *t);
+
+/* Closes the connection; no callback runs after this. Run the loop to free the handles. */
+void http_tunnel_close(struct http_tunnel *t);
+
 #endif

@@ -107,7 +107,8 @@ log1=$TB_DIR/state/logs/$(sql "$DB" "SELECT id FROM builds WHERE project = 'ds' 
 grep -qE "^#[0-9]+ \[base [0-9]/[0-9]\] RUN --mount=type=cache" "$log1" || { cat "$log1" >&2; fail "no readable step line in the log"; }
 grep -qE "pip cache count 1" "$log1" || fail "the cache-mount step's output is not in the log"
 grep -qE "secret bytes [1-9]" "$log1" || fail "the secret step did not read the secret"
-grep -qE "BuildKit session closed: [1-9][0-9]* health checks, [1-9][0-9]* credential and [1-9][0-9]* secret" "$log1" ||
+# (dockerd's first health check comes 1 s after the session opens: a build that fast has none)
+grep -qE "BuildKit session closed: [0-9]+ health checks, [1-9][0-9]* credential and [1-9][0-9]* secret" "$log1" ||
 	fail "the session did not serve credentials and the secret: $(grep 'session' "$log1")"
 ok "progress is readable (#N [stage] steps, output), the session served credentials and the secret"
 

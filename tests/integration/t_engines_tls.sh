@@ -2,8 +2,8 @@
 # Engines over mutual TLS: the private dockerd also listens on a loopback TCP
 # port with --tlsverify (a CA, a server certificate for IP:127.0.0.1 and a
 # client certificate, all made by openssl here). refitd negotiates the API
-# version through it, builds (classic: the builder auto picks it on tcp://)
-# and pushes to the test bed registry. A client certificate from another CA is
+# version through it, builds (BuildKit: the builder auto picks it on tcp:// too,
+# with its session through TLS) and pushes to the test bed registry. A client certificate from another CA is
 # refused: a clear error in the log and the engine unreachable in /v1/status
 # with that error. A missing tls_key is reported by --check-config.
 set -u
@@ -48,7 +48,7 @@ s = json.loads(sys.argv[1])
 e = [e for e in s["engines"] if e["host"] == sys.argv[2]][0]
 assert e["reachable"] is True and e["error"] is None, e
 assert e["api_version"] and e["engine_version"], e
-assert e["builder"] == "classic", e
+assert e["builder"] == "buildkit", e
 print("engine:", e["api_version"], e["engine_version"], e["builder"])
 PY
 d=$(tb_digest team/app:prod)

@@ -6,8 +6,11 @@
  * one failing the build; the session closed mid-build failing it promptly
  * and closed during a credential lookup; the engine refusing or not
  * answering the upgrade. A scripted HTTP/2 peer (nghttp2's client side)
- * resets a call whose lookup still runs, which dockerd 20.10 never does. Prints the session's
- * overhead (open -> 101 -> first health check).
+ * resets a call whose lookup still runs, which dockerd 20.10 never does. The same dockerd
+ * also listens on TCP with mutual TLS: sessions and a build with a private base and a secret
+ * through it, a wrong CA, a foreign client certificate and a silent TCP port failing
+ * clearly and in time. Prints the session's overhead (open -> 101 -> first health check),
+ * over the unix socket and over TLS.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <netinet/in.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -93,7 +97,7 @@ static int setup(void **state)
 	(void)state;
 	log_setup(getenv("BK_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_WARN, LOG_FMT_TEXT, false);
 	http_global_init();
-	if (bed_start(&bed, "dockerd registry registry-auth registry-token base") < 0)
+	if (bed_start(&bed, "dockerd-tls registry registry-auth registry-token base") < 0)
 		return -1;
 	snprintf(dir, sizeof(dir), "%s/bk", getenv("TB_DIR"));
 	mkdir(dir, 0700);
@@ -142,7 +146,8 @@ static void state_cb(struct engine *e, const struct engine_info *info, void *arg
 
 /* The engine, and creds from refit's registries: entries for both private registries (or
  * from docker_config alone when it is set). */
-static void world_init(struct world *w, const char *docker_config)
+static void world_init_on(struct world *w, const char *docker_config,
+                          const struct config_engine *engine)
 {
 	struct config_engine ce = {.host = getenv("TB_DOCKER_HOST"), .max_builds = 1};
 	char au[600], ap[600], tu[600], tp[600];
@@ -160,6 +165,8 @@ static void world_init(struct world *w, const char *docker_config)
 		co.n_registries = 0;
 		co.docker_config = docker_config;
 	}
+	if (engine)
+		ce = *engine;
 	memset(w, 0, sizeof(*w));
 	uv_loop_init(&w->loop);
 	assert_int_equal(http_client_new(&w->loop, &w->http), 0);
@@ -169,6 +176,33 @@ static void world_init(struct world *w, const char *docker_config)
 	while (!w->ready)
 		uv_run(&w->loop, UV_RUN_ONCE);
 	assert_int_equal(w->ready, 1);
+}
+
+static void world_init(struct world *w, const char *docker_config)
+{
+	world_init_on(w, docker_config, NULL);
+}
+
+/* The engine's TLS files ($TB_TLS/ca.pem, client.pem, client-key.pem), or another CA's. */
+static struct config_engine tls_engine(char *ca, char *cert, char *key, size_t len)
+{
+	snprintf(ca, len, "%s/ca.pem", getenv("TB_TLS"));
+	snprintf(cert, len, "%s/client.pem", getenv("TB_TLS"));
+	snprintf(key, len, "%s/client-key.pem", getenv("TB_TLS"));
+	return (struct config_engine){.host = getenv("TB_DOCKER_TLS_HOST"),
+	                              .max_builds = 1,
+	                              .tls_ca = ca,
+	                              .tls_cert = cert,
+	                              .tls_key = key};
+}
+
+/* The world on the engine's TLS port: its requests and sessions go through TLS. */
+static void world_init_tls(struct world *w)
+{
+	static char ca[600], cert[600], key[600];
+	struct config_engine ce = tls_engine(ca, cert, key, sizeof(ca));
+
+	world_init_on(w, NULL, &ce);
 }
 
 static void world_done(struct world *w)
@@ -207,8 +241,10 @@ static void closed_cb(struct bksession *s, int status, const char *reason, void 
 static int sess_open(struct world *w, struct bksession_opts *o, struct sess *x)
 {
 	memset(x, 0, sizeof(*x));
-	if (!o->engine_host)
-		o->engine_host = getenv("TB_DOCKER_HOST");
+	if (!o->engine_host) {
+		o->engine_host = engine_info(w->e)->host;
+		engine_tls(w->e, &o->tls_ca, &o->tls_cert, &o->tls_key);
+	}
 	o->api_version = engine_info(w->e)->api_version;
 	x->t_open = uv_hrtime();
 	assert_int_equal(bksession_open(&w->loop, o, ready_cb, closed_cb, x, &x->s), 0);
@@ -1085,8 +1121,10 @@ static void test_open_errors(void **state)
 
 	(void)state;
 	world_init(&w, NULL);
-	o.engine_host = "tcp://127.0.0.1:2375";
+	o.engine_host = "ssh://root@127.0.0.1";
 	assert_int_equal(bksession_open(&w.loop, &o, ready_cb, NULL, &x, &s), -EPROTONOSUPPORT);
+	o.engine_host = "tcp://";
+	assert_int_equal(bksession_open(&w.loop, &o, ready_cb, NULL, &x, &s), -EINVAL);
 	o.engine_host = getenv("TB_DOCKER_HOST");
 	o.id = "a:b";
 	assert_int_equal(bksession_open(&w.loop, &o, ready_cb, NULL, &x, &s), -EINVAL);
@@ -1134,6 +1172,270 @@ static void test_open_errors(void **state)
 	world_done(&w);
 }
 
+/* ---- TCP and TLS ---- */
+
+/* Opens n sessions one after the other on the world's engine: mean and best open -> 101. */
+static void measure_open(struct world *w, int n, double *ret_mean, double *ret_best)
+{
+	struct bksession_opts o;
+	struct sess x;
+	double sum = 0, best = 1e9;
+
+	for (int i = 0; i < n; i++) {
+		o = (struct bksession_opts){0};
+		assert_int_equal(sess_open(w, &o, &x), 0);
+		sum += ms_between(x.t_open, x.t_ready);
+		if (ms_between(x.t_open, x.t_ready) < best)
+			best = ms_between(x.t_open, x.t_ready);
+		while (bksession_stats(x.s)->health < 1 && !x.closed)
+			uv_run(&w->loop, UV_RUN_ONCE);
+		assert_int_equal(x.closed, 0);
+		sess_close(w, &x);
+	}
+	*ret_mean = sum / n;
+	*ret_best = best;
+}
+
+/* Sessions over TCP with mutual TLS stay up on their health checks; what TLS costs. */
+static void test_tls_health(void **state)
+{
+	struct world w;
+	double unix_mean, unix_best, tls_mean, tls_best;
+	const int n = 10;
+
+	(void)state;
+	world_init(&w, NULL);
+	measure_open(&w, n, &unix_mean, &unix_best);
+	world_done(&w);
+	world_init_tls(&w);
+	assert_string_equal(engine_info(w.e)->builder, "buildkit"); /* auto, on tcp:// too */
+	measure_open(&w, n, &tls_mean, &tls_best);
+	world_done(&w);
+	print_message("open -> 101, mean of %d: unix %.2f ms (best %.2f), tcp+tls %.2f ms (best "
+	              "%.2f)\n",
+	              n, unix_mean, unix_best, tls_mean, tls_best);
+}
+
+/* The build of test_build_private_base_and_secret, engine and session over TLS. */
+static void test_tls_build(void **state)
+{
+	char df[1024], path[600];
+	struct bksession_secret sec = pipconf_secret(path, sizeof(path));
+	struct bksession_opts o = {.secrets = &sec, .n_secrets = 1};
+	struct build b;
+	struct world w;
+	struct sess x;
+
+	(void)state;
+	log_to_file(true);
+	world_init_tls(&w);
+	o.creds = w.creds;
+	assert_int_equal(sess_open(&w, &o, &x), 0);
+	snprintf(df, sizeof(df),
+	         "FROM %s/private/base:1\n"
+	         "RUN --mount=type=secret,id=pipconf,required=true sha256sum /run/secrets/pipconf "
+	         "| grep -q %s\n",
+	         getenv("TB_AUTH_REGISTRY"), canary_sha);
+	build_start(&w, bksession_id(x.s), df, &b);
+	build_wait(&w, &b);
+	assert_int_equal(b.status, 200);
+	assert_string_equal(b.message, "");
+	assert_true(!strncmp(b.image, "sha256:", 7));
+	assert_true(bksession_stats(x.s)->credentials >= 1);
+	assert_int_equal(bksession_stats(x.s)->secrets, 1);
+	run_for(&w, 1500); /* idle: the health checks go on through TLS */
+	assert_int_equal(x.closed, 0);
+	sess_close(&w, &x);
+	assert_false(log_has(canary));
+	assert_false(log_has(getenv("TB_REG_PASS")));
+	build_free(&b);
+	world_done(&w);
+	log_to_file(false);
+}
+
+/* A TCP port that accepts (the backlog does) and never answers; its socket. */
+static int silent_port(char *host, size_t len)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 4), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(host, len, "tcp://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+	return fd;
+}
+
+/* Fails in time, and says why. */
+static void expect_failure(struct world *w, struct bksession_opts *o, uint64_t max_ms,
+                           const char *what, const char *needle)
+{
+	struct sess x;
+	int r = sess_open(w, o, &x);
+
+	print_message("%s: %d %s (%.0f ms)\n", what, r, x.error, ms_between(x.t_open, x.t_ready));
+	assert_true(r < 0);
+	assert_true(ms_between(x.t_open, x.t_ready) < (double)max_ms);
+	assert_int_equal(x.closed, 0);
+	assert_non_null(strstr(x.error, needle));
+	sess_close(w, &x);
+}
+
+/* A wrong CA, a client certificate the engine refuses, no TLS at all, a silent port. */
+static void test_tls_errors(void **state)
+{
+	char ca[600], cert[600], key[600], other[600], ocert[600], okey[600], host[64], cmd[2048];
+	struct config_engine ce = tls_engine(ca, cert, key, sizeof(ca));
+	struct bksession_opts o;
+	struct world w;
+	struct sess x;
+	int fd;
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd),
+	         "mkdir -p %s/other && tb_tls_ca %s/other ca && "
+	         "tb_tls_cert %s/other ca client client",
+	         dir, dir, dir);
+	assert_int_equal(bed_sh(cmd), 0);
+	snprintf(other, sizeof(other), "%s/other/ca.pem", dir);
+	snprintf(ocert, sizeof(ocert), "%s/other/client.pem", dir);
+	snprintf(okey, sizeof(okey), "%s/other/client-key.pem", dir);
+	world_init(&w, NULL);
+	o = (struct bksession_opts){
+	        .engine_host = ce.host, .tls_ca = other, .tls_cert = cert, .tls_key = key};
+	expect_failure(&w, &o, 5000, "a CA that did not sign the engine's certificate",
+	               "certificate");
+	o = (struct bksession_opts){
+	        .engine_host = ce.host, .tls_ca = ca, .tls_cert = ocert, .tls_key = okey};
+	expect_failure(&w, &o, 5000, "a client certificate from another CA", "certificate");
+	o = (struct bksession_opts){.engine_host = ce.host, .timeout_ms = 2000};
+	expect_failure(&w, &o, 3000, "plain TCP to the TLS port", "400");
+	fd = silent_port(host, sizeof(host));
+	o = (struct bksession_opts){.engine_host = host,
+	                            .tls_ca = ca,
+	                            .tls_cert = cert,
+	                            .tls_key = key,
+	                            .timeout_ms = 300};
+	assert_int_equal(sess_open(&w, &o, &x), -ETIMEDOUT);
+	assert_true(ms_between(x.t_open, x.t_ready) < 1000);
+	print_message("a silent TLS port: %s\n", x.error);
+	sess_close(&w, &x);
+	o = (struct bksession_opts){.engine_host = host, .timeout_ms = 300};
+	assert_int_equal(sess_open(&w, &o, &x), -ETIMEDOUT);
+	assert_non_null(strstr(x.error, "no answer from the engine to POST /session"));
+	sess_close(&w, &x);
+	close(fd);
+	o = (struct bksession_opts){.engine_host = host}; /* closed now: refused */
+	expect_failure(&w, &o, 2000, "a closed port", "connect");
+	world_done(&w);
+}
+
+/* ---- a TCP peer that answers and hangs up ---- */
+
+struct hangup {
+	uv_tcp_t server, conn;
+	uv_write_t wreq;
+	char answer[256]; /* sent once the request is in; then the connection closes */
+	char buf[4096];
+	int closes;
+};
+
+static void h_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct hangup *p = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init(p->buf, sizeof(p->buf));
+}
+
+static void h_closed_cb(uv_handle_t *h)
+{
+	((struct hangup *)h->data)->closes++;
+}
+
+static void h_written_cb(uv_write_t *req, int status)
+{
+	struct hangup *p = req->data;
+
+	(void)status;
+	uv_close((uv_handle_t *)&p->conn, h_closed_cb);
+}
+
+static void h_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct hangup *p = st->data;
+	uv_buf_t b = uv_buf_init(p->answer, (unsigned)strlen(p->answer));
+
+	(void)buf;
+	if (n <= 0)
+		return;
+	uv_read_stop(st);
+	p->wreq.data = p;
+	assert_int_equal(uv_write(&p->wreq, st, &b, 1, h_written_cb), 0);
+}
+
+static void h_connection_cb(uv_stream_t *server, int status)
+{
+	struct hangup *p = server->data;
+
+	assert_int_equal(status, 0);
+	uv_tcp_init(server->loop, &p->conn);
+	p->conn.data = p;
+	assert_int_equal(uv_accept(server, (uv_stream_t *)&p->conn), 0);
+	assert_int_equal(uv_read_start((uv_stream_t *)&p->conn, h_alloc_cb, h_read_cb), 0);
+}
+
+static void hangup_start(struct world *w, struct hangup *p, const char *answer, char *host,
+                         size_t len)
+{
+	struct sockaddr_in sa;
+	int sl = sizeof(sa);
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->answer, sizeof(p->answer), "%s", answer);
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	uv_tcp_init(&w->loop, &p->server);
+	p->server.data = p;
+	assert_int_equal(uv_tcp_bind(&p->server, (struct sockaddr *)&sa, 0), 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&p->server, 4, h_connection_cb), 0);
+	assert_int_equal(uv_tcp_getsockname(&p->server, (struct sockaddr *)&sa, &sl), 0);
+	snprintf(host, len, "tcp://127.0.0.1:%u", (unsigned)ntohs(sa.sin_port));
+}
+
+/* Plain TCP: an engine that hangs up before its answer, and one that drops the session after
+ * the 101: the owner hears it at once, with the reason. */
+static void test_tcp_hangup(void **state)
+{
+	char host[64];
+	struct bksession_opts o;
+	struct hangup p;
+	struct world w;
+	struct sess x;
+
+	(void)state;
+	world_init(&w, NULL);
+	hangup_start(&w, &p, "HTTP/1.1 200 OK\r\n", host, sizeof(host)); /* cut short */
+	o = (struct bksession_opts){.engine_host = host};
+	assert_true(sess_open(&w, &o, &x) < 0);
+	print_message("hung up before the answer: %s\n", x.error);
+	assert_non_null(strstr(x.error, "closed the connection before answering"));
+	sess_close(&w, &x);
+	snprintf(p.answer, sizeof(p.answer), "%s",
+	         "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n");
+	o = (struct bksession_opts){.engine_host = host};
+	assert_int_equal(sess_open(&w, &o, &x), 0);
+	while (!x.closed)
+		uv_run(&w.loop, UV_RUN_ONCE);
+	print_message("dropped after the 101: %s\n", x.reason);
+	assert_non_null(strstr(x.reason, "the engine closed the session"));
+	sess_close(&w, &x);
+	uv_close((uv_handle_t *)&p.server, h_closed_cb);
+	world_done(&w);
+	assert_int_equal(p.closes, 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1146,6 +1448,10 @@ int main(void)
 	        cmocka_unit_test(test_close_mid_build),
 	        cmocka_unit_test(test_close_during_lookup),
 	        cmocka_unit_test(test_peer_reset),
+	        cmocka_unit_test(test_tls_health),
+	        cmocka_unit_test(test_tls_build),
+	        cmocka_unit_test(test_tls_errors),
+	        cmocka_unit_test(test_tcp_hangup),
 	};
 	if (getenv("BK_TEST")) /* one test by name, by hand */
 		cmocka_set_test_filter(getenv("BK_TEST"));

@@ -410,7 +410,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 		;;
 	serve)
 		# serve ENVFILE COMPONENT...: for test programs. Starts the components
-		# (dockerd registry registry-auth httpd base), writes KEY=VALUE lines
+		# (dockerd dockerd-tls registry registry-auth httpd base), writes KEY=VALUE lines
 		# to ENVFILE, then waits; SIGTERM to this shell's pid stops everything.
 		envfile=$2
 		shift 2
@@ -421,6 +421,10 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 			case $c in
 			dockerd) tb_dockerd; out="$out
 TB_DOCKER_HOST=$TB_DOCKER_HOST" ;;
+			dockerd-tls) TB_DOCKERD_TLS=1 tb_dockerd; out="$out
+TB_DOCKER_HOST=$TB_DOCKER_HOST
+TB_DOCKER_TLS_HOST=$TB_DOCKER_TLS_HOST
+TB_TLS=$TB_TLS" ;;
 			registry) tb_registry; out="$out
 TB_REGISTRY=$TB_REGISTRY" ;;
 			registry-auth) saved=${TB_REGISTRY:-}; tb_registry auth; out="$out

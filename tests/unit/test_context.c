@@ -226,7 +226,8 @@ static void test_errors(void **state)
 	struct context_extra x = {"s", "/nonexistent/refit-secret", "secret gone"};
 
 	assert_int_equal(write_with(t, &x, 1, err, sizeof(err)), -ENOENT);
-	assert_non_null(strstr(err, "secret gone (/nonexistent/refit-secret): No such file"));
+	assert_non_null(strstr(err, "secret gone: No such file"));
+	assert_null(strstr(err, "/nonexistent")); /* a secret's path is never told */
 
 	x = (struct context_extra){"s", t->proj, "secret dir"};
 	assert_int_equal(write_with(t, &x, 1, err, sizeof(err)), -EBADFD);
@@ -237,7 +238,8 @@ static void test_errors(void **state)
 	assert_int_equal(mkfifo(fifo, 0600), 0);
 	x = (struct context_extra){"s", fifo, NULL};
 	assert_int_equal(write_with(t, &x, 1, err, sizeof(err)), -EBADFD);
-	assert_non_null(strstr(err, "s ("));
+	assert_non_null(strstr(err, "s: not a regular file"));
+	assert_null(strstr(err, fifo));
 	assert_null(strstr(err, CANARY));
 }
 
@@ -315,7 +317,8 @@ static void test_job_error(void **state)
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	assert_int_equal(jr.status, -ENOENT);
-	assert_non_null(strstr(jr.error, "secret pipconf (/nonexistent/x)"));
+	assert_non_null(strstr(jr.error, "secret pipconf: No such file"));
+	assert_null(strstr(jr.error, "/nonexistent"));
 }
 
 /* The one-file tar (a generated Dockerfile) is 0600 too. */
