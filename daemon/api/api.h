@@ -14,6 +14,7 @@
 
 #include "metrics.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,9 +26,12 @@ struct store;
 
 /* What the api asks of the rest of refitd; any pointer may be NULL. */
 struct api_ops {
-	/* The store changed what may run (a manual trigger, a hold released): the scheduler
-	 * looks for work. */
+	/* The store changed what may run (a hold released): the scheduler looks for work. */
 	void (*kick)(void *arg);
+	/* A manual rebuild of project (env NULL: all) with reason: 0 with the trigger's id and
+	 * whether it joined the pending one, or the store's negative errno (scheduler_request). */
+	int (*rebuild)(const char *project, const char *env, const char *reason, int64_t *ret_id,
+	               bool *ret_merged, void *arg);
 	/* Rolls project's prod back to :prod-previous; -ENOSYS until the pipeline exists. */
 	/* Starts rolling env (NULL: prod) back; 0 started, -ENOENT/-EBUSY/-EAGAIN + err. */
 	int (*rollback)(const char *project, const char *env, char *err, size_t errlen, void *arg);

@@ -344,13 +344,12 @@ static enum MHD_Result post_rebuild(struct api *a, struct MHD_Connection *c,
 	if (api_rebuild_parse(rq->body, rq->body_len, reason, sizeof(reason), err, sizeof(err)) < 0)
 		return api_reply_error(a, c, 400, "bad_request", err);
 	snprintf(full, sizeof(full), "manual: %s", reason);
-	pending = store_trigger_pending_id(a->store, name, &id) == 0;
+	if (!a->ops.rebuild)
+		return api_reply_error(a, c, 503, "unavailable", "this refitd does not rebuild");
 	/* A pending trigger absorbs this one: its reasons are merged, a retry's backoff ends. */
-	if ((r = store_trigger_add_env(a->store, name, strcmp(env, "*") ? env : NULL, "manual",
-	                               full, wallclock_ms(), &id)) < 0)
+	r = a->ops.rebuild(name, strcmp(env, "*") ? env : NULL, full, &id, &pending, a->ops.arg);
+	if (r < 0)
 		return store_failed(a, c, r, "the trigger could not be recorded");
-	if (a->ops.kick)
-		a->ops.kick(a->ops.arg);
 	log_info("REST API: manual rebuild of %s requested (trigger %lld%s)", name, (long long)id,
 	         pending ? ", merged into the pending one" : "");
 	return reply_json(a, c, 202,

@@ -394,6 +394,17 @@ static void api_kick_cb(void *arg)
 	promotion_kick(d->promo); /* a released hold lets a waiting promotion go */
 }
 
+/* A manual rebuild is the scheduler's trigger. */
+static int api_rebuild_cb(const char *project, const char *env, const char *reason, int64_t *ret_id,
+                          bool *ret_merged, void *arg)
+{
+	struct daemon *d = arg;
+
+	return d->scheduler
+	               ? scheduler_request(d->scheduler, project, env, reason, ret_id, ret_merged)
+	               : -EAGAIN;
+}
+
 /* Rollback runs on an engine through the scheduler; its outcome is a build row. */
 static int api_rollback_cb(const char *project, const char *env, char *err, size_t errlen,
                            void *arg)
@@ -465,8 +476,13 @@ static void api_poll_feeds_cb(void *arg)
 
 static int api_start(struct daemon *d)
 {
-	struct api_ops ops = {api_kick_cb,       api_rollback_cb,    api_push_cb,
-	                      api_poll_feeds_cb, api_registry_stats, d};
+	struct api_ops ops = {.kick = api_kick_cb,
+	                      .rebuild = api_rebuild_cb,
+	                      .rollback = api_rollback_cb,
+	                      .registry_push = api_push_cb,
+	                      .poll_feeds = api_poll_feeds_cb,
+	                      .registry_stats = api_registry_stats,
+	                      .arg = d};
 	struct api_opts o;
 
 	api_opts_from(d->cfg, &o);

@@ -16,6 +16,7 @@
 #include "rollback.h"
 #include "ref.h"
 #include "store.h"
+#include "store_query.h"
 #include "strmap.h"
 #include "wallclock.h"
 
@@ -844,6 +845,22 @@ static void rollback_done(int status, const char *message, void *arg)
 	(void)message;
 	rb_unlink(s, c);
 	scheduler_kick(s);
+}
+
+int scheduler_request(struct scheduler *s, const char *project, const char *env, const char *reason,
+                      int64_t *ret_id, bool *ret_merged)
+{
+	int64_t id = 0;
+	bool merged = store_trigger_pending_id(s->d.store, project, &id) == 0;
+	int r = store_trigger_add_env(s->d.store, project, env, "manual", reason, wallclock_ms(),
+	                              &id);
+
+	if (r < 0)
+		return r;
+	scheduler_kick(s);
+	*ret_id = id;
+	*ret_merged = merged;
+	return 0;
 }
 
 int scheduler_rollback(struct scheduler *s, const char *project, const char *env, char *err,

@@ -57,6 +57,15 @@ void scheduler_kick(struct scheduler *s);
 void scheduler_interrupt(struct scheduler *s);
 
 /*
+ * A manual rebuild of project (env NULL: every environment) with reason: recorded as a
+ * trigger, merged into the pending one if there is one (its reasons joined, a retry's
+ * backoff ended: *ret_merged), then the scheduler looks for work. 0 with the trigger's id,
+ * or the store's negative errno (nothing recorded).
+ */
+int scheduler_request(struct scheduler *s, const char *project, const char *env, const char *reason,
+                      int64_t *ret_id, bool *ret_merged);
+
+/*
  * Starts putting project's env (NULL: prod) back to ENV-previous on a free
  * engine; 0 when started (the outcome lands in the builds table), else a
  * negative errno with the reason in err (-ENOENT, -EBUSY, -EAGAIN).

@@ -21,6 +21,7 @@
 #include "config.h"
 #include "http_client.h"
 #include "store.h"
+#include "store_query.h"
 
 /* ---- parsers ---- */
 
@@ -232,6 +233,23 @@ static void kick_op(void *arg)
 	fx.rebuilds++;
 }
 
+/* What the scheduler does with a manual rebuild (scheduler_request), on the fixture's store. */
+static int rebuild_op(const char *project, const char *env, const char *reason, int64_t *ret_id,
+                      bool *ret_merged, void *arg)
+{
+	int64_t id = 0;
+	bool merged = store_trigger_pending_id(fx.store, project, &id) == 0;
+	int r = store_trigger_add_env(fx.store, project, env, "manual", reason, 1, &id);
+
+	(void)arg;
+	if (r < 0)
+		return r;
+	fx.rebuilds++;
+	*ret_id = id;
+	*ret_merged = merged;
+	return 0;
+}
+
 static void push_op(const char *name, void *arg)
 {
 	(void)arg;
@@ -324,7 +342,7 @@ static struct api_opts opts_for(const char *listen)
 
 static int setup(void **state)
 {
-	struct api_ops ops = {.kick = kick_op, .registry_push = push_op};
+	struct api_ops ops = {.kick = kick_op, .rebuild = rebuild_op, .registry_push = push_op};
 	struct api_opts o;
 	char err[256], sd[128];
 
