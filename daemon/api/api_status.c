@@ -162,9 +162,9 @@ static int feed_poll_cb(const char *feed, const char *scope, const struct store_
 		fi->last = st->polled_at;
 	if (st->error[0] && fi->failing)
 		json_array_append_new(fi->failing,
-		                      json_pack("{s:o,s:o,s:o,s:o}", "feed", api_jstr(feed), "scope",
-		                                api_jstr(scope), "error", api_jstr(st->error),
-		                                "last_ok", jtime(st->ok_at)));
+		                      json_pack("{s:o,s:o,s:o,s:o}", "feed", api_jstr(feed),
+		                                "scope", api_jstr(scope), "error",
+		                                api_jstr(st->error), "last_ok", jtime(st->ok_at)));
 	return 0;
 }
 
@@ -199,8 +199,8 @@ int api_render_status(const struct api_view *v, struct api_render *ret)
 	                  "count", (json_int_t)v->cfg->n_feeds, "last_poll", jtime(fi.last),
 	                  "next_poll", jtime(fi.last ? fi.last + v->cfg->poll.feeds_ms : 0),
 	                  "interval_seconds", (json_int_t)(v->cfg->poll.feeds_ms / 1000), "failing",
-	                  fi.failing, "projects", "total", (json_int_t)v->cfg->n_projects, "by_state",
-	                  states ? states : json_null()),
+	                  fi.failing, "projects", "total", (json_int_t)v->cfg->n_projects,
+	                  "by_state", states ? states : json_null()),
 	        200, ret);
 }
 
