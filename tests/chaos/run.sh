@@ -4,8 +4,8 @@
 # integration test (tests/integration/t_*.sh) that asserts "keeps working, loses nothing,
 # says why" and stops all it started by pid and unmounts what it mounted; their fast
 # variants run in `make check` with the other integration tests. `make chaos` runs them all
-# at full length (CHAOS_FULL=1: 20 kills in the crash loop, the registry down past the
-# engine's own retries) with refitd under ASan+UBSan, and prints a summary table.
+# at full length (CHAOS_FULL=1: 20 kills in the crash loop, the registry down 40 s) with
+# refitd under ASan+UBSan, and prints a summary table.
 #   tests/chaos/run.sh [NAME...]      (NAME: a script's name without t_ and .sh)
 set -u
 cd "$(dirname "$0")/../.."
@@ -21,7 +21,7 @@ SCENARIOS=(
 	"t_restart|kill -9 in the middle of one build|interrupted, run again after the restart, one stamp tag pushed"
 	"t_reload|SIGHUP storms (200) during builds, projects moved and dropped|no sanitizer report, every rebuild ends once, nothing left running"
 	"t_chaos_dockerd|dockerd killed mid-build, started again|the build's error says why, the rebuild runs again and succeeds, no row left running, one stamp tag per success"
-	"t_chaos_registry|registry killed mid-push, started again (2 s; 40 s full)|the push is retried and succeeds, stamp tags = successful builds, ENV tag = last digest"
+	"t_chaos_registry|registry killed mid-push, started again after 2 s (40 s full)|the push is retried (by the engine) and succeeds, stamp tags = successful builds, ENV tag = last digest"
 	"t_diskfull|state_dir on a tmpfs that fills during a build|POST 503 with the reason, /healthz degraded, outcome and base change recorded once space returns, no build unrecorded"
 	"t_logs_unwritable|state_dir/logs a file, then immutable|the build succeeds and pushes, a warning, log_error on the build"
 	"t_chaos_store|a damaged page, a foreign SQLite file, an immutable state.db|refused at start with the reason, the file untouched"

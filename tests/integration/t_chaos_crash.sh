@@ -76,7 +76,7 @@ quiet() {
 		[ "$(sql "$DB" "SELECT count(*) FROM bases WHERE digest = '$base'")" = 1 ] &&
 		[ "$(sql "$DB" "SELECT count(*) FROM builds WHERE status = 'succeeded' AND base_digest = '$base'")" -ge 2 ]
 }
-until_t quiet 300 || fail "not quiet after the kills: $(sql "$DB" "SELECT group_concat(project || ' ' || state, ', ') FROM triggers WHERE state IN ('pending', 'running')") / $(sql "$DB" "SELECT group_concat(id || ' ' || status, ', ') FROM builds WHERE status IN ('running', 'queued')")"
+until_t quiet 300 || { tail -25 "$RD_LOG" >&2; fail "not quiet after the kills: $(sql "$DB" "SELECT group_concat(project || ' ' || state, ', ') FROM triggers WHERE state IN ('pending', 'running')") / $(sql "$DB" "SELECT group_concat(id || ' ' || status, ', ') FROM builds WHERE status IN ('running', 'queued')")"; }
 for p in a b; do
 	# each accepted POST's reason is in a trigger that ended done (a trigger a kill cut short
 	# went back to pending, or merged its reasons into the pending one)
