@@ -33,7 +33,7 @@ refused() { # refused NAME DB PATTERN: refitd exits non-zero saying PATTERN; DB 
 
 # (1) refit's own file, one page overwritten.
 conf "$TB_DIR/s1"
-REFIT_VALGRIND=0 refitd_start "$TB_DIR/refit.yaml"
+refitd_start "$TB_DIR/refit.yaml"
 wait_log "REST API listening on" 60
 refitd_stop
 DB=$TB_DIR/s1/state.db
@@ -54,6 +54,7 @@ refused "a foreign database" "$TB_DIR/s2/state.db" "another application|not refi
 # (3) an immutable state.db.
 mkdir -p "$TB_DIR/s3"
 conf "$TB_DIR/s3"
+mv "$TB_DIR/refitd.log" "$TB_DIR/refitd.log.1" # wait_log must see the new start's line
 REFIT_VALGRIND=0 refitd_start "$TB_DIR/refit.yaml"
 wait_log "REST API listening on" 60
 refitd_stop
