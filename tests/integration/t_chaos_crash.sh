@@ -4,7 +4,9 @@
 # 20 under `make chaos`) and started again. Then, once it is quiet:
 #   loses nothing: every accepted trigger was built after it was accepted, on the final
 #     base; no trigger is left pending or running, no build running or queued;
-#   no duplicate push: the stamp tags in the registry are exactly the successful builds;
+#   no duplicate push: every stamp tag in the registry is a successful build's, or (said as
+#     a NOTE: at least once, not exactly once) one pushed by a build that a kill cut short
+#     between its push and the record of its success, which the rebuild pushes again;
 #   the store is sound: PRAGMA integrity_check ok;
 #   says why: every build a kill cut short is `interrupted` with its reason.
 # refitd runs under REFIT_VALGRIND if asked (the last, clean stop is checked), else plain
