@@ -89,7 +89,7 @@ INTEG_BIN := $(INTEG_SRC:%.c=$(BUILD)/%)
 BENCH_SRC := $(wildcard tests/bench/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:%.c=$(BUILD)/%)
 
-.PHONY: all run check test unit integration fuzz fuzz-replay bench lint format deps \
+.PHONY: all run check test unit integration fuzz fuzz-replay bench lint format deps chaos soak \
 	install uninstall clean help valgrind deps-test fuzz-build integ-bin deb
 .DEFAULT_GOAL := all
 .SECONDARY:
@@ -242,6 +242,18 @@ bench: all $(BENCH_BIN)
 	@tests/testbed/deps.sh $(DEB_BUILD) $(DEB_TEST) $(DEB_BENCH)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
+# ---- chaos and soak ----
+# make chaos: every scenario of tests/chaos/run.sh (the list), full length, refitd under
+# ASan+UBSan (REFIT_VALGRIND=1 with BUILD=build for valgrind instead). Their fast variants
+# run in `make check` with the other integration tests.
+chaos:
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/san SANITIZER=address,undefined all
+	@BUILD=$(BUILD)/san REFIT_VALGRIND=$${REFIT_VALGRIND:-0} CHAOS_FULL=1 tests/chaos/run.sh
+
+# make soak [SOAK_SECONDS=3600]: RSS, descriptors and loop lag under a churning base and feed.
+soak: all
+	@BUILD=$(BUILD) tests/bench/soak.sh
+
 # ---- lint ----
 LINT_FILES := $(wildcard daemon/*/*.c daemon/*/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/bench/*.c)
 lint:
@@ -329,7 +341,7 @@ clean:
 	rm -rf $(BUILD)
 
 help:
-	@echo "targets: all run check unit integration fuzz fuzz-replay bench lint format"
+	@echo "targets: all run check unit integration chaos soak fuzz fuzz-replay bench lint format"
 	@echo "         install uninstall deb clean valgrind   (V=1 verbose, CC=clang, SANITIZER=…)"
 
 -include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

@@ -32,8 +32,14 @@
 #define DEF_MAX_BODY        (1u << 20)
 #define DEF_ENGINE_GRACE_MS (5 * 60 * 1000)
 #define DISCARD_FACTOR      8 /* bytes read and dropped past max_body before closing */
-/* Bounds request line and headers; MHD clears it for every request, so small is fast. */
-#define CONN_MEMORY_LIMIT ((size_t)16 * 1024)
+/*
+ * Bounds request line and headers. libmicrohttpd answers a head that does not fit with its
+ * own HTML page (431 or 414; the application cannot supply that body), so the pool is
+ * kept well above the limits refit enforces itself with JSON errors (API_HEAD_MAX here,
+ * API_URI_MAX in api_serve): only heads beyond the pool get MHD's page.
+ */
+#define CONN_MEMORY_LIMIT ((size_t)64 * 1024)
+#define API_HEAD_MAX      ((size_t)8 * 1024) /* header fields; more is a 431 */
 
 /* ---- the render cache ---- */
 
@@ -146,6 +152,7 @@ static void view_init(struct api *a, struct api_view *v)
 	v->openapi_len = a->opts.openapi_len;
 	v->registries = a->ops.registry_stats;
 	v->registries_arg = a->ops.arg;
+	v->loop_lag_us = a->handles >= 3 ? looplag_max_us(&a->lag) : 0;
 }
 
 struct api_cache_entry *api_cache_get(struct api *a, const char *key, const struct api_route *rt,
@@ -231,6 +238,25 @@ static void completed_cb(void *cls, struct MHD_Connection *c, void **con_cls,
 	*con_cls = NULL;
 }
 
+static enum MHD_Result head_size_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+	size_t *n = cls;
+
+	(void)kind;
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+	return MHD_YES;
+}
+
+/* Header fields larger than refit accepts (smaller than what MHD could hold). */
+static bool head_too_large(struct MHD_Connection *c)
+{
+	size_t n = 0;
+
+	MHD_get_connection_values(c, MHD_HEADER_KIND, head_size_cb, &n);
+	return n > API_HEAD_MAX;
+}
+
 /* A Content-Length too large to even read and drop. */
 static bool declared_too_large(struct api *a, struct MHD_Connection *c)
 {
@@ -288,6 +314,9 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *c, const char
 		api_conns_request(a, c);
 		/* Absurd sizes are refused at once (the connection closes); others
 		 * are read, past max_body dropped, and answered 413 at the end. */
+		if (head_too_large(c))
+			return api_reply_error(a, c, 431, "header_too_large",
+			                       "request header fields too large (at most 8 KiB)");
 		if (declared_too_large(a, c))
 			return api_reply_error(a, c, 413, "too_large", "request body too large");
 		return MHD_YES;
@@ -362,6 +391,8 @@ static int mhd_start(struct api *a)
 	uv_timer_init(a->loop, &a->timer);
 	a->handles++;
 	a->timer.data = a;
+	if (looplag_start(&a->lag, a->loop, a) == 0)
+		a->handles++;
 	uv_poll_start(&a->poll, UV_READABLE, poll_cb);
 	run_mhd(a);
 	return 0;
@@ -552,6 +583,8 @@ void api_free(struct api *a)
 		uv_close((uv_handle_t *)&a->poll, close_cb);
 	if (handles >= 2)
 		uv_close((uv_handle_t *)&a->timer, close_cb);
+	if (handles >= 3)
+		uv_close((uv_handle_t *)&a->lag.timer, close_cb);
 	if (a->mhd)
 		MHD_stop_daemon(a->mhd);
 	a->mhd = NULL;

@@ -178,6 +178,7 @@ struct api_view {
 	size_t status_base_len;
 	metrics_registry_source registries; /* R_METRICS */
 	void *registries_arg;
+	uint64_t loop_lag_us; /* R_METRICS: the loop's worst lag of the last minute */
 };
 
 /* Renders the body of a GET route; negative errno when the store failed. */

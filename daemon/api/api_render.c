@@ -712,7 +712,7 @@ static int render_metrics(const struct api_view *v, struct api_render *ret)
 {
 	struct metrics_view mv = {v->store,  v->cfg,        v->started_at_ms,
 	                          v->now_ms, v->registries, v->registries_arg,
-	                          NULL};
+	                          NULL,      v->loop_lag_us};
 	char *body;
 	size_t len;
 	json_t *projects = api_projects_json(v, NULL);

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "api_impl.h"
+#include "looplag.h"
 
 #define API_CACHE_SLOTS 64          /* rendered bodies kept (LRU) */
 #define API_LOG_MAX     (16u << 20) /* the tail of a build log served */
@@ -69,6 +70,7 @@ struct api {
 	struct ratelimit *limits; /* per client address: all requests, failed authorizations */
 	struct ratelimit *auth_limits;
 	struct api_conns conns;
+	struct looplag lag; /* the loop's lag, for /metrics */
 };
 
 /* api_conns.c: MHD_OPTION_NOTIFY_CONNECTION's callback (cls: the api), which sheds the

@@ -148,21 +148,29 @@ static json_t *states_json(const struct api_view *v)
 	return o;
 }
 
+struct feeds_info {
+	uint64_t last;
+	json_t *failing; /* {feed, scope, error, since} of the scopes whose last poll failed */
+};
+
 static int feed_poll_cb(const char *feed, const char *scope, const struct store_feed_state *st,
                         void *arg)
 {
-	uint64_t *last = arg;
+	struct feeds_info *fi = arg;
 
-	(void)feed;
-	(void)scope;
-	if (st->polled_at > *last)
-		*last = st->polled_at;
+	if (st->polled_at > fi->last)
+		fi->last = st->polled_at;
+	if (st->error[0] && fi->failing)
+		json_array_append_new(fi->failing,
+		                      json_pack("{s:o,s:o,s:o,s:o}", "feed", api_jstr(feed),
+		                                "scope", api_jstr(scope), "error",
+		                                api_jstr(st->error), "last_ok", jtime(st->ok_at)));
 	return 0;
 }
 
 int api_render_status(const struct api_view *v, struct api_render *ret)
 {
-	uint64_t feeds_last = 0;
+	struct feeds_info fi = {0, json_array()};
 	struct poll_info pi = {0, 0};
 	struct queue_info qi = {0, 0};
 	json_t *engines, *states;
@@ -171,14 +179,16 @@ int api_render_status(const struct api_view *v, struct api_render *ret)
 	if (r == 0)
 		r = store_triggers_pending(v->store, pending_cb, &qi);
 	if (r >= 0) /* store_triggers_pending returns how many it walked */
-		r = store_feeds_each(v->store, feed_poll_cb, &feeds_last);
-	if (r < 0)
-		return r;
+		r = store_feeds_each(v->store, feed_poll_cb, &fi);
+	if (r < 0 || !fi.failing) {
+		json_decref(fi.failing);
+		return r < 0 ? r : -ENOMEM;
+	}
 	r = 0;
 	engines = engines_json(v);
 	states = states_json(v);
 	return api_render_json(
-	        json_pack("{s:s,s:o,s:o,s:{s:I,s:o},s:{s:I,s:o,s:o,s:I},s:{s:I,s:o,s:o,s:I},"
+	        json_pack("{s:s,s:o,s:o,s:{s:I,s:o},s:{s:I,s:o,s:o,s:I},s:{s:I,s:o,s:o,s:I,s:o},"
 	                  "s:{s:I,s:o}}",
 	                  "version", REFIT_VERSION, "started_at", jtime(v->started_at_ms),
 	                  "engines", engines ? engines : json_null(), "queue", "pending",
@@ -186,11 +196,11 @@ int api_render_status(const struct api_view *v, struct api_render *ret)
 	                  (json_int_t)pi.bases, "last_poll", jtime(pi.last_checked), "next_poll",
 	                  jtime(pi.last_checked ? pi.last_checked + v->cfg->poll.bases_ms : 0),
 	                  "interval_seconds", (json_int_t)(v->cfg->poll.bases_ms / 1000), "feeds",
-	                  "count", (json_int_t)v->cfg->n_feeds, "last_poll", jtime(feeds_last),
-	                  "next_poll", jtime(feeds_last ? feeds_last + v->cfg->poll.feeds_ms : 0),
-	                  "interval_seconds", (json_int_t)(v->cfg->poll.feeds_ms / 1000),
-	                  "projects", "total", (json_int_t)v->cfg->n_projects, "by_state",
-	                  states ? states : json_null()),
+	                  "count", (json_int_t)v->cfg->n_feeds, "last_poll", jtime(fi.last),
+	                  "next_poll", jtime(fi.last ? fi.last + v->cfg->poll.feeds_ms : 0),
+	                  "interval_seconds", (json_int_t)(v->cfg->poll.feeds_ms / 1000), "failing",
+	                  fi.failing, "projects", "total", (json_int_t)v->cfg->n_projects,
+	                  "by_state", states ? states : json_null()),
 	        200, ret);
 }
 

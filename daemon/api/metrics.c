@@ -326,6 +326,9 @@ static void header_section(FILE *f, const struct metrics_view *v)
 	fprintf(f, "process_start_time_seconds %.3f\n", (double)v->started_at_ms / 1000.0);
 	family(f, "refit_projects", "gauge", "Projects in the configuration.");
 	fprintf(f, "refit_projects %zu\n", v->cfg->n_projects);
+	family(f, "refit_loop_lag_seconds", "gauge",
+	       "The longest a 1 s timer ran late on the event loop over the last minute.");
+	fprintf(f, "refit_loop_lag_seconds %.6f\n", (double)v->loop_lag_us / 1e6);
 }
 
 static const char *const adv_states[] = {"open", "triggered", "pending-upstream", "needs-change",

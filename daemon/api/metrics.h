@@ -42,6 +42,7 @@ struct metrics_view {
 	metrics_registry_source registries;
 	void *registries_arg;
 	const struct json_t *projects; /* the API's projects (their states); may be NULL */
+	uint64_t loop_lag_us;          /* the loop's worst lag of the last minute */
 };
 
 /* Renders the exposition into a malloc'd NUL-terminated body; negative errno on failure. */

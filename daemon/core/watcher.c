@@ -271,7 +271,11 @@ static void record(struct watch_entry *e, const struct registry_result *r)
 	if (!ids ||
 	    store_base_update(w->store, e->ref, e->platform, &b, NULL,
 	                      trig ? (const char *const *)e->users : NULL, reason, now, ids) < 0) {
-		log_err("watcher: could not record %s", e->ref);
+		const char *why = store_write_error(w->store, NULL);
+
+		/* Nothing of it was written: the next poll sees the same change again. */
+		log_err("watcher: could not record %s%s%s; it is checked again at the next poll",
+		        e->ref, why ? ": " : "", why ? why : "");
 		free(ids);
 		return;
 	}

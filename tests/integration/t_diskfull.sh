@@ -3,7 +3,9 @@
 # every SQLite write needs new room): POST answers 503 with the reason, /healthz is degraded,
 # the build that finishes meanwhile is recorded once space returns (never left running), the
 # rebuild queued behind it is not started until then, never "build 0"; no spurious ROLLBACK
-# error. Then a context larger than the free space fails
+# error. A base that moves while the disk is full is not lost: the watcher says it could not
+# record it, sees the change again at its next poll, and once space returns the change is
+# recorded (its trigger) and built once. Then a context larger than the free space fails
 # with an error that says the filesystem is full.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -20,6 +22,7 @@ state_dir: $ST
 listen: 127.0.0.1:0
 api_token_file: $TB_DIR/token
 engines: [ { host: $TB_DOCKER_HOST } ]
+poll: { bases: 2s, settle: 0s }
 projects:
   - { name: a, network: none, context: $TB_DIR/a, image: $R/team/a, environments: { prod: {} } }
 YAML
@@ -34,6 +37,8 @@ post() { api -X POST -H "Authorization: Bearer $(cat "$TB_DIR/token")" -H 'Conte
 wait_log "project a: rebuild started" 60
 tb_wait "grep -qE 'RUN sleep 8|Running in' '$ST/logs/1.log'" 30 || fail "the build did not get going"
 [ "$(post)" = 202 ] || fail "a rebuild could not be queued before the disk filled: $(cat "$TB_DIR/body")"
+until_t '[ -n "$(sql "$DB" "SELECT digest FROM bases")" ]' 20 ||
+	fail "the base's digest was not recorded before the disk filled"
 
 # Fill the disk: the WAL emptied first, so that the next commit needs new room.
 sqlite3 "$DB" "PRAGMA wal_checkpoint(TRUNCATE)" >/dev/null || fail "checkpoint"
@@ -49,6 +54,16 @@ grep -q '"degraded"' "$TB_DIR/body" && grep -q 'cannot be written' "$TB_DIR/body
 	fail "/healthz on a full disk ($code): $(cat "$TB_DIR/body")"
 ok "/healthz on a full disk: $code $(cat "$TB_DIR/body")"
 curl -s "http://127.0.0.1:$port/metrics" | grep -q '^refit_store_write_failing 1' || fail "metric"
+
+# The base moves while the disk is full: the change cannot be recorded, and is not lost.
+old_base=$(tb_digest refit-test/base:1)
+tb_base_move refit-test/base:1 2>/dev/null || fail "base move"
+new_base=$(tb_digest refit-test/base:1)
+[ -n "$new_base" ] && [ "$new_base" != "$old_base" ] || fail "the base did not move"
+wait_log "watcher: could not record [^ ]*refit-test/base:1: .*; it is checked again at the next poll" 30
+[ "$(sql "$DB" "SELECT count(*) FROM triggers WHERE reasons LIKE '%moved%'")" = 0 ] ||
+	fail "a base trigger was recorded on a full disk?"
+ok "a base change on a full disk: $(grep -o 'watcher: could not record.*' "$RD_LOG" | head -1)"
 
 wait_log "build 1 succeeded, but the store cannot write it now" 120
 sleep 3
@@ -73,10 +88,18 @@ code=$(api "http://127.0.0.1:$port/healthz")
 grep -q '"ok"' "$TB_DIR/body" || fail "/healthz after space returned: $(cat "$TB_DIR/body")"
 ok "space back: build 1 recorded as succeeded ($d), /healthz ok"
 wait_log "project a: rebuild done" 5
-until_t '[ "$(sql "$DB" "SELECT count(*) FROM builds WHERE status = '"'succeeded'"'")" = 2 ]' 240 ||
+until_t '[ "$(sql "$DB" "SELECT count(*) FROM builds WHERE status = '"'succeeded'"'")" -ge 2 ]' 240 ||
 	fail "the queued rebuild did not run once space returned: $(sql "$DB" "SELECT group_concat(status) FROM builds")"
-n=$(sql "$DB" "SELECT count(*) FROM builds WHERE status IN ('running', 'queued')")
-[ "$n" = 0 ] || fail "$n build(s) left running"
+# The base change seen again and recorded once space returned, and built on the new base.
+until_t '[ "$(sql "$DB" "SELECT count(*) FROM builds WHERE status = '"'succeeded'"' AND base_digest = '"'$new_base'"'")" -ge 1 ]' 240 ||
+	fail "no build on the base that moved while the disk was full: $(sql "$DB" "SELECT group_concat(id || ' ' || status || ' ' || coalesce(base_digest, ''), '; ') FROM builds")"
+until_t '[ "$(sql "$DB" "SELECT count(*) FROM triggers WHERE state = '"'pending'"'") $(sql "$DB" "SELECT count(*) FROM builds WHERE status IN ('"'running'"', '"'queued'"')")" = "0 0" ]' 240 ||
+	fail "triggers or builds left pending"
+nt=$(sql "$DB" "SELECT count(*) FROM triggers WHERE reasons LIKE '%refit-test/base:1 moved%'")
+[ "$nt" = 1 ] || fail "the base change recorded $nt times"
+grep -q "refit-test/base:1 moved: .*rebuild of 1 project(s) triggered" "$RD_LOG" || fail "no base trigger in the log"
+nb=$(sql "$DB" "SELECT count(*) FROM builds")
+ok "the base change was recorded once space returned (1 trigger) and built on $new_base ($nb builds in all)"
 grep -q "build 0" "$RD_LOG" && fail "the log speaks of build 0"
 grep -q "cannot rollback" "$RD_LOG" && fail "spurious ROLLBACK error in the log"
 ok "the rebuild queued behind it ran once space returned; no build 0, no ROLLBACK error"

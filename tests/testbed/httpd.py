@@ -22,6 +22,9 @@ Test endpoints (everything else is served from --root):
   /v2/test-evil/tags/list  a Link rel="next" to another origin
   /v2/test-pages/N/tags/list  N tags (1.0.0 ...) paginated as the distribution spec says
                       (n=, last=, Link rel="next"): the registry server here (2.8) ignores n=
+
+A static file FILE with a FILE.ctype beside it is served with that file's first line as its
+Content-Type (a mirror answering with the wrong type).
 """
 import argparse, json, os, sys, threading, time
 from http.server import ThreadingHTTPServer, SimpleHTTPRequestHandler
@@ -165,6 +168,13 @@ class Handler(SimpleHTTPRequestHandler):
             f"/v2/{name}/tags/list?last=1.1&n=2"
         return self.send_plain(200, json.dumps({"name": name, "tags": ["1.0", "1.1"]}).encode(),
                                "application/json", [("ETag", '"v1"'), ("Link", f'<{nxt}>; rel="next"')])
+
+    def guess_type(self, path):
+        try:
+            with open(path + ".ctype") as f:
+                return f.readline().strip()
+        except OSError:
+            return super().guess_type(path)
 
     def do_GET(self):
         if self.path.startswith("/_t/"):
