@@ -18,6 +18,7 @@
 #include "engine.h"
 #include "engine_ops.h"
 #include "evidence.h"
+#include "followed.h"
 #include "frontend.h"
 #include "bksession.h"
 #include "labels.h"
@@ -64,6 +65,8 @@ struct pipeline {
 	const struct config_project *p;
 	char trigger[16], *reasons;
 	int64_t trigger_id;
+	struct followed follow; /* the environment in progress: a followed ARG value */
+	char *env_reasons;      /* reasons, and the followed value */
 	pipeline_cb cb;
 	void *arg;
 	enum step step;
@@ -143,6 +146,8 @@ static void pl_free(struct pipeline *pl)
 	for (size_t i = 0; i < MAX_HOSTS; i++)
 		creds_entry_done(&pl->found[i]);
 	free(pl->reasons);
+	free(pl->env_reasons);
+	followed_done(&pl->follow);
 	free(pl->passed);
 	free(pl->wanted);
 	config_free(pl->cfg);
@@ -385,7 +390,6 @@ static int env_begin(struct pipeline *pl)
 	struct store_build b = {.project = pl->p->name,
 	                        .env = cur(pl)->name,
 	                        .trigger = pl->trigger,
-	                        .reasons = pl->reasons,
 	                        .status = "running",
 	                        .queued_at = wallclock_ms(),
 	                        .started_at = wallclock_ms(),
@@ -400,6 +404,13 @@ static int env_begin(struct pipeline *pl)
 	pl->have_prev = false;
 	pl->wait = false;
 	pl->build_id = 0;
+	followed_done(&pl->follow);
+	free(pl->env_reasons);
+	pl->env_reasons = NULL;
+	if (followed_of(pl->d.store, pl->p, cur(pl), pl->d.platform, &pl->follow) < 0 ||
+	    !(pl->env_reasons = followed_reasons(&pl->follow, pl->reasons)))
+		return -ENOMEM;
+	b.reasons = pl->env_reasons;
 	r = store_build_insert(pl->d.store, &b, &pl->build_id);
 	if (r < 0)
 		return r;
@@ -457,7 +468,8 @@ static int start_build(struct pipeline *pl)
 	struct label_input li = {.created = time(NULL),
 	                         .environment = e->name,
 	                         .trigger = pl->trigger,
-	                         .reasons = pl->reasons};
+	                         .reasons = pl->env_reasons,
+	                         .follow = pl->follow.label[0] ? pl->follow.label : NULL};
 	char tag[REF_STRING_MAX + 200], rev[80], src[1024], cache[REF_STRING_MAX + 80];
 	const char *cache_from[] = {cache, NULL};
 	struct engine_build_opts o = {0};
@@ -474,8 +486,11 @@ static int start_build(struct pipeline *pl)
 	o.dockerfile = pl->p->dockerfile[0] == '/' ? NULL : pl->p->dockerfile;
 	o.tag = tag;
 	o.target = e->target;
-	o.build_args = e->build_args;
-	o.n_build_args = e->n_build_args;
+	o.build_args = pl->follow.args ? pl->follow.args : e->build_args;
+	o.n_build_args = pl->follow.args ? pl->follow.n_args : e->n_build_args;
+	if (pl->follow.label[0])
+		logf_build(pl, "follow: building with %s (the Dockerfile says %s)",
+		           pl->follow.label, pl->follow.own);
 	o.labels = labels.kv;
 	o.n_labels = labels.n;
 	o.pull = true;                                /* the moved base must be used */
