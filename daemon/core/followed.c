@@ -39,6 +39,17 @@ static bool newer(const struct follow_base *fb, const char *value)
 	       tagver_cmp(&a, &b) > 0;
 }
 
+/* fb's reference with the followed tag. */
+static void followed_ref(const struct follow_base *fb, struct followed *f)
+{
+	char tag[3 * TAGVER_MAX_LEN + 4];
+	struct image_ref r;
+
+	if (ref_parse(fb->ref, &r, NULL) < 0 || follow_tag(&fb->tpl, f->value, tag, sizeof(tag)) < 0 ||
+	    ref_with_tag(&r, tag) < 0 || ref_string(&r, f->ref, sizeof(f->ref)) < 0)
+		f->ref[0] = '\0';
+}
+
 static int with_value(const struct config_env *e, struct followed *f)
 {
 	size_t n = e->n_build_args;
@@ -75,6 +86,8 @@ int followed_of(struct store *s, const struct config_project *p, const struct co
 	snprintf(ret->value, sizeof(ret->value), "%s", q.value);
 	snprintf(ret->own, sizeof(ret->own), "%s", fb.tpl.value);
 	snprintf(ret->label, sizeof(ret->label), "%s=%s", ret->arg, ret->value);
+	snprintf(ret->own_ref, sizeof(ret->own_ref), "%s", fb.ref);
+	followed_ref(&fb, ret);
 	return with_value(e, ret);
 }
 

@@ -457,6 +457,8 @@ static void find_base(struct pipeline *pl)
 	if (bases_final(pl->p, cur(pl), pl->d.platform, pl->base_name, sizeof(pl->base_name), err,
 	                sizeof(err)) < 0)
 		return;
+	if (pl->follow.ref[0] && !strcmp(pl->base_name, pl->follow.own_ref))
+		snprintf(pl->base_name, sizeof(pl->base_name), "%s", pl->follow.ref);
 	if (store_base_get(pl->d.store, pl->base_name, pl->d.platform, &b) == 0)
 		snprintf(pl->base_digest, sizeof(pl->base_digest), "%s", b.digest);
 }
