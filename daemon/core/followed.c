@@ -45,8 +45,9 @@ static void followed_ref(const struct follow_base *fb, struct followed *f)
 	char tag[3 * TAGVER_MAX_LEN + 4];
 	struct image_ref r;
 
-	if (ref_parse(fb->ref, &r, NULL) < 0 || follow_tag(&fb->tpl, f->value, tag, sizeof(tag)) < 0 ||
-	    ref_with_tag(&r, tag) < 0 || ref_string(&r, f->ref, sizeof(f->ref)) < 0)
+	if (ref_parse(fb->ref, &r, NULL) < 0 ||
+	    follow_tag(&fb->tpl, f->value, tag, sizeof(tag)) < 0 || ref_with_tag(&r, tag) < 0 ||
+	    ref_string(&r, f->ref, sizeof(f->ref)) < 0)
 		f->ref[0] = '\0';
 }
 

@@ -25,7 +25,7 @@ struct followed {
 	char label[FOLLOW_ARG_MAX + TAGVER_MAX_LEN + 2]; /* "PY=3.11.9", "" when none */
 	char own_ref[REF_STRING_MAX]; /* the base as the Dockerfile resolves it */
 	char ref[REF_STRING_MAX];     /* ... and with the followed value */
-	struct config_kv *args; /* e's build args with the followed value; NULL: e's own */
+	struct config_kv *args;       /* e's build args with the followed value; NULL: e's own */
 	size_t n_args;
 };
 

@@ -28,7 +28,7 @@
 struct tw_user {
 	char *project, *ref, *tag;
 	enum tagver_policy policy;
-	char *env;               /* follow: the environment that follows, else NULL */
+	char *env;              /* follow: the environment that follows, else NULL */
 	struct follow_base *fb; /* follow: the FROM and its ARG */
 };
 
@@ -124,8 +124,10 @@ static void judge_follow(struct tw_repo *r, const struct tw_user *u)
 	const struct follow_tpl *tp = &u->fb->tpl;
 	const char *newest = NULL;
 	char value[TAGVER_MAX_LEN + 1], reason[512];
-	struct store_follow_row row = {u->project, u->env, tp->arg, value, NULL, tp->value,
-	                               u->ref, tagver_policy_name(u->policy), wallclock_ms()};
+	struct store_follow_row row = {
+	        u->project,    u->env,    tp->arg, value,
+	        NULL,          tp->value, u->ref,  tagver_policy_name(u->policy),
+	        wallclock_ms()};
 	bool changed = false;
 
 	if (tagver_newest(u->tag, u->policy, (const char *const *)r->tags, r->n_tags, &newest) !=
@@ -306,8 +308,12 @@ static int user_add(struct tw_repo *r, const char *project, const struct base_us
 	if (ARRAY_GROW(r->users, r->cap_users, r->n_users, ARRAY_NO_MAX) < 0)
 		return -ENOMEM;
 	u = &r->users[r->n_users];
-	*u = (struct tw_user){strdup(project), strdup(b->ref), strdup(b->parsed.tag),
-	                      (enum tagver_policy)policy, NULL, NULL};
+	*u = (struct tw_user){strdup(project),
+	                      strdup(b->ref),
+	                      strdup(b->parsed.tag),
+	                      (enum tagver_policy)policy,
+	                      NULL,
+	                      NULL};
 	r->n_users++;
 	return u->project && u->ref && u->tag ? 0 : -ENOMEM;
 }
@@ -321,9 +327,9 @@ static int follow_user_add(struct tw_repo *r, const char *project, const struct 
 	if (ARRAY_GROW(r->users, r->cap_users, r->n_users, ARRAY_NO_MAX) < 0)
 		return -ENOMEM;
 	u = &r->users[r->n_users];
-	*u = (struct tw_user){strdup(project), strdup(fb->ref), strdup(fb->tag),
-	                      (enum tagver_policy)e->follow, strdup(e->name),
-	                      malloc(sizeof(*fb))};
+	*u = (struct tw_user){strdup(project), strdup(fb->ref),
+	                      strdup(fb->tag), (enum tagver_policy)e->follow,
+	                      strdup(e->name), malloc(sizeof(*fb))};
 	r->n_users++;
 	if (!u->project || !u->ref || !u->tag || !u->env || !u->fb)
 		return -ENOMEM;

@@ -94,7 +94,8 @@ static void env_follow(json_t *f)
 		return;
 	if (json_str(f, "value"))
 		printf("    follows %s: %s (Dockerfile says %s), policy %s\n", json_str(f, "arg"),
-		       json_str(f, "value"), json_str(f, "own") ?: "-", json_str(f, "policy") ?: "-");
+		       json_str(f, "value"), json_str(f, "own") ?: "-",
+		       json_str(f, "policy") ?: "-");
 	else
 		printf("    follow   %s: nothing newer yet\n", json_str(f, "policy") ?: "-");
 }

@@ -121,8 +121,7 @@ static int tag_part(const struct mask *m, const char **ret, char *why, size_t le
 	return (int)before;
 }
 
-int follow_template(const char *raw, const char *tag, struct follow_tpl *ret, char *why,
-                    size_t len)
+int follow_template(const char *raw, const char *tag, struct follow_tpl *ret, char *why, size_t len)
 {
 	struct mask m;
 	const char *t, *var;
@@ -144,7 +143,8 @@ int follow_template(const char *raw, const char *tag, struct follow_tpl *ret, ch
 		return -ENOENT;
 	}
 	if (modified) {
-		snprintf(why, len, "its tag uses ${NAME:...}: only ${NAME} or $NAME can be followed");
+		snprintf(why, len,
+		         "its tag uses ${NAME:...}: only ${NAME} or $NAME can be followed");
 		return -EINVAL;
 	}
 	if (plain > 1 || (size_t)idx >= sizeof(m.names) / sizeof(m.names[0])) {

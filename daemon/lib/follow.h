@@ -26,10 +26,10 @@
 #define FOLLOW_ARG_MAX 128
 
 struct follow_tpl {
-	char arg[FOLLOW_ARG_MAX];          /* the ARG's name */
-	char prefix[TAGVER_MAX_LEN + 1];   /* the tag's literal text before it */
-	char suffix[TAGVER_MAX_LEN + 1];   /* ... and after it */
-	char value[TAGVER_MAX_LEN + 1];    /* its value in this environment */
+	char arg[FOLLOW_ARG_MAX];        /* the ARG's name */
+	char prefix[TAGVER_MAX_LEN + 1]; /* the tag's literal text before it */
+	char suffix[TAGVER_MAX_LEN + 1]; /* ... and after it */
+	char value[TAGVER_MAX_LEN + 1];  /* its value in this environment */
 };
 
 /*
@@ -53,9 +53,9 @@ struct dockerfile;
 /* A FROM that an environment may follow. */
 struct follow_base {
 	struct follow_tpl tpl;
-	char ref[REF_STRING_MAX];      /* the base as resolved, normalised (what tagwatch lists) */
-	char tag[TAGVER_MAX_LEN + 1];  /* its tag */
-	int line;                      /* of the FROM */
+	char ref[REF_STRING_MAX];     /* the base as resolved, normalised (what tagwatch lists) */
+	char tag[TAGVER_MAX_LEN + 1]; /* its tag */
+	int line;                     /* of the FROM */
 };
 
 /*

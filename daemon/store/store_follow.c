@@ -36,10 +36,11 @@ static int set_tx(struct store *s, void *arg)
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return store_sql_err(s, rc, "follows lookup");
 	u->changed = rc == SQLITE_DONE || strcmp(value, r->value);
-	ret = store_prepare(s,
-	                    "INSERT OR REPLACE INTO follows(project, env, arg, value, tag, own, ref,"
-	                    " policy, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	                    &st);
+	ret = store_prepare(
+	        s,
+	        "INSERT OR REPLACE INTO follows(project, env, arg, value, tag, own, ref,"
+	        " policy, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	        &st);
 	if (ret < 0)
 		return ret;
 	store_bind_text(st, 1, r->project);

@@ -108,7 +108,8 @@ static void test_find(void **state)
 	const char *args[] = {"PY=3.12.1", NULL};
 
 	(void)state;
-	assert_int_equal(dockerfile_parse(dockerfile, strlen(dockerfile), &df, err, sizeof(err)), 0);
+	assert_int_equal(dockerfile_parse(dockerfile, strlen(dockerfile), &df, err, sizeof(err)),
+	                 0);
 	/* the default */
 	assert_int_equal(follow_find(df, none, "app", NULL, &fb, err, sizeof(err)), 0);
 	assert_string_equal(fb.tpl.arg, "PY");
