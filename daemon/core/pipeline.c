@@ -614,7 +614,7 @@ static int start_evidence(struct pipeline *pl)
 	                           .project = pl->p->name,
 	                           .env = cur(pl)->name,
 	                           .trigger = pl->trigger,
-	                           .reasons = pl->reasons,
+	                           .reasons = pl->env_reasons,
 	                           .fixes = pl->fixes,
 	                           .domain = pl->image.domain,
 	                           .path = pl->image.path,

@@ -91,7 +91,15 @@ row=$(sql "$DB" "SELECT trigger || '|' || replace(reasons, char(10), ';') || '|'
 	fail "test was not built from 3.11.9-slim with PY=3.11.9"
 [ "$(label prod io.refit.follow)" = "" ] || fail "prod has a follow label"
 [ "$(tb_docker run --rm "$R/team/f:prod" cat /py)" = 3.11.4 ] || fail "prod's PY"
-ok "test rebuilt with PY=3.11.9 (build arg, base, label, build row); prod did not"
+id=$(sql "$DB" "SELECT id FROM builds WHERE project = 'f' AND env = 'test' ORDER BY id DESC LIMIT 1")
+prov=$(curl -sf "$URL/v1/builds/$id/provenance" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+p = d.get("predicate", d)
+print(json.dumps(p["buildDefinition"]["externalParameters"]["buildArgs"], sort_keys=True))') ||
+	fail "provenance of build $id"
+[ "$prov" = '{"PY": "3.11.9"}' ] || fail "provenance buildArgs: $prov"
+ok "test rebuilt with PY=3.11.9 (build arg, base, label, build row, provenance); prod did not"
 
 events() { curl -s "$TB_HTTP/_t/record/outdated" | python3 -c '
 import json, sys
