@@ -139,6 +139,28 @@ static void failure_row(FILE *f, json_t *e)
 	fputs("</pre></td></tr>\n", f);
 }
 
+/* follow: "follows PY: 3.11.9 (Dockerfile says 3.11.4)", or the policy until a newer tag. */
+static void follow_note(FILE *f, json_t *fo)
+{
+	if (!json_is_object(fo))
+		return;
+	fputs("<br><small class=\"follow\">", f);
+	if (html_str(fo, "value")) {
+		fputs("follows ", f);
+		html_esc(f, html_str(fo, "arg"));
+		fputs(": ", f);
+		html_esc(f, html_str(fo, "value"));
+		fputs(" (Dockerfile says ", f);
+		html_esc(f, html_str(fo, "own"));
+		fputs(")", f);
+	} else {
+		fputs("follow: ", f);
+		html_esc(f, html_str(fo, "policy"));
+		fputs(", nothing newer yet", f);
+	}
+	fputs("</small>", f);
+}
+
 static void environments(FILE *f, uint64_t now, json_t *p)
 {
 	static const char *const cols[] = {"environment", "state", "image",      "digest",
@@ -165,6 +187,7 @@ static void environments(FILE *f, uint64_t now, json_t *p)
 		html_code(f, html_str(base, "name"));
 		fputs("<br>", f);
 		html_digest(f, html_str(base, "digest"));
+		follow_note(f, json_object_get(e, "follow"));
 		fputs("</td>", f);
 		td_time(f, now, html_str(cur, "built_at"));
 		fputs("<td>", f);

@@ -212,6 +212,9 @@ struct json_t *api_advisory_counts(struct json_t *list);
  * or null) on each base of bases (project -> [base]); 0 or a negative errno.
  */
 int api_outdated_attach(struct store *s, const char *only, struct json_t *bases);
+/* api_follow.c: environment e's "follow" object (json null when it does not follow). */
+struct config_env;
+struct json_t *api_follow_json(struct store *s, const char *project, const struct config_env *e);
 /* Every advisory matched against one build, fixed ones included; NULL on failure. */
 struct json_t *api_build_advisories_json(struct store *s, int64_t build_id);
 /* GET /v1/feeds. */

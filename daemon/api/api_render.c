@@ -430,6 +430,7 @@ static json_t *env_json(struct joined *j, const struct config_project *p,
 	put(x, o, "target", jstr(e->target));
 	put(x, o, "requires", jstr(e->requires));
 	put(x, o, "requires_evidence", json_boolean(e->requires_evidence));
+	put(x, o, "follow", api_follow_json(x->v->store, p->name, e));
 	put(x, o, "state", jstr(st));
 	put(x, o, "hold", hold ? json_incref(hold) : json_null());
 	if (!strcmp(st, "failing"))

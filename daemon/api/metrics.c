@@ -201,7 +201,8 @@ static int triggers_section(FILE *f, struct store *s)
 	       "Projects waiting for a rebuild (one pending trigger each).");
 	fprintf(f, "refit_triggers_pending %d\n", n);
 	family(f, "refit_triggers_total", "counter",
-	       "Rebuild triggers recorded, by kind (a base digest change is kind base) and state.");
+	       "Rebuild triggers recorded, by kind (a base digest change, and a newer value an "
+	       "environment follows, are kind base) and state.");
 	return store_trigger_counts_each(s, trigger_count_cb, f);
 }
 

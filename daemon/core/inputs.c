@@ -16,6 +16,7 @@
 #include "dfsyntax.h"
 #include "digest.h"
 #include "fileread.h"
+#include "followed.h"
 #include "labels.h"
 #include "lint.h"
 #include "log.h"
@@ -44,19 +45,25 @@ static void dockerfile_digest(const struct config_project *p, char out[DIGEST_ST
 	free(buf);
 }
 
-/* Build arguments: values kept, except those whose names look like secrets. */
-static int env_args(const struct config_env *e, json_t *env)
+/* Build arguments (with a followed ARG's value, followed.h): values kept, except those
+ * whose names look like secrets. */
+static int env_args(struct store *s, const struct config_project *p, const struct config_env *e,
+                    const char *platform, json_t *env)
 {
 	json_t *args = json_object(), *secret = json_array();
-	int r = 0;
+	struct followed f;
+	int r = followed_of(s, p, e, platform, &f);
+	const struct config_kv *all = f.args ? f.args : e->build_args;
+	size_t n = f.args ? f.n_args : e->n_build_args;
 
-	for (size_t i = 0; r == 0 && i < e->n_build_args; i++) {
-		const struct config_kv *kv = &e->build_args[i];
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		const struct config_kv *kv = &all[i];
 		if (lint_secret_name(kv->key))
 			r = json_array_append_new(secret, json_string(kv->key));
 		else
 			r = json_object_set_new(args, kv->key, json_string(kv->value));
 	}
+	followed_done(&f);
 	r |= json_object_set_new(env, "build_args", args);
 	r |= json_object_set_new(env, "secret_args", secret);
 	return r ? -ENOMEM : 0;
@@ -103,7 +110,7 @@ static json_t *envs_json(struct store *s, const struct config_project *p, const 
 
 		if (e->target)
 			json_object_set_new(o, "target", json_string(e->target));
-		r = env_args(e, o);
+		r = env_args(s, p, e, platform, o);
 		if (r == 0)
 			r = env_bases(s, e->name, uses, n, o);
 		if (r == 0)

@@ -295,6 +295,17 @@ static void on_outdated(const char *project, const char *ref, const char *tag, c
 	notify_outdated(d->notify, &o);
 }
 
+/* An environment follows a newer value of its FROM's ARG: the trigger is stored. */
+static void on_follow(const char *project, const char *env, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)project;
+	(void)env;
+	if (d->scheduler)
+		scheduler_kick(d->scheduler);
+}
+
 /* The pool goes first: its pending callbacks then never reach the watcher. */
 static void clients_free(struct clients *c)
 {
@@ -330,6 +341,8 @@ static int clients_new(struct daemon *d, const struct config *cfg, struct client
 	if (r == 0)
 		r = tagwatch_new(&d->loop, d->store, c.registries, d->platform, on_outdated, d,
 		                 &c.tags);
+	if (r == 0)
+		tagwatch_on_follow(c.tags, on_follow);
 	if (r == 0)
 		r = tagwatch_configure(c.tags, cfg);
 	if (r < 0)

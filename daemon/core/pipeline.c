@@ -46,6 +46,8 @@ void pl_free(struct pipeline *pl)
 	for (size_t i = 0; i < MAX_HOSTS; i++)
 		creds_entry_done(&pl->found[i]);
 	free(pl->reasons);
+	free(pl->env_reasons);
+	followed_done(&pl->follow);
 	free(pl->passed);
 	free(pl->wanted);
 	config_free(pl->cfg);
@@ -284,7 +286,6 @@ static int env_begin(struct pipeline *pl)
 	struct store_build b = {.project = pl->p->name,
 	                        .env = pl_env(pl)->name,
 	                        .trigger = pl->trigger,
-	                        .reasons = pl->reasons,
 	                        .status = "running",
 	                        .queued_at = wallclock_ms(),
 	                        .started_at = wallclock_ms(),
@@ -299,6 +300,13 @@ static int env_begin(struct pipeline *pl)
 	pl->have_prev = false;
 	pl->wait = false;
 	pl->build_id = 0;
+	followed_done(&pl->follow);
+	free(pl->env_reasons);
+	pl->env_reasons = NULL;
+	if (followed_of(pl->d.store, pl->p, pl_env(pl), pl->d.platform, &pl->follow) < 0 ||
+	    !(pl->env_reasons = followed_reasons(&pl->follow, pl->reasons)))
+		return -ENOMEM;
+	b.reasons = pl->env_reasons;
 	r = store_build_insert(pl->d.store, &b, &pl->build_id);
 	if (r < 0)
 		return r;
@@ -343,6 +351,8 @@ void pl_find_base(struct pipeline *pl)
 	if (bases_final(pl->p, pl_env(pl), pl->d.platform, pl->base_name, sizeof(pl->base_name),
 	                err, sizeof(err)) < 0)
 		return;
+	if (pl->follow.ref[0] && !strcmp(pl->base_name, pl->follow.own_ref))
+		snprintf(pl->base_name, sizeof(pl->base_name), "%s", pl->follow.ref);
 	if (store_base_get(pl->d.store, pl->base_name, pl->d.platform, &b) == 0)
 		snprintf(pl->base_digest, sizeof(pl->base_digest), "%s", b.digest);
 }

@@ -31,7 +31,8 @@ static int start_build(struct pipeline *pl)
 	struct label_input li = {.created = time(NULL),
 	                         .environment = e->name,
 	                         .trigger = pl->trigger,
-	                         .reasons = pl->reasons};
+	                         .reasons = pl->env_reasons,
+	                         .follow = pl->follow.label[0] ? pl->follow.label : NULL};
 	char tag[REF_STRING_MAX + 200], rev[80], src[1024], cache[REF_STRING_MAX + 80];
 	const char *cache_from[] = {cache, NULL};
 	struct engine_build_opts o = {0};
@@ -48,8 +49,11 @@ static int start_build(struct pipeline *pl)
 	o.dockerfile = pl->p->dockerfile[0] == '/' ? NULL : pl->p->dockerfile;
 	o.tag = tag;
 	o.target = e->target;
-	o.build_args = e->build_args;
-	o.n_build_args = e->n_build_args;
+	o.build_args = pl->follow.args ? pl->follow.args : e->build_args;
+	o.n_build_args = pl->follow.args ? pl->follow.n_args : e->n_build_args;
+	if (pl->follow.label[0])
+		pl_log(pl, "follow: building with %s (the Dockerfile says %s)", pl->follow.label,
+		       pl->follow.own);
 	o.labels = labels.kv;
 	o.n_labels = labels.n;
 	o.pull = true;                                /* the moved base must be used */
@@ -171,7 +175,7 @@ static int start_evidence(struct pipeline *pl)
 	                           .project = pl->p->name,
 	                           .env = pl_env(pl)->name,
 	                           .trigger = pl->trigger,
-	                           .reasons = pl->reasons,
+	                           .reasons = pl->env_reasons,
 	                           .fixes = pl->fixes,
 	                           .domain = pl->image.domain,
 	                           .path = pl->image.path,

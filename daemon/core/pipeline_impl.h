@@ -20,6 +20,7 @@
 #include "config.h"
 #include "creds.h"
 #include "dockerfile.h"
+#include "followed.h"
 #include "pipeline.h"
 #include "promote.h"
 #include "ref.h"
@@ -61,6 +62,8 @@ struct pipeline {
 	const struct config_project *p;
 	char trigger[16], *reasons;
 	int64_t trigger_id;
+	struct followed follow; /* the environment in progress: a followed ARG value */
+	char *env_reasons;      /* reasons, and the followed value */
 	pipeline_cb cb;
 	void *arg;
 	enum step step;

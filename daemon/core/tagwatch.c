@@ -12,9 +12,12 @@
 #include "array.h"
 #include "bases.h"
 #include "config.h"
+#include "follow.h"
 #include "log.h"
 #include "ref.h"
 #include "registry.h"
+#include "store.h"
+#include "store_follow.h"
 #include "store_tags.h"
 #include "tagver.h"
 #include "wallclock.h"
@@ -25,6 +28,8 @@
 struct tw_user {
 	char *project, *ref, *tag;
 	enum tagver_policy policy;
+	char *env;              /* follow: the environment that follows, else NULL */
+	struct follow_base *fb; /* follow: the FROM and its ARG */
 };
 
 struct tw_repo {
@@ -49,6 +54,7 @@ struct tagwatch {
 	char platform[64];
 	tagwatch_cb cb;
 	void *arg;
+	tagwatch_follow_cb follow_cb;
 	uint64_t interval_ms;
 	unsigned jitter_pct;
 	struct tw_repo *repos;
@@ -74,6 +80,8 @@ static void repo_free(struct tw_repo *r)
 		free(r->users[i].project);
 		free(r->users[i].ref);
 		free(r->users[i].tag);
+		free(r->users[i].env);
+		free(r->users[i].fb);
 	}
 	free(r->users);
 	tags_free(r);
@@ -110,6 +118,47 @@ static int tags_keep(struct tw_repo *r, const struct registry_result *res)
 	return 0;
 }
 
+/* follow: the newest tag of the environment's policy gives the ARG's value to build with. */
+static void judge_follow(struct tw_repo *r, const struct tw_user *u)
+{
+	const struct follow_tpl *tp = &u->fb->tpl;
+	const char *newest = NULL;
+	char value[TAGVER_MAX_LEN + 1], reason[512];
+	struct store_follow_row row = {
+	        u->project,    u->env,    tp->arg, value,
+	        NULL,          tp->value, u->ref,  tagver_policy_name(u->policy),
+	        wallclock_ms()};
+	bool changed = false;
+
+	if (tagver_newest(u->tag, u->policy, (const char *const *)r->tags, r->n_tags, &newest) !=
+	    1) {
+		store_follow_clear(r->t->store, u->project, u->env, NULL);
+		return;
+	}
+	if (follow_derive(tp, newest, value, sizeof(value)) < 0) {
+		log_warn("project %s (%s): cannot follow %s to %s: it does not match %s${%s}%s",
+		         u->project, u->env, tp->arg, newest, tp->prefix, tp->arg, tp->suffix);
+		return;
+	}
+	row.tag = newest;
+	if (store_follow_set(r->t->store, &row, &changed) < 0) {
+		log_err("project %s (%s): could not record the followed value of %s", u->project,
+		        u->env, tp->arg);
+		return;
+	}
+	if (!changed)
+		return;
+	snprintf(reason, sizeof(reason), "follow: %s %s -> %s", tp->arg, tp->value, value);
+	log_info("project %s (%s): %s (%s is out, follow %s)", u->project, u->env, reason, newest,
+	         row.policy);
+	if (store_trigger_add_env(r->t->store, u->project, u->env, "base", reason, wallclock_ms(),
+	                          NULL) < 0)
+		log_err("project %s (%s): could not record the trigger: %s", u->project, u->env,
+		        reason);
+	else if (r->t->follow_cb)
+		r->t->follow_cb(u->project, u->env, r->t->arg);
+}
+
 static void judge(struct tw_repo *r, const struct tw_user *u, const char *error)
 {
 	const char *newest = NULL, *policy = tagver_policy_name(u->policy);
@@ -117,6 +166,11 @@ static void judge(struct tw_repo *r, const struct tw_user *u, const char *error)
 	                             NULL,       error,  wallclock_ms()};
 	bool announce = false;
 
+	if (u->fb) {
+		if (!error)
+			judge_follow(r, u);
+		return;
+	}
 	if (!error &&
 	    tagver_newest(u->tag, u->policy, (const char *const *)r->tags, r->n_tags, &newest) == 1)
 		row.newest = newest;
@@ -248,15 +302,67 @@ static int user_add(struct tw_repo *r, const char *project, const struct base_us
 	struct tw_user *u;
 
 	for (size_t i = 0; i < r->n_users; i++)
-		if (!strcmp(r->users[i].project, project) && !strcmp(r->users[i].ref, b->ref))
+		if (!r->users[i].fb && !strcmp(r->users[i].project, project) &&
+		    !strcmp(r->users[i].ref, b->ref))
 			return 0;
 	if (ARRAY_GROW(r->users, r->cap_users, r->n_users, ARRAY_NO_MAX) < 0)
 		return -ENOMEM;
 	u = &r->users[r->n_users];
-	*u = (struct tw_user){strdup(project), strdup(b->ref), strdup(b->parsed.tag),
-	                      (enum tagver_policy)policy};
+	*u = (struct tw_user){strdup(project),
+	                      strdup(b->ref),
+	                      strdup(b->parsed.tag),
+	                      (enum tagver_policy)policy,
+	                      NULL,
+	                      NULL};
 	r->n_users++;
 	return u->project && u->ref && u->tag ? 0 : -ENOMEM;
+}
+
+/* Environment e follows fb: a user of its repository under e's policy. */
+static int follow_user_add(struct tw_repo *r, const char *project, const struct config_env *e,
+                           const struct follow_base *fb)
+{
+	struct tw_user *u;
+
+	if (ARRAY_GROW(r->users, r->cap_users, r->n_users, ARRAY_NO_MAX) < 0)
+		return -ENOMEM;
+	u = &r->users[r->n_users];
+	*u = (struct tw_user){strdup(project), strdup(fb->ref),
+	                      strdup(fb->tag), (enum tagver_policy)e->follow,
+	                      strdup(e->name), malloc(sizeof(*fb))};
+	r->n_users++;
+	if (!u->project || !u->ref || !u->tag || !u->env || !u->fb)
+		return -ENOMEM;
+	*u->fb = *fb;
+	return 0;
+}
+
+/* The environments of p that follow an ARG; the rows of those that do not are dropped. */
+static int add_follows(struct tagwatch *t, struct tw_repo **list, const struct config_project *p)
+{
+	int r = 0;
+
+	for (size_t i = 0; r == 0 && i < p->n_envs; i++) {
+		const struct config_env *e = &p->envs[i];
+		struct follow_base fb;
+		struct image_ref ref;
+		struct tw_repo *repo;
+		char err[1024];
+
+		if (e->follow == TAGVER_OFF ||
+		    bases_follow(p, e, t->platform, &fb, err, sizeof(err)) < 0 ||
+		    ref_parse(fb.ref, &ref, NULL) < 0) {
+			if (e->follow != TAGVER_OFF)
+				log_warn("project %s (%s): follow: nothing to follow: %s", p->name,
+				         e->name, err);
+			store_follow_clear(t->store, p->name, e->name, NULL);
+			continue;
+		}
+		store_follow_clear(t->store, p->name, e->name, fb.tpl.arg);
+		repo = repo_get(t, list, &ref);
+		r = repo ? follow_user_add(repo, p->name, e, &fb) : -ENOMEM;
+	}
+	return r;
 }
 
 /* Adds the version-pinned bases of project p to list. */
@@ -265,8 +371,10 @@ static int add_project(struct tagwatch *t, struct tw_repo **list, const struct c
 	struct base_use *uses = NULL;
 	size_t n = 0;
 	char err[512];
-	int r = 0;
+	int r = add_follows(t, list, p);
 
+	if (r < 0 || p->outdated == TAGVER_OFF)
+		return r;
 	if (bases_of_project(p, t->platform, &uses, &n, err, sizeof(err)) < 0)
 		return 0; /* the watcher has said why */
 	for (size_t i = 0; r == 0 && i < n; i++) {
@@ -319,8 +427,7 @@ int tagwatch_configure(struct tagwatch *t, const struct config *cfg)
 	for (size_t i = 0; r == 0 && i < cfg->n_projects; i++) {
 		if (cfg->projects[i].outdated == TAGVER_OFF)
 			off[n_off++] = cfg->projects[i].name;
-		else
-			r = add_project(t, &fresh, &cfg->projects[i]);
+		r = add_project(t, &fresh, &cfg->projects[i]);
 	}
 	carry_over(t, fresh);
 	t->count = 0;
@@ -334,6 +441,11 @@ int tagwatch_configure(struct tagwatch *t, const struct config *cfg)
 	         (unsigned long long)(t->interval_ms / 1000));
 	arm(t);
 	return r;
+}
+
+void tagwatch_on_follow(struct tagwatch *t, tagwatch_follow_cb cb)
+{
+	t->follow_cb = cb;
 }
 
 size_t tagwatch_count(const struct tagwatch *t)

@@ -31,6 +31,16 @@ int tagwatch_new(uv_loop_t *loop, struct store *store, struct registry_pool *reg
                  const char *platform, tagwatch_cb cb, void *arg, struct tagwatch **ret);
 
 /*
+ * follow: an environment with `follow: patch|minor` whose FROM writes its version tag with
+ * an ARG (follow.h) is checked the same way under its own policy; a newer tag gives the
+ * ARG's value, recorded per project, environment and ARG (store_follow), and a new value
+ * becomes a "base" trigger for that environment ("follow: PY 3.11.4 -> 3.11.9"); cb runs
+ * after it is stored (arg: tagwatch_new's). The outdated event is the project's policy's.
+ */
+typedef void (*tagwatch_follow_cb)(const char *project, const char *env, void *arg);
+void tagwatch_on_follow(struct tagwatch *t, tagwatch_follow_cb cb);
+
+/*
  * (Re)derives the pinned bases of cfg's projects; keeps the tag lists and
  * schedule of repositories that stay. Call after watcher_configure (which
  * records which bases each project uses).

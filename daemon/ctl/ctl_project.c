@@ -87,6 +87,19 @@ static void env_waiting(json_t *w, json_t *e)
 }
 
 /* What one environment is: its image, and what is wrong when something is. */
+/* follow: the value builds pass, or the policy until a newer tag is found. */
+static void env_follow(json_t *f)
+{
+	if (!json_is_object(f))
+		return;
+	if (json_str(f, "value"))
+		printf("    follows %s: %s (Dockerfile says %s), policy %s\n", json_str(f, "arg"),
+		       json_str(f, "value"), json_str(f, "own") ?: "-",
+		       json_str(f, "policy") ?: "-");
+	else
+		printf("    follow   %s: nothing newer yet\n", json_str(f, "policy") ?: "-");
+}
+
 static void env_detail(json_t *e)
 {
 	json_t *cur = json_object_get(e, "current"), *hold = json_object_get(e, "hold");
@@ -109,6 +122,7 @@ static void env_detail(json_t *e)
 		       json_is_true(json_object_get(e, "urgent_advisories"))
 		               ? " (urgent advisories promote at once)"
 		               : "");
+	env_follow(json_object_get(e, "follow"));
 	env_waiting(json_object_get(e, "pending_promotion"), e);
 	if (!strcmp(json_str(e, "state") ?: "", "failing")) {
 		printf("    failing  since %s, %lld attempt(s), next retry %s\n",

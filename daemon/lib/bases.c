@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "dockerfile.h"
+#include "follow.h"
 #include "log.h"
 
 #define DOCKERFILE_READ_MAX (1u << 20)
@@ -266,6 +267,25 @@ int bases_of_project(const struct config_project *p, const char *platform, struc
 		list = NULL;
 	}
 	free(list);
+	dockerfile_free(df);
+	return r;
+}
+
+int bases_follow(const struct config_project *p, const struct config_env *e, const char *platform,
+                 struct follow_base *ret, char *err, size_t errlen)
+{
+	char path[4096], **args = NULL;
+	struct dockerfile *df = NULL;
+	int r = load(p, &df, path, sizeof(path), err, errlen);
+
+	if (r == 0)
+		r = env_args(e, &args);
+	if (r == 0)
+		r = follow_find(df, (const char *const *)args, e->target, platform, ret, err,
+		                errlen);
+	for (size_t i = 0; args && args[i]; i++)
+		free(args[i]);
+	free(args);
 	dockerfile_free(df);
 	return r;
 }

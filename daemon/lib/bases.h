@@ -63,4 +63,13 @@ int bases_frontend(const struct config_project *p, const struct config_env *e,
                    enum dockerfile_builder b, char *ret_image, size_t len, char *why,
                    size_t whylen);
 
+struct follow_base;
+
+/*
+ * The FROM environment e of p follows (follow.h: follow_find with e's target and build
+ * args): 0 and *ret; -ENOENT when none qualifies, other negative errno (reason in err).
+ */
+int bases_follow(const struct config_project *p, const struct config_env *e, const char *platform,
+                 struct follow_base *ret, char *err, size_t errlen);
+
 #endif

@@ -73,6 +73,7 @@ static const char *const builder_choices[] = {"auto", "buildkit", "classic", NUL
 static const char *const network_choices[] = {"default", "host", "none", NULL};
 /* in the order of enum tagver_policy */
 static const char *const outdated_choices[] = {"off", "patch", "minor", "major", NULL};
+static const char *const follow_choices[] = {"off", "patch", "minor", NULL};
 
 #define O(type, field) offsetof(type, field)
 #define N(a)           (sizeof(a) / sizeof((a)[0]))
@@ -145,6 +146,10 @@ static const struct opt env_opts[] = {
          "pushed under its stamp tag and IMAGE:ENV moves when the window opens"},
         {"urgent_advisories", T_BOOL, O(struct config_env, urgent_advisories), "false", 0, 0, NULL,
          NULL, 0, false, "a security rebuild of a fixable advisory promotes outside the window"},
+        {"follow", T_ENUM, O(struct config_env, follow), "off", 0, 0, follow_choices, NULL, 0,
+         false,
+         "build with the newer value (patch or minor) of the ARG that makes up a FROM's "
+         "version tag (FROM python:${PY}-slim): off, patch or minor"},
 };
 static const struct schema env_schema = {
         "environment", sizeof(struct config_env),  env_opts,

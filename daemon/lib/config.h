@@ -65,6 +65,8 @@ struct config_env {
 	struct window *window;  /* parsed window_text */
 	struct tz *tz;          /* its zone's rules: read by config_load_checked, else NULL */
 	bool urgent_advisories; /* a security rebuild of a fixable advisory promotes at once */
+	int follow; /* enum tagver_policy (off, patch, minor): build with the newer value of the
+	               ARG that makes up a FROM's version tag (follow.h) */
 };
 
 /* The network of RUN steps (BuildKit's networkmode; Podman's too). */

@@ -18,6 +18,7 @@
 #include "dfsyntax.h"
 #include "dockerfile.h"
 #include "fileread.h"
+#include "follow.h"
 #include "suggest.h"
 #include "tzif.h"
 #include "window.h"
@@ -167,6 +168,29 @@ static void no_such_target(struct ctx *x, const yaml_node_t *at, const struct do
 	dockerfile_resolved_free(all);
 }
 
+/* follow: set: a FROM of the environment's build has its version tag in an ARG. */
+static void check_follow(struct ctx *x, const yaml_node_t *at, const struct dockerfile *df,
+                         const struct config_env *e)
+{
+	const char *args[DOCKERFILE_MAX_ARGS + 1] = {0};
+	char kv[64][256], why[1024];
+	struct follow_base fb;
+	size_t n = 0;
+
+	if (e->follow == TAGVER_OFF)
+		return;
+	for (size_t i = 0; i < e->n_build_args && n < 64; i++, n++) {
+		snprintf(kv[n], sizeof(kv[n]), "%s=%s", e->build_args[i].key,
+		         e->build_args[i].value);
+		args[n] = kv[n];
+	}
+	if (follow_find(df, args, e->target, NULL, &fb, why, sizeof(why)) < 0)
+		config_add_err(x, config_child(x, at, "follow"),
+		               "follow: no FROM of environment %s has its version tag in an ARG "
+		               "(%s)",
+		               e->name, why);
+}
+
 static void check_env(struct ctx *x, const yaml_node_t *n, const struct dockerfile *df,
                       const struct config_env *e)
 {
@@ -182,6 +206,7 @@ static void check_env(struct ctx *x, const yaml_node_t *n, const struct dockerfi
 			config_add_problem(x, config_child(x, at, "target"), "target: %s", err);
 	}
 	dockerfile_resolved_free(res);
+	check_follow(x, at, df, e);
 	for (size_t i = 0; i < e->n_build_args; i++)
 		if (!declares_arg(df, e->build_args[i].key) &&
 		    !predefined_arg(e->build_args[i].key))

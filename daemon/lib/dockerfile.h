@@ -57,6 +57,7 @@ struct dockerfile_base {
 struct dockerfile_stage {
 	const char *name;     /* lower-cased "AS" name, NULL when unnamed */
 	const char *base;     /* the FROM argument after substitution */
+	const char *raw_base; /* the FROM argument as written (before substitution) */
 	const char *platform; /* --platform after substitution, NULL if none */
 	int line;             /* line of the FROM */
 	int base_stage;       /* index of the stage it builds on; -1: an image or scratch */

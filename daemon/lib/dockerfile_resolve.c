@@ -237,6 +237,7 @@ static int resolve_stages(struct resolver *r)
 		const struct df_stage *st = &r->df->stages[i];
 		struct dockerfile_stage *out = &r->stages[i];
 		out->name = st->name;
+		out->raw_base = st->raw_base;
 		out->line = st->line;
 		unsigned unset = 0;
 		if ((rc = expand(r, st->raw_base, env_lookup, &r->global, &out->base, &unset)))

@@ -56,6 +56,7 @@ int labels_build(struct label_set *set, const struct label_input *in)
 	add(set, "io.refit.environment", in->environment);
 	add(set, "io.refit.trigger", in->trigger);
 	add(set, "io.refit.reasons", reasons);
+	add(set, "io.refit.follow", in->follow);
 	return 0;
 }
 

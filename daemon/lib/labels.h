@@ -28,6 +28,7 @@ struct label_input {
 	const char *revision, *source; /* NULL when unknown */
 	const char *base_name, *base_digest;
 	const char *environment, *trigger, *reasons;
+	const char *follow; /* io.refit.follow: "ARG=VALUE" the build followed (follow:), or NULL */
 };
 
 /* Fills set from in (absent values are left out; reasons are bounded). */

@@ -245,6 +245,12 @@ static const char *const migrations[] = {
         "  project TEXT NOT NULL, env TEXT NOT NULL, build_id INTEGER NOT NULL,"
         "  stamp_tag TEXT NOT NULL, digest TEXT NOT NULL, since INTEGER NOT NULL,"
         "  PRIMARY KEY(project, env)) WITHOUT ROWID;",
+        /* 16 -> 17: `follow:` — the newer value of the ARG making up a FROM's version tag
+         * an environment builds with (value), the tag it yields, and the ARG's own value */
+        "CREATE TABLE follows("
+        "  project TEXT NOT NULL, env TEXT NOT NULL, arg TEXT NOT NULL, value TEXT NOT NULL,"
+        "  tag TEXT NOT NULL, own TEXT NOT NULL, ref TEXT NOT NULL, policy TEXT NOT NULL,"
+        "  updated_at INTEGER NOT NULL, PRIMARY KEY(project, env, arg)) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

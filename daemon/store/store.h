@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 16
+#define STORE_SCHEMA_VERSION 17
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On

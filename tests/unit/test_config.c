@@ -136,6 +136,15 @@ static void test_defaults(void **state)
 	parse_bad("projects:\n - name: a\n   context: /x\n   image: r/a\n   outdated: newest\n"
 	          "   environments: { prod: {} }\n",
 	          "t.yaml:5:14: outdated: 'newest' is not one of off, patch, minor, major");
+	/* follow: per environment, off by default; major is not offered */
+	c = parse_ok("projects:\n - name: a\n   context: /x\n   image: r/a\n"
+	             "   environments: { test: { follow: minor }, prod: {} }\n");
+	assert_int_equal(c->projects[0].envs[0].follow, 2);
+	assert_int_equal(c->projects[0].envs[1].follow, 0);
+	config_free(c);
+	parse_bad("projects:\n - name: a\n   context: /x\n   image: r/a\n"
+	          "   environments: { test: { follow: major } }\n",
+	          "t.yaml:5:36: follow: 'major' is not one of off, patch, minor");
 }
 
 static void test_check_as_string(void **state)

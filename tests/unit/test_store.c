@@ -14,6 +14,7 @@
 
 #include "store.h"
 #include "store_promo.h"
+#include "store_follow.h"
 #include "store_tags.h"
 #include "store_feed.h"
 #include "store_query.h"
@@ -735,6 +736,56 @@ static void test_base_tags(void **state)
 	store_close(s);
 }
 
+static int follow_row_cb(const struct store_follow_row *r, void *arg)
+{
+	size_t used = strlen(arg);
+
+	snprintf((char *)arg + used, 256 - used, "%s%s/%s %s=%s %s %s %s", used ? "; " : "",
+	         r->project, r->env, r->arg, r->value, r->tag, r->own, r->policy);
+	return 0;
+}
+
+/* follow: one value per project, env and ARG; changed only when the value moves; clear. */
+static void test_follows(void **state)
+{
+	struct store *s = open_ok();
+	struct store_follow_row r = {
+	        "p",     "test", "PY", "3.11.9", "3.11.9-slim", "3.11.4", "r/py:3.11.4-slim",
+	        "patch", 1000};
+	char line[256] = "";
+	bool changed = false;
+
+	(void)state;
+	assert_int_equal(store_follow_set(s, &r, &changed), 0);
+	assert_true(changed);
+	r.updated_at = 2000;
+	assert_int_equal(store_follow_set(s, &r, &changed), 0);
+	assert_false(changed);
+	r.env = "rnd";
+	assert_int_equal(store_follow_set(s, &r, &changed), 0);
+	assert_true(changed);
+	r.env = "test";
+	r.value = "3.11.10";
+	r.tag = "3.11.10-slim";
+	store_close(s);
+	s = open_ok();
+	assert_int_equal(store_follow_set(s, &r, &changed), 0);
+	assert_true(changed);
+	assert_int_equal(store_follow_each(s, "p", follow_row_cb, line), 0);
+	assert_string_equal(line, "p/rnd PY=3.11.9 3.11.9-slim 3.11.4 patch; "
+	                          "p/test PY=3.11.10 3.11.10-slim 3.11.4 patch");
+	assert_int_equal(store_follow_clear(s, "p", "test", "PY"), 0); /* keeps PY */
+	assert_int_equal(store_follow_clear(s, "p", "rnd", NULL), 0);
+	line[0] = '\0';
+	assert_int_equal(store_follow_each(s, NULL, follow_row_cb, line), 0);
+	assert_string_equal(line, "p/test PY=3.11.10 3.11.10-slim 3.11.4 patch");
+	assert_int_equal(store_follow_clear(s, "p", NULL, NULL), 0);
+	line[0] = '\0';
+	assert_int_equal(store_follow_each(s, NULL, follow_row_cb, line), 0);
+	assert_string_equal(line, "");
+	store_close(s);
+}
+
 static int promo_cb(const struct store_promo *p, void *arg)
 {
 	char *seen = arg;
@@ -777,6 +828,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	        cmocka_unit_test_setup_teardown(test_migrate_and_reopen, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_base_tags, setup, teardown),
+	        cmocka_unit_test_setup_teardown(test_follows, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_death_mid_transaction, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_rollback, setup, teardown),
 	        cmocka_unit_test_setup_teardown(test_trigger_coalescing, setup, teardown),
