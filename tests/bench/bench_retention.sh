@@ -129,6 +129,6 @@ size1=$(du -sm "$dir/state" | cut -f1)
 [ "$n" = "$ref_n" ] || echo "bench_retention: refitd pruned $n builds, the reference $ref_n" >&2
 echo "bench_retention: $BUILDS builds, $ref_n to prune (300-package inventories on one in three); state $size0 MB"
 printf '%-34s %10s %14s\n' "" "seconds" "longest stall"
-printf '%-34s %10.2f %11.1f ms\n' "refitd (batches of 100 on its loop)" "$(python3 -c "print($loop_ms / 1000)")" "$max_ms"
+printf '%-34s %10.2f %11.1f ms\n' "refitd (adaptive batches on its loop)" "$(python3 -c "print($loop_ms / 1000)")" "$max_ms"
 printf '%-34s %10.2f %11.1f ms\n' "reference (bulk SQL, one txn)" "$ref_s" "$(python3 -c "print($ref_s * 1000)")"
 echo "ratio (refitd / reference): $(python3 -c "print('%.2f' % ($loop_ms / 1000 / $ref_s))"); wall time of refitd's round $(python3 -c "print('%.1f' % ($wall1 - $wall0 - 5))") s (the round starts 5 s after start); state after: $size1 MB (SQLite reuses the freed pages; it does not shrink the file)"
