@@ -292,7 +292,7 @@ static void zip_close(struct feeds *f)
 	unlink(f->zip_path);
 }
 
-static void zip_done(struct feeds *f, struct fetch *x, const struct http_response *r)
+static void zip_cb(struct feeds *f, struct fetch *x, const struct http_response *r)
 {
 	char err[512];
 	int rc = fflush(f->zip) == 0 ? 0 : -EIO;
@@ -336,7 +336,7 @@ static void full_load(struct feeds *f)
 		task_end(f, f->error);
 		return;
 	}
-	r = fetch(f, url, 0, false, zip_done, zip_data);
+	r = fetch(f, url, 0, false, zip_cb, zip_data);
 	if (r < 0) {
 		zip_close(f);
 		task_end(f, strerror(-r));
@@ -345,7 +345,7 @@ static void full_load(struct feeds *f)
 
 static void records_start(struct feeds *f);
 
-static void record_done(struct feeds *f, struct fetch *x, const struct http_response *r)
+static void record_cb(struct feeds *f, struct fetch *x, const struct http_response *r)
 {
 	char err[512];
 	const char *id = strrchr(x->url, '/') + 1;
@@ -378,7 +378,7 @@ static void records_start(struct feeds *f)
 		snprintf(path, sizeof(path), "%s/%s.json", f->tasks[f->at].scope,
 		         f->ids[f->ids_at++]);
 		url_of(url, sizeof(url), f, path);
-		r = fetch(f, url, MAX_RECORD, false, record_done, NULL);
+		r = fetch(f, url, MAX_RECORD, false, record_cb, NULL);
 		if (r < 0)
 			fail_at(f, url, "%s", strerror(-r));
 	}
@@ -399,7 +399,7 @@ static bool safe_id(const char *id)
 	                           "0123456789._:-") == strlen(id);
 }
 
-static void csv_done(struct feeds *f, struct fetch *x, const struct http_response *r)
+static void csv_cb(struct feeds *f, struct fetch *x, const struct http_response *r)
 {
 	char err[512], since[64];
 	int rc;
@@ -438,12 +438,12 @@ static int osv_start(struct feeds *f)
 
 	snprintf(path, sizeof(path), "%s/modified_id.csv", f->tasks[f->at].scope);
 	url_of(url, sizeof(url), f, path);
-	return fetch(f, url, MAX_CSV, true, csv_done, NULL);
+	return fetch(f, url, MAX_CSV, true, csv_cb, NULL);
 }
 
 /* ---- Alpine secdb ---- */
 
-static void secdb_done(struct feeds *f, struct fetch *x, const struct http_response *r)
+static void secdb_cb(struct feeds *f, struct fetch *x, const struct http_response *r)
 {
 	char err[512];
 	int rc;
@@ -466,7 +466,7 @@ static int secdb_start(struct feeds *f)
 
 	snprintf(path, sizeof(path), "%s.json", f->tasks[f->at].scope);
 	url_of(url, sizeof(url), f, path);
-	return fetch(f, url, MAX_SECDB, true, secdb_done, NULL);
+	return fetch(f, url, MAX_SECDB, true, secdb_cb, NULL);
 }
 
 /* ---- Debian security tracker: streamed, never held whole ---- */
@@ -478,7 +478,7 @@ static int tracker_data(const char *chunk, size_t len, void *arg)
 	return feed_debian_push(f->tracker, chunk, len) < 0; /* abort on bad data */
 }
 
-static void tracker_done(struct feeds *f, struct fetch *x, const struct http_response *r)
+static void tracker_cb(struct feeds *f, struct fetch *x, const struct http_response *r)
 {
 	char err[512];
 	int rc;
@@ -511,7 +511,7 @@ static int tracker_start(struct feeds *f)
 	for (size_t i = 0; i < t->n_want; i++)
 		feed_debian_want(f->tracker, t->want[i]);
 	/* streamed: the body is never buffered, so max_body does not bound it */
-	return fetch(f, t->url, 0, true, tracker_done, tracker_data);
+	return fetch(f, t->url, 0, true, tracker_cb, tracker_data);
 }
 
 /* ---- rounds and tasks ---- */

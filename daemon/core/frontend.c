@@ -28,7 +28,7 @@ static void done(struct frontend_check *c, int status, const char *why)
 	free(c);
 }
 
-static void registry_done(int status, const struct registry_result *r, void *arg)
+static void registry_done_cb(int status, const struct registry_result *r, void *arg)
 {
 	struct frontend_check *c = arg;
 	char why[REF_STRING_MAX + 600];
@@ -56,7 +56,7 @@ static void registry_done(int status, const struct registry_result *r, void *arg
 	done(c, status, why);
 }
 
-static void inspect_done(const struct engine_outcome *o, void *arg)
+static void inspect_cb(const struct engine_outcome *o, void *arg)
 {
 	struct frontend_check *c = arg;
 	struct registry_lookup l = {&c->ref, NULL, NULL, NULL};
@@ -70,7 +70,7 @@ static void inspect_done(const struct engine_outcome *o, void *arg)
 		return;
 	}
 	c->in_registry = true;
-	r = registry_digest(c->reg, &l, registry_done, c);
+	r = registry_digest(c->reg, &l, registry_done_cb, c);
 	if (r < 0) {
 		c->in_registry = false;
 		snprintf(why, sizeof(why), "the frontend image %s cannot be looked up: %s",
@@ -97,7 +97,7 @@ int frontend_check(struct engine *e, struct registry_pool *reg, const char *imag
 		free(c);
 		return -EINVAL;
 	}
-	r = engine_inspect(e, c->image, inspect_done, c, &c->op);
+	r = engine_inspect(e, c->image, inspect_cb, c, &c->op);
 	if (r < 0) {
 		free(c);
 		return r;
@@ -112,6 +112,6 @@ void frontend_check_cancel(struct frontend_check *c)
 		return;
 	engine_op_cancel(c->op);
 	if (c->in_registry)
-		registry_cancel(c->reg, registry_done, c);
+		registry_cancel(c->reg, registry_done_cb, c);
 	free(c);
 }

@@ -334,8 +334,8 @@ static void finish(struct inventory_job *j)
 	deliver(j);
 }
 
-static void usr_os_release_done(int status, const char *data, size_t len, const char *error,
-                                void *arg)
+static void usr_os_release_cb(int status, const char *data, size_t len, const char *error,
+                              void *arg)
 {
 	struct inventory_job *j = arg;
 
@@ -347,8 +347,8 @@ static void usr_os_release_done(int status, const char *data, size_t len, const 
 	finish(j);
 }
 
-static void walk_done(int status, const struct engine_archive_entry *entries, size_t n,
-                      const char *error, void *arg)
+static void walk_cb(int status, const struct engine_archive_entry *entries, size_t n,
+                    const char *error, void *arg)
 {
 	struct inventory_job *j = arg;
 	int r;
@@ -364,7 +364,7 @@ static void walk_done(int status, const struct engine_archive_entry *entries, si
 		note(j, "packages",
 		     r == -E2BIG ? "too many, the rest is not recorded" : strerror(-r));
 	if (j->os.id[0] || engine_read_file(j->e, j->image, "/usr/lib/os-release", MAX_OS_RELEASE,
-	                                    usr_os_release_done, j, &j->file) < 0)
+	                                    usr_os_release_cb, j, &j->file) < 0)
 		finish(j);
 }
 
@@ -382,8 +382,7 @@ int inventory_read(uv_loop_t *loop, struct engine *e, const char *image, invento
 	j->cb = cb;
 	j->arg = arg;
 	snprintf(j->image, sizeof(j->image), "%s", image);
-	r = engine_archive_walk(loop, e, image, walk_paths, &lim, keep, NULL, walk_done, j,
-	                        &j->walk);
+	r = engine_archive_walk(loop, e, image, walk_paths, &lim, keep, NULL, walk_cb, j, &j->walk);
 	if (r < 0) {
 		free(j);
 		return r;

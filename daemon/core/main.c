@@ -120,7 +120,7 @@ static void apply_logging(struct daemon *d)
 	          d->cfg->log_format == 1 ? LOG_FMT_JSON : LOG_FMT_TEXT, journal);
 }
 
-static void sweep_done(int status, unsigned removed, void *arg)
+static void sweep_cb(int status, unsigned removed, void *arg)
 {
 	struct sweep_slot *slot = arg;
 
@@ -143,7 +143,7 @@ static void sweep_start(struct daemon *d, struct engine *e)
 	while (i < d->n_engines && d->engines[i] != e)
 		i++;
 	if (i < d->n_engines && !d->sweeps[i].op)
-		engine_archive_sweep(e, 600, sweep_done, &d->sweeps[i], &d->sweeps[i].op);
+		engine_archive_sweep(e, 600, sweep_cb, &d->sweeps[i], &d->sweeps[i].op);
 }
 
 static void on_engine_state(struct engine *e, const struct engine_info *info, void *arg)

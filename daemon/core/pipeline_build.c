@@ -22,7 +22,7 @@
 #include "registry.h"
 #include "store.h"
 
-static void op_done(const struct engine_outcome *o, void *arg);
+static void op_cb(const struct engine_outcome *o, void *arg);
 
 static int start_build(struct pipeline *pl)
 {
@@ -81,7 +81,7 @@ static int start_build(struct pipeline *pl)
 		struct store_build b = {.base_name = li.base_name, .base_digest = li.base_digest};
 		store_build_update(pl->d.store, pl->build_id, &b);
 	}
-	return engine_build(pl->d.engine, &o, op_done, pl, &pl->op);
+	return engine_build(pl->d.engine, &o, op_cb, pl, &pl->op);
 }
 
 /* root, 0, root:x, 0:x or nothing at all: the image runs as root. */
@@ -129,18 +129,18 @@ static int start_check(struct pipeline *pl)
 	/* never root: the image's own user when it has one, else nobody */
 	o.user = runs_as_root(pl->user) ? "65534:65534" : pl->user;
 	pl_log(pl, "check: running the check command as %s", o.user);
-	return engine_check(pl->d.engine, &o, op_done, pl, &pl->op);
+	return engine_check(pl->d.engine, &o, op_cb, pl, &pl->op);
 }
 
 static int start_push(struct pipeline *pl, const char *tag)
 {
 	pl_log(pl, "pushing %s:%s", pl->repo, tag);
 	pl->push_started = uv_now(pl->d.loop);
-	return engine_push(pl->d.engine, pl->repo, tag, pl->auth, pl->log, op_done, pl, &pl->op);
+	return engine_push(pl->d.engine, pl->repo, tag, pl->auth, pl->log, op_cb, pl, &pl->op);
 }
 
 /* The evidence is out (or not): a required one failing stops the promotion. */
-static void evidence_done(int status, const struct evidence_result *r, void *arg)
+static void evidence_cb(int status, const struct evidence_result *r, void *arg)
 {
 	struct pipeline *pl = arg;
 
@@ -185,14 +185,14 @@ static int start_evidence(struct pipeline *pl)
 	if (!evidence_enabled(pl->cfg))
 		return 1;
 	pl_log(pl, "evidence: signing %s and pushing its attestations", pl->digest);
-	if (evidence_step_start(pl->d.loop, pl->d.registries, pl->cfg, &b, pl->log, evidence_done,
-	                        pl, &pl->evidence, err, sizeof(err)) == 0)
+	if (evidence_step_start(pl->d.loop, pl->d.registries, pl->cfg, &b, pl->log, evidence_cb, pl,
+	                        &pl->evidence, err, sizeof(err)) == 0)
 		return 0;
-	evidence_done(-EIO, &(struct evidence_result){.error = err}, pl);
+	evidence_cb(-EIO, &(struct evidence_result){.error = err}, pl);
 	return 0;
 }
 
-static void verify_done(int status, const struct registry_result *r, void *arg)
+static void verify_cb(int status, const struct registry_result *r, void *arg)
 {
 	struct pipeline *pl = arg;
 
@@ -224,7 +224,7 @@ static int start_verify(struct pipeline *pl)
 
 	if (ref_with_tag(&r, pl->wait ? pl->stamp_tag : pl_env(pl)->name) < 0)
 		return -EINVAL;
-	return registry_digest(pl->d.registries, &l, verify_done, pl);
+	return registry_digest(pl->d.registries, &l, verify_cb, pl);
 }
 
 /* Matches the new image with the pins of its context (needs-change, never a rebuild). */
@@ -241,7 +241,7 @@ static int record_advisories(struct pipeline *pl)
 }
 
 /* The image's packages are in: store them, match them, note what this build fixed. */
-static void inventory_done(const struct store_inventory *inv, const char *error, void *arg)
+static void inventory_done_cb(const struct store_inventory *inv, const char *error, void *arg)
 {
 	struct pipeline *pl = arg;
 	int r;
@@ -288,7 +288,7 @@ static int start_relabel(struct pipeline *pl)
 	o.n_labels = 1;
 	o.log = pl->log;
 	pl_log(pl, "labelling io.refit.fixes=%s", value);
-	return engine_build(pl->d.engine, &o, op_done, pl, &pl->op);
+	return engine_build(pl->d.engine, &o, op_cb, pl, &pl->op);
 }
 
 static void session_ready(struct bksession *s, int status, const char *error, void *arg)
@@ -371,9 +371,9 @@ int pl_run_step(struct pipeline *pl)
 	case S_BUILD:
 		return start_build(pl);
 	case S_INSPECT:
-		return engine_inspect(pl->d.engine, pl->image_id, op_done, pl, &pl->op);
+		return engine_inspect(pl->d.engine, pl->image_id, op_cb, pl, &pl->op);
 	case S_INVENTORY:
-		return inventory_read(pl->d.loop, pl->d.engine, pl->image_id, inventory_done, pl,
+		return inventory_read(pl->d.loop, pl->d.engine, pl->image_id, inventory_done_cb, pl,
 		                      &pl->inv);
 	case S_RELABEL:
 		return pl->fixes ? start_relabel(pl) : 1;
@@ -383,12 +383,12 @@ int pl_run_step(struct pipeline *pl)
 		pl_decide_promotion(pl);
 		if (pl->wait) { /* rollbacks then fetch ENV-previous from the registry */
 			snprintf(image, sizeof(image), "%s:%s", pl->repo, prev);
-			return engine_remove_image(pl->d.engine, image, op_done, pl, &pl->op);
+			return engine_remove_image(pl->d.engine, image, op_cb, pl, &pl->op);
 		}
-		return engine_tag(pl->d.engine, image, pl->repo, prev, op_done, pl, &pl->op);
+		return engine_tag(pl->d.engine, image, pl->repo, prev, op_cb, pl, &pl->op);
 	case S_TAG:
-		return engine_tag(pl->d.engine, pl->image_id, pl->repo, pl_env(pl)->name, op_done,
-		                  pl, &pl->op);
+		return engine_tag(pl->d.engine, pl->image_id, pl->repo, pl_env(pl)->name, op_cb, pl,
+		                  &pl->op);
 	case S_PUSH_PREV:
 		return pl->have_prev ? start_push(pl, prev) : 1;
 	case S_PUSH_STAMP:
@@ -424,7 +424,7 @@ static void build_ended(struct pipeline *pl, const struct engine_outcome *o)
 }
 
 /* The outcome of the current step's engine operation. */
-static void op_done(const struct engine_outcome *o, void *arg)
+static void op_cb(const struct engine_outcome *o, void *arg)
 {
 	struct pipeline *pl = arg;
 
@@ -502,5 +502,5 @@ void pl_build_cancel(struct pipeline *pl)
 	bksession_close(pl->session);
 	pl->session = NULL;
 	if (pl->step == S_VERIFY)
-		registry_cancel(pl->d.registries, verify_done, pl);
+		registry_cancel(pl->d.registries, verify_cb, pl);
 }

@@ -17,7 +17,7 @@
 
 static void check_frontend(struct pipeline *pl);
 
-static void context_done(const struct context_result *r, void *arg)
+static void context_done_cb(const struct context_result *r, void *arg)
 {
 	struct pipeline *pl = arg;
 
@@ -105,7 +105,7 @@ static void start_context(struct pipeline *pl)
 	         (long long)pl->started);
 	r = context_tar_start(pl->d.loop, pl->p->context,
 	                      pl->p->dockerfile[0] == '/' ? NULL : pl->p->dockerfile, x, n, pl->tar,
-	                      context_done, pl, &pl->ctx_job);
+	                      context_done_cb, pl, &pl->ctx_job);
 	if (r < 0) {
 		pl->tar[0] = '\0';
 		pl_fail_all(pl, "cannot start archiving the build context");
@@ -137,7 +137,7 @@ static void frontend_refused(struct pipeline *pl, const char *why)
 	pl_fail_all(pl, pl->error);
 }
 
-static void frontend_done(int status, const char *why, void *arg)
+static void frontend_cb(int status, const char *why, void *arg)
 {
 	struct pipeline *pl = arg;
 
@@ -166,7 +166,7 @@ static void check_frontend(struct pipeline *pl)
 			continue;
 		snprintf(pl->frontend_last, sizeof(pl->frontend_last), "%s", image);
 		snprintf(pl->frontend_at, sizeof(pl->frontend_at), "%s", at);
-		r = frontend_check(pl->d.engine, pl->d.registries, image, frontend_done, pl,
+		r = frontend_check(pl->d.engine, pl->d.registries, image, frontend_cb, pl,
 		                   &pl->frontend);
 		if (r < 0) {
 			snprintf(why, sizeof(why), "the frontend image \"%s\" %s", image,
@@ -200,7 +200,7 @@ static void credentials_ready(struct pipeline *pl)
 }
 
 /* One registry's credentials; the next lookup, or on to the build. */
-static void creds_done(int status, const struct creds_entry *e, void *arg)
+static void creds_done_cb(int status, const struct creds_entry *e, void *arg)
 {
 	struct pipeline *pl = arg;
 	const char *host = pl->hosts[pl->host_at];
@@ -213,7 +213,7 @@ static void creds_done(int status, const struct creds_entry *e, void *arg)
 		return;
 	}
 	while (++pl->host_at < pl->n_hosts)
-		if (creds_lookup(pl->d.creds, pl->hosts[pl->host_at], creds_done, pl) == 0)
+		if (creds_lookup(pl->d.creds, pl->hosts[pl->host_at], creds_done_cb, pl) == 0)
 			return;
 	credentials_ready(pl);
 }
@@ -243,12 +243,12 @@ static void collect_hosts(struct pipeline *pl)
 int pl_prepare_start(struct pipeline *pl)
 {
 	collect_hosts(pl);
-	return creds_lookup(pl->d.creds, pl->hosts[0], creds_done, pl);
+	return creds_lookup(pl->d.creds, pl->hosts[0], creds_done_cb, pl);
 }
 
 void pl_prepare_cancel(struct pipeline *pl)
 {
-	creds_lookup_cancel(pl->d.creds, creds_done, pl);
+	creds_lookup_cancel(pl->d.creds, creds_done_cb, pl);
 	frontend_check_cancel(pl->frontend);
 	pl->frontend = NULL;
 }

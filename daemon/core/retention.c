@@ -26,7 +26,7 @@ struct retention {
 	uint64_t keep_ms;
 	size_t round;                  /* builds pruned in the round under way */
 	uint64_t round_ns, longest_ns; /* its time on the loop, and its longest batch */
-	size_t n, batch; /* builds in this batch, and the size a batch has now */
+	size_t n, batch;               /* builds in this batch, and the size a batch has now */
 	int64_t ids[BATCH_MAX];
 	char *paths[BATCH_MAX];
 };

@@ -103,7 +103,7 @@ static bool pushed_right(struct rollback *rb, const struct engine_outcome *o, co
 	return false;
 }
 
-static void op_done(const struct engine_outcome *o, void *arg)
+static void op_cb(const struct engine_outcome *o, void *arg)
 {
 	struct rollback *rb = arg;
 
@@ -138,7 +138,7 @@ static void op_done(const struct engine_outcome *o, void *arg)
 	next(rb);
 }
 
-static void have_done(int status, const struct registry_result *r, void *arg)
+static void have_cb(int status, const struct registry_result *r, void *arg)
 {
 	struct rollback *rb = arg;
 
@@ -156,7 +156,7 @@ static void have_done(int status, const struct registry_result *r, void *arg)
 	next(rb);
 }
 
-static void want_done(int status, const struct registry_result *r, void *arg)
+static void want_cb(int status, const struct registry_result *r, void *arg)
 {
 	struct rollback *rb = arg;
 
@@ -194,33 +194,33 @@ static void next(struct rollback *rb)
 	snprintf(keep, sizeof(keep), "%s@%s", rb->repo, rb->have);
 	switch (rb->step) {
 	case RB_WANT:
-		e = lookup(rb, rb->prev_tag, want_done);
+		e = lookup(rb, rb->prev_tag, want_cb);
 		break;
 	case RB_HAVE:
-		e = lookup(rb, rb->env, have_done);
+		e = lookup(rb, rb->env, have_cb);
 		break;
 	case RB_TAG:
 	case RB_RETAG:
-		e = engine_tag(rb->d.engine, src, rb->repo, rb->env, op_done, rb, &rb->op);
+		e = engine_tag(rb->d.engine, src, rb->repo, rb->env, op_cb, rb, &rb->op);
 		break;
 	case RB_PULL:
-		e = engine_pull(rb->d.engine, rb->repo, rb->prev_tag, rb->auth, NULL, op_done, rb,
+		e = engine_pull(rb->d.engine, rb->repo, rb->prev_tag, rb->auth, NULL, op_cb, rb,
 		                &rb->op);
 		break;
 	case RB_PUSH:
-		e = engine_push(rb->d.engine, rb->repo, rb->env, rb->auth, NULL, op_done, rb,
+		e = engine_push(rb->d.engine, rb->repo, rb->env, rb->auth, NULL, op_cb, rb,
 		                &rb->op);
 		break;
 	case RB_KEEP:
 	case RB_KEEP_RETAG:
-		e = engine_tag(rb->d.engine, keep, rb->repo, rb->prev_tag, op_done, rb, &rb->op);
+		e = engine_tag(rb->d.engine, keep, rb->repo, rb->prev_tag, op_cb, rb, &rb->op);
 		break;
 	case RB_KEEP_PULL:
-		e = engine_pull(rb->d.engine, rb->repo, rb->have, rb->auth, NULL, op_done, rb,
+		e = engine_pull(rb->d.engine, rb->repo, rb->have, rb->auth, NULL, op_cb, rb,
 		                &rb->op);
 		break;
 	case RB_KEEP_PUSH:
-		e = engine_push(rb->d.engine, rb->repo, rb->prev_tag, rb->auth, NULL, op_done, rb,
+		e = engine_push(rb->d.engine, rb->repo, rb->prev_tag, rb->auth, NULL, op_cb, rb,
 		                &rb->op);
 		break;
 	default:
@@ -233,7 +233,7 @@ static void next(struct rollback *rb)
 	}
 }
 
-static void creds_done(int status, const struct creds_entry *e, void *arg)
+static void creds_done_cb(int status, const struct creds_entry *e, void *arg)
 {
 	struct rollback *rb = arg;
 
@@ -285,7 +285,7 @@ int rollback_start(const struct pipeline_deps *d, struct config *cfg,
 	b.env = rb->env;
 	b.queued_at = b.started_at = wallclock_ms();
 	if (store_build_insert(d->store, &b, &rb->build_id) < 0 ||
-	    (r = creds_lookup(d->creds, rb->image.domain, creds_done, rb)) < 0) {
+	    (r = creds_lookup(d->creds, rb->image.domain, creds_done_cb, rb)) < 0) {
 		rb_free(rb);
 		return -EIO;
 	}
@@ -297,10 +297,10 @@ void rollback_cancel(struct rollback *rb)
 {
 	if (!rb)
 		return;
-	creds_lookup_cancel(rb->d.creds, creds_done, rb);
+	creds_lookup_cancel(rb->d.creds, creds_done_cb, rb);
 	if (rb->lookup_pending) {
-		registry_cancel(rb->d.registries, want_done, rb);
-		registry_cancel(rb->d.registries, have_done, rb);
+		registry_cancel(rb->d.registries, want_cb, rb);
+		registry_cancel(rb->d.registries, have_cb, rb);
 	}
 	engine_op_cancel(rb->op);
 	rb_free(rb);

@@ -661,7 +661,7 @@ static void failed(struct scheduler *s, struct proj_state *ps, const char *summa
 		store_trigger_defer(s->d.store, id, now + delay);
 }
 
-static void pipeline_done(int status, const char *summary, void *arg)
+static void pipeline_done_cb(int status, const char *summary, void *arg)
 {
 	struct proj_state *ps = arg;
 	struct scheduler *s = ps->s;
@@ -701,7 +701,7 @@ static bool start_one(struct scheduler *s, size_t k, const struct pending *t)
 	               &(struct inputs_engine){engine_info(d.engine)->host,
 	                                       engine_info(d.engine)->engine_version,
 	                                       engine_info(d.engine)->podman});
-	r = pipeline_start(&d, &req, pipeline_done, ps, &ps->pl);
+	r = pipeline_start(&d, &req, pipeline_done_cb, ps, &ps->pl);
 	if (r < 0) {
 		log_err("project %s: cannot start a rebuild: %s", ps->name, strerror(-r));
 		return true;
@@ -836,7 +836,7 @@ static void rb_unlink(struct scheduler *s, struct rb_ctx *c)
 	free(c);
 }
 
-static void rollback_done(int status, const char *message, void *arg)
+static void rollback_done_cb(int status, const char *message, void *arg)
 {
 	struct rb_ctx *c = arg;
 	struct scheduler *s = c->s;
@@ -898,7 +898,7 @@ int scheduler_rollback(struct scheduler *s, const char *project, const char *env
 	c->s = s;
 	c->engine = (size_t)e;
 	d.engine = s->engines[e];
-	r = rollback_start(&d, s->cfg, &s->cfg->projects[k], env, rollback_done, c, &c->rb);
+	r = rollback_start(&d, s->cfg, &s->cfg->projects[k], env, rollback_done_cb, c, &c->rb);
 	if (r < 0) {
 		snprintf(err, errlen,
 		         r == -ENOENT ? "project %s has no environment %s"

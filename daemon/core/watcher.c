@@ -324,7 +324,7 @@ static void dead_unlink(struct watcher *w, struct watch_entry *e)
 		}
 }
 
-static void lookup_done(int status, const struct registry_result *r, void *arg)
+static void lookup_cb(int status, const struct registry_result *r, void *arg)
 {
 	struct watch_entry *e = arg;
 
@@ -365,7 +365,7 @@ static void poll_entry(struct watch_entry *e)
 		l.known_digest = b.digest; /* an unchanged index costs one HEAD */
 	}
 	e->due = next_due(w, uv_now(w->loop));
-	r = registry_digest(w->reg, &l, lookup_done, e);
+	r = registry_digest(w->reg, &l, lookup_cb, e);
 	if (r < 0) {
 		log_err("base %s: cannot start a lookup: %s", e->ref, strerror(-r));
 		heap_push(w, e);

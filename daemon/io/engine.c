@@ -187,7 +187,7 @@ static const char *builder_of(const struct engine *e)
 	return "buildkit";
 }
 
-static void version_done(const struct http_response *resp, void *arg)
+static void version_cb(const struct http_response *resp, void *arg)
 {
 	struct engine *e = arg;
 	json_t *root = NULL;
@@ -247,7 +247,7 @@ static int request(struct engine *e, const char *method, const char *path, http_
 	return http_request_start(e->http, &o, cb, e, &e->req);
 }
 
-static void ping_done(const struct http_response *resp, void *arg)
+static void ping_cb(const struct http_response *resp, void *arg)
 {
 	struct engine *e = arg;
 	char v[64];
@@ -274,7 +274,7 @@ static void ping_done(const struct http_response *resp, void *arg)
 		return;
 	}
 	e->podman_hint = http_response_header(resp, "Libpod-API-Version", v, sizeof(v)) != NULL;
-	r = request(e, "GET", "/version", version_done);
+	r = request(e, "GET", "/version", version_cb);
 	if (r < 0)
 		fail(e, "cannot start a request: ", strerror(-r));
 }
@@ -288,7 +288,7 @@ static void probe(struct engine *e)
 		report(e, false, e->ssh ? sshfwd_state(e->ssh) : "ssh: no runtime directory");
 		return;
 	}
-	r = request(e, "GET", "/_ping", ping_done);
+	r = request(e, "GET", "/_ping", ping_cb);
 	if (r < 0)
 		fail(e, "cannot start a request: ", strerror(-r));
 }

@@ -502,7 +502,7 @@ static void get_done(struct engine_archive *a, const struct http_response *resp)
 	next_path(a);
 }
 
-static void step_done(const struct http_response *resp, void *arg)
+static void step_cb(const struct http_response *resp, void *arg)
 {
 	struct engine_archive *a = arg;
 
@@ -549,7 +549,7 @@ static int start_create(struct engine_archive *a)
 	snprintf(path, sizeof(path), "/containers/create?name=%s", a->name);
 	c.body = body;
 	c.body_len = strlen(body);
-	r = engine_call(a->e, &c, step_done, a, &a->req);
+	r = engine_call(a->e, &c, step_cb, a, &a->req);
 	free(body);
 	return r;
 }
@@ -573,7 +573,7 @@ static int start_archive(struct engine_archive *a, const char *method)
 		c.timeout_ms = GET_TIMEOUT;
 		c.idle_timeout_ms = GET_IDLE;
 	}
-	return engine_call(a->e, &c, step_done, a, &a->req);
+	return engine_call(a->e, &c, step_cb, a, &a->req);
 }
 
 /* The worker names entries from the walked directory's parent: "/usr/local/" + "lib/...". */
@@ -621,7 +621,7 @@ static int start_remove(struct engine_archive *a)
 
 	snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", a->name);
 	a->remove_sent = true;
-	return engine_call(a->e, &c, a->cancelled ? removed_quietly : step_done,
+	return engine_call(a->e, &c, a->cancelled ? removed_quietly : step_cb,
 	                   a->cancelled ? NULL : a, a->cancelled ? NULL : &a->req);
 }
 
@@ -845,7 +845,7 @@ static int sweep_listed(struct engine_archive_sweep *s, const struct http_respon
 	return 0;
 }
 
-static void sweep_done(const struct http_response *resp, void *arg)
+static void sweep_cb(const struct http_response *resp, void *arg)
 {
 	struct engine_archive_sweep *s = arg;
 	bool listing = !s->ids;
@@ -881,7 +881,7 @@ static void sweep_step(struct engine_archive_sweep *s)
 		return;
 	}
 	snprintf(path, sizeof(path), "/containers/%s?force=1&v=1", s->ids[s->next++]);
-	r = engine_call(s->e, &c, sweep_done, s, &s->req);
+	r = engine_call(s->e, &c, sweep_cb, s, &s->req);
 	if (r < 0) {
 		if (!s->status)
 			s->status = r;
@@ -909,7 +909,7 @@ int engine_archive_sweep(struct engine *e, uint64_t min_age_s, engine_archive_sw
 	}
 	snprintf(path, sizeof(path), "/containers/json?all=1&filters=%s", esc);
 	free(esc);
-	r = engine_call(e, &c, sweep_done, s, &s->req);
+	r = engine_call(e, &c, sweep_cb, s, &s->req);
 	if (r < 0) {
 		free(s);
 		return r;

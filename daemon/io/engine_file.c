@@ -74,7 +74,7 @@ static void got_archive(struct engine_file *f, const struct http_response *resp)
 		fail(f, r, "the engine's archive could not be read");
 }
 
-static void step_done(const struct http_response *resp, void *arg)
+static void step_cb(const struct http_response *resp, void *arg)
 {
 	struct engine_file *f = arg;
 	json_t *o;
@@ -139,7 +139,7 @@ static int next(struct engine_file *f)
 		c.method = f->step == RF_STAT ? "HEAD" : "GET";
 		c.max_body = f->max + 64 * 1024; /* tar headers and padding around the file */
 	}
-	r = engine_call(f->e, &c, step_done, f, &f->req);
+	r = engine_call(f->e, &c, step_cb, f, &f->req);
 	free(esc);
 	free(body);
 	return r;

@@ -218,7 +218,7 @@ static void transport_error(struct engine_op *op, const struct http_response *re
 }
 
 /* Shared end of streamed operations (build, push). */
-static void stream_done(const struct http_response *resp, void *arg)
+static void stream_done_cb(const struct http_response *resp, void *arg)
 {
 	struct engine_op *op = arg;
 	int status = 0;
@@ -414,7 +414,7 @@ int engine_build(struct engine *e, const struct engine_build_opts *o, engine_op_
 	c.stream_arg = op;
 	c.timeout_ms = o->timeout_ms ? o->timeout_ms : 3600000;
 	c.idle_timeout_ms = o->idle_ms ? o->idle_ms : 600000;
-	return start(op, &c, stream_done, ret);
+	return start(op, &c, stream_done_cb, ret);
 }
 
 /* A registry-facing streamed request (push, pull): X-Registry-Auth, progress to log. */
@@ -439,7 +439,7 @@ static int auth_stream(struct engine *e, const char *path, const char *auth, FIL
 	c.stream_arg = op;
 	c.timeout_ms = 3600000;
 	c.idle_timeout_ms = 120000; /* a registry answering 503 makes dockerd retry ~50 s */
-	r = start(op, &c, stream_done, ret);
+	r = start(op, &c, stream_done_cb, ret);
 	explicit_bzero(hdr, sizeof(hdr));
 	return r;
 }
@@ -482,7 +482,7 @@ static void body_error(struct engine_op *op, const struct http_response *resp)
 }
 
 /* End of a plain (non-streamed) request: expect_status or a JSON error. */
-static void simple_done(const struct http_response *resp, void *arg)
+static void simple_cb(const struct http_response *resp, void *arg)
 {
 	struct engine_op *op = arg;
 	int status = 0;
@@ -510,7 +510,7 @@ static int simple(struct engine *e, const char *method, const char *path, long e
 	c.max_body = 8 << 20;
 	if (!strcmp(method, "POST"))
 		c.body = "";
-	return start(op, &c, simple_done, ret);
+	return start(op, &c, simple_cb, ret);
 }
 
 int engine_tag(struct engine *e, const char *image, const char *repo, const char *tag,
@@ -618,7 +618,7 @@ static int on_logs(const char *chunk, size_t len, void *arg)
 	return 0;
 }
 
-static void check_step_done(const struct http_response *resp, void *arg)
+static void check_step_cb(const struct http_response *resp, void *arg)
 {
 	struct engine_op *op = arg;
 	static const long want[] = {201, 204, 200, 204, 200, 204};
@@ -712,7 +712,7 @@ static int check_next(struct engine_op *op)
 		c.body = NULL;
 		break;
 	}
-	r = engine_call(op->e, &c, check_step_done, op, &op->req);
+	r = engine_call(op->e, &c, check_step_cb, op, &op->req);
 	if (r < 0)
 		snprintf(op->error, sizeof(op->error), "engine request failed: %s", strerror(-r));
 	return r;
