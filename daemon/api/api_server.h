@@ -1,7 +1,7 @@
 /*
- * api_server.h — the server half of the api module (api.c: life cycle, the
- * MHD-on-libuv glue and the render cache; api_serve.c: answering requests).
- * Only these two files include microhttpd.h.
+ * api_server.h — the server half of the api module (api.c: life cycle and the
+ * MHD-on-libuv glue; api_cache.c: the render cache; api_serve.c: answering requests;
+ * api_conns.c: the connection slots). Only these files include microhttpd.h.
  */
 #ifndef REFIT_API_SERVER_H
 #define REFIT_API_SERVER_H
@@ -103,6 +103,9 @@ enum MHD_Result api_reply_error(struct api *a, struct MHD_Connection *c, int sta
 /* A fresh (or freshly rendered) cache entry for key; NULL with *ret_err on failure. */
 struct api_cache_entry *api_cache_get(struct api *a, const char *key, const struct api_route *rt,
                                       const struct api_builds_query *bq, int *ret_err);
+
+/* Drops every cached body (a reload, the end). */
+void api_cache_flush(struct api *a);
 
 /* A response for body (one more reference), with the common headers. */
 struct MHD_Response *api_body_response(struct api *a, struct api_body *b, bool not_modified);
