@@ -96,9 +96,20 @@ static int prune_tx(struct store *s, void *arg)
 	return r;
 }
 
+/*
+ * Without an fsync of its own: a prune lost to a power cut is done again in the next
+ * round, and the WAL keeps the file consistent either way. The other writes keep
+ * synchronous = FULL (set back in the same loop turn).
+ */
 int store_prune_builds(struct store *s, const int64_t *ids, size_t n, uint64_t at)
 {
 	struct prune_args a = {ids, n, at};
+	int r;
 
-	return n ? store_transaction(s, prune_tx, &a) : 0;
+	if (!n)
+		return 0;
+	store_exec(s, "PRAGMA synchronous = NORMAL");
+	r = store_transaction(s, prune_tx, &a);
+	store_exec(s, "PRAGMA synchronous = FULL");
+	return r;
 }
