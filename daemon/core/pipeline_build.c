@@ -486,6 +486,11 @@ static void op_cb(const struct engine_outcome *o, void *arg)
 		snprintf(pl->digest, sizeof(pl->digest), "%s", o->digest);
 		pl_log(pl, "pushed %s in %llu ms", o->digest,
 		       (unsigned long long)(uv_now(pl->d.loop) - pl->push_started));
+		if (pl->step ==
+		    S_PUSH_STAMP) /* recorded now: a stop before the end still says so */
+			store_build_update(
+			        pl->d.store, pl->build_id,
+			        &(struct store_build){.digest = pl->digest, .tags = pl->stamp_tag});
 	}
 	pl->step++;
 	pl_advance(pl);
