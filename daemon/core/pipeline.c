@@ -145,13 +145,8 @@ static void record_promotion(struct pipeline *pl)
 	                        .since = wallclock_ms()};
 	char when[40];
 
-	if (!pl->wait) {
-		if (store_promo_drop(pl->d.store, p.project, p.env, 0) == 0)
-			log_info("project %s (%s): build %lld promoted; the older one waiting for "
-			         "the window will not be",
-			         p.project, p.env, (long long)pl->build_id);
-		return;
-	}
+	if (!pl->wait)
+		return; /* whatever waited was dropped when this one was promoted */
 	if (store_promo_set(pl->d.store, &p) < 0) {
 		log_err("project %s (%s): build %lld: the waiting promotion cannot be recorded; "
 		        "%s:%s stays where it is",
@@ -183,6 +178,12 @@ void pl_decide_promotion(struct pipeline *pl)
 
 	pl->verdict = promote_decide(&in, &pl->promote_at);
 	pl->wait = pl->verdict != PROMOTE_NOW;
+	/* promoted now: an older build waiting for the window must not move :ENV after this
+	 * push (promotion.c looks again before each of its writes) */
+	if (!pl->wait && store_promo_drop(pl->d.store, pl->p->name, e->name, 0) == 0)
+		log_info("project %s (%s): build %lld is promoted now; the older one waiting for "
+		         "the window will not be",
+		         pl->p->name, e->name, (long long)pl->build_id);
 	iso_time(pl->promote_at, when, sizeof(when));
 	if (pl->verdict == PROMOTE_WAIT)
 		pl_log(pl, "window %s is closed: pushing %s only; :%s moves at %s", e->window_text,

@@ -308,10 +308,41 @@ static void request_cb(int status, const struct registry_response *r, void *arg)
 		move_failed(p, "cannot talk to the registry");
 }
 
+struct waiting_ctx {
+	const struct due *d;
+	bool found;
+};
+
+static int waiting_cb(const struct store_promo *w, void *arg)
+{
+	struct waiting_ctx *c = arg;
+
+	if (!strcmp(w->env, c->d->env) && w->build_id == c->d->build_id)
+		c->found = true;
+	return 0;
+}
+
+/* Whether d still waits: a newer build promoted directly drops it before its own push. */
+static bool still_waiting(struct promotion *p, const struct due *d)
+{
+	struct waiting_ctx c = {d, false};
+
+	return store_promo_each(p->store, d->project, waiting_cb, &c) >= 0 && c.found;
+}
+
 static int start_step(struct promotion *p)
 {
 	struct due *d = &p->due[p->at];
 	char path[300];
+
+	if ((p->step == P_PUT_PREV || p->step == P_PUT_ENV) && !still_waiting(p, d)) {
+		log_info("project %s (%s): build %lld is no longer waiting (a newer build was "
+		         "promoted): its move stops before writing :%s",
+		         d->project, d->env, (long long)d->build_id, d->env);
+		p->at++;
+		next_due(p);
+		return 0;
+	}
 	struct registry_request rq = {.domain = p->image.domain,
 	                              .name = p->image.path,
 	                              .path = path,
