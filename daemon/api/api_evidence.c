@@ -26,20 +26,6 @@
 #include "store_evidence.h"
 #include "vex.h"
 
-static int fail(int status, const char *code, const char *message, struct api_render *ret)
-{
-	size_t n = 0;
-	char *s = api_error_json(code, message, &n);
-
-	if (!s)
-		return -ENOMEM;
-	ret->status = status;
-	ret->content_type = "application/json";
-	ret->body = s;
-	ret->len = n;
-	return 0;
-}
-
 static bool finished(const struct evdoc_build *b)
 {
 	return b->status && strcmp(b->status, "queued") && strcmp(b->status, "running");
@@ -51,21 +37,24 @@ static int check(struct store_evidence *e, enum api_route_id rt, struct api_rend
 	const struct evdoc_build *b = store_evidence_build(e);
 
 	if (!finished(b))
-		return fail(409, "not_finished",
-		            "the build has not finished; its evidence exists once it has", ret);
+		return api_render_error(
+		        409, "not_finished",
+		        "the build has not finished; its evidence exists once it has", ret);
 	if (rt == R_BUILD_PROVENANCE) {
 		if (!b->digest && !b->image_id)
-			return fail(404, "no_image", "the build made no image", ret);
+			return api_render_error(404, "no_image", "the build made no image", ret);
 		return 1;
 	}
 	if (store_evidence_pruned(e) && !b->have_inventory)
-		return fail(410, "gone",
-		            "the inventory of this build was removed by the retention policy", ret);
+		return api_render_error(
+		        410, "gone",
+		        "the inventory of this build was removed by the retention policy", ret);
 	if (!b->have_inventory)
-		return fail(404, "no_inventory",
-		            "this build has no package inventory (it failed before it was read, or "
-		            "the image could not be read)",
-		            ret);
+		return api_render_error(
+		        404, "no_inventory",
+		        "this build has no package inventory (it failed before it was read, or "
+		        "the image could not be read)",
+		        ret);
 	return 1;
 }
 
@@ -86,15 +75,17 @@ static int render_doc(struct store_evidence *e, enum api_route_id rt, struct api
 	} else {
 		r = vex_document(b, &doc);
 		if (r == -ENODATA)
-			return fail(404, "no_statements",
-			            "no advisory is known to affect or to have been fixed in this "
-			            "image, and an OpenVEX document needs at least one statement",
-			            ret);
+			return api_render_error(
+			        404, "no_statements",
+			        "no advisory is known to affect or to have been fixed in this "
+			        "image, and an OpenVEX document needs at least one statement",
+			        ret);
 		type = "application/vnd.openvex+json";
 	}
 	if (!doc)
-		return r == -EINVAL ? fail(404, "no_image", "the build made no image", ret)
-		                    : -ENOMEM;
+		return r == -EINVAL
+		               ? api_render_error(404, "no_image", "the build made no image", ret)
+		               : -ENOMEM;
 	r = api_render_json(doc, 200, ret);
 	if (r == 0)
 		ret->content_type = type;
@@ -111,7 +102,7 @@ int api_render_evidence(const struct api_view *v, const struct api_route *rt,
 	                            rt->id == R_BUILD_PROVENANCE ? 0 : STORE_EVIDENCE_PKGS, &e);
 
 	if (r == -ENOENT)
-		return fail(404, "not_found", "no such build", ret);
+		return api_render_error(404, "not_found", "no such build", ret);
 	if (r < 0)
 		return r;
 	b = store_evidence_build(e);

@@ -235,6 +235,8 @@ void api_time_format(uint64_t ms, char *buf, size_t len);
 
 /* The JSON error body {"error":{"code","message"}} (malloc'd), NULL on OOM. */
 char *api_error_json(const char *code, const char *message, size_t *ret_len);
+/* The same as a rendered body with status; -ENOMEM. */
+int api_render_error(int status, const char *code, const char *message, struct api_render *ret);
 
 /*
  * GET /v1/status (api_status.c) in two parts: the state, rendered when the

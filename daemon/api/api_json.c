@@ -77,3 +77,17 @@ char *api_error_json(const char *code, const char *message, size_t *ret_len)
 		*ret_len = strlen(s);
 	return s;
 }
+
+int api_render_error(int status, const char *code, const char *message, struct api_render *ret)
+{
+	size_t n = 0;
+	char *s = api_error_json(code, message, &n);
+
+	if (!s)
+		return -ENOMEM;
+	ret->status = status;
+	ret->content_type = "application/json";
+	ret->body = s;
+	ret->len = n;
+	return 0;
+}

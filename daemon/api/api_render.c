@@ -480,20 +480,6 @@ json_t *api_projects_json(const struct api_view *v, const char *only)
 	return list;
 }
 
-static int error_render(int status, const char *code, const char *message, struct api_render *ret)
-{
-	size_t n;
-	char *s = api_error_json(code, message, &n);
-
-	if (!s)
-		return -ENOMEM;
-	ret->status = status;
-	ret->content_type = "application/json";
-	ret->body = s;
-	ret->len = n;
-	return 0;
-}
-
 static int render_projects(const struct api_view *v, const char *only, struct api_render *ret)
 {
 	json_t *list = api_projects_json(v, only), *o;
@@ -504,8 +490,8 @@ static int render_projects(const struct api_view *v, const char *only, struct ap
 		o = json_incref(json_array_get(list, 0));
 		json_decref(list);
 		if (!o)
-			return error_render(404, "not_found",
-			                    "no such project in the configuration", ret);
+			return api_render_error(404, "not_found",
+			                        "no such project in the configuration", ret);
 		return api_render_json(o, 200, ret);
 	}
 	return api_render_json(json_pack("{s:o}", "projects", list), 200, ret);
@@ -559,7 +545,7 @@ static int render_build(const struct api_view *v, int64_t id, struct api_render 
 		put(&x, b, "package_changes", api_build_changes_json(v->store, id));
 	}
 	if (r == -ENOENT)
-		return error_render(404, "not_found", "no such build", ret);
+		return api_render_error(404, "not_found", "no such build", ret);
 	if (r < 0 || x.oom) {
 		json_decref(b);
 		return r < 0 ? r : -ENOMEM;
@@ -633,8 +619,8 @@ static int render_openapi(const struct api_view *v, struct api_render *ret)
 	char *copy;
 
 	if (!v->openapi || !v->openapi_len)
-		return error_render(404, "not_found", "this build carries no OpenAPI document",
-		                    ret);
+		return api_render_error(404, "not_found", "this build carries no OpenAPI document",
+		                        ret);
 	copy = malloc(v->openapi_len + 1);
 	if (!copy)
 		return -ENOMEM;
