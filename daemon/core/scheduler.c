@@ -771,16 +771,68 @@ out:
 }
 
 /* Age and first-build triggers for every configured project, in one commit. */
+struct success {
+	char *project;
+	uint64_t at;
+};
+
+/* Every project's last success, read in one query (store_last_success_each). */
+struct successes {
+	struct success *v;
+	size_t n, cap;
+	struct strmap by_project;
+	struct scheduler *s;
+};
+
+static int success_cb(const char *project, uint64_t at, void *arg)
+{
+	struct successes *l = arg;
+	char *name;
+
+	if (ARRAY_GROW(l->v, l->cap, l->n, ARRAY_NO_MAX) < 0 || !(name = strdup(project)))
+		return -ENOMEM;
+	l->v[l->n] = (struct success){name, at};
+	if (strmap_put(&l->by_project, name, l->n) < 0) {
+		free(name);
+		return -ENOMEM;
+	}
+	l->n++;
+	return 0;
+}
+
+static void successes_done(struct successes *l)
+{
+	strmap_done(&l->by_project);
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i].project);
+	free(l->v);
+}
+
+/* 0 with *ret_at, -ENOENT when the project never succeeded, -EPERM when it is disabled. */
+static int last_success_of(const struct successes *l, const struct config_project *p,
+                           uint64_t *ret_at)
+{
+	size_t i;
+
+	if (!p->enabled)
+		return -EPERM;
+	if (!strmap_get(&l->by_project, p->name, &i))
+		return -ENOENT;
+	*ret_at = l->v[i].at;
+	return 0;
+}
+
 static int age_triggers_tx(struct store *st, void *arg)
 {
-	struct scheduler *s = arg;
-	uint64_t now = wallclock_ms(), last;
+	struct successes *l = arg;
+	struct scheduler *s = l->s;
+	uint64_t now = wallclock_ms(), last = 0;
 	char reason[128];
 
 	(void)st;
 	for (size_t i = 0; i < s->n; i++) {
 		const struct config_project *p = &s->cfg->projects[i];
-		int r = p->enabled ? store_last_success(s->d.store, p->name, &last) : -EPERM;
+		int r = last_success_of(l, p, &last);
 
 		if (r == -ENOENT && !store_project_attempted(s->d.store, p->name))
 			store_trigger_add(s->d.store, p->name, "initial", "no build recorded yet",
@@ -796,7 +848,13 @@ static int age_triggers_tx(struct store *st, void *arg)
 
 static void age_triggers(struct scheduler *s)
 {
-	store_transaction(s->d.store, age_triggers_tx, s);
+	struct successes l = {.s = s};
+
+	if (store_last_success_each(s->d.store, success_cb, &l) < 0)
+		log_warn("scheduler: the last successes cannot be read; no age trigger this time");
+	else
+		store_transaction(s->d.store, age_triggers_tx, &l);
+	successes_done(&l);
 }
 
 static void timer_cb(uv_timer_t *t)

@@ -251,6 +251,22 @@ static const char *const migrations[] = {
         "  project TEXT NOT NULL, env TEXT NOT NULL, arg TEXT NOT NULL, value TEXT NOT NULL,"
         "  tag TEXT NOT NULL, own TEXT NOT NULL, ref TEXT NOT NULL, policy TEXT NOT NULL,"
         "  updated_at INTEGER NOT NULL, PRIMARY KEY(project, env, arg)) WITHOUT ROWID;",
+        /* 17 -> 18: each project's last success, kept by triggers, for the scheduler's
+         * age pass over every project each minute (a query per project before) */
+        "CREATE TABLE last_success(project TEXT PRIMARY KEY, finished_at INTEGER NOT NULL)"
+        "  WITHOUT ROWID;"
+        "INSERT INTO last_success SELECT project, max(finished_at) FROM builds"
+        "  WHERE status = 'succeeded' AND finished_at IS NOT NULL GROUP BY project;"
+        "CREATE TRIGGER last_success_insert AFTER INSERT ON builds"
+        "  WHEN new.status = 'succeeded' AND new.finished_at IS NOT NULL BEGIN"
+        "  INSERT INTO last_success VALUES(new.project, new.finished_at)"
+        "  ON CONFLICT DO UPDATE SET finished_at = max(finished_at, excluded.finished_at);"
+        "END;"
+        "CREATE TRIGGER last_success_update AFTER UPDATE OF status, finished_at ON builds"
+        "  WHEN new.status = 'succeeded' AND new.finished_at IS NOT NULL BEGIN"
+        "  INSERT INTO last_success VALUES(new.project, new.finished_at)"
+        "  ON CONFLICT DO UPDATE SET finished_at = max(finished_at, excluded.finished_at);"
+        "END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -966,24 +982,42 @@ int store_recover(struct store *s, uint64_t at)
 int store_last_success(struct store *s, const char *project, uint64_t *ret_at)
 {
 	sqlite3_stmt *st;
-	int rc, r = store_prepare(
-	                s,
-	                /* the newest successes by id, not a scan of history */
-	                "SELECT max(finished_at) FROM (SELECT finished_at FROM builds"
-	                " WHERE project = ?1 AND +status = 'succeeded'" /* by builds_project_id */
-	                " ORDER BY id DESC LIMIT 16)",
-	                &st);
+	int rc, r = store_prepare(s, "SELECT finished_at FROM last_success WHERE project = ?1",
+	                          &st);
 
 	if (r < 0)
 		return r;
 	store_bind_text(st, 1, project);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+	if (rc == SQLITE_ROW)
 		*ret_at = (uint64_t)sqlite3_column_int64(st, 0);
 	else
-		r = rc == SQLITE_ROW ? -ENOENT : store_sql_err(s, rc, "last success");
+		r = rc == SQLITE_DONE ? -ENOENT : store_sql_err(s, rc, "last success");
 	sqlite3_finalize(st);
 	return r;
+}
+
+struct success_walk {
+	int (*cb)(const char *project, uint64_t at, void *arg);
+	void *arg;
+};
+
+static int success_row(sqlite3_stmt *st, void *arg)
+{
+	struct success_walk *w = arg;
+
+	return w->cb((const char *)sqlite3_column_text(st, 0),
+	             (uint64_t)sqlite3_column_int64(st, 1), w->arg);
+}
+
+int store_last_success_each(struct store *s, int (*cb)(const char *project, uint64_t at, void *arg),
+                            void *arg)
+{
+	struct success_walk w = {cb, arg};
+	sqlite3_stmt *st;
+	int r = store_prepare(s, "SELECT project, finished_at FROM last_success", &st);
+
+	return r < 0 ? r : store_walk(s, st, success_row, &w);
 }
 
 int store_last_engine(struct store *s, const char *project, char *buf, size_t len)

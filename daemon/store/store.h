@@ -17,7 +17,7 @@
 struct store;
 
 /* The schema version this build migrates to. */
-#define STORE_SCHEMA_VERSION 17
+#define STORE_SCHEMA_VERSION 18
 
 /*
  * Opens (creating when absent) the database at path and migrates it. On
@@ -172,6 +172,9 @@ int store_recover(struct store *s, uint64_t at);
 
 /* When project last built successfully; -ENOENT when never. */
 int store_last_success(struct store *s, const char *project, uint64_t *ret_at);
+/* The same for every project that ever succeeded, one query (cb's non-zero return stops). */
+int store_last_success_each(struct store *s, int (*cb)(const char *project, uint64_t at, void *arg),
+                            void *arg);
 /* The engine that last built an image of the project (its layer cache is warm there);
  * -ENOENT when none has. */
 int store_last_engine(struct store *s, const char *project, char *buf, size_t len);

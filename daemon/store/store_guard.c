@@ -23,7 +23,7 @@ static const char refit_tables[] =
         "'engines','projects','bases','builds','triggers','events','project_bases','feeds',"
         "'advisories','inventories','inventory_pkgs','build_advisories','advisory_changes',"
         "'outbox','current_images','inventory_ecosystems','holds','build_inputs','base_tags',"
-        "'build_counts','build_durations','promotions','follows',"
+        "'build_counts','build_durations','promotions','last_success','follows',"
         "'sqlite_sequence'";
 
 static const char what_to_do_damaged[] =

@@ -7,6 +7,7 @@
 # the first rebuild starting. Prints a table and the ratio refit/shell.
 #
 #   tests/bench/bench_pipeline.sh [N_PROJECTS]      (BUILD=build by default)
+#   BENCH_CONCURRENCY="1 2 4" (default): the builds at a time, each measured in turn
 #
 # BENCH_BUILDER=buildkit (default): refit builds with BuildKit and a session, the shell
 # loop with `DOCKER_BUILDKIT=1 docker build` (Debian's docker CLI, /usr/bin/docker, has
@@ -102,21 +103,21 @@ run_shell() {
 	echo "shell loop -P $p: $N builds+pushes in $(python3 -c "print('%.2f' % ($t1 - $t0))") s" >>"$TB_DIR/results"
 }
 
-for mb in 1 2; do
+for mb in ${BENCH_CONCURRENCY:-1 2 4}; do
 	make_arm "s$mb"
 	run_shell "$mb" warm # the first round, as refit's initial one (not timed)
 	run_shell "$mb" timed
 	run_refit "$mb"
 done
 grep -v '^REFIT\|^SHELL' "$TB_DIR/results"
-python3 - "$TB_DIR/results" "$BUILDER" <<'PY'
+python3 - "$TB_DIR/results" "$BUILDER" ${BENCH_CONCURRENCY:-1 2 4} <<'PY'
 import sys
 r = {}
 for l in open(sys.argv[1]):
     f = l.split()
     if f[0] in ("REFIT", "SHELL"):
         r[(f[0], f[1])] = float(f[2])
-for mb in ("1", "2"):
+for mb in sys.argv[3:]:
     a, b = r[("REFIT", mb)], r[("SHELL", mb)]
     print("%s, concurrency %s: refit %.2f s, shell loop %.2f s, ratio refit/shell %.2f" % (sys.argv[2], mb, a, b, a / b))
 PY

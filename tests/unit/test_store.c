@@ -632,6 +632,13 @@ static void test_history_aggregates(void **state)
 	assert_int_equal(h[8], 1);
 	assert_int_equal(h[9], 1);
 	assert_int_equal(h[STORE_DURATION_BUCKETS], (1 + 30 + 31 + 400 + 7200 + 7201) * 1000);
+	/* the last success per project (kept by triggers too) */
+	uint64_t at = 0;
+	assert_int_equal(store_last_success(s, "p", &at), 0);
+	assert_int_equal(at, 1000 + 7201 * 1000);
+	assert_int_equal(store_last_success(s, "q", &at), 0);
+	assert_int_equal(at, 1000 + 7200 * 1000);
+	assert_int_equal(store_last_success(s, "nobody", &at), -ENOENT);
 	store_close(s);
 }
 
