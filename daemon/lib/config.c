@@ -798,6 +798,8 @@ static int load_doc(struct ctx *x, const char *text, size_t len, struct config *
 	return r;
 }
 
+static int index_projects(struct config *c);
+
 static int parse_text(const char *name, const char *text, size_t len, bool deep,
                       struct config **ret, struct config_errors *errs)
 {
@@ -821,6 +823,8 @@ static int parse_text(const char *name, const char *text, size_t len, bool deep,
 		r = config_default_engine(c);
 	if (r == 0 && errs->n == before && !(c->path = strdup(name)))
 		r = -ENOMEM;
+	if (r == 0 && errs->n == before)
+		r = index_projects(c);
 	if (r < 0 || errs->n > before) {
 		config_free(c);
 		return r < 0 ? r : -EINVAL;
@@ -920,6 +924,7 @@ void config_free(struct config *c)
 {
 	if (!c || --c->refs > 0)
 		return;
+	strmap_done(&c->project_index);
 	free(c->path);
 	free(c->state_dir);
 	free(c->listen);
@@ -976,10 +981,23 @@ void config_errors_done(struct config_errors *errs)
 
 const struct config_project *config_project_find(const struct config *c, const char *name)
 {
-	for (size_t i = 0; i < c->n_projects; i++)
+	size_t i;
+
+	if (c->project_index.n == c->n_projects) /* the index is built once the load worked */
+		return strmap_get(&c->project_index, name, &i) ? &c->projects[i] : NULL;
+	for (i = 0; i < c->n_projects; i++)
 		if (!strcmp(c->projects[i].name, name))
 			return &c->projects[i];
 	return NULL;
+}
+
+/* The name index of a configuration that loaded (names are unique by then). */
+static int index_projects(struct config *c)
+{
+	for (size_t i = 0; i < c->n_projects; i++)
+		if (strmap_put(&c->project_index, c->projects[i].name, i) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
 static void print_schema(const struct schema *s, const char *prefix)

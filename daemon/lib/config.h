@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "strmap.h"
+
 struct window;
 struct tz;
 
@@ -99,6 +101,7 @@ struct config_notify {
 
 struct config {
 	int refs; /* config_ref / config_free: a running rebuild keeps its config */
+	struct strmap project_index; /* project name -> index in projects (config_project_find) */
 	char *path;
 	char *state_dir;
 	char *listen;

@@ -323,6 +323,25 @@ static void check_listen(struct ctx *x, const yaml_node_t *n, const char *l)
 		               l);
 }
 
+/* Each project name once (a map, not a comparison of every pair: 10,000 projects). */
+static void check_unique_projects(struct ctx *x, const yaml_node_t *projects,
+                                  const struct config *c)
+{
+	struct strmap seen = {0};
+	size_t at;
+
+	for (size_t i = 0; i < c->n_projects; i++) {
+		const char *name = c->projects[i].name;
+		if (!name)
+			continue;
+		if (strmap_get(&seen, name, &at))
+			config_add_err(x, projects, "project '%s' is defined twice", name);
+		else if (strmap_put(&seen, name, i) < 0)
+			config_oom(x, projects);
+	}
+	strmap_done(&seen);
+}
+
 void config_check_top(struct ctx *x, const yaml_node_t *n, void *elem)
 {
 	struct config *c = elem;
@@ -338,12 +357,7 @@ void config_check_top(struct ctx *x, const yaml_node_t *n, void *elem)
 				               c->projects[i].name, c->projects[i].envs[j].name);
 				break;
 			}
-	for (size_t i = 0; i < c->n_projects; i++)
-		for (size_t j = 0; j < i; j++)
-			if (c->projects[i].name && c->projects[j].name &&
-			    !strcmp(c->projects[i].name, c->projects[j].name))
-				config_add_err(x, projects, "project '%s' is defined twice",
-				               c->projects[i].name);
+	check_unique_projects(x, projects, c);
 	for (size_t i = 0; i < c->n_registries; i++)
 		for (size_t j = 0; j < i; j++)
 			if (c->registries[i].host && c->registries[j].host &&
