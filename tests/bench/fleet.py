@@ -69,20 +69,28 @@ def ready(path, out):
 def probe(url, out):
     u = urllib.parse.urlsplit(url)
     f = open(out, "w", buffering=1)
-    signal.signal(signal.SIGTERM, lambda *a: (f.close(), os._exit(0)))
+    pending = [None]
+
+    def term(*_):
+        if pending[0] is not None:  # unanswered when stopped: at least this long
+            f.write("%.6f %.3f\n" % (pending[0], (time.time() - pending[0]) * 1000))
+        f.close()
+        os._exit(0)
+    signal.signal(signal.SIGTERM, term)
     c = None
     while True:
-        t0 = time.time()
+        t0 = pending[0] = time.time()
         try:
             if c is None:
                 c = http.client.HTTPConnection(u.hostname, u.port, timeout=60)
             c.request("GET", u.path)
             c.getresponse().read()
         except (OSError, http.client.HTTPException):
-            c = None
+            pending[0] = c = None
             time.sleep(0.05)
             continue
         t1 = time.time()
+        pending[0] = None
         f.write("%.6f %.3f\n" % (t0, (t1 - t0) * 1000))
         left = 0.005 - (time.time() - t0)
         if left > 0:
