@@ -274,16 +274,16 @@ done
 printf '%-58s %12.3f s %12.3f s %8s %s\n' "1. READY, restart (store populated), $N projects" \
 	"$READY2" "$R_COUNT2" "$(ratio "$READY2" "$R_COUNT2")" "<= 0.5 s"
 for S in $SIZES; do
-	read -r mx p99 n <<<"${R_ROUND[$S]}"
+	read -r mx p99 n e <<<"${R_ROUND[$S]}"
 	printf '%-58s %11s ms %11s ms %8s %s\n' "2. longest stall, polling round ($S refs, ${R_ROUNDS[$S]} s)" \
-		"$mx" "${NOISE%% *}" "$(ratio "$mx" "${NOISE%% *}")" "<= 20 ms (p99 $p99 ms, $n probes)"
+		"$mx" "${NOISE%% *}" "$(ratio "$mx" "${NOISE%% *}")" "<= 20 ms (p99 $p99 ms, $n probes, $e failed)"
 done
-read -r mx p99 n <<<"$IDLESTALL"
+read -r mx p99 n e <<<"$IDLESTALL"
 printf '%-58s %11s ms %11s ms %8s %s\n' "2. longest stall, an idle minute ($N projects)" \
-	"$mx" "${NOISE%% *}" "$(ratio "$mx" "${NOISE%% *}")" "<= 20 ms (p99 $p99 ms, $n probes)"
-read -r mx p99 n <<<"$FEED"
+	"$mx" "${NOISE%% *}" "$(ratio "$mx" "${NOISE%% *}")" "<= 20 ms (p99 $p99 ms, $n probes, $e failed)"
+read -r mx p99 n e <<<"$FEED"
 printf '%-58s %11s ms %11s ms %8s %s\n' "2. longest stall, feed round (PyPI, $ADV rows, ${FEEDS_S} s)" \
-	"$mx" "${NOISE%% *}" "$(ratio "$mx" "${NOISE%% *}")" "<= 20 ms (p99 $p99 ms, $n probes)"
+	"$mx" "${NOISE%% *}" "$(ratio "$mx" "${NOISE%% *}")" "<= 20 ms (p99 $p99 ms, $n probes, $e failed)"
 for S in $SIZES; do
 	printf '%-58s %11s ms %11s ms %8s %s\n' "3. idle CPU per minute, $S projects (stat: ${R_CPUT[$S]} ms)" \
 		"${R_CPU[$S]}" "${R_FLOOR[$S]}" "-" "<= 100 ms at 10,000, linear"

@@ -8,7 +8,8 @@
                               keeps reading (refitd sends STATUS= every 5 s) until killed
   probe URL OUT               GET URL every 5 ms on one kept-alive connection, until killed;
                               writes "sent-at latency-ms" lines
-  window OUT T0 T1            of the probes sent in [T0, T1]: "max-ms p99-ms count"
+  window OUT T0 T1            of the probes sent in [T0, T1]: "max-ms p99-ms count errors"
+                              (a failed probe counts with the time it took to fail)
   move REGISTRY REPO TAG      pushes an image with a fresh layer under TAG; prints the time
                               the registry acknowledged the manifest
   heads REGISTRY REPO TAG N   N manifest HEADs on one connection: prints their seconds
@@ -86,6 +87,7 @@ def probe(url, out):
             c.request("GET", u.path)
             c.getresponse().read()
         except (OSError, http.client.HTTPException):
+            f.write("%.6f %.3f error\n" % (t0, (time.time() - t0) * 1000))
             pending[0] = c = None
             time.sleep(0.05)
             continue
@@ -98,16 +100,18 @@ def probe(url, out):
 
 
 def window(out, t0, t1):
-    lat = []
+    lat, errors = [], 0
     for line in open(out):
         a = line.split()
-        if len(a) == 2 and t0 <= float(a[0]) <= t1:
+        if len(a) >= 2 and t0 <= float(a[0]) <= t1:
             lat.append(float(a[1]))
+            errors += len(a) > 2
     if not lat:
-        print("nan nan 0")
+        print("nan nan 0 0")
         return
     lat.sort()
-    print("%.1f %.1f %d" % (lat[-1], lat[min(len(lat) - 1, int(len(lat) * 0.99))], len(lat)))
+    print("%.1f %.1f %d %d" % (lat[-1], lat[min(len(lat) - 1, int(len(lat) * 0.99))], len(lat),
+                               errors))
 
 
 def move(reg, repo, tag):
