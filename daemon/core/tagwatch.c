@@ -301,9 +301,9 @@ static int user_add(struct tw_repo *r, const char *project, const struct base_us
 {
 	struct tw_user *u;
 
-	for (size_t i = 0; i < r->n_users; i++)
-		if (!r->users[i].fb && !strcmp(r->users[i].project, project) &&
-		    !strcmp(r->users[i].ref, b->ref))
+	/* a project's users are added together: look back over this project's only */
+	for (size_t i = r->n_users; i-- > 0 && !strcmp(r->users[i].project, project);)
+		if (!r->users[i].fb && !strcmp(r->users[i].ref, b->ref))
 			return 0;
 	if (ARRAY_GROW(r->users, r->cap_users, r->n_users, ARRAY_NO_MAX) < 0)
 		return -ENOMEM;

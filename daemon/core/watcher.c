@@ -487,9 +487,10 @@ static int watch(struct watcher *w, struct fresh *f, const struct base_use *b, c
 		                          ? w->interval_ms
 		                          : (w->interval_ms < 5000 ? w->interval_ms : 5000));
 	}
-	for (size_t i = 0; i < e->n_users; i++)
-		if (!strcmp(e->users[i], project))
-			return 0;
+	/* configure adds a project's bases together: only the last user can be this one (a
+	 * walk of every user was quadratic with thousands of projects on one base) */
+	if (e->n_users && !strcmp(e->users[e->n_users - 1], project))
+		return 0;
 	if (ARRAY_GROW(e->users, e->cap_users, e->n_users + 1, ARRAY_NO_MAX) < 0)
 		return -ENOMEM; /* room for the user and the NULL after it */
 	e->users[e->n_users + 1] = NULL;

@@ -250,7 +250,9 @@ int bases_of_project(const struct config_project *p, const char *platform, struc
 
 	if (r < 0)
 		return r;
-	list = calloc(MAX_BASES, sizeof(*list));
+	/* not zeroed: add_use fills an entry whole before counting it (zeroing 512 entries
+	 * per project was most of the start-up time at 10,000 projects) */
+	list = malloc(MAX_BASES * sizeof(*list));
 	if (!list) {
 		dockerfile_free(df);
 		return -ENOMEM;
